@@ -1,0 +1,1 @@
+"""The DearPyGui node editor (import name ``rotograph.editor``); see the editor issue."""

@@ -1,0 +1,20 @@
+"""rotograph's built-in node library (import name ``rotograph.nodes``)."""
+
+from __future__ import annotations
+
+from .alpha import Merge, Premult, ShuffleMatte, Unpremult
+from .flowtrack import FlowTrack
+from .keying import Despill, Keyer
+from .matte_ops import Feather, Grow
+from .matterefine import MatteRefine
+from .read import Read
+from .write import WriteEXR, WritePNG
+
+BUILTIN_NODES = (Read, FlowTrack, Keyer, Despill, Grow, Feather, Premult, Unpremult, ShuffleMatte, Merge,
+                 MatteRefine, WriteEXR, WritePNG)
+
+
+def register(registry) -> None:
+    """Add every built-in node to ``registry``."""
+    for cls in BUILTIN_NODES:
+        registry.add(cls)

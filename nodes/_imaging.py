@@ -1,0 +1,103 @@
+"""Pixel helpers shared by the nodes (one place: no copy-paste between nodes)."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from rotograph.colour import from_linear
+
+
+def disk(radius: int) -> np.ndarray:
+    """Elliptical structuring element of the given radius (pixels)."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def _morph(matte: np.ndarray, radius: int, dilate: bool) -> np.ndarray:
+    if radius <= 0:
+        return matte
+    op = cv2.dilate if dilate else cv2.erode
+    return op(matte, disk(radius), borderType=cv2.BORDER_REPLICATE)
+
+
+def grow(matte: np.ndarray, pixels: float) -> np.ndarray:
+    """Grey-scale dilate (``pixels`` > 0) or erode (< 0) with a disk; fractional radii blend
+    the two nearest integer radii. float32 H×W in, float32 H×W out."""
+    r = abs(float(pixels))
+    lo = math.floor(r)
+    t = r - lo
+    a = _morph(matte, lo, pixels > 0)
+    if t < 1e-6:
+        return np.ascontiguousarray(a, dtype=np.float32)
+    b = _morph(matte, lo + 1, pixels > 0)
+    return (a + (b - a) * np.float32(t)).astype(np.float32)
+
+
+def blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur with standard deviation ``sigma`` pixels (edges replicated)."""
+    if sigma <= 0:
+        return image
+    return cv2.GaussianBlur(image, (0, 0), sigmaX=float(sigma), borderType=cv2.BORDER_REPLICATE)
+
+
+def erode_mask(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Binary erosion of a bool mask by a disk of ``radius`` pixels."""
+    if radius <= 0:
+        return mask
+    return cv2.erode(mask.astype(np.uint8), disk(radius), borderType=cv2.BORDER_REPLICATE).astype(bool)
+
+
+def dilate_mask(mask: np.ndarray, radius: int) -> np.ndarray:
+    if radius <= 0:
+        return mask
+    return cv2.dilate(mask.astype(np.uint8), disk(radius), borderType=cv2.BORDER_REPLICATE).astype(bool)
+
+
+def to_display_u8(image: np.ndarray) -> np.ndarray:
+    """Scene-linear float RGB(A) → sRGB-encoded uint8 RGB (alpha dropped), for CV algorithms."""
+    rgb = from_linear(np.clip(image[..., :3], 0.0, 1.0), "sRGB")
+    return (rgb * 255.0 + 0.5).astype(np.uint8)
+
+
+def to_display_float(image: np.ndarray) -> np.ndarray:
+    """Scene-linear float RGB → sRGB-encoded float64 in [0, 1] (what matting papers assume)."""
+    return from_linear(np.clip(image[..., :3], 0.0, 1.0), "sRGB").astype(np.float64)
+
+
+def work_scale(shape: tuple[int, ...], long_side: int) -> float:
+    """Scale factor (≤ 1) that brings the long side of ``shape`` down to ``long_side``."""
+    return min(1.0, long_side / max(shape[0], shape[1]))
+
+
+def resize(image: np.ndarray, scale: float | None = None, size: tuple[int, int] | None = None,
+           interpolation=cv2.INTER_AREA) -> np.ndarray:
+    """Resize by ``scale`` or to ``size`` = (width, height)."""
+    if size is None:
+        if scale is None or scale == 1.0:
+            return image
+        size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    if (image.shape[1], image.shape[0]) == tuple(size):
+        return image
+    return cv2.resize(image, size, interpolation=interpolation)
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """Rec.709 luminance of linear RGB, float32 H×W."""
+    return (rgb[..., 0] * 0.2126 + rgb[..., 1] * 0.7152 + rgb[..., 2] * 0.0722).astype(np.float32)
+
+
+def split_alpha(image: np.ndarray, matte: np.ndarray | None, node: str) -> tuple[np.ndarray, np.ndarray]:
+    """RGB and alpha of an image: alpha from ``matte`` when given, else the image's own."""
+    from rotograph.errors import RotographError
+
+    rgb = image[..., :3]
+    if matte is not None:
+        if matte.shape != rgb.shape[:2]:
+            raise RotographError(f"matte is {matte.shape[1]}×{matte.shape[0]} but the image is "
+                                 f"{rgb.shape[1]}×{rgb.shape[0]}")
+        return rgb, matte
+    if image.shape[2] == 4:
+        return rgb, image[..., 3]
+    raise RotographError(f"{node} needs an image with alpha or a connected matte")

@@ -1,0 +1,111 @@
+"""Keyer and Despill: colour-difference keying of green and blue screens."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rotograph import Color, Image, Input, Matte, Node, Output, Param
+from rotograph.node import CachePolicy
+
+from ._imaging import blur, luminance
+
+SCREEN_CHANNEL = {"green": 1, "blue": 2}
+
+
+def colour_difference(rgb: np.ndarray, screen: str, combine: str = "max") -> np.ndarray:
+    """Screen channel minus the other two (their max, or their average): float32 H×W.
+
+    The classic colour-difference signal (Vlahos, US patent 4,344,085; Wright, *Digital
+    Compositing for Film and Video*, ch. 5)."""
+    c = SCREEN_CHANNEL[screen]
+    a, b = [rgb[..., i] for i in range(3) if i != c]
+    other = np.maximum(a, b) if combine == "max" else (a + b) * np.float32(0.5)
+    return (rgb[..., c] - other).astype(np.float32)
+
+
+class Keyer(Node):
+    """Chroma key a green or blue screen plate into a matte.
+
+    alpha = 1 − gain · d / s, where d is the colour difference of the pixel (screen channel
+    minus the max or average of the other two) and s that of the screen colour, then
+    ``clip_black``/``clip_white`` remap [black, white] to [0, 1]. ``adaptive`` corrects uneven
+    screens: s is estimated locally (normalised Gaussian convolution of the pixels first keyed
+    as pure screen — the idea of Nuke's IBK clean-plate keyers), falling back to
+    ``screen_color`` where there is no screen nearby. ``prefilter`` blurs d by that many
+    pixels (σ) to keep grain out of the matte.
+
+    image: Image H×W×3/4 scene-linear. Output ``matte``: float32 H×W in [0, 1] (1 = foreground).
+    """
+
+    type_id = "rotograph.Keyer"
+    category = "Keying"
+    cache_policy = CachePolicy.MEMORY_ONLY
+
+    image = Input(Image)
+    screen = Param(str, "green", choices=("green", "blue"))
+    screen_color = Param(Color, [0.08, 0.45, 0.1], doc="Scene-linear colour of the screen", ui={"widget": "color"})
+    combine = Param(str, "max", choices=("max", "average"), doc="How the two other channels combine")
+    gain = Param(float, 1.0, range=(0.1, 10.0), doc="Key strength")
+    adaptive = Param(bool, True, doc="Estimate the screen colour locally (uneven screens)")
+    adaptive_size = Param(float, 40.0, range=(2.0, 500.0), doc="σ (px) of the local screen estimate")
+    prefilter = Param(float, 1.0, range=(0.0, 20.0), doc="σ (px) of the grain filter on the key signal")
+    clip_black = Param(float, 0.0, range=(0.0, 1.0), doc="Alpha at or below this becomes 0")
+    clip_white = Param(float, 1.0, range=(0.0, 1.0), doc="Alpha at or above this becomes 1")
+    matte = Output(Matte)
+
+    def compute(self, ctx, image):
+        rgb = image[..., :3]
+        d = blur(colour_difference(rgb, self.screen, self.combine), self.prefilter)
+        s_global = float(colour_difference(np.asarray(self.screen_color, np.float32)[None, None], self.screen,
+                                           self.combine)[0, 0])
+        s_global = max(s_global, 1e-4)
+        screen_diff = np.float32(s_global)
+        if self.adaptive:
+            first = 1.0 - d / s_global
+            weight = (first < 0.1).astype(np.float32)
+            num = blur(d * weight, self.adaptive_size)
+            den = blur(weight, self.adaptive_size)
+            local = num / np.maximum(den, 1e-6)
+            trust = np.clip(den / 0.05, 0.0, 1.0)  # little screen nearby: fall back to the global colour
+            screen_diff = np.maximum(local * trust + s_global * (1 - trust), 1e-4).astype(np.float32)
+        alpha = 1.0 - self.gain * d / screen_diff
+        lo, hi = self.clip_black, max(self.clip_white, self.clip_black + 1e-6)
+        return np.clip((alpha - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+
+
+class Despill(Node):
+    """Remove screen colour spilled onto the foreground.
+
+    ``average`` limits the screen channel to the average of the other two, ``limit`` to their
+    maximum (gentler); ``amount`` scales the removal. ``restore_luminance`` adds the removed
+    Rec.709 luminance back equally to R, G and B so that despilled edges do not darken.
+
+    image: Image H×W×3/4 scene-linear (alpha passed through). Output ``image`` of the same shape.
+    """
+
+    type_id = "rotograph.Despill"
+    category = "Keying"
+    cache_policy = CachePolicy.MEMORY_ONLY
+
+    image = Input(Image)
+    screen = Param(str, "green", choices=("green", "blue"))
+    mode = Param(str, "average", choices=("average", "limit"))
+    amount = Param(float, 1.0, range=(0.0, 1.0))
+    restore_luminance = Param(float, 1.0, range=(0.0, 1.0))
+    out = Output(Image)
+
+    def passthrough(self):
+        return "image" if self.amount == 0 else None
+
+    def compute(self, ctx, image):
+        rgb = image[..., :3]
+        c = SCREEN_CHANNEL[self.screen]
+        spill = np.maximum(colour_difference(rgb, self.screen, "average" if self.mode == "average" else "max"), 0)
+        out = rgb.copy()
+        out[..., c] -= spill * np.float32(self.amount)
+        if self.restore_luminance > 0:
+            lost = luminance(rgb) - luminance(out)
+            out += (lost * np.float32(self.restore_luminance))[..., None]
+        if image.shape[2] == 4:
+            out = np.dstack([out, image[..., 3]])
+        return np.ascontiguousarray(out, dtype=np.float32)

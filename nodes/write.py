@@ -1,0 +1,160 @@
+"""Writers: WriteEXR (multi-layer OpenEXR) and WritePNG (8/16-bit previews).
+
+Every writer writes one file per frame (``out/shot.####.exr``) to a temporary name in the
+target folder and renames it into place, so a killed render never leaves a half-written
+frame. A writer's cached result is the written file's identity; a re-render skips frames whose
+file is still there unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import numpy as np
+
+from rotograph import Depth, File, FileOut, Image, Input, Matte, Node, Normals, Output, Param, Written
+from rotograph.colour import COLORSPACES, from_linear
+from rotograph.errors import ParamError, RotographError
+from rotograph.media import expand_frame, frame_pattern
+
+EXR_COMPRESSION = ("none", "rle", "zips", "zip", "piz", "pxr24", "dwaa", "dwab")
+
+
+class FileWriter(Node):
+    """Base of writers: ``file`` pattern, atomic publish, and file-identity cache results."""
+
+    category = "Output"
+    is_writer = True
+    frame_dependent = True
+    file = Param(FileOut, "", doc="Output path with a frame pattern, e.g. render/shot.####.exr",
+                 ui={"widget": "file_save"})
+    written = Output(File)
+
+    def check(self) -> None:
+        if not self.file:
+            raise ParamError(f"node '{self.name}': param 'file': no output path set")
+        if frame_pattern(self.file) is None:
+            raise ParamError(f"node '{self.name}': param 'file': {self.file!r} has no frame pattern "
+                             f"(#### or %04d): every frame would overwrite the last")
+        folder = os.path.dirname(os.path.abspath(self.file))
+        probe = folder
+        while not os.path.exists(probe):
+            probe = os.path.dirname(probe)
+        if not os.path.isdir(probe) or not os.access(probe, os.W_OK):
+            raise ParamError(f"node '{self.name}': param 'file': cannot write to {folder}")
+
+    def path(self, frame: int) -> str:
+        return os.path.abspath(expand_frame(os.path.expanduser(self.file), frame))
+
+    def validate_cached(self, output, value: Written) -> bool:
+        try:
+            st = os.stat(value.path)
+        except OSError:
+            return False
+        return st.st_size == value.size and st.st_mtime_ns == value.mtime_ns
+
+    def publish(self, frame: int, write) -> Written:
+        """Call ``write(tmp_path)`` then rename into place; returns the file identity."""
+        path = self.path(frame)
+        folder, base = os.path.split(path)
+        os.makedirs(folder, exist_ok=True)
+        stem, ext = os.path.splitext(base)
+        tmp = os.path.join(folder, f".{stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}{ext}")
+        try:
+            write(tmp)
+            os.replace(tmp, path)
+        except Exception as e:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            if isinstance(e, RotographError):
+                raise
+            raise RotographError(f"{path}: cannot write ({type(e).__name__}: {e})") from e
+        st = os.stat(path)
+        return Written(path, st.st_size, st.st_mtime_ns)
+
+
+class WriteEXR(FileWriter):
+    """Write a multi-layer OpenEXR per frame from typed inputs.
+
+    Layers: ``rgba`` → R, G, B(, A) as given (EXR convention: premultiplied — put a Premult
+    before it); ``matte`` → ``matte.A``; ``depth`` → ``depth.Z``; ``normals`` → ``N.X``,
+    ``N.Y``, ``N.Z``. Pixel type half or float; compression ZIP, PIZ, DWAA, ... The header
+    carries ``rotograph/frame`` and ``rotograph/software``. Output ``written``: the file.
+    """
+
+    type_id = "rotograph.WriteEXR"
+
+    rgba = Input(Image, optional=True, doc="Colour, premultiplied")
+    matte = Input(Matte, optional=True)
+    depth = Input(Depth, optional=True)
+    normals = Input(Normals, optional=True)
+    pixel_type = Param(str, "half", choices=("half", "float"))
+    compression = Param(str, "zip", choices=EXR_COMPRESSION)
+
+    def compute(self, ctx, rgba, matte, depth, normals):
+        import OpenEXR
+
+        import rotograph
+
+        dtype = np.float16 if self.pixel_type == "half" else np.float32
+        channels: dict[str, np.ndarray] = {}
+        if rgba is not None:
+            for i, c in enumerate("RGBA"[: rgba.shape[2]]):
+                channels[c] = rgba[..., i]
+        if matte is not None:
+            channels["matte.A"] = matte
+        if depth is not None:
+            channels["depth.Z"] = depth.z
+        if normals is not None:
+            for i, c in enumerate("XYZ"):
+                channels[f"N.{c}"] = normals[..., i]
+        if not channels:
+            raise RotographError("no input connected: connect rgba, matte, depth or normals")
+        shapes = {k: v.shape for k, v in channels.items()}
+        if len(set(shapes.values())) != 1:
+            raise RotographError(f"layers differ in size: {shapes}")
+        # depth stays float: half loses Z precision beyond ~2048 units
+        chans = {k: np.ascontiguousarray(v, dtype=np.float32 if k == "depth.Z" else dtype) for k, v in channels.items()}
+        header = {"compression": getattr(OpenEXR, f"{self.compression.upper()}_COMPRESSION"),
+                  "type": OpenEXR.scanlineimage, "rotograph/frame": int(ctx.frame),
+                  "rotograph/software": f"rotograph {rotograph.__version__}"}
+
+        def write(tmp):
+            with OpenEXR.File(header, chans) as f:
+                f.write(tmp)
+
+        return self.publish(ctx.frame, write)
+
+
+class WritePNG(FileWriter):
+    """Write an 8- or 16-bit PNG per frame (previews, review).
+
+    image: Image H×W×3/4 scene-linear, or matte: float32 H×W (written as grey). Values are
+    encoded to ``colorspace`` (sRGB by default) and quantised; alpha is written as is.
+    """
+
+    type_id = "rotograph.WritePNG"
+
+    image = Input(Image, optional=True)
+    matte = Input(Matte, optional=True)
+    bit_depth = Param(int, 8, choices=(8, 16))
+    colorspace = Param(str, "sRGB", choices=COLORSPACES)
+
+    def compute(self, ctx, image, matte):
+        import cv2
+
+        if image is None and matte is None:
+            raise RotographError("no input connected: connect image or matte")
+        src = image if image is not None else np.dstack([matte] * 3)
+        rgb = from_linear(src[..., :3], self.colorspace)
+        planes = [rgb] + ([src[..., 3:4]] if src.shape[2] == 4 else [])
+        top = 255 if self.bit_depth == 8 else 65535
+        out = (np.clip(np.dstack(planes), 0, 1) * top + 0.5).astype(np.uint8 if self.bit_depth == 8 else np.uint16)
+        out = cv2.cvtColor(out, cv2.COLOR_RGBA2BGRA if out.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+
+        def write(tmp):
+            if not cv2.imwrite(tmp, out):
+                raise RotographError(f"{tmp}: OpenCV could not write the PNG")
+
+        return self.publish(ctx.frame, write)

@@ -1,0 +1,35 @@
+"""rotograph: a node-graph dataflow engine for AI rotoscoping and matting.
+
+Quick use::
+
+    import rotograph
+    graph = rotograph.load("graphs/quickstart.json")
+    graph.set("read.file", "shot.####.exr")
+    report = rotograph.render(graph, "1001-1010", cache=rotograph.open_cache())
+    matte = graph.evaluate("feather", 1001)       # float32 H×W in [0, 1]
+"""
+
+from __future__ import annotations
+
+from .cache import Cache, open_cache
+from .errors import (EvaluationError, GraphError, LinkError, MediaError, ParamError, RegistryError,
+                     RotographError)
+from .evaluate import Evaluator, Stats
+from .graph import Graph
+from .graphio import dumps, load, loads, save, schema
+from .node import CachePolicy, Context, Input, Node, Output, RangeNode, Segment
+from .params import Color, FileIn, FileOut, Param, Prompts
+from .registry import Registry
+from .render import RenderReport, parse_frames, render
+from .types import (Camera, CameraData, Depth, DepthMap, File, Image, MaskObject, MaskSet, Masks, Matte,
+                    Normals, PortType, Written)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Cache", "CachePolicy", "Camera", "CameraData", "Color", "Context", "Depth", "DepthMap", "EvaluationError",
+    "Evaluator", "File", "FileIn", "FileOut", "Graph", "GraphError", "Image", "Input", "LinkError", "MaskObject",
+    "MaskSet", "Masks", "Matte", "MediaError", "Node", "Normals", "Output", "Param", "ParamError", "PortType",
+    "Prompts", "RangeNode", "Registry", "RegistryError", "RenderReport", "RotographError", "Segment", "Stats",
+    "Written", "dumps", "load", "loads", "open_cache", "parse_frames", "render", "save", "schema",
+]

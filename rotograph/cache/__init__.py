@@ -1,0 +1,91 @@
+"""The two-tier result cache: an LRU memory tier over a zarr v3 disk tier.
+
+``open_cache(url)`` gives the cache a render uses: ``url`` is a directory or an fsspec URL
+(default: ``$ROTOGRAPH_CACHE`` or the user cache dir); ``url=None`` with ``disk=False`` keeps
+results in memory only.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import platformdirs
+
+from ..node import CachePolicy
+from ..types import PortType
+from .disk import DiskCache, DiskStats
+from .memory import MemoryCache
+
+__all__ = ["Cache", "DiskCache", "DiskStats", "MemoryCache", "default_cache_url", "open_cache", "parse_size"]
+
+
+def default_cache_url() -> str:
+    return os.environ.get("ROTOGRAPH_CACHE") or os.path.join(platformdirs.user_cache_dir("rotograph"), "cache")
+
+
+def parse_size(text: str | int) -> int:
+    """``"20G"``, ``"512M"``, ``"1.5T"`` or a number of bytes → bytes."""
+    if isinstance(text, int):
+        return text
+    t = text.strip().upper().rstrip("B")
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    try:
+        if t and t[-1] in mult:
+            return int(float(t[:-1]) * mult[t[-1]])
+        return int(t)
+    except ValueError:
+        raise ValueError(f"cannot read a size from {text!r} (use e.g. 512M, 20G)") from None
+
+
+def _freeze(ptype: PortType, value):
+    """Make cached arrays read-only so that a node cannot change a shared value in place."""
+    arrays, _ = ptype.encode(value)
+    for a in arrays.values():
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+    return value
+
+
+class Cache:
+    """Memory tier in front of an optional disk tier; honours each node's :class:`CachePolicy`."""
+
+    def __init__(self, disk: DiskCache | None = None, memory_bytes: int = 1 << 30):
+        self.memory = MemoryCache(memory_bytes)
+        self.disk = disk
+
+    def get(self, key: str, ptype: PortType, policy: CachePolicy = CachePolicy.ALWAYS):
+        if policy is CachePolicy.NEVER:
+            return None
+        value = self.memory.get(key)
+        if value is not None or self.disk is None or policy is not CachePolicy.ALWAYS:
+            return value
+        value = self.disk.get(key, ptype)
+        if value is not None:
+            self.memory.put(key, _freeze(ptype, value), ptype.nbytes(value))
+        return value
+
+    def contains(self, key: str, policy: CachePolicy = CachePolicy.ALWAYS) -> bool:
+        if key in self.memory:
+            return True
+        return policy is CachePolicy.ALWAYS and self.disk is not None and self.disk.contains(key)
+
+    def put(self, key: str, ptype: PortType, value, policy: CachePolicy = CachePolicy.ALWAYS) -> None:
+        if policy is CachePolicy.NEVER:
+            return
+        self.memory.put(key, _freeze(ptype, value), ptype.nbytes(value))
+        if policy is CachePolicy.ALWAYS and self.disk is not None:
+            self.disk.put(key, ptype, value)
+
+    def forget(self, key: str) -> None:
+        """Drop a key from both tiers (a writer's output file went away)."""
+        self.memory.discard(key)
+        if self.disk is not None:
+            self.disk.remove(key)
+
+
+def open_cache(url: str | None = None, *, disk: bool = True, max_bytes: int | str = "50G",
+               memory_bytes: int | str = "1G") -> Cache:
+    """Open the cache at ``url`` (default :func:`default_cache_url`)."""
+    d = DiskCache(url or default_cache_url(), parse_size(max_bytes)) if disk else None
+    return Cache(d, parse_size(memory_bytes))

@@ -1,0 +1,210 @@
+"""The ``rotograph`` command line: render, validate, nodes, info, cache."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+from .errors import RotographError
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _parse_value(text: str):
+    """``--set`` values: JSON when it parses (numbers, true, lists), else the plain string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _load(path: str, sets: list[str]):
+    from .graphio import load
+
+    graph = load(path)
+    for item in sets or []:
+        if "=" not in item:
+            raise RotographError(f"--set {item!r}: expected node.param=value")
+        ref, value = item.split("=", 1)
+        try:
+            graph.set(ref, _parse_value(value))
+        except RotographError as e:
+            raise RotographError(f"--set {ref}: {e}") from None
+    return graph
+
+
+def cmd_render(args) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .cache import open_cache
+    from .render import render
+
+    graph = _load(args.graph, args.set)
+    cache = open_cache(args.cache, max_bytes=args.cache_size)
+    console = _console()
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[fps]:.1f} fps"), TimeRemainingColumn(),
+               TextColumn("cache hits {task.fields[hits]}")]
+    with Progress(*columns, console=console, disable=args.quiet) as bar:
+        task = bar.add_task(os.path.basename(args.graph), total=None, fps=0.0, hits=0)
+        import time
+
+        t0 = time.perf_counter()
+
+        def progress(done, total, hits):
+            dt = time.perf_counter() - t0
+            bar.update(task, completed=done, total=total, fps=done / dt if dt else 0.0, hits=hits)
+
+        report = render(graph, args.frames, cache=cache, workers=args.workers, progress=progress,
+                        targets=args.node or None)
+    if report.error:
+        console.print(f"[red]error:[/red] {report.error}", soft_wrap=True)
+        console.print(f"{report.done} of {len(report.frames)} frames were rendered before the error and are kept.")
+        return 1
+    computes = sum(report.stats.computes.values())
+    console.print(f"rendered {report.done} frames in {report.seconds:.1f}s ({report.fps:.1f} fps), "
+                  f"{computes} node computes, {sum(report.stats.hits.values())} cache hits")
+    for name in graph.writers() if not args.node else args.node:
+        node = graph.nodes[name]
+        if hasattr(node, "path"):
+            print(f"{name}: {node.path(report.frames[0])} .. {os.path.basename(node.path(report.frames[-1]))}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    graph = _load(args.graph, args.set)
+    graph.validate()
+    print(f"{args.graph}: ok ({len(graph.nodes)} nodes)")
+    return 0
+
+
+def cmd_nodes(args) -> int:
+    from .registry import Registry
+
+    reg = Registry.default()
+    info = {tid: {**cls.describe(), "source": reg.source_of(tid)} for tid, cls in reg.node_types.items()}
+    if args.json:
+        print(json.dumps(info, indent=2, sort_keys=True))
+        return 0
+    from rich.console import Console
+
+    out = Console(highlight=False)
+    for tid, d in info.items():
+        out.print(f"[bold]{tid}[/bold] v{d['version']} ({d['kind']}, {d['category']}) — {d['source']}")
+        first = " ".join(d["doc"].split("\n\n")[0].split())
+        out.print(f"  {first}", soft_wrap=True)
+        for k, i in d["inputs"].items():
+            out.print(f"  in   {k}: {i['type']}{' (optional)' if i['optional'] else ''}")
+        for k, o in d["outputs"].items():
+            out.print(f"  out  {k}: {o['type']}")
+        for k, p in d["params"].items():
+            extra = f" range {p['range']}" if "range" in p else (f" choices {p['choices']}" if "choices" in p else "")
+            out.print(f"  param {k}: {p['type']} = {json.dumps(p['default'])}{extra}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from .media import probe
+
+    info = probe(args.media, args.first_frame)
+    rows = {
+        "file": info.path, "resolution": f"{info.width}x{info.height}",
+        "frames": f"{info.first}-{info.last} ({info.frames} frames)",
+        "fps": f"{info.fps:.3f}" if info.fps else "-", "codec": info.codec,
+        "channels": ",".join(info.channels), "bit depth": str(info.bit_depth),
+    }
+    if info.missing:
+        rows["missing"] = ",".join(map(str, info.missing[:20])) + (" ..." if len(info.missing) > 20 else "")
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for k, v in rows.items():
+            print(f"{k:>10}: {v}")
+    return 0
+
+
+def cmd_cache(args) -> int:
+    from .cache import DiskCache, default_cache_url, parse_size
+
+    disk = DiskCache(args.cache or default_cache_url())
+    if args.action == "stats":
+        s = disk.stats()
+        print(f"cache: {s.root}\nentries: {s.entries}\nsize: {s.bytes / 2**20:.1f} MiB")
+    elif args.action == "prune":
+        left = disk.prune(parse_size(args.max_size))
+        print(f"pruned {disk.url} to {left / 2**20:.1f} MiB")
+    elif args.action == "clear":
+        disk.clear()
+        print(f"cleared {disk.url}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = argparse.ArgumentParser(prog="rotograph", description="Node-graph rotoscoping and matting.")
+    p.add_argument("--version", action="version", version=f"rotograph {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("render", help="render a graph's writers over a frame range")
+    r.add_argument("graph")
+    r.add_argument("--frames", help="e.g. 1001-1100, 1001,1010-1020, 1001-1100x10 (default: the graph's range)")
+    r.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE", help="override a param (JSON values)")
+    r.add_argument("--cache", metavar="URL", help="cache directory or fsspec URL (default: user cache dir)")
+    r.add_argument("--cache-size", default="50G", help="disk cache bound (default 50G)")
+    r.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    r.add_argument("--node", action="append", help="render these nodes instead of every writer")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(fn=cmd_render)
+
+    v = sub.add_parser("validate", help="check a graph file without rendering")
+    v.add_argument("graph")
+    v.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE")
+    v.set_defaults(fn=cmd_validate)
+
+    n = sub.add_parser("nodes", help="list every node type with its ports and params")
+    n.add_argument("--json", action="store_true")
+    n.set_defaults(fn=cmd_nodes)
+
+    i = sub.add_parser("info", help="describe a movie or image sequence")
+    i.add_argument("media")
+    i.add_argument("--first-frame", type=int, default=1001)
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(fn=cmd_info)
+
+    c = sub.add_parser("cache", help="cache stats | prune | clear")
+    c.add_argument("action", choices=("stats", "prune", "clear"))
+    c.add_argument("--cache", metavar="URL")
+    c.add_argument("--max-size", default="50G", help="prune down to this size")
+    c.set_defaults(fn=cmd_cache)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from rich.logging import RichHandler
+
+    logging.basicConfig(level=logging.WARNING, format="%(message)s",
+                        handlers=[RichHandler(console=_console(), show_time=False, show_path=False)])
+    try:
+        return args.fn(args)
+    except RotographError as e:
+        if args.debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: frames already rendered are kept; run again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""Lazy, cached evaluation: hash, then compute.
+
+For every (node output, frame) the :class:`Evaluator` first computes a key from the graph alone —
+node type, version, canonical params, extra key material (a Read's file identity), the keys of
+the inputs it reads and the frame when the node depends on it — and asks the cache. Only misses
+are computed, and only the misses' own misses upstream, so a cache hit never decodes upstream
+pixels. A node whose ``passthrough()`` names an input shares that input's key and entry.
+
+Range nodes are keyed by their segment (its frames and every input key in it) plus the frame;
+a miss runs the segment (from the last cached frame, for resumable nodes) and caches every
+frame it emits. :class:`Stats` counts computes and hits per node so that tests can prove what
+recomputed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import EvaluationError, GraphError, RotographError
+from .hashing import digest
+from .node import Context, Node, Segment
+
+
+@dataclass
+class Stats:
+    """Per-node counters: ``computes`` (frames computed), ``hits`` (cache hits),
+    ``range_runs`` (segment runs of range nodes)."""
+
+    computes: Counter = field(default_factory=Counter)
+    hits: Counter = field(default_factory=Counter)
+    range_runs: Counter = field(default_factory=Counter)
+
+    def reset(self) -> None:
+        self.computes.clear()
+        self.hits.clear()
+        self.range_runs.clear()
+
+    def since(self, before: "Stats") -> "Stats":
+        """The counts added since the snapshot ``before``."""
+        return Stats(self.computes - before.computes, self.hits - before.hits,
+                     self.range_runs - before.range_runs)
+
+    def merge(self, other: "Stats") -> None:
+        self.computes.update(other.computes)
+        self.hits.update(other.hits)
+        self.range_runs.update(other.range_runs)
+
+
+class Evaluator:
+    """Evaluates outputs of ``graph`` through ``cache``.
+
+    ``wanted`` maps range nodes to the frames a render will ask for, so that a segment run stops
+    after the last of them instead of running the node's whole frame range.
+    """
+
+    def __init__(self, graph, cache, stats: Stats | None = None, log=print):
+        self.graph = graph
+        self.cache = cache
+        self.stats = stats or Stats()
+        self.wanted: dict[str, set[int]] = {}
+        self.log = log
+        self._revision = -1
+        self._sync()
+
+    def _sync(self) -> None:
+        if self._revision != self.graph.revision:
+            self._keys: dict[tuple[str, str, int], str] = {}
+            self._links: dict[str, dict[str, tuple[str, str]]] = {}
+            self._ranges: dict[str, tuple[int, int] | None] = {}
+            self._segments: dict[str, list[Segment]] = {}
+            self._segment_keys: dict[tuple[str, Segment], str] = {}
+            self._revision = self.graph.revision
+
+    # -- structure ------------------------------------------------------------------------
+    def links(self, name: str) -> dict[str, tuple[str, str]]:
+        if name not in self._links:
+            self._links[name] = self.graph.inputs_of(name)
+        return self._links[name]
+
+    def output_name(self, node: Node, output: str | None) -> str:
+        if output is None:
+            return next(iter(node.outputs))
+        if output not in node.outputs:
+            from .errors import did_you_mean
+
+            raise GraphError(f"node '{node.name}' has no output '{output}'" + did_you_mean(output, node.outputs))
+        return output
+
+    def frame_range(self, name: str) -> tuple[int, int] | None:
+        """Inclusive (first, last) frame range of a node, from its inputs (Reads probe files)."""
+        self._sync()
+        if name not in self._ranges:
+            node = self.graph.nodes[name]
+            ins = {i: self.frame_range(src) for i, (src, _) in self.links(name).items()}
+            try:
+                self._ranges[name] = node.frame_range(ins)
+            except RotographError as e:
+                raise EvaluationError(name, None, str(e)) from None
+        return self._ranges[name]
+
+    def segment_of(self, name: str, frame: int) -> Segment:
+        node = self.graph.nodes[name]
+        if name not in self._segments:
+            rng = self.frame_range(name)
+            if rng is None:
+                raise EvaluationError(name, frame, "range node has no frame range (is its input connected?)")
+            self._segments[name] = node.segments(*rng)
+        for seg in self._segments[name]:
+            if frame in seg.frames:
+                return seg
+        rng = self.frame_range(name)
+        raise EvaluationError(name, frame, f"frame {frame} is outside the node's frame range {rng[0]}-{rng[1]}")
+
+    def _passthrough(self, node: Node) -> tuple[str, str] | None:
+        if len(node.outputs) != 1:
+            return None
+        pt = node.passthrough()
+        if pt is None:
+            return None
+        return self.links(node.name).get(pt)
+
+    # -- keys -----------------------------------------------------------------------------
+    def key(self, name: str, output: str | None, frame: int) -> str:
+        """The cache key of ``name.output`` at ``frame``; never touches pixels."""
+        self._sync()
+        node = self.graph.nodes[name]
+        output = self.output_name(node, output)
+        memo = (name, output, frame)
+        key = self._keys.get(memo)
+        if key is not None:
+            return key
+        pt = self._passthrough(node)
+        if pt is not None:
+            src, sout = pt
+            key = self.key(src, sout, node.input_frame(node.passthrough(), frame))
+        else:
+            material: dict[str, Any] = {"type": node.type_id, "version": node.version,
+                                        "params": node.get_params(), "output": output}
+            try:
+                extra = node.key_material(frame)
+            except RotographError as e:
+                raise EvaluationError(name, frame, str(e)) from None
+            if extra is not None:
+                material["extra"] = extra
+            if node.is_range:
+                material["segment"] = self._segment_key(name, self.segment_of(name, frame))
+                material["frame"] = frame
+            else:
+                material["inputs"] = {i: self.key(src, sout, node.input_frame(i, frame))
+                                      for i, (src, sout) in sorted(self.links(name).items())}
+                if node.frame_dependent:
+                    material["frame"] = frame
+            key = digest(material, where=f"node '{name}'")
+        self._keys[memo] = key
+        return key
+
+    def _segment_key(self, name: str, seg: Segment) -> str:
+        memo = (name, seg)
+        if memo not in self._segment_keys:
+            node = self.graph.nodes[name]
+            links = sorted(self.links(name).items())
+            keys = [[self.key(src, sout, node.input_frame(i, f)) for i, (src, sout) in links] for f in seg.frames]
+            self._segment_keys[memo] = digest({"frames": list(seg.frames), "inputs": keys})
+        return self._segment_keys[memo]
+
+    # -- values ---------------------------------------------------------------------------
+    def get(self, name: str, output: str | None, frame: int):
+        """The value of ``name.output`` at ``frame``: from the cache, or computed."""
+        self._sync()
+        node = self.graph.nodes.get(name)
+        if node is None:
+            raise GraphError(f"no node named '{name}'")
+        output = self.output_name(node, output)
+        pt = self._passthrough(node)
+        if pt is not None:
+            return self.get(pt[0], pt[1], node.input_frame(node.passthrough(), frame))
+        key = self.key(name, output, frame)
+        ptype = node.outputs[output].type
+        value = self.cache.get(key, ptype, node.cache_policy)
+        if value is not None:
+            if node.validate_cached(output, value):
+                self.stats.hits[name] += 1
+                return value
+            self.cache.forget(key)
+        if node.is_range:
+            return self._run_range(node, output, frame)
+        inputs = self._pull(node, frame)
+        ctx = Context(frame=frame, node=name, log=self.log)
+        try:
+            result = node.compute(ctx, **inputs)
+        except EvaluationError:
+            raise
+        except RotographError as e:
+            raise EvaluationError(name, frame, str(e)) from None
+        except Exception as e:
+            raise EvaluationError(name, frame, f"{type(e).__name__}: {e}") from e
+        outs = self._store(node, frame, result)
+        self.stats.computes[name] += 1
+        return outs[output]
+
+    def _pull(self, node: Node, frame: int) -> dict[str, Any]:
+        links = self.links(node.name)
+        values = {}
+        for iname in node.inputs:
+            if iname in links:
+                src, sout = links[iname]
+                values[iname] = self.get(src, sout, node.input_frame(iname, frame))
+            else:
+                values[iname] = None
+        return values
+
+    def _store(self, node: Node, frame: int, result) -> dict[str, Any]:
+        outs = result if len(node.outputs) > 1 else {next(iter(node.outputs)): result}
+        if not isinstance(outs, dict) or set(outs) != set(node.outputs):
+            raise EvaluationError(node.name, frame, f"compute must return a value for each of the outputs "
+                                                    f"{sorted(node.outputs)}")
+        for oname, value in outs.items():
+            ptype = node.outputs[oname].type
+            problem = ptype.check(value)
+            if problem:
+                raise EvaluationError(node.name, frame, f"output '{oname}' ({ptype.name}): {problem}")
+            self.cache.put(self.key(node.name, oname, frame), ptype, value, node.cache_policy)
+        return outs
+
+    def _cached_outputs(self, node: Node, frame: int) -> dict[str, Any] | None:
+        outs = {}
+        for oname, out in node.outputs.items():
+            v = self.cache.get(self.key(node.name, oname, frame), out.type, node.cache_policy)
+            if v is None:
+                return None
+            outs[oname] = v
+        return outs
+
+    def _run_range(self, node: Node, output: str, frame: int):
+        name = node.name
+        seg = self.segment_of(name, frame)
+        frames = seg.frames
+        wanted = (self.wanted.get(name, set()) & set(frames)) | {frame}
+        stop = max(frames.index(f) for f in wanted)
+        resume = None
+        if node.resumable:
+            first_missing = next((i for i, f in enumerate(frames[: stop + 1])
+                                  if not all(self.cache.contains(self.key(name, o, f), node.cache_policy)
+                                             for o in node.outputs)), 0)
+            if first_missing > 0:
+                prev = frames[first_missing - 1]
+                state = self._cached_outputs(node, prev)
+                if state is not None:
+                    resume = (prev, state)
+        ctx = Context(frame=frames[0], node=name, log=self.log)
+        result = None
+        self.stats.range_runs[name] += 1
+        gen = node.compute_range(ctx, seg, lambda f: self._pull(node, f), resume)
+        expected = iter(frames[frames.index(resume[0]) + 1:] if resume else frames)
+        try:
+            for f, value in gen:
+                if f != next(expected, None):
+                    raise EvaluationError(name, f, "range node emitted frames out of segment order")
+                outs = self._store(node, f, value)
+                self.stats.computes[name] += 1
+                if f == frame:
+                    result = outs[output]
+                if f == frames[stop]:
+                    break
+        except EvaluationError:
+            raise
+        except RotographError as e:
+            raise EvaluationError(name, frame, str(e)) from None
+        except Exception as e:
+            raise EvaluationError(name, frame, f"{type(e).__name__}: {e}") from e
+        finally:
+            gen.close()
+        if result is None:
+            raise EvaluationError(name, frame, "range node did not emit this frame")
+        return result

@@ -1,0 +1,176 @@
+"""Graph files: JSON format v1 (schema in ``rotograph/schema/graph.v1.schema.json``).
+
+Reading a graph never executes code: the file is JSON, checked against the JSON Schema, then
+every node type, param, value and link is checked against the registry. Errors carry the JSON
+path at fault (``nodes.grow.params.size``) and, for typos, the closest valid name. Saving writes
+sorted keys with every param, so load → save of a saved file is byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from importlib import resources
+
+import jsonschema
+import networkx as nx
+
+from .errors import GraphError, LinkError, ParamError, did_you_mean
+from .graph import Graph, split_ref
+from .registry import Registry
+
+FORMAT = "rotograph.graph"
+SCHEMA_VERSION = 1
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    """The published JSON Schema of graph files (format v1)."""
+    return json.loads(resources.files("rotograph").joinpath("schema/graph.v1.schema.json").read_text())
+
+
+def _path(parts) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def _schema_error(doc: dict, source: str | None) -> None:
+    validator = jsonschema.Draft202012Validator(schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    if error is None:
+        return
+    path = _path(error.absolute_path)
+    if error.validator == "additionalProperties":
+        container = error.instance
+        allowed = list(error.schema.get("properties", {}))
+        extra = [k for k in container if k not in allowed]
+        if extra:
+            raise GraphError(f"unknown field '{extra[0]}'" + did_you_mean(extra[0], allowed),
+                             path=_path([*error.absolute_path, extra[0]]), source=source)
+    if error.validator == "required":
+        raise GraphError(error.message.replace("'", '"', 0), path=path, source=source)
+    if error.validator == "const":
+        raise GraphError(f"expected {json.dumps(error.validator_value)}, got {json.dumps(error.instance)[:40]}",
+                         path=path, source=source)
+    if error.validator == "propertyNames":
+        raise GraphError(f"node id {json.dumps(error.instance)[:40]} must be letters, digits and _ "
+                         f"(not starting with a digit)", path=path, source=source)
+    raise GraphError(error.message[:200], path=path, source=source)
+
+
+def loads(text: str, registry: Registry | None = None, source: str | None = None) -> Graph:
+    """Build a :class:`Graph` from JSON text; raises :class:`GraphError` with the path at fault."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise GraphError(f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}", source=source) from None
+    except (TypeError, ValueError) as e:
+        raise GraphError(f"malformed JSON: {e}", source=source) from None
+    return from_dict(doc, registry, source)
+
+
+def load(path: str | os.PathLike, registry: Registry | None = None) -> Graph:
+    """Read a graph file. Relative media paths in params are resolved against the current
+    directory at render time, as in Nuke's command-line renders."""
+    source = os.fspath(path)
+    try:
+        with open(source, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise GraphError(f"cannot read graph file: {e.strerror}", source=source) from None
+    except UnicodeDecodeError:
+        raise GraphError("graph file is not UTF-8 text", source=source) from None
+    return loads(text, registry, source)
+
+
+def from_dict(doc, registry: Registry | None = None, source: str | None = None) -> Graph:
+    if not isinstance(doc, dict):
+        raise GraphError("a graph file must hold a JSON object", source=source)
+    _schema_error(doc, source)
+    graph = Graph(registry)
+    reg = graph.registry
+    for name, spec in doc["nodes"].items():
+        where = f"nodes.{name}"
+        if spec["type"] not in reg:
+            raise GraphError(f"unknown node type '{spec['type']}'" + did_you_mean(spec["type"], reg.node_types),
+                             path=f"{where}.type", source=source)
+        cls = reg.get(spec["type"])
+        params = dict(spec.get("params", {}))
+        if spec["version"] > cls.version:
+            raise GraphError(f"{cls.type_id} version {spec['version']} is newer than the installed "
+                             f"version {cls.version}: update rotograph or the plugin that provides it",
+                             path=f"{where}.version", source=source)
+        if spec["version"] < cls.version:
+            params = cls.upgrade(spec["version"], params)
+        for pname in params:
+            if pname not in cls.params:
+                raise GraphError(f"{cls.type_id} has no param '{pname}'" + did_you_mean(pname, cls.params),
+                                 path=f"{where}.params.{pname}", source=source)
+        try:
+            node = graph.add(cls, name)
+        except GraphError as e:
+            raise GraphError(e.message, path=where, source=source) from None
+        for pname, value in params.items():
+            try:
+                node.set(pname, value)
+            except ParamError as e:
+                msg = str(e).split(f"param '{pname}': ", 1)[-1]
+                raise GraphError(msg, path=f"{where}.params.{pname}", source=source) from None
+    # links, after every node exists
+    for name, spec in doc["nodes"].items():
+        node = graph.nodes[name]
+        for iname, ref in spec.get("inputs", {}).items():
+            where = f"nodes.{name}.inputs.{iname}"
+            if iname not in node.inputs:
+                raise GraphError(f"{node.type_id} has no input '{iname}'" + did_you_mean(iname, node.inputs),
+                                 path=where, source=source)
+            src, port = split_ref(ref)
+            if src not in graph.nodes:
+                raise GraphError(f"dangling link: no node named '{src}'" + did_you_mean(src, graph.nodes),
+                                 path=where, source=source)
+            graph.dag.add_edge(src, name, key=iname, output=port)
+    try:
+        cycle = nx.find_cycle(graph.dag)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        names = [u for u, *_ in cycle] + [cycle[0][0]]
+        u, v, k = cycle[-1][:3]
+        raise GraphError(f"the graph has a cycle: {' → '.join(names)}", path=f"nodes.{v}.inputs.{k}", source=source)
+    for u, v, k, port in list(graph.dag.edges(keys=True, data="output")):
+        graph.dag.remove_edge(u, v, key=k)
+        try:
+            graph.connect(f"{u}.{port}", f"{v}.{k}")
+        except (LinkError, GraphError) as e:
+            raise GraphError(str(e), path=f"nodes.{v}.inputs.{k}", source=source) from None
+    graph.ui = doc.get("ui", {})
+    graph.revision = 0
+    return graph
+
+
+def to_dict(graph: Graph) -> dict:
+    nodes = {}
+    for name, node in graph.nodes.items():
+        entry = {"type": node.type_id, "version": node.version, "params": node.get_params()}
+        links = graph.inputs_of(name)
+        if links:
+            entry["inputs"] = {i: f"{s}.{o}" for i, (s, o) in sorted(links.items())}
+        nodes[name] = entry
+    doc = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "nodes": nodes}
+    if graph.ui:
+        doc["ui"] = graph.ui
+    return doc
+
+
+def dumps(graph: Graph) -> str:
+    """Canonical JSON text: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(to_dict(graph), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def save(graph: Graph, path: str | os.PathLike) -> None:
+    """Write the graph atomically (temporary file, then rename)."""
+    path = os.fspath(path)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(dumps(graph))
+    os.replace(tmp, path)

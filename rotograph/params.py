@@ -1,0 +1,190 @@
+"""Parameter declarations and their validation.
+
+A :class:`Param` is declared on a node class with a value type, a default and constraints; the
+same declaration drives validation (from JSON, ``--set`` or the editor), the editor's widget, the
+JSON Schema and the docs. Every accepted value is *canonical* (``int`` for int params, ``float``
+for float params, lists for colours and prompts), so cache keys and saved graphs are stable.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .errors import ParamError
+
+
+class ParamKind:
+    """Base of the special parameter kinds (file paths, colours, prompts)."""
+
+    name = "value"
+
+    @classmethod
+    def canonical(cls, value: Any) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class FileIn(ParamKind):
+    """Path of media to read: a file, a sequence pattern (``shot.####.exr``, ``%04d``, ``@@@@``)
+    or a bundled sample (``sample:bigbuckbunny.mp4``). Existence is checked by the node."""
+
+    name = "file_in"
+
+    @classmethod
+    def canonical(cls, value):
+        if not isinstance(value, str):
+            raise ValueError(f"expected a path string, got {type(value).__name__}")
+        return value
+
+
+class FileOut(FileIn):
+    """Path to write, usually with a frame pattern (``out/shot.####.exr``)."""
+
+    name = "file_out"
+
+
+class Color(ParamKind):
+    """RGB colour: three floats (scene-linear)."""
+
+    name = "color"
+
+    @classmethod
+    def canonical(cls, value):
+        if not isinstance(value, (list, tuple)) or len(value) != 3:
+            raise ValueError("expected [r, g, b]")
+        return [_number(v, float) for v in value]
+
+
+class Prompts(ParamKind):
+    """Segmentation prompts: a list of keyframes, each
+    ``{"frame": 1001, "object": 1, "points": [[x, y, label], ...], "box": [x0, y0, x1, y1]}``
+    in pixel coordinates of the plate (label 1 positive, 0 negative; ``box`` may be null)."""
+
+    name = "prompts"
+
+    @classmethod
+    def canonical(cls, value):
+        if not isinstance(value, list):
+            raise ValueError("expected a list of keyframe prompts")
+        out = []
+        for i, kf in enumerate(value):
+            if not isinstance(kf, dict):
+                raise ValueError(f"[{i}]: expected an object with frame, points, box")
+            unknown = set(kf) - {"frame", "object", "points", "box"}
+            if unknown:
+                raise ValueError(f"[{i}]: unknown key {sorted(unknown)[0]!r}")
+            if "frame" not in kf:
+                raise ValueError(f"[{i}]: missing 'frame'")
+            points = []
+            for j, p in enumerate(kf.get("points") or []):
+                if not isinstance(p, (list, tuple)) or len(p) != 3 or p[2] not in (0, 1):
+                    raise ValueError(f"[{i}].points[{j}]: expected [x, y, label] with label 0 or 1")
+                points.append([_number(p[0], float), _number(p[1], float), int(p[2])])
+            box = kf.get("box")
+            if box is not None:
+                if not isinstance(box, (list, tuple)) or len(box) != 4:
+                    raise ValueError(f"[{i}].box: expected [x0, y0, x1, y1]")
+                box = [_number(v, float) for v in box]
+                if box[2] <= box[0] or box[3] <= box[1]:
+                    raise ValueError(f"[{i}].box: x1 > x0 and y1 > y0 needed, got {box}")
+            if not points and box is None:
+                raise ValueError(f"[{i}]: a keyframe needs points or a box")
+            out.append({"frame": _number(kf["frame"], int), "object": _number(kf.get("object", 1), int),
+                        "points": points, "box": box})
+        return sorted(out, key=lambda k: (k["frame"], k["object"]))
+
+
+def _number(value, typ):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, got {json_repr(value)}")
+    if typ is int:
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"expected an integer, got {value}")
+        return int(value)
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value}")
+    return value
+
+
+def json_repr(value) -> str:
+    import json
+
+    try:
+        return json.dumps(value)[:60]
+    except (TypeError, ValueError):
+        return repr(value)[:60]
+
+
+class Param:
+    """A node parameter.
+
+    ``Param(float, 0.0, range=(-256, 256))``; ``Param(str, "over", choices=("over", "under"))``;
+    ``Param(FileIn, "")``; ``Param(Color, [0.1, 0.8, 0.1])``; ``Param(Prompts, [])``.
+    ``range`` bounds are inclusive. ``ui`` carries editor hints (label, widget, step) only.
+    """
+
+    def __init__(self, type, default, *, range=None, choices=None, doc: str = "", ui: dict | None = None):
+        self.type = type
+        self.range = range
+        self.choices = tuple(choices) if choices else None
+        self.doc = doc
+        self.ui = dict(ui or {})
+        self.name = ""
+        self.default = self.canonical(default, where="default")
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, node, owner=None):
+        if node is None:
+            return self
+        return node._params[self.name]
+
+    def __set__(self, node, value):
+        node._params[self.name] = self.canonical(value, where=f"node '{node.name}'")
+        node._touched()
+
+    @property
+    def type_name(self) -> str:
+        return self.type.name if isinstance(self.type, type) and issubclass(self.type, ParamKind) else self.type.__name__
+
+    def canonical(self, value, where: str = ""):
+        """Return the canonical form of ``value`` or raise :class:`ParamError` naming ``where``."""
+        try:
+            if isinstance(self.type, type) and issubclass(self.type, ParamKind):
+                v = self.type.canonical(value)
+            elif self.type is bool:
+                if not isinstance(value, bool):
+                    raise ValueError(f"expected true or false, got {json_repr(value)}")
+                v = value
+            elif self.type in (int, float):
+                v = _number(value, self.type)
+            elif self.type is str:
+                if not isinstance(value, str):
+                    raise ValueError(f"expected a string, got {json_repr(value)}")
+                v = value
+            else:
+                raise ValueError(f"unsupported param type {self.type!r}")
+            if self.choices is not None and v not in self.choices:
+                from .errors import did_you_mean
+
+                raise ValueError(f"{json_repr(v)} is not one of {', '.join(map(str, self.choices))}"
+                                 + did_you_mean(v, self.choices))
+            if self.range is not None and not (self.range[0] <= v <= self.range[1]):
+                raise ValueError(f"{v} is outside the range [{self.range[0]}, {self.range[1]}]")
+        except ValueError as e:
+            prefix = f"{where}: " if where else ""
+            raise ParamError(f"{prefix}param '{self.name}': {e}") from None
+        return v
+
+    def describe(self) -> dict:
+        """Machine-readable description (``rotograph nodes --json``, editor widgets)."""
+        d = {"type": self.type_name, "default": self.default, "doc": self.doc}
+        if self.range is not None:
+            d["range"] = list(self.range)
+        if self.choices is not None:
+            d["choices"] = list(self.choices)
+        if self.ui:
+            d["ui"] = self.ui
+        return d

@@ -1,0 +1,154 @@
+"""The node registry and plugin loading.
+
+A :class:`Registry` is a plain instance (no module-level mutable state): the CLI and
+:func:`rotograph.load` build one with :meth:`Registry.default`, which holds the built-in nodes,
+the plugins of the ``rotograph.plugins`` entry-point group and the modules in the folders of
+``$ROTOGRAPH_PLUGIN_PATH``. Each plugin is a ``register(registry)`` callable. Two sources that
+claim one ``type_id`` is a hard error naming both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import importlib.util
+import os
+from pathlib import Path
+
+from .errors import RegistryError, did_you_mean
+from .node import Node
+from .types import BUILTIN_TYPES, PortType
+
+ENTRY_POINT_GROUP = "rotograph.plugins"
+PLUGIN_PATH_ENV = "ROTOGRAPH_PLUGIN_PATH"
+
+
+class Registry:
+    """Node classes and port types by id, each with the source that registered it."""
+
+    def __init__(self):
+        self._nodes: dict[str, type[Node]] = {}
+        self._types: dict[str, PortType] = {}
+        self._sources: dict[str, str] = {}
+        self._current = "<api>"
+        for t in BUILTIN_TYPES:
+            self.add_type(t)
+
+    @contextlib.contextmanager
+    def source(self, label: str):
+        """Attribute registrations made inside the block to ``label`` (a plugin's name)."""
+        previous, self._current = self._current, label
+        try:
+            yield self
+        finally:
+            self._current = previous
+
+    def add(self, cls: type[Node]) -> type[Node]:
+        """Register a node class (usable as a decorator)."""
+        if not (isinstance(cls, type) and issubclass(cls, Node)) or not cls.type_id:
+            raise RegistryError(f"{self._current}: {cls!r} is not a Node class with a type_id")
+        if not isinstance(cls.version, int) or cls.version < 1:
+            raise RegistryError(f"{self._current}: {cls.type_id}.version must be an integer ≥ 1")
+        key = "node:" + cls.type_id
+        if key in self._sources and self._nodes[cls.type_id] is not cls:
+            raise RegistryError(f"node type '{cls.type_id}' is claimed by both "
+                                f"{self._sources[key]} and {self._current}")
+        self._nodes[cls.type_id] = cls
+        self._sources[key] = self._current
+        return cls
+
+    def add_type(self, ptype: PortType) -> PortType:
+        key = "type:" + ptype.name
+        if key in self._sources and self._types[ptype.name] is not ptype:
+            raise RegistryError(f"port type '{ptype.name}' is claimed by both "
+                                f"{self._sources[key]} and {self._current}")
+        self._types[ptype.name] = ptype
+        self._sources[key] = self._current
+        return ptype
+
+    def get(self, type_id: str) -> type[Node]:
+        try:
+            return self._nodes[type_id]
+        except KeyError:
+            raise KeyError(f"unknown node type '{type_id}'" + did_you_mean(type_id, self._nodes)) from None
+
+    def __contains__(self, type_id: str) -> bool:
+        return type_id in self._nodes
+
+    def source_of(self, type_id: str) -> str:
+        return self._sources["node:" + type_id]
+
+    @property
+    def node_types(self) -> dict[str, type[Node]]:
+        return dict(sorted(self._nodes.items()))
+
+    @property
+    def port_types(self) -> dict[str, PortType]:
+        return dict(self._types)
+
+    # -- plugin loading -------------------------------------------------------------------
+    def load_entry_points(self) -> None:
+        for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            label = f"entry point '{ep.name}' ({ep.value})"
+            with self.source(label):
+                try:
+                    register = ep.load()
+                except Exception as e:
+                    raise RegistryError(f"{label} failed to import: {type(e).__name__}: {e}") from e
+                register(self)
+
+    def load_plugin_path(self, path: str | None = None) -> None:
+        """Import every ``*.py`` module (or package folder) in the folders of ``path``
+        (default ``$ROTOGRAPH_PLUGIN_PATH``) and call its ``register(registry)``."""
+        path = os.environ.get(PLUGIN_PATH_ENV, "") if path is None else path
+        for folder in filter(None, path.split(os.pathsep)):
+            folder_path = Path(folder).expanduser()
+            if not folder_path.is_dir():
+                raise RegistryError(f"{PLUGIN_PATH_ENV}: '{folder}' is not a folder")
+            for entry in sorted(folder_path.iterdir()):
+                if entry.name.startswith(("_", ".")):
+                    continue
+                if entry.suffix == ".py":
+                    file = entry
+                elif entry.is_dir() and (entry / "__init__.py").exists():
+                    file = entry / "__init__.py"
+                else:
+                    continue
+                self._load_module_file(file, entry.stem)
+
+    def _load_module_file(self, file: Path, stem: str) -> None:
+        tag = hashlib.sha1(str(file.resolve()).encode()).hexdigest()[:8]
+        name = f"rotograph_plugin_{stem}_{tag}"
+        label = f"plugin file '{file}'"
+        with self.source(label):
+            try:
+                spec = importlib.util.spec_from_file_location(name, file)
+                module = importlib.util.module_from_spec(spec)
+                import sys
+
+                sys.modules[name] = module
+                spec.loader.exec_module(module)
+            except Exception as e:
+                raise RegistryError(f"{label} failed to import: {type(e).__name__}: {e}") from e
+            if not callable(getattr(module, "register", None)):
+                raise RegistryError(f"{label} has no register(registry) function")
+            module.register(self)
+
+    @classmethod
+    def builtin(cls) -> "Registry":
+        """Only the nodes that ship with rotograph."""
+        from . import nodes
+
+        reg = cls()
+        with reg.source("rotograph.nodes (built-in)"):
+            nodes.register(reg)
+        return reg
+
+    @classmethod
+    def default(cls) -> "Registry":
+        """Built-in nodes plus entry-point plugins plus ``$ROTOGRAPH_PLUGIN_PATH`` modules."""
+        reg = cls.builtin()
+        reg.load_entry_points()
+        reg.load_plugin_path()
+        return reg
