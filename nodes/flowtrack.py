@@ -71,7 +71,7 @@ class FlowTrack(RangeNode):
     def _seed(self, image: np.ndarray, prompts: list[dict]) -> np.ndarray:
         h, w = image.shape[:2]
         s = work_scale(image.shape, self.work_size)
-        img8 = resize(to_display_u8(image), s)
+        img8 = to_display_u8(resize(image, s))
         sh, sw = img8.shape[:2]
         mask = np.full((sh, sw), cv2.GC_BGD, np.uint8)
         boxes = [kf["box"] for kf in prompts if kf["box"] is not None]
@@ -88,16 +88,26 @@ class FlowTrack(RangeNode):
         dot = max(2, int(0.01 * max(sh, sw)))
         for x, y, label in points:
             cv2.circle(mask, (int(x * s), int(y * s)), dot, cv2.GC_FGD if label else cv2.GC_BGD, -1)
-        binary = self._grabcut(img8, mask, GC_ITER_SEED)
+        binary = self._grabcut(img8, mask, GC_ITER_SEED, margin=max(sh, sw))
         return self._finish(binary, (w, h))
 
-    def _grabcut(self, img8: np.ndarray, mask: np.ndarray, iterations: int) -> np.ndarray:
-        fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
-        bg = (mask == cv2.GC_BGD) | (mask == cv2.GC_PR_BGD)
-        if iterations > 0 and fg.sum() >= 16 and bg.sum() >= 16:
-            cv2.setRNGSeed(0)  # GrabCut's GMM initialisation draws from OpenCV's RNG: keep it repeatable
-            bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-            cv2.grabCut(img8, mask, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+    def _grabcut(self, img8: np.ndarray, mask: np.ndarray, iterations: int, margin: int) -> np.ndarray:
+        """GrabCut on the bounding box of the undecided pixels grown by ``margin``: the
+        colour models see the object and its surroundings, and the cost follows the object's
+        size rather than the frame's."""
+        undecided = (mask == cv2.GC_PR_FGD) | (mask == cv2.GC_PR_BGD)
+        if iterations > 0 and undecided.any():
+            ys, xs = np.nonzero(undecided)
+            y0, y1 = max(0, ys.min() - margin), min(mask.shape[0], ys.max() + margin + 1)
+            x0, x1 = max(0, xs.min() - margin), min(mask.shape[1], xs.max() + margin + 1)
+            roi = np.ascontiguousarray(mask[y0:y1, x0:x1])
+            fg = (roi == cv2.GC_FGD) | (roi == cv2.GC_PR_FGD)
+            if fg.sum() >= 16 and (~fg).sum() >= 16:
+                cv2.setRNGSeed(0)  # GrabCut's GMM initialisation draws from OpenCV's RNG: keep it repeatable
+                bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+                cv2.grabCut(np.ascontiguousarray(img8[y0:y1, x0:x1]), roi, None, bgd, fgd, iterations,
+                            cv2.GC_INIT_WITH_MASK)
+                mask[y0:y1, x0:x1] = roi
         return ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.float32)
 
     def _finish(self, binary_small: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -107,7 +117,7 @@ class FlowTrack(RangeNode):
     def _propagate(self, prev_img: np.ndarray, prev_matte: np.ndarray, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
         s = work_scale(image.shape, self.work_size)
-        prev8, cur8 = resize(to_display_u8(prev_img), s), resize(to_display_u8(image), s)
+        prev8, cur8 = to_display_u8(resize(prev_img, s)), to_display_u8(resize(image, s))
         prev_small = resize(prev_matte, size=(cur8.shape[1], cur8.shape[0]))
         dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         flow = dis.calc(cv2.cvtColor(cur8, cv2.COLOR_RGB2GRAY), cv2.cvtColor(prev8, cv2.COLOR_RGB2GRAY), None)
@@ -122,7 +132,7 @@ class FlowTrack(RangeNode):
         mask[dilate_mask(inside, band)] = cv2.GC_PR_BGD
         mask[inside] = cv2.GC_PR_FGD
         mask[erode_mask(inside, band)] = cv2.GC_FGD
-        binary = self._grabcut(cur8, mask, self.iterations)
+        binary = self._grabcut(cur8, mask, self.iterations, margin=2 * band)
         return self._finish(binary, (w, h))
 
     def compute_range(self, ctx, segment, pull, resume=None):

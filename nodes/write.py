@@ -116,7 +116,8 @@ class WriteEXR(FileWriter):
             raise RotographError(f"layers differ in size: {shapes}")
         # depth stays float: half loses Z precision beyond ~2048 units
         chans = {k: np.ascontiguousarray(v, dtype=np.float32 if k == "depth.Z" else dtype) for k, v in channels.items()}
-        header = {"compression": getattr(OpenEXR, f"{self.compression.upper()}_COMPRESSION"),
+        name = "NO" if self.compression == "none" else self.compression.upper()
+        header = {"compression": getattr(OpenEXR, f"{name}_COMPRESSION"),
                   "type": OpenEXR.scanlineimage, "rotograph/frame": int(ctx.frame),
                   "rotograph/software": f"rotograph {rotograph.__version__}"}
 

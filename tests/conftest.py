@@ -1,0 +1,93 @@
+"""Shared fixtures: real footage from ../shared/footage, small generated sequences, caches."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import rotograph
+
+ROOT = Path(__file__).resolve().parents[1]
+FOOTAGE = Path(os.environ.get("ROTOGRAPH_FOOTAGE", ROOT.parent / "shared" / "footage"))
+GRAPHS = ROOT / "graphs"
+
+
+def footage(name: str) -> Path:
+    path = FOOTAGE / name
+    if not path.exists():
+        pytest.fail(f"test footage {path} is missing (see ../shared/footage/README.md)")
+    return path
+
+
+@pytest.fixture
+def registry():
+    return rotograph.Registry.builtin()
+
+
+@pytest.fixture
+def cache(tmp_path):
+    return rotograph.open_cache(str(tmp_path / "cache"), max_bytes="2G", memory_bytes="256M")
+
+
+def write_png_sequence(folder: Path, frames: dict[int, np.ndarray], name="plate") -> str:
+    """Write uint8 RGB frames as ``name.####.png``; returns the pattern."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for f, rgb in frames.items():
+        cv2.imwrite(str(folder / f"{name}.{f:04d}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    return str(folder / f"{name}.####.png")
+
+
+def moving_square(n=12, size=(96, 128), first=1001, side=30, step=3):
+    """A textured light square moving right over a darker textured background, with its truth."""
+    rng = np.random.default_rng(7)
+    h, w = size
+    bg = (rng.integers(20, 70, (h, w, 3))).astype(np.uint8)
+    frames, truth = {}, {}
+    for i in range(n):
+        img = bg.copy()
+        x0, y0 = 10 + i * step, 30
+        patch = rng.integers(180, 250, (side, side, 3)).astype(np.uint8)
+        patch[..., 2] //= 2
+        img[y0:y0 + side, x0:x0 + side] = patch
+        m = np.zeros((h, w), np.float32)
+        m[y0:y0 + side, x0:x0 + side] = 1
+        frames[first + i], truth[first + i] = img, m
+    return frames, truth
+
+
+@pytest.fixture
+def square_shot(tmp_path):
+    frames, truth = moving_square()
+    pattern = write_png_sequence(tmp_path / "plate", frames)
+    return pattern, truth
+
+
+def build_track_graph(registry, pattern: str, out_dir: Path, box=(8, 28, 42, 62), keyframe=1001):
+    """Read → FlowTrack → Grow → Feather → Premult → WriteEXR, on a small sequence."""
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=pattern, colorspace="sRGB")
+    g.add("rotograph.FlowTrack", "track", prompts=[{"frame": keyframe, "box": list(box)}], work_size=128,
+          band=4.0, softness=0.0)
+    g.add("rotograph.Grow", "grow", size=1.0)
+    g.add("rotograph.Feather", "feather", size=2.0)
+    g.add("rotograph.Premult", "premult")
+    g.add("rotograph.WriteEXR", "write", file=str(out_dir / "out.####.exr"))
+    g.connect("read.image", "track.image")
+    g.connect("track.matte", "grow.matte")
+    g.connect("grow.out", "feather.matte")
+    g.connect("read.image", "premult.image")
+    g.connect("feather.out", "premult.matte")
+    g.connect("premult.out", "write.rgba")
+    g.connect("feather.out", "write.matte")
+    return g
+
+
+def read_exr(path) -> dict[str, np.ndarray]:
+    import OpenEXR
+
+    with OpenEXR.File(str(path), separate_channels=True) as f:
+        return {k: v.pixels.copy() for k, v in f.channels().items()}
