@@ -96,10 +96,9 @@ class Read(Node):
                 pixels, bits, _ = read_image(path)
             except FileNotFoundError:
                 raise MediaError(f"{path}: frame {ctx.frame} is missing") from None
-            except MediaError:
-                raise
             except Exception as e:
-                raise MediaError(f"{path}: frame {ctx.frame} is unreadable ({type(e).__name__}: {e})") from None
+                reason = str(e).removeprefix(f"{path}: ") if isinstance(e, MediaError) else f"{type(e).__name__}: {e}"
+                raise MediaError(f"{path}: frame {ctx.frame} is unreadable ({reason})") from None
         else:
             src = self._movie_source(path)
             index = ctx.frame - self.first_frame

@@ -151,10 +151,11 @@ def read_image(path: str) -> tuple[np.ndarray, int, list[str]]:
 
         with OpenEXR.File(path, separate_channels=True) as f:
             chans = f.channels()
-        names = [c for c in ("R", "G", "B", "A") if c in chans] or sorted(chans)[:4]
-        if len(names) == 1:
-            names = names * 3
-        return np.dstack([chans[c].pixels.astype(np.float32) for c in names]), 32, names
+            names = [c for c in ("R", "G", "B", "A") if c in chans] or sorted(chans)[:4]
+            if not names:
+                raise MediaError(f"{path}: the EXR has no channels")
+            planes = [chans[c].pixels.astype(np.float32) for c in (names * 3 if len(names) == 1 else names)]
+        return np.dstack(planes), 32, names
     if ext in (".png", ".tif", ".tiff", ".jpg", ".jpeg"):
         import cv2
 

@@ -1,0 +1,134 @@
+"""Reading media: frame-accurate movies, sequences in every format, colourspaces, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+import rotograph
+from rotograph.colour import from_linear, to_linear
+from rotograph.media import MovieSource, frame_pattern, probe, sequence_frames
+
+from conftest import footage
+
+
+def _read(registry, file, frame, **params):
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=str(file), **params)
+    return g.evaluate("read", frame)
+
+
+def test_movie_random_access_matches_sequential_decode():
+    import av
+
+    path = str(footage("bedroom.mp4"))
+    with av.open(path) as c:
+        sequential = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(sequential) == 200
+    src = MovieSource(path)
+    for i in (150, 3, 199, 0, 57, 58, 59, 120):
+        assert np.array_equal(src.read(i), sequential[i]), i
+
+
+def test_read_movie_numbers_frames_from_first_frame(registry):
+    path = footage("bedroom.mp4")
+    img = _read(registry, path, 1001)
+    assert img.shape == (540, 960, 3) and img.dtype == np.float32
+    assert 0.0 <= img.min() and img.max() <= 1.0
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=str(path), first_frame=1)
+    assert rotograph.Evaluator(g, rotograph.Cache()).frame_range("read") == (1, 200)
+    with pytest.raises(rotograph.EvaluationError, match=r"frame 201 is outside the movie's frames 1-200"):
+        g.evaluate("read", 201)
+
+
+def test_srgb_8bit_is_decoded_to_linear(registry, tmp_path):
+    codes = np.arange(256, dtype=np.uint8)
+    img = np.dstack([np.tile(codes, (4, 1))] * 3)
+    cv2.imwrite(str(tmp_path / "ramp.1001.png"), img)
+    lin = _read(registry, tmp_path / "ramp.####.png", 1001, colorspace="sRGB")
+    expected = to_linear(codes / 255.0, "sRGB")
+    assert np.allclose(lin[0, :, 0], expected, atol=1e-6)
+    back = np.round(from_linear(lin, "sRGB") * 255).astype(np.uint8)
+    assert np.array_equal(back, img)  # an 8-bit sRGB plate round-trips exactly
+
+
+@pytest.mark.parametrize("ext,dtype", [("png", np.uint8), ("png", np.uint16), ("tif", np.uint16), ("tif", np.uint8)])
+def test_integer_sequences(registry, tmp_path, ext, dtype):
+    top = np.iinfo(dtype).max
+    rgb = np.zeros((8, 10, 3), dtype)
+    rgb[..., 0] = top  # pure red in RGB order
+    rgb[2, 3] = [top // 2, 0, top]
+    for f in (1001, 1002):
+        cv2.imwrite(str(tmp_path / f"p.{f:04d}.{ext}"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    img = _read(registry, tmp_path / f"p.%04d.{ext}", 1002, colorspace="linear")
+    assert np.allclose(img, rgb / top, atol=1e-6)
+
+
+def test_jpeg_and_dpx(registry, tmp_path):
+    import OpenImageIO as oiio
+
+    rgb = np.full((16, 16, 3), 128, np.uint8)
+    cv2.imwrite(str(tmp_path / "j.1001.jpg"), rgb)
+    assert abs(_read(registry, tmp_path / "j.@@@@.jpg", 1001, colorspace="linear").mean() - 128 / 255) < 0.01
+    ramp = np.linspace(0, 1, 16 * 16 * 3, dtype=np.float32).reshape(16, 16, 3)
+    out = oiio.ImageOutput.create(str(tmp_path / "d.1001.dpx"))
+    spec = oiio.ImageSpec(16, 16, 3, oiio.UINT16)
+    spec.attribute("oiio:BitsPerSample", 10)
+    assert out.open(str(tmp_path / "d.1001.dpx"), spec)
+    out.write_image(ramp)
+    out.close()
+    img = _read(registry, tmp_path / "d.####.dpx", 1001, colorspace="linear")
+    assert np.allclose(img, ramp, atol=1 / 1023 + 1e-6)
+
+
+def test_exr_sequence_is_linear_float(registry, tmp_path):
+    import OpenEXR
+
+    rgba = np.random.default_rng(3).random((6, 7, 4)).astype(np.float32) * 4  # HDR values survive
+    with OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION}, {"RGBA": rgba}) as f:
+        f.write(str(tmp_path / "e.1001.exr"))
+    img = _read(registry, tmp_path / "e.####.exr", 1001)
+    assert img.shape == (6, 7, 4) and np.array_equal(img, rgba)
+
+
+def test_missing_frame_names_file_and_frame(registry, tmp_path):
+    for f in (1001, 1003):
+        cv2.imwrite(str(tmp_path / f"s.{f}.png"), np.zeros((4, 4, 3), np.uint8))
+    info = probe(str(tmp_path / "s.####.png"))
+    assert (info.first, info.last, info.missing) == (1001, 1003, [1002])
+    with pytest.raises(rotograph.EvaluationError) as e:
+        _read(registry, tmp_path / "s.####.png", 1002)
+    assert "s.1002.png" in str(e.value) and "frame 1002" in str(e.value) and "node 'read'" in str(e.value)
+    (tmp_path / "s.1003.png").write_bytes(b"not a png at all")
+    with pytest.raises(rotograph.EvaluationError, match=r"s\.1003\.png.*frame 1003"):
+        _read(registry, tmp_path / "s.####.png", 1003)
+
+
+def test_patterns(tmp_path):
+    assert frame_pattern("a/shot.####.exr")[0].format(1001) == "a/shot.1001.exr"
+    assert frame_pattern("a/shot.%06d.exr")[0].format(7) == "a/shot.000007.exr"
+    assert frame_pattern("a/shot.@@@.png")[0].format(7) == "a/shot.007.png"
+    assert frame_pattern("a/sh{x}.####.png")[0].format(7) == "a/sh{x}.0007.png"
+    assert frame_pattern("a/shot.mov") is None
+    for f in (998, 999, 1000, 1001):
+        (tmp_path / f"x.{f:04d}.png").write_bytes(b"")
+    (tmp_path / "x.abcd.png").write_bytes(b"")
+    assert list(sequence_frames(str(tmp_path / "x.####.png"))) == [998, 999, 1000, 1001]
+
+
+def test_info_cli(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "rotograph.cli", "info", str(footage("01_dog.mp4")), "--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert info["resolution"] == "1280x720" and info["frames"] == "1001-1289 (289 frames)"
+    assert info["codec"] == "h264" and info["fps"] == "29.970"
+    bad = subprocess.run([sys.executable, "-m", "rotograph.cli", "info", str(tmp_path / "nope.mov")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "nope.mov" in bad.stderr and "not found" in bad.stderr
