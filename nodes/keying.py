@@ -61,16 +61,29 @@ class Keyer(Node):
         s_global = max(s_global, 1e-4)
         screen_diff = np.float32(s_global)
         if self.adaptive:
-            first = 1.0 - d / s_global
-            weight = (first < 0.1).astype(np.float32)
-            num = blur(d * weight, self.adaptive_size)
-            den = blur(weight, self.adaptive_size)
-            local = num / np.maximum(den, 1e-6)
-            trust = np.clip(den / 0.05, 0.0, 1.0)  # little screen nearby: fall back to the global colour
-            screen_diff = np.maximum(local * trust + s_global * (1 - trust), 1e-4).astype(np.float32)
+            screen_diff = self._local_screen(d, s_global)
         alpha = 1.0 - self.gain * d / screen_diff
         lo, hi = self.clip_black, max(self.clip_white, self.clip_black + 1e-6)
         return np.clip((alpha - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+
+
+    def _local_screen(self, d: np.ndarray, s_global: float) -> np.ndarray:
+        """Per-pixel screen colour difference of an uneven screen (float32 H×W).
+
+        Screen pixels are first picked relative to the plate's own strongest screen signal
+        (the 90th percentile of d), so a dim corner of the screen is found whatever the
+        ``screen_color``; the estimate is refined once with the pixels keyed as screen."""
+        reference = max(float(np.percentile(d, 90)), 1e-4)
+        weight = (d > 0.25 * reference).astype(np.float32)
+        estimate = np.float32(s_global)
+        for _ in range(2):
+            num = blur(d * weight, self.adaptive_size)
+            den = blur(weight, self.adaptive_size)
+            trust = np.clip(den / 0.05, 0.0, 1.0)  # little screen nearby: fall back to the global colour
+            local = num / np.maximum(den, 1e-6)
+            estimate = np.maximum(local * trust + s_global * (1 - trust), 1e-4).astype(np.float32)
+            weight = (d / estimate > 0.9).astype(np.float32)  # keyed as pure screen (alpha < 0.1)
+        return estimate
 
 
 class Despill(Node):

@@ -11,13 +11,15 @@ from rotograph.errors import RotographError
 from ._imaging import erode_mask, resize, to_display_float, work_scale
 
 
-def make_trimap(matte: np.ndarray, band: float, low: float = 0.05, high: float = 0.95) -> np.ndarray:
-    """Trimap (float32 H×W: 0 background, 0.5 unknown, 1 foreground) from a matte: pixels
-    surely inside (``matte ≥ high``) or outside (``≤ low``) after eroding by ``band`` pixels
-    stay known; the rest — the edge band and every soft pixel — is unknown."""
+def make_trimap(matte: np.ndarray, band: float, threshold: float = 0.5) -> np.ndarray:
+    """Trimap (float32 H×W: 0 background, 0.5 unknown, 1 foreground) from a matte: the matte
+    is cut at ``threshold``; what stays inside after eroding by ``band`` pixels is foreground,
+    what stays outside after the same erosion of the outside is background, and the band of
+    2 × ``band`` pixels around the cut is unknown."""
     r = int(round(band))
-    fg = erode_mask(matte >= high, r)
-    bg = erode_mask(matte <= low, r)
+    inside = matte > threshold
+    fg = erode_mask(inside, r)
+    bg = erode_mask(~inside, r)
     tri = np.full(matte.shape, 0.5, np.float32)
     tri[fg] = 1.0
     tri[bg] = 0.0
@@ -27,8 +29,8 @@ def make_trimap(matte: np.ndarray, band: float, low: float = 0.05, high: float =
 class MatteRefine(Node):
     """Refine a rough matte into soft alpha (hair, fur, motion blur) on the CPU.
 
-    A trimap is built from the matte (known inside/outside, an unknown band of ``band`` px
-    around the edge) and the band is solved by classic alpha matting through ``pymatting``:
+    A trimap is built from the matte (cut at ``threshold``, an unknown band of ``band`` px on
+    each side of the cut; a keyer's matte under-estimates fine hair, so cut it low) and the band is solved by classic alpha matting through ``pymatting``:
     ``closed_form`` (Levin, Lischinski & Weiss, "A Closed-Form Solution to Natural Image
     Matting", PAMI 2008) or ``knn`` (Chen, Li & Tang, "KNN Matting", PAMI 2013). Matting runs at
     most ``max_size`` px on the long side; alpha is upsampled back and known regions restored.
@@ -45,7 +47,8 @@ class MatteRefine(Node):
     image = Input(Image)
     matte = Input(Matte)
     method = Param(str, "closed_form", choices=("closed_form", "knn"))
-    band = Param(float, 8.0, range=(1.0, 200.0), doc="Half-width of the unknown band (plate px)")
+    threshold = Param(float, 0.5, range=(0.0, 1.0), doc="Where the matte is cut into inside/outside")
+    band = Param(float, 10.0, range=(1.0, 200.0), doc="Half-width of the unknown band (plate px)")
     max_size = Param(int, 1024, range=(64, 8192), doc="Long side of the matting resolution (px)")
     refined = Output(Matte)
     trimap = Output(Matte)
@@ -56,7 +59,7 @@ class MatteRefine(Node):
                                  f"{image.shape[1]}×{image.shape[0]}")
         from pymatting import estimate_alpha_cf, estimate_alpha_knn
 
-        tri = make_trimap(matte, self.band)
+        tri = make_trimap(matte, self.band, self.threshold)
         unknown = tri == 0.5
         if not unknown.any():
             return {"refined": tri.copy(), "trimap": tri}
