@@ -47,7 +47,7 @@ def cmd_render(args) -> int:
     from .render import render
 
     graph = _load(args.graph, args.set)
-    cache = open_cache(args.cache, max_bytes=args.cache_size)
+    cache = open_cache(args.cache, max_bytes=args.cache_size, memory_bytes=args.memory)
     console = _console()
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[fps]:.1f} fps"), TimeRemainingColumn(),
@@ -160,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE", help="override a param (JSON values)")
     r.add_argument("--cache", metavar="URL", help="cache directory or fsspec URL (default: user cache dir)")
     r.add_argument("--cache-size", default="50G", help="disk cache bound (default 50G)")
+    r.add_argument("--memory", default="512M", help="memory cache bound per process (default 512M)")
     r.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     r.add_argument("--node", action="append", help="render these nodes instead of every writer")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -141,7 +141,8 @@ class MovieSource:
 
 
 def read_image(path: str) -> tuple[np.ndarray, int, list[str]]:
-    """One image file → (array H×W×C, bit depth, channel names). EXR via OpenEXR (float32),
+    """One image file → (array H×W×C, bit depth, channel names in the file). The array holds
+    RGB(A) only; an EXR's other layers are listed in the names. EXR via OpenEXR (float32),
     PNG/TIFF/JPG via OpenCV (uint8/uint16, RGB order), DPX and others via OpenImageIO."""
     ext = os.path.splitext(path)[1].lower()
     if not os.path.exists(path):
@@ -155,7 +156,9 @@ def read_image(path: str) -> tuple[np.ndarray, int, list[str]]:
             if not names:
                 raise MediaError(f"{path}: the EXR has no channels")
             planes = [chans[c].pixels.astype(np.float32) for c in (names * 3 if len(names) == 1 else names)]
-        return np.dstack(planes), 32, names
+            layers = names + sorted(c for c in chans if c not in names)
+            bits = 16 if chans[names[0]].pixels.dtype == np.float16 else 32
+        return np.dstack(planes), bits, layers
     if ext in (".png", ".tif", ".tiff", ".jpg", ".jpeg"):
         import cv2
 

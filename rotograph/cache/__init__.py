@@ -50,7 +50,7 @@ def _freeze(ptype: PortType, value):
 class Cache:
     """Memory tier in front of an optional disk tier; honours each node's :class:`CachePolicy`."""
 
-    def __init__(self, disk: DiskCache | None = None, memory_bytes: int = 1 << 30):
+    def __init__(self, disk: DiskCache | None = None, memory_bytes: int = 512 << 20):
         self.memory = MemoryCache(memory_bytes)
         self.disk = disk
 
@@ -85,7 +85,7 @@ class Cache:
 
 
 def open_cache(url: str | None = None, *, disk: bool = True, max_bytes: int | str = "50G",
-               memory_bytes: int | str = "1G") -> Cache:
+               memory_bytes: int | str = "512M") -> Cache:
     """Open the cache at ``url`` (default :func:`default_cache_url`)."""
     d = DiskCache(url or default_cache_url(), parse_size(max_bytes)) if disk else None
     return Cache(d, parse_size(memory_bytes))
