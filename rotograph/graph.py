@@ -35,6 +35,7 @@ class Graph:
         self.nodes: dict[str, Node] = {}
         self.ui: dict[str, Any] = {}
         self.revision = 0
+        self._evaluator = None  # the memory-cached evaluator behind evaluate() without a cache
 
     # -- edits ----------------------------------------------------------------------------
     def _changed(self) -> None:
@@ -150,16 +151,14 @@ class Graph:
     # -- evaluation -----------------------------------------------------------------------
     def evaluate(self, name: str, frame: int, output: str | None = None, *, cache=None):
         """The value of one output of node ``name`` at ``frame`` (memory cache by default)."""
+        from .cache import Cache
         from .evaluate import Evaluator
 
-        ev = self._evaluator if getattr(self, "_evaluator", None) and cache is None else None
-        if ev is None:
-            from .cache import Cache
-
-            ev = Evaluator(self, cache or Cache())
-            if cache is None:
-                self._evaluator = ev
-        return ev.get(name, output, frame)
+        if cache is not None:
+            return Evaluator(self, cache).get(name, output, frame)
+        if self._evaluator is None:
+            self._evaluator = Evaluator(self, Cache())
+        return self._evaluator.get(name, output, frame)
 
     def to_dict(self) -> dict:
         from .graphio import to_dict
