@@ -14,6 +14,7 @@ recomputed.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,20 @@ from typing import Any
 from .errors import EvaluationError, GraphError, RotographError
 from .hashing import digest
 from .node import Context, Node, Segment
+
+
+@contextlib.contextmanager
+def blame(node: str, frame: int | None):
+    """Turn any failure inside the block into an :class:`EvaluationError` naming node and frame
+    (an error already naming its node passes through unchanged)."""
+    try:
+        yield
+    except EvaluationError:
+        raise
+    except RotographError as e:
+        raise EvaluationError(node, frame, str(e)) from None
+    except Exception as e:
+        raise EvaluationError(node, frame, f"{type(e).__name__}: {e}") from e
 
 
 @dataclass
@@ -94,10 +109,8 @@ class Evaluator:
         if name not in self._ranges:
             node = self.graph.nodes[name]
             ins = {i: self.frame_range(src) for i, (src, _) in self.links(name).items()}
-            try:
+            with blame(name, None):
                 self._ranges[name] = node.frame_range(ins)
-            except RotographError as e:
-                raise EvaluationError(name, None, str(e)) from None
         return self._ranges[name]
 
     def segment_of(self, name: str, frame: int) -> Segment:
@@ -138,10 +151,8 @@ class Evaluator:
         else:
             material: dict[str, Any] = {"type": node.type_id, "version": node.version,
                                         "params": node.get_params(), "output": output}
-            try:
+            with blame(name, frame):
                 extra = node.key_material(frame)
-            except RotographError as e:
-                raise EvaluationError(name, frame, str(e)) from None
             if extra is not None:
                 material["extra"] = extra
             if node.is_range:
@@ -188,14 +199,8 @@ class Evaluator:
             return self._run_range(node, output, frame)
         inputs = self._pull(node, frame)
         ctx = Context(frame=frame, node=name, log=self.log)
-        try:
+        with blame(name, frame):
             result = node.compute(ctx, **inputs)
-        except EvaluationError:
-            raise
-        except RotographError as e:
-            raise EvaluationError(name, frame, str(e)) from None
-        except Exception as e:
-            raise EvaluationError(name, frame, f"{type(e).__name__}: {e}") from e
         outs = self._store(node, frame, result)
         self.stats.computes[name] += 1
         return outs[output]
@@ -254,7 +259,7 @@ class Evaluator:
         self.stats.range_runs[name] += 1
         gen = node.compute_range(ctx, seg, lambda f: self._pull(node, f), resume)
         expected = iter(frames[frames.index(resume[0]) + 1:] if resume else frames)
-        try:
+        with blame(name, frame), contextlib.closing(gen):
             for f, value in gen:
                 if f != next(expected, None):
                     raise EvaluationError(name, f, "range node emitted frames out of segment order")
@@ -264,14 +269,6 @@ class Evaluator:
                     result = outs[output]
                 if f == frames[stop]:
                     break
-        except EvaluationError:
-            raise
-        except RotographError as e:
-            raise EvaluationError(name, frame, str(e)) from None
-        except Exception as e:
-            raise EvaluationError(name, frame, f"{type(e).__name__}: {e}") from e
-        finally:
-            gen.close()
         if result is None:
             raise EvaluationError(name, frame, "range node did not emit this frame")
         return result

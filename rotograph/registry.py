@@ -50,22 +50,20 @@ class Registry:
             raise RegistryError(f"{self._current}: {cls!r} is not a Node class with a type_id")
         if not isinstance(cls.version, int) or cls.version < 1:
             raise RegistryError(f"{self._current}: {cls.type_id}.version must be an integer ≥ 1")
-        key = "node:" + cls.type_id
-        if key in self._sources and self._nodes[cls.type_id] is not cls:
-            raise RegistryError(f"node type '{cls.type_id}' is claimed by both "
-                                f"{self._sources[key]} and {self._current}")
-        self._nodes[cls.type_id] = cls
-        self._sources[key] = self._current
-        return cls
+        return self._claim(self._nodes, "node", cls.type_id, cls)
 
     def add_type(self, ptype: PortType) -> PortType:
-        key = "type:" + ptype.name
-        if key in self._sources and self._types[ptype.name] is not ptype:
-            raise RegistryError(f"port type '{ptype.name}' is claimed by both "
+        """Register a port type (plugins may add value types)."""
+        return self._claim(self._types, "type", ptype.name, ptype)
+
+    def _claim(self, table: dict, kind: str, name: str, obj):
+        key = f"{kind}:{name}"
+        if key in self._sources and table[name] is not obj:
+            raise RegistryError(f"{'node' if kind == 'node' else 'port'} type '{name}' is claimed by both "
                                 f"{self._sources[key]} and {self._current}")
-        self._types[ptype.name] = ptype
+        table[name] = obj
         self._sources[key] = self._current
-        return ptype
+        return obj
 
     def get(self, type_id: str) -> type[Node]:
         try:
