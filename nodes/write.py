@@ -16,7 +16,7 @@ import numpy as np
 from rotograph import Depth, File, FileOut, Image, Input, Matte, Node, Normals, Output, Param, Written
 from rotograph.colour import COLORSPACES, from_linear
 from rotograph.errors import ParamError, RotographError
-from rotograph.media import expand_frame, frame_pattern
+from rotograph.media import expand_frame
 
 EXR_COMPRESSION = ("none", "rle", "zips", "zip", "piz", "pxr24", "dwaa", "dwab")
 
@@ -34,9 +34,6 @@ class FileWriter(Node):
     def check(self) -> None:
         if not self.file:
             raise ParamError(f"node '{self.name}': param 'file': no output path set")
-        if frame_pattern(self.file) is None:
-            raise ParamError(f"node '{self.name}': param 'file': {self.file!r} has no frame pattern "
-                             f"(#### or %04d): every frame would overwrite the last")
         folder = os.path.dirname(os.path.abspath(self.file))
         probe = folder
         while not os.path.exists(probe):

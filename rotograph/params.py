@@ -34,13 +34,31 @@ class FileIn(ParamKind):
     def canonical(cls, value):
         if not isinstance(value, str):
             raise ValueError(f"expected a path string, got {type(value).__name__}")
+        if "\0" in value:
+            raise ValueError("a path cannot contain NUL characters")
+        if value.startswith("sample:"):
+            from .media import SAMPLES
+
+            if value[len("sample:"):] not in SAMPLES:
+                raise ValueError(f"unknown sample {value!r} (known: {', '.join('sample:' + s for s in SAMPLES)})")
         return value
 
 
 class FileOut(FileIn):
-    """Path to write, usually with a frame pattern (``out/shot.####.exr``)."""
+    """Path to write with a frame pattern (``out/shot.####.exr``, ``%04d``, ``@@@@``): one file
+    per frame. Empty means not set yet."""
 
     name = "file_out"
+
+    @classmethod
+    def canonical(cls, value):
+        from .media import frame_pattern
+
+        value = super().canonical(value)
+        if value and frame_pattern(value) is None:
+            raise ValueError(f"{value!r} has no frame pattern (####, %04d or @@@@): every frame would "
+                             f"overwrite the last")
+        return value
 
 
 class Color(ParamKind):

@@ -132,3 +132,25 @@ def test_info_cli(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "rotograph.cli", "info", str(tmp_path / "nope.mov")],
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "nope.mov" in bad.stderr and "not found" in bad.stderr
+
+
+@pytest.mark.parametrize("ext,codec", [("mov", "mpeg4"), ("avi", "mjpeg"), ("webm", "libvpx-vp9"), ("mkv", "ffv1")])
+def test_movie_containers_are_frame_accurate(registry, tmp_path, ext, codec):
+    import av
+
+    path = str(tmp_path / f"count.{ext}")
+    levels = [20 + 20 * i for i in range(10)]  # frame i is flat grey at level i
+    with av.open(path, "w") as out:
+        s = out.add_stream(codec, rate=24)
+        s.width, s.height = 64, 48
+        s.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+        for level in levels:
+            for p in s.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), level, np.uint8), format="rgb24")):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=path, colorspace="linear")
+    assert rotograph.Evaluator(g, rotograph.Cache()).frame_range("read") == (1001, 1010)
+    for f in (1007, 1002, 1010, 1001, 1005):
+        assert abs(float(g.evaluate("read", f).mean()) * 255 - levels[f - 1001]) < 4, (ext, f)

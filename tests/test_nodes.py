@@ -146,8 +146,11 @@ def test_write_png_16bit_and_errors(registry, tmp_path):
     assert rotograph.render(g, cache=rotograph.Cache()).ok
     img = cv2.imread(str(tmp_path / "png" / "o.1001.png"), cv2.IMREAD_UNCHANGED)
     assert img.dtype == np.uint16 and img.shape == (20, 30, 4)
-    g.set("png.file", str(tmp_path / "png" / "no_pattern.png"))
-    with pytest.raises(rotograph.GraphError, match="no frame pattern"):
+    with pytest.raises(rotograph.ParamError, match="node 'png'.*param 'file'.*no frame pattern"):
+        g.set("png.file", str(tmp_path / "png" / "no_pattern.png"))
+    (tmp_path / "a_file").write_text("")
+    g.set("png.file", str(tmp_path / "a_file" / "sub" / "o.####.png"))
+    with pytest.raises(rotograph.GraphError, match="cannot write to .*a_file/sub"):
         rotograph.render(g, cache=rotograph.Cache())
     with pytest.raises(rotograph.ParamError, match="bit_depth.*not one of 8, 16"):
         g.set("png.bit_depth", 12)
@@ -164,3 +167,56 @@ def test_rerender_skips_written_files_and_rewrites_deleted_ones(registry, tmp_pa
     r = rotograph.render(g, cache=cache)
     assert r.stats.computes["write"] == 1 and (tmp_path / "out" / "o.1001.exr").exists()
     assert set(read_exr(tmp_path / "out" / "o.1001.exr")) == {"R", "G", "B", "A"}
+
+
+def test_matte_refine_knn_and_trimap(registry):
+    rng = np.random.default_rng(0)
+    h, w = 40, 50
+    img = np.zeros((h, w, 3), np.float32)
+    img[..., 1] = 0.4  # green background
+    truth = np.zeros((h, w), np.float32)
+    truth[10:30, 15:35] = 1
+    img[truth > 0] = [0.5, 0.2, 0.1]
+    img += rng.normal(0, 0.005, img.shape).astype(np.float32)
+    rough = node(registry, "rotograph.Grow", size=2).compute(CTX, truth)  # too big by 2 px
+    out = node(registry, "rotograph.MatteRefine", method="knn", band=4).compute(CTX, img, rough)
+    assert set(np.unique(out["trimap"])) == {0.0, 0.5, 1.0}
+    assert np.abs(out["refined"] - truth).sum() < 0.25 * np.abs(rough - truth).sum()
+
+
+class _Geometry(rotograph.Node):
+    """Test double: a known depth ramp and normals."""
+
+    type_id = "test.Geometry"
+    frame_dependent = True
+    depth = rotograph.Output(rotograph.Depth)
+    normals = rotograph.Output(rotograph.Normals)
+
+    def compute(self, ctx):
+        z = np.tile(np.linspace(1, 5000, 16, dtype=np.float32), (8, 1))
+        n = np.zeros((8, 16, 3), np.float32)
+        n[..., 2] = -1
+        return {"depth": rotograph.DepthMap(z, True, "m"), "normals": n}
+
+    def frame_range(self, input_ranges):
+        return (1001, 1001)
+
+
+def test_write_exr_depth_and_normals_layers(registry, tmp_path):
+    import OpenImageIO as oiio
+
+    registry.add(_Geometry)
+    g = rotograph.Graph(registry)
+    g.add("test.Geometry", "geo")
+    g.add("rotograph.WriteEXR", "write", file=str(tmp_path / "g.####.exr"))
+    g.connect("geo.depth", "write.depth")
+    g.connect("geo.normals", "write.normals")
+    assert rotograph.render(g, cache=rotograph.Cache()).ok
+    inp = oiio.ImageInput.open(str(tmp_path / "g.1001.exr"))
+    spec, px = inp.spec(), inp.read_image(oiio.FLOAT)
+    inp.close()
+    names = list(spec.channelnames)
+    assert sorted(names) == ["N.X", "N.Y", "N.Z", "depth.Z"]
+    assert spec.channelformat(names.index("depth.Z")) == oiio.FLOAT  # Z stays 32-bit even for half
+    assert np.array_equal(px[..., names.index("depth.Z")], np.tile(np.linspace(1, 5000, 16, dtype=np.float32), (8, 1)))
+    assert np.all(px[..., names.index("N.Z")] == -1)
