@@ -41,6 +41,9 @@ def _load(path: str, sets: list[str]):
 
 
 def cmd_render(args) -> int:
+    import time
+
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .cache import open_cache
@@ -51,31 +54,51 @@ def cmd_render(args) -> int:
     console = _console()
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[fps]:.1f} fps"), TimeRemainingColumn(),
-               TextColumn("cache hits {task.fields[hits]}")]
+               TextColumn("cache hits {task.fields[hits]}{task.fields[failed]}")]
     with Progress(*columns, console=console, disable=args.quiet) as bar:
-        task = bar.add_task(os.path.basename(args.graph), total=None, fps=0.0, hits=0)
-        import time
-
+        task = bar.add_task(os.path.basename(args.graph), total=None, fps=0.0, hits=0, failed="")
         t0 = time.perf_counter()
 
-        def progress(done, total, hits):
+        def progress(report):
             dt = time.perf_counter() - t0
-            bar.update(task, completed=done, total=total, fps=done / dt if dt else 0.0, hits=hits)
+            failed = f", [red]{len(report.failed)} failed[/red]" if report.failed else ""
+            bar.update(task, completed=len(report.done), total=len(report.frames),
+                       fps=len(report.done) / dt if dt else 0.0, hits=report.hits, failed=failed)
 
-        report = render(graph, args.frames, cache=cache, workers=args.workers, progress=progress,
-                        targets=args.node or None)
+        report = render(graph, args.frames, cache=cache, workers=args.workers, scheduler=args.scheduler,
+                        retries=args.retries, on_error=args.on_error, targets=args.node or None,
+                        worker_resources=_resources(args.resources), progress=progress)
+    if report.failed and not report.error:
+        for f, err in sorted(report.failed.items())[:10]:
+            console.print(f"[red]failed:[/red] {escape(err)}", soft_wrap=True)
+        what = "held (filled with the nearest good frame)" if report.held else "skipped"
+        console.print(f"{len(report.failed)} of {len(report.frames)} frames failed and were {what}.")
     if report.error:
-        console.print(f"[red]error:[/red] {report.error}", soft_wrap=True)
-        console.print(f"{report.done} of {len(report.frames)} frames were rendered before the error and are kept.")
+        console.print(f"[red]error:[/red] {escape(report.error)}", soft_wrap=True)
+        console.print(f"{len(report.done)} of {len(report.frames)} frames were rendered before the error "
+                      f"and are kept; run again to resume.")
         return 1
     computes = sum(report.stats.computes.values())
-    console.print(f"rendered {report.done} frames in {report.seconds:.1f}s ({report.fps:.1f} fps), "
-                  f"{computes} node computes, {sum(report.stats.hits.values())} cache hits")
+    console.print(f"rendered {len(report.done)} frames in {report.seconds:.1f}s ({report.fps:.1f} fps), "
+                  f"{computes} node computes, {report.hits} cache hits"
+                  + (f", {report.retried} retries" if report.retried else ""))
     for name in graph.writers() if not args.node else args.node:
         node = graph.nodes[name]
         if hasattr(node, "path"):
             print(f"{name}: {node.path(report.frames[0])} .. {os.path.basename(node.path(report.frames[-1]))}")
-    return 0
+    return 1 if report.failed else 0
+
+
+def _resources(items: list[str] | None) -> dict[str, float] | None:
+    """``["GPU=1", "MEM=8e9"]`` → ``{"GPU": 1.0, "MEM": 8e9}``."""
+    out = {}
+    for item in items or []:
+        name, _, value = item.partition("=")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise RotographError(f"--resources {item!r}: expected NAME=NUMBER, e.g. GPU=1") from None
+    return out or None
 
 
 def cmd_validate(args) -> int:
@@ -162,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--cache-size", default="50G", help="disk cache bound (default 50G)")
     r.add_argument("--memory", default="512M", help="memory cache bound per process (default 512M)")
     r.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    r.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler: tcp://host:8786, or local:N for a local cluster of N processes")
+    r.add_argument("--resources", action="append", metavar="NAME=N",
+                   help="resources of the workers of a local:N cluster, e.g. GPU=1")
+    r.add_argument("--retries", type=int, default=1, help="retries of a failing frame (default 1)")
+    r.add_argument("--on-error", choices=("stop", "skip", "hold"), default="stop",
+                   help="after retries: stop the render, skip the frame, or hold the nearest good frame")
     r.add_argument("--node", action="append", help="render these nodes instead of every writer")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(fn=cmd_render)

@@ -89,7 +89,8 @@ class Node:
 
     Class attributes: ``type_id`` (str, namespaced), ``version`` (int ≥ 1), ``category``,
     ``cache_policy``, ``frame_dependent`` (True when the result depends on the frame number
-    itself, not only through the inputs — e.g. Read), ``is_writer`` (sinks rendered by default).
+    itself, not only through the inputs — e.g. Read), ``is_writer`` (sinks rendered by default),
+    ``resources`` (Dask worker resources its tasks need, e.g. ``{"GPU": 1}``).
     """
 
     type_id: ClassVar[str] = ""
@@ -99,6 +100,7 @@ class Node:
     frame_dependent: ClassVar[bool] = False
     is_writer: ClassVar[bool] = False
     is_range: ClassVar[bool] = False
+    resources: ClassVar[dict[str, float]] = {}  # e.g. {"GPU": 1}: Dask worker resources it needs
 
     inputs: ClassVar[dict[str, Input]] = {}
     outputs: ClassVar[dict[str, Output]] = {}

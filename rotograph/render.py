@@ -1,22 +1,30 @@
 """Rendering: evaluate a graph's writers over a frame range, with progress and a report.
 
-With ``workers > 1`` the range (temporal) nodes run first, once per segment, in this process;
-then frames are spread over worker processes that share the disk cache, so per-frame nodes read
-the range nodes' results instead of running them again.
+A render is planned as tasks (:mod:`rotograph.plan`): range nodes run once per segment, in
+dependency order, then frames are rendered in chunks. The same plan runs in this process
+(``workers=1``), over a local process pool (``workers=N``) or on a Dask cluster
+(``scheduler="tcp://host:8786"`` or ``"local:N"``); parallel backends share the disk cache.
+
+A failing frame is retried ``retries`` times, then ``on_error`` decides: ``stop`` ends the
+render (frames already written stay), ``skip`` leaves the frame out, ``hold`` writes the
+nearest good frame's output in its place (as Nuke's "hold" does). Outputs are written
+atomically, so a render killed at any point resumes with a plain re-run.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-import multiprocessing
 
 from .cache import Cache, open_cache
 from .errors import GraphError, RotographError
 from .evaluate import Evaluator, Stats
+from .plan import Session, TaskResult, frame_tasks, range_stages
+
+ON_ERROR = ("stop", "skip", "hold")
 
 
 def parse_frames(text: str) -> list[int]:
@@ -37,21 +45,30 @@ def parse_frames(text: str) -> list[int]:
 
 @dataclass
 class RenderReport:
-    """What a render did: frames, wall seconds, per-node computes/hits, the error if any."""
+    """What a render did. ``done``: frames rendered; ``failed``: frame → error; ``held``: failed
+    frames filled with a neighbour's output; ``retried``: retries spent; ``stats``: computes,
+    cache hits and range-node segment runs per node; ``error``: why it stopped, if it did."""
 
     frames: list[int]
+    done: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    held: list[int] = field(default_factory=list)
+    retried: int = 0
     seconds: float = 0.0
     stats: Stats = field(default_factory=Stats)
-    done: int = 0
     error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return not self.failed and self.error is None
 
     @property
     def fps(self) -> float:
-        return self.done / self.seconds if self.seconds > 0 else 0.0
+        return len(self.done) / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def hits(self) -> int:
+        return sum(self.stats.hits.values())
 
 
 def _targets(graph, targets) -> list[str]:
@@ -71,101 +88,101 @@ def default_frames(graph, targets, evaluator: Evaluator) -> list[int]:
     return list(range(min(r[0] for r in ranges), max(r[1] for r in ranges) + 1))
 
 
+def _backend(evaluator, workers: int, scheduler: str | None, worker_resources):
+    from .backends import DaskBackend, PoolBackend, SerialBackend
+
+    if scheduler:
+        return DaskBackend(scheduler, worker_resources)
+    if workers > 1:
+        return PoolBackend(workers)
+    return SerialBackend(evaluator)
+
+
 def render(graph, frames=None, *, targets=None, cache: Cache | None = None, workers: int = 1,
-           progress=None, evaluator: Evaluator | None = None) -> RenderReport:
+           scheduler: str | None = None, retries: int = 1, on_error: str = "stop", chunk: int | None = None,
+           worker_resources: dict[str, float] | None = None, progress=None,
+           evaluator: Evaluator | None = None) -> RenderReport:
     """Render ``targets`` (default: every writer) over ``frames`` (default: their frame range).
 
-    ``progress`` is ``None`` or a callable ``(done, total, hits)``. Raises nothing for node
-    failures: the report's ``error`` holds the first one and frames rendered before it stay.
+    ``frames``: a list or a string such as ``"1001-1100"``. ``cache``: a :class:`Cache` (parallel
+    backends need its disk tier). ``progress``: called with the :class:`RenderReport` after each
+    task. Node failures do not raise: they are in the report. Graph errors (bad graph, bad
+    frames) raise :class:`GraphError` before anything runs.
     """
+    if on_error not in ON_ERROR:
+        raise GraphError(f"--on-error {on_error!r}: expected one of {', '.join(ON_ERROR)}")
     targets = _targets(graph, targets)
     graph.validate(targets)
     if evaluator is None:
         evaluator = Evaluator(graph, cache if cache is not None else open_cache())
+    cache = evaluator.cache
+    parallel = workers > 1 or scheduler
+    if parallel and cache.disk is None:
+        raise GraphError("parallel renders need a disk cache shared by the workers")
     frames = parse_frames(frames) if isinstance(frames, str) else (list(frames) if frames else None)
     frames = frames or default_frames(graph, targets, evaluator)
     report = RenderReport(frames)
-    upstream = graph.upstream(targets)
-    range_nodes = [n for n in graph.topological() if n in upstream and graph.nodes[n].is_range]
-    evaluator.wanted = {n: set(frames) for n in range_nodes}
-    start_stats = Stats()
-    start_stats.merge(evaluator.stats)
+    evaluator.wanted = {n: set(frames) for n in graph.nodes if graph.nodes[n].is_range}
     t0 = time.perf_counter()
-
-    def tick():
-        if progress:
-            progress(report.done, len(frames), sum(evaluator.stats.hits.values()) - sum(start_stats.hits.values()))
-
     try:
-        if workers > 1:
-            _render_parallel(graph, frames, targets, range_nodes, evaluator, workers, report, tick)
-        else:
-            for f in frames:
-                for t in targets:
-                    evaluator.get(t, None, f)
-                report.done += 1
-                tick()
+        stages = range_stages(graph, evaluator, targets, frames)
     except RotographError as e:
         report.error = str(e)
+        return report
+    from .graphio import dumps
+
+    session = Session(dumps(graph) if parallel else "", cache.disk.url if cache.disk else None,
+                      cache.disk.max_bytes if cache.disk else 0, cache.memory.max_bytes, tuple(targets),
+                      tuple(frames), retries, on_error)
+    backend = _backend(evaluator, workers, scheduler, worker_resources)
+    segment_failed: set[int] = set()
+
+    def on_result(result: TaskResult) -> bool:
+        report.stats.merge(result.stats)
+        report.retried += result.retried
+        if result.task.kind == "frames":
+            report.done.extend(result.done)
+            report.failed.update(result.failed)
+        elif result.failed:
+            segment_failed.update(result.failed)
+            report.failed.update(result.failed)
+        if result.failed and on_error == "stop":
+            report.error = next(iter(result.failed.values()))
+        if progress:
+            progress(report)
+        return report.error is None
+
+    try:
+        for stage in stages:
+            backend.run(session, stage, on_result)
+            if report.error:
+                break
+        else:
+            todo = [f for f in frames if f not in segment_failed]
+            size = chunk or (1 if not parallel else max(1, min(8, len(todo) // (8 * max(workers, 2)) or 1)))
+            backend.run(session, frame_tasks(graph, targets, todo, size), on_result)
+    finally:
+        backend.close()
+    report.done.sort()
+    if on_error == "hold" and report.failed and report.done:
+        report.held = _hold(graph, targets, sorted(report.failed), report.done)
     report.seconds = time.perf_counter() - t0
-    report.stats = evaluator.stats.since(start_stats)
     return report
 
 
-# -- parallel ---------------------------------------------------------------------------------
-_WORKER: dict = {}
-
-
-def _worker_init(graph_json: str, cache_url: str, max_bytes: int, memory_bytes: int, wanted) -> None:
-    from .graphio import loads
-
-    graph = loads(graph_json, source="<render>")
-    cache = Cache(open_cache(cache_url, max_bytes=max_bytes).disk, memory_bytes)
-    ev = Evaluator(graph, cache)
-    ev.wanted = wanted
-    _WORKER.update(graph=graph, evaluator=ev)
-
-
-def _worker_frames(frames: list[int], targets: list[str]):
-    ev: Evaluator = _WORKER["evaluator"]
-    ev.stats = Stats()
-    try:
-        for f in frames:
-            for t in targets:
-                ev.get(t, None, f)
-    except RotographError as e:
-        return ev.stats, str(e)
-    return ev.stats, None
-
-
-def _render_parallel(graph, frames, targets, range_nodes, evaluator, workers, report, tick):
-    from .graphio import dumps
-
-    cache = evaluator.cache
-    if cache.disk is None:
-        raise GraphError("--workers needs a disk cache shared by the workers")
-    for name in range_nodes:  # temporal nodes: once per segment, here
-        node = graph.nodes[name]
-        rng = evaluator.frame_range(name)
-        for f in frames:
-            if rng and rng[0] <= f <= rng[1]:
-                for o in node.outputs:
-                    evaluator.get(name, o, f)
-    chunk = max(1, min(8, len(frames) // (workers * 4) or 1))
-    batches = [frames[i:i + chunk] for i in range(0, len(frames), chunk)]
-    ctx = multiprocessing.get_context("spawn")
-    init = (dumps(graph), cache.disk.url, cache.disk.max_bytes, cache.memory.max_bytes, evaluator.wanted)
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=init) as pool:
-        futures = [pool.submit(_worker_frames, b, targets) for b in batches]
-        for fut, batch in zip(futures, batches):
-            stats, error = fut.result()
-            evaluator.stats.merge(stats)
-            if error:
-                for other in futures:
-                    other.cancel()
-                raise RotographError(error)
-            report.done += len(batch)
-            tick()
+def _hold(graph, targets, failed: list[int], done: list[int]) -> list[int]:
+    """Fill each failed frame of every file writer with the nearest rendered frame's file."""
+    held = []
+    for f in failed:
+        source = min(done, key=lambda d: (abs(d - f), d > f))
+        for name in targets:
+            node = graph.nodes[name]
+            if hasattr(node, "publish"):
+                src = node.path(source)
+                if os.path.exists(src):
+                    node.publish(f, lambda tmp, src=src: shutil.copyfile(src, tmp))
+        held.append(f)
+    return held
 
 
 def cpu_count() -> int:

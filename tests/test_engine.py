@@ -134,8 +134,8 @@ from conftest import build_track_graph
 g = build_track_graph(rotograph.Registry.builtin(), {pattern!r}, __import__("pathlib").Path({out!r}))
 g.nodes["write"].set("compression", "none")
 cache = rotograph.open_cache({cache!r})
-def slow(done, total, hits):
-    print(done, flush=True)
+def slow(report):
+    print(len(report.done), flush=True)
     if {slow}:
         __import__("time").sleep(0.4)
 r = rotograph.render(g, cache=cache, progress=slow)

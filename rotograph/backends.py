@@ -1,0 +1,97 @@
+"""Where a render's tasks run: in this process, in a local process pool, or on Dask.
+
+Every backend takes a list of independent :class:`~rotograph.plan.Task` and calls
+``on_result`` with each :class:`~rotograph.plan.TaskResult` as it arrives; when ``on_result``
+returns False the backend cancels what has not started and returns.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Callable
+
+from .errors import RotographError
+from .plan import Session, Task, TaskResult, execute, run_task
+
+OnResult = Callable[[TaskResult], bool]
+
+
+class SerialBackend:
+    """Runs tasks one after the other with the caller's evaluator (and its memory tier)."""
+
+    def __init__(self, evaluator):
+        self.evaluator = evaluator
+
+    def run(self, session: Session, tasks: list[Task], on_result: OnResult) -> None:
+        for task in tasks:
+            if not on_result(execute(self.evaluator, task, session.targets, session.retries, session.on_error)):
+                return
+
+    def close(self) -> None:
+        pass
+
+
+class PoolBackend:
+    """``workers`` spawned processes sharing the disk cache."""
+
+    def __init__(self, workers: int):
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def run(self, session: Session, tasks: list[Task], on_result: OnResult) -> None:
+        pending = {self.pool.submit(run_task, session, t) for t in tasks}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                if not on_result(fut.result()):
+                    for p in pending:
+                        p.cancel()
+                    return
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+class DaskBackend:
+    """A Dask distributed cluster: ``tcp://host:8786`` (an existing scheduler) or ``local:N``
+    (a ``LocalCluster`` of N single-threaded worker processes). Tasks that need resources
+    (``{"GPU": 1}``) only run on workers started with them (``dask worker --resources GPU=1``;
+    for ``local:N`` pass ``worker_resources``). A worker lost mid-task is replaced by the
+    scheduler, which runs its tasks again elsewhere (outputs are written atomically)."""
+
+    def __init__(self, scheduler: str, worker_resources: dict[str, float] | None = None):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise RotographError("--scheduler needs Dask distributed: pip install 'rotograph[dask]'") from None
+        self.cluster = None
+        if scheduler.startswith("local:"):
+            try:
+                n = int(scheduler.split(":", 1)[1])
+            except ValueError:
+                raise RotographError(f"--scheduler {scheduler!r}: expected local:N (N workers)") from None
+            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                        resources=worker_resources or None, silence_logs=40)
+            self.client = Client(self.cluster)
+        else:
+            try:
+                self.client = Client(scheduler, timeout=30)
+            except OSError as e:
+                raise RotographError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+
+    def run(self, session: Session, tasks: list[Task], on_result: OnResult) -> None:
+        from distributed import as_completed
+
+        scattered = self.client.scatter(session, broadcast=True)
+        futures = [self.client.submit(run_task, scattered, t, pure=False, resources=dict(t.resources) or None,
+                                      key=f"rotograph-{t.label.replace(' ', '-')}-{id(t)}")
+                   for t in tasks]
+        for fut in as_completed(futures):
+            if not on_result(fut.result()):
+                self.client.cancel(futures)
+                return
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
