@@ -9,6 +9,7 @@ file is still there unchanged.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 
 import numpy as np
@@ -19,6 +20,24 @@ from rotograph.errors import ParamError, RotographError
 from rotograph.media import expand_frame
 
 EXR_COMPRESSION = ("none", "rle", "zips", "zip", "piz", "pxr24", "dwaa", "dwab")
+HOST = socket.gethostname().replace("-", "_")
+
+
+def _remove_stale_temporaries(folder: str, stem: str, ext: str) -> None:
+    """Delete this host's temporaries of a frame whose writing process is gone."""
+    prefix = f".{stem}.tmp-{HOST}-"
+    for name in os.listdir(folder):
+        if name.startswith(prefix) and name.endswith(ext):
+            try:
+                pid = int(name[len(prefix):].split("-")[0])
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                try:
+                    os.remove(os.path.join(folder, name))
+                except FileNotFoundError:
+                    pass
+            except (ValueError, PermissionError):
+                pass
 
 
 class FileWriter(Node):
@@ -52,12 +71,16 @@ class FileWriter(Node):
         return st.st_size == value.size and st.st_mtime_ns == value.mtime_ns
 
     def publish(self, frame: int, write) -> Written:
-        """Call ``write(tmp_path)`` then rename into place; returns the file identity."""
+        """Call ``write(tmp_path)`` then rename into place; returns the file identity.
+
+        The temporary file is hidden (``.name.tmp-HOST-PID-RAND.ext``) next to the target; one
+        left by a killed render of this host is removed when the frame is written again."""
         path = self.path(frame)
         folder, base = os.path.split(path)
         os.makedirs(folder, exist_ok=True)
         stem, ext = os.path.splitext(base)
-        tmp = os.path.join(folder, f".{stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}{ext}")
+        _remove_stale_temporaries(folder, stem, ext)
+        tmp = os.path.join(folder, f".{stem}.tmp-{HOST}-{os.getpid()}-{uuid.uuid4().hex[:6]}{ext}")
         try:
             write(tmp)
             os.replace(tmp, path)

@@ -21,6 +21,7 @@ from .node import CachePolicy, Context, Input, Node, Output, RangeNode, Segment
 from .params import Color, FileIn, FileOut, Param, Prompts
 from .registry import Registry
 from .render import RenderReport, parse_frames, render
+from .shots import Shot, load_shots, render_shots
 from .types import (Camera, CameraData, Depth, DepthMap, File, Image, MaskObject, MaskSet, Masks, Matte,
                     Normals, PortType, Written)
 
@@ -30,6 +31,7 @@ __all__ = [
     "Cache", "CachePolicy", "Camera", "CameraData", "Color", "Context", "Depth", "DepthMap", "EvaluationError",
     "Evaluator", "File", "FileIn", "FileOut", "Graph", "GraphError", "Image", "Input", "LinkError", "MaskObject",
     "MaskSet", "Masks", "Matte", "MediaError", "Node", "Normals", "Output", "Param", "ParamError", "PortType",
-    "Prompts", "RangeNode", "Registry", "RegistryError", "RenderReport", "RotographError", "Segment", "Stats",
-    "Written", "dumps", "load", "loads", "open_cache", "parse_frames", "render", "save", "schema",
+    "Prompts", "RangeNode", "Registry", "RegistryError", "RenderReport", "RotographError", "Segment", "Shot",
+    "Stats", "Written", "dumps", "load", "load_shots", "loads", "open_cache", "parse_frames", "render",
+    "render_shots", "save", "schema",
 ]

@@ -82,8 +82,7 @@ class DaskBackend:
     def run(self, session: Session, tasks: list[Task], on_result: OnResult) -> None:
         from distributed import as_completed
 
-        scattered = self.client.scatter(session, broadcast=True)
-        futures = [self.client.submit(run_task, scattered, t, pure=False, resources=dict(t.resources) or None,
+        futures = [self.client.submit(run_task, session, t, pure=False, resources=dict(t.resources) or None,
                                       key=f"rotograph-{t.label.replace(' ', '-')}-{id(t)}")
                    for t in tasks]
         for fut in as_completed(futures):

@@ -49,9 +49,11 @@ def cmd_render(args) -> int:
     from .cache import open_cache
     from .render import render
 
-    graph = _load(args.graph, args.set)
     cache = open_cache(args.cache, max_bytes=args.cache_size, memory_bytes=args.memory)
     console = _console()
+    if args.shots:
+        return _render_shots(args, cache, console)
+    graph = _load(args.graph, args.set)
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[fps]:.1f} fps"), TimeRemainingColumn(),
                TextColumn("cache hits {task.fields[hits]}{task.fields[failed]}")]
@@ -87,6 +89,45 @@ def cmd_render(args) -> int:
         if hasattr(node, "path"):
             print(f"{name}: {node.path(report.frames[0])} .. {os.path.basename(node.path(report.frames[-1]))}")
     return 1 if report.failed else 0
+
+
+def _render_shots(args, cache, console) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .shots import load_shots, render_shots
+
+    shots = load_shots(args.shots)
+    if args.set:
+        for shot in shots:  # --set applies to every shot, under the table's own columns
+            for item in args.set:
+                ref, _, value = item.partition("=")
+                shot.overrides.setdefault(ref, _parse_value(value))
+
+    def progress(shot, report):
+        if not args.quiet:
+            console.print(f"  {shot.name}: {len(report.done)}/{len(report.frames)} frames", end="\r")
+
+    results = render_shots(args.graph, shots, progress=progress, cache=cache, workers=args.workers,
+                           scheduler=args.scheduler, retries=args.retries, on_error=args.on_error,
+                           worker_resources=_resources(args.resources))
+    table = Table(title=f"{os.path.basename(args.graph)} over {len(shots)} shots")
+    for col in ("shot", "frames", "time (s)", "fps", "computes", "cache hits", "failed", "status"):
+        table.add_column(col, justify="left" if col in ("shot", "status") else "right")
+    bad = 0
+    for shot, rep in results:
+        if isinstance(rep, str):
+            bad += 1
+            table.add_row(shot.name, "-", "-", "-", "-", "-", "-", f"[red]error: {escape(rep)}[/red]")
+            continue
+        status = "ok" if rep.ok else ("[red]stopped[/red]" if rep.error else "[yellow]failures[/yellow]")
+        bad += not rep.ok
+        table.add_row(shot.name, str(len(rep.done)), f"{rep.seconds:.1f}", f"{rep.fps:.1f}",
+                      str(sum(rep.stats.computes.values())), str(rep.hits), str(len(rep.failed)), status)
+    from rich.console import Console
+
+    Console(highlight=False, width=max(100, console.width)).print(table)
+    return 1 if bad else 0
 
 
 def _resources(items: list[str] | None) -> dict[str, float] | None:
@@ -192,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--retries", type=int, default=1, help="retries of a failing frame (default 1)")
     r.add_argument("--on-error", choices=("stop", "skip", "hold"), default="stop",
                    help="after retries: stop the render, skip the frame, or hold the nearest good frame")
+    r.add_argument("--shots", metavar="TABLE", help="CSV or JSON table of shots: one render per row, "
+                   "columns shot, frames and node.param overrides")
     r.add_argument("--node", action="append", help="render these nodes instead of every writer")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(fn=cmd_render)

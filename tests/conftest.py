@@ -86,6 +86,34 @@ def build_track_graph(registry, pattern: str, out_dir: Path, box=(8, 28, 42, 62)
     return g
 
 
+CHILD_BOX = [300, 0, 520, 400]  # the girl on the bed at frame 1001 of bedroom.mp4
+PLUGINS = Path(__file__).resolve().parent / "plugins"
+
+
+def bedroom_graph(out: Path, registry=None, fail: dict | None = None) -> "rotograph.Graph":
+    """graphs/quickstart.json on bedroom.mp4 (a box on the girl), writing under ``out``; with
+    ``fail``, a test.FailAt node (tests/plugins) sits between Feather and Premult."""
+    g = rotograph.load(GRAPHS / "quickstart.json", registry)
+    g.set("read.file", str(footage("bedroom.mp4")))
+    g.set("track.prompts", [{"frame": 1001, "box": CHILD_BOX}])
+    g.set("track.work_size", 192)
+    g.set("write_exr.file", str(out / "exr" / "b.####.exr"))
+    g.set("write_png.file", str(out / "png" / "b.####.png"))
+    if fail is not None:
+        g.add("test.FailAt", "fail", **fail)
+        g.connect("feather.out", "fail.matte")
+        g.connect("fail.out", "premult.matte")
+        g.connect("fail.out", "write_exr.matte")
+    return g
+
+
+def same_outputs(a: Path, b: Path, frames) -> None:
+    for f in frames:
+        x, y = read_exr(a / "exr" / f"b.{f}.exr"), read_exr(b / "exr" / f"b.{f}.exr")
+        assert x.keys() == y.keys() and all(np.array_equal(x[c], y[c]) for c in x), f
+        assert (a / "png" / f"b.{f}.png").read_bytes() == (b / "png" / f"b.{f}.png").read_bytes(), f
+
+
 def read_exr(path) -> dict[str, np.ndarray]:
     import OpenEXR
 

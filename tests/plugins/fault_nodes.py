@@ -1,0 +1,36 @@
+"""Test double for fault tests: passes a matte through and fails on chosen frames."""
+
+import os
+
+from rotograph import Input, Matte, Node, Output, Param
+from rotograph.errors import RotographError
+from rotograph.node import CachePolicy
+
+
+class FailAt(Node):
+    """Pass ``matte`` through; raise on the frames listed in ``frames`` (comma separated).
+    ``mode``: ``always`` fails every time; ``once`` fails the first attempt of each such frame
+    (remembered by a marker file in ``marker_dir``), like a flaky farm machine."""
+
+    type_id = "test.FailAt"
+    cache_policy = CachePolicy.MEMORY_ONLY
+    matte = Input(Matte)
+    frames = Param(str, "")
+    mode = Param(str, "always", choices=("always", "once"))
+    marker_dir = Param(str, "")
+    out = Output(Matte)
+
+    def compute(self, ctx, matte):
+        bad = {int(f) for f in self.frames.split(",") if f.strip()}
+        if ctx.frame in bad:
+            if self.mode == "always":
+                raise RotographError(f"injected failure at frame {ctx.frame}")
+            marker = os.path.join(self.marker_dir, f"failed.{ctx.frame}")
+            if not os.path.exists(marker):
+                open(marker, "w").close()
+                raise RotographError(f"injected flaky failure at frame {ctx.frame}")
+        return matte
+
+
+def register(registry):
+    registry.add(FailAt)
