@@ -63,7 +63,8 @@ def cmd_render(args) -> int:
 
         def progress(report):
             dt = time.perf_counter() - t0
-            failed = f", [red]{len(report.failed)} failed[/red]" if report.failed else ""
+            failed = (f", [red]{len(report.failed)} failed[/red]" if report.failed else "") + \
+                (f", {report.retried} retries" if report.retried else "")
             bar.update(task, completed=len(report.done), total=len(report.frames),
                        fps=len(report.done) / dt if dt else 0.0, hits=report.hits, failed=failed)
 

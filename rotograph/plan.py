@@ -50,6 +50,7 @@ class Session:
     frames: tuple[int, ...]
     retries: int = 1
     on_error: str = "stop"
+    threads: int = 0  # threads for OpenCV in each worker (0: leave as is)
 
     @property
     def token(self) -> str:
@@ -157,4 +158,8 @@ def run_task(session: Session, task: Task) -> TaskResult:
         ev.wanted = {n: set(session.frames) for n in graph.nodes if graph.nodes[n].is_range}
         _SESSIONS.clear()  # one render at a time per worker process: free the last one's memory
         _SESSIONS[session.token] = ev
+        if session.threads:
+            import cv2
+
+            cv2.setNumThreads(session.threads)  # N workers × all cores each would oversubscribe
     return execute(ev, task, session.targets, session.retries, session.on_error)

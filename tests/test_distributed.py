@@ -73,6 +73,29 @@ def test_worker_killed_mid_render(reference, tmp_path):
     same_outputs(reference, tmp_path, FRAMES)
 
 
+def test_gpu_nodes_run_only_on_gpu_workers(plugins, tmp_path):
+    from distributed import Client, Nanny, Scheduler, SpecCluster
+
+    workers = {"gpu": {"cls": Nanny, "options": {"nthreads": 1, "resources": {"GPU": 1}}},
+               "cpu": {"cls": Nanny, "options": {"nthreads": 1}}}
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    g = bedroom_graph(tmp_path, plugins)
+    g.add("test.GPUMark", "gpu", marker_dir=str(marks))
+    g.connect("feather.out", "gpu.matte")
+    g.connect("gpu.out", "write_exr.matte")
+    with SpecCluster(scheduler={"cls": Scheduler, "options": {"dashboard_address": None}}, workers=workers,
+                     silence_logs=40) as cluster, Client(cluster) as client:
+        info = client.scheduler_info()["workers"]
+        pids = client.run(os.getpid)
+        gpu_pid = next(pids[a] for a, w in info.items() if w.get("resources", {}).get("GPU"))
+        report = rotograph.render(g, FRAMES[:6], cache=rotograph.open_cache(str(tmp_path / "c")),
+                                  scheduler=cluster.scheduler_address, chunk=1)
+    assert report.ok, report.error
+    ran = {int(m.split(".")[2]) for m in os.listdir(marks)}
+    assert len(os.listdir(marks)) == 6 and ran == {gpu_pid}
+
+
 def _cli_render(out, cache, *extra, **popen):
     g = bedroom_graph(out)
     path = out / "graph.json"

@@ -32,5 +32,23 @@ class FailAt(Node):
         return matte
 
 
+
+
+class GPUMark(Node):
+    """Test double for worker resources: needs a "GPU" worker; records the pid that ran it."""
+
+    type_id = "test.GPUMark"
+    cache_policy = CachePolicy.MEMORY_ONLY
+    resources = {"GPU": 1}
+    matte = Input(Matte)
+    marker_dir = Param(str, "")
+    out = Output(Matte)
+
+    def compute(self, ctx, matte):
+        open(os.path.join(self.marker_dir, f"ran.{ctx.frame}.{os.getpid()}"), "w").close()
+        return matte
+
+
 def register(registry):
     registry.add(FailAt)
+    registry.add(GPUMark)
