@@ -134,7 +134,7 @@ def render(graph, frames=None, *, targets=None, cache: Cache | None = None, work
     session = Session(dumps(graph) if parallel else "", cache.disk.url if cache.disk else None,
                       cache.disk.max_bytes if cache.disk else 0, cache.memory.max_bytes, tuple(targets),
                       tuple(frames), retries, on_error,
-                      threads=max(1, cpu_count() // max(workers, 1)) if workers > 1 else 0)
+                      threads=1 if scheduler else (max(1, cpu_count() // workers) if workers > 1 else 0))
     backend = _backend(evaluator, workers, scheduler, worker_resources)
     segment_failed: set[int] = set()
 
