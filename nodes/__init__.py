@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .alpha import Merge, Premult, ShuffleMatte, Unpremult
+from .colorspace import ColorSpace
 from .flowtrack import FlowTrack
 from .keying import Despill, Keyer
 from .matte_ops import Feather, Grow
@@ -10,7 +11,7 @@ from .matterefine import MatteRefine
 from .read import Read
 from .write import WriteEXR, WritePNG
 
-BUILTIN_NODES = (Read, FlowTrack, Keyer, Despill, Grow, Feather, Premult, Unpremult, ShuffleMatte, Merge,
+BUILTIN_NODES = (Read, ColorSpace, FlowTrack, Keyer, Despill, Grow, Feather, Premult, Unpremult, ShuffleMatte, Merge,
                  MatteRefine, WriteEXR, WritePNG)
 
 

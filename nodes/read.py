@@ -12,6 +12,8 @@ from rotograph.errors import MediaError, ParamError
 from rotograph.media import IMAGE_EXTS, MovieSource, expand_frame, frame_pattern, probe, read_image, resolve_path
 from rotograph.node import CachePolicy
 
+from ._colour import colorspace_param, colour_key, convert_rgba, working_space_param
+
 
 class Read(Node):
     """Read a movie (MP4/MOV/WebM/AVI/MKV via PyAV, frame-accurate) or an image sequence
@@ -20,8 +22,10 @@ class Read(Node):
 
     Output ``image``: float32 H×W×3 (×4 when the file has alpha), scene-linear, straight alpha.
     Movie frames are numbered from ``first_frame`` (default 1001); sequence frames keep the
-    numbers in their file names. ``colorspace`` is the encoding of the file: ``auto`` means
-    linear for float files (EXR) and sRGB for integer files and movies.
+    numbers in their file names. ``colorspace`` is the encoding of the file — ``auto`` means
+    linear for float files (EXR) and sRGB for integer files and movies; any OpenColorIO
+    colourspace works (ACEScg, ARRI LogC4, ADX10, …) — and the image is converted to
+    ``working_space``.
     A missing or unreadable frame raises :class:`MediaError` naming the file and frame.
     """
 
@@ -32,7 +36,9 @@ class Read(Node):
 
     file = Param(FileIn, "", doc="Movie, sequence pattern or sample:NAME", ui={"widget": "file_open"})
     first_frame = Param(int, 1001, range=(-1_000_000, 10_000_000), doc="Frame number of a movie's first frame")
-    colorspace = Param(str, "auto", choices=("auto", *COLORSPACES), doc="Encoding of the file")
+    colorspace = colorspace_param("auto", "Encoding of the file (auto: linear for float files, sRGB otherwise)",
+                                  allow_auto=True)
+    working_space = working_space_param()
     image = Output(Image)
 
     def __init__(self, name: str = "", **params):
@@ -73,6 +79,9 @@ class Read(Node):
         ident = {"path": path, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
         if not self._is_sequence(self._real()):
             ident["index"] = frame - self.first_frame
+        ocio = colour_key(self.colorspace.replace("auto", "linear"), self.working_space)
+        if ocio:
+            ident.update(ocio)
         return ident
 
     def frame_range(self, input_ranges):
@@ -110,12 +119,18 @@ class Read(Node):
         if space == "auto":
             space = "linear" if pixels.dtype.kind == "f" else "sRGB"
         if pixels.dtype.kind == "f":
-            rgb = to_linear(pixels[..., :3], space)
-            out = np.dstack([rgb, pixels[..., 3:4].astype(np.float32)]) if pixels.shape[2] == 4 else rgb
-            return np.ascontiguousarray(out, dtype=np.float32)
-        lut = lut_to_linear(16 if pixels.dtype == np.uint16 else 8, space)
-        out = lut[pixels[..., :3]]
-        if pixels.shape[2] == 4:  # alpha is linear coverage, never colour-encoded
-            alpha = pixels[..., 3].astype(np.float32) / np.float32(np.iinfo(pixels.dtype).max)
+            rgb = pixels[..., :3].astype(np.float32)
+            alpha = pixels[..., 3].astype(np.float32) if pixels.shape[2] == 4 else None
+        else:
+            top = np.float32(np.iinfo(pixels.dtype).max)
+            alpha = pixels[..., 3].astype(np.float32) / top if pixels.shape[2] == 4 else None
+            if space in COLORSPACES:  # exact built-in curve through a lookup table
+                rgb, space = lut_to_linear(16 if pixels.dtype == np.uint16 else 8, space)[pixels[..., :3]], "linear"
+            else:
+                rgb = pixels[..., :3].astype(np.float32) / top
+        if space in COLORSPACES and space != "linear":
+            rgb, space = to_linear(rgb, space), "linear"
+        out = convert_rgba(rgb, space, self.working_space)
+        if alpha is not None:  # alpha is linear coverage, never colour-encoded
             out = np.dstack([out, alpha])
         return np.ascontiguousarray(out, dtype=np.float32)

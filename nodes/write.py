@@ -15,9 +15,11 @@ import uuid
 import numpy as np
 
 from rotograph import Depth, File, FileOut, Image, Input, Matte, Node, Normals, Output, Param, Written
-from rotograph.colour import COLORSPACES, from_linear
+from rotograph.colour import convert
 from rotograph.errors import ParamError, RotographError
 from rotograph.media import expand_frame
+
+from ._colour import colorspace_param, colour_key, convert_rgba, working_space_param
 
 EXR_COMPRESSION = ("none", "rle", "zips", "zip", "piz", "pxr24", "dwaa", "dwab")
 HOST = socket.gethostname().replace("-", "_")
@@ -49,6 +51,10 @@ class FileWriter(Node):
     file = Param(FileOut, "", doc="Output path with a frame pattern, e.g. render/shot.####.exr",
                  ui={"widget": "file_save"})
     written = Output(File)
+
+    def key_material(self, frame: int):
+        names = [getattr(self, p) for p in ("colorspace", "working_space") if p in self.params]
+        return colour_key(*names)
 
     def check(self) -> None:
         if not self.file:
@@ -97,8 +103,8 @@ class FileWriter(Node):
 class WriteEXR(FileWriter):
     """Write a multi-layer OpenEXR per frame from typed inputs.
 
-    Layers: ``rgba`` → R, G, B(, A) as given (EXR convention: premultiplied — put a Premult
-    before it); ``matte`` → ``matte.A``; ``depth`` → ``depth.Z``; ``normals`` → ``N.X``,
+    Layers: ``rgba`` → R, G, B(, A) converted from ``working_space`` to ``colorspace`` (EXR
+    convention: premultiplied — put a Premult before it); ``matte`` → ``matte.A``; ``depth`` → ``depth.Z``; ``normals`` → ``N.X``,
     ``N.Y``, ``N.Z``. Pixel type half or float; compression ZIP, PIZ, DWAA, ... The header
     carries ``rotograph/frame`` and ``rotograph/software``. Output ``written``: the file.
     """
@@ -111,6 +117,9 @@ class WriteEXR(FileWriter):
     normals = Input(Normals, optional=True)
     pixel_type = Param(str, "half", choices=("half", "float"))
     compression = Param(str, "zip", choices=EXR_COMPRESSION)
+    colorspace = colorspace_param("linear", "Colourspace of the written RGB (linear: the working space's "
+                                  "primaries, or ACEScg, ACES2065-1, …)")
+    working_space = working_space_param()
 
     def compute(self, ctx, rgba, matte, depth, normals):
         import OpenEXR
@@ -120,6 +129,7 @@ class WriteEXR(FileWriter):
         dtype = np.float16 if self.pixel_type == "half" else np.float32
         channels: dict[str, np.ndarray] = {}
         if rgba is not None:
+            rgba = convert_rgba(rgba, self.working_space, self.colorspace)
             for i, c in enumerate("RGBA"[: rgba.shape[2]]):
                 channels[c] = rgba[..., i]
         if matte is not None:
@@ -151,8 +161,9 @@ class WriteEXR(FileWriter):
 class WritePNG(FileWriter):
     """Write an 8- or 16-bit PNG per frame (previews, review).
 
-    image: Image H×W×3/4 scene-linear, or matte: float32 H×W (written as grey). Values are
-    encoded to ``colorspace`` (sRGB by default) and quantised; alpha is written as is.
+    image: Image H×W×3/4 in ``working_space``, or matte: float32 H×W (written as grey, with
+    no colour conversion). Image values are converted to ``colorspace`` (sRGB by default) and quantised; alpha
+    is written as is.
     """
 
     type_id = "rotograph.WritePNG"
@@ -160,15 +171,19 @@ class WritePNG(FileWriter):
     image = Input(Image, optional=True)
     matte = Input(Matte, optional=True)
     bit_depth = Param(int, 8, choices=(8, 16))
-    colorspace = Param(str, "sRGB", choices=COLORSPACES)
+    colorspace = colorspace_param("sRGB", "Encoding of the PNG")
+    working_space = working_space_param()
 
     def compute(self, ctx, image, matte):
         import cv2
 
         if image is None and matte is None:
             raise RotographError("no input connected: connect image or matte")
-        src = image if image is not None else np.dstack([matte] * 3)
-        rgb = from_linear(src[..., :3], self.colorspace)
+        if image is not None:
+            src = image
+            rgb = convert(src[..., :3], self.working_space, self.colorspace)
+        else:  # a matte is coverage, not colour: written as is
+            src = rgb = np.dstack([matte] * 3)
         planes = [rgb] + ([src[..., 3:4]] if src.shape[2] == 4 else [])
         top = 255 if self.bit_depth == 8 else 65535
         out = (np.clip(np.dstack(planes), 0, 1) * top + 0.5).astype(np.uint8 if self.bit_depth == 8 else np.uint16)

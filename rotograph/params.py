@@ -139,13 +139,16 @@ class Param:
 
     ``Param(float, 0.0, range=(-256, 256))``; ``Param(str, "over", choices=("over", "under"))``;
     ``Param(FileIn, "")``; ``Param(Color, [0.1, 0.8, 0.1])``; ``Param(Prompts, [])``.
-    ``range`` bounds are inclusive. ``ui`` carries editor hints (label, widget, step) only.
+    ``range`` bounds are inclusive; ``check`` is an extra validator (value → canonical value,
+    raising ``ValueError``), e.g. a colourspace name known to OpenColorIO. ``ui`` carries editor hints (label, widget, step) only.
     """
 
-    def __init__(self, type, default, *, range=None, choices=None, doc: str = "", ui: dict | None = None):
+    def __init__(self, type, default, *, range=None, choices=None, check=None, doc: str = "",
+                 ui: dict | None = None):
         self.type = type
         self.range = range
         self.choices = tuple(choices) if choices else None
+        self.check = check  # extra validation: value -> canonical value, raising ValueError
         self.doc = doc
         self.ui = dict(ui or {})
         self.name = ""
@@ -191,6 +194,8 @@ class Param:
                                  + did_you_mean(v, self.choices))
             if self.range is not None and not (self.range[0] <= v <= self.range[1]):
                 raise ValueError(f"{v} is outside the range [{self.range[0]}, {self.range[1]}]")
+            if self.check is not None:
+                v = self.check(v)
         except ValueError as e:
             prefix = f"{where}: " if where else ""
             raise ParamError(f"{prefix}param '{self.name}': {e}") from None
