@@ -6,13 +6,14 @@ from .alpha import Merge, Premult, ShuffleMatte, Unpremult
 from .colorspace import ColorSpace
 from .flowtrack import FlowTrack
 from .keying import Despill, Keyer
+from .masks import MasksFromMattes
 from .matte_ops import Feather, Grow
 from .matterefine import MatteRefine
 from .read import Read
 from .write import WriteEXR, WritePNG
 
 BUILTIN_NODES = (Read, ColorSpace, FlowTrack, Keyer, Despill, Grow, Feather, Premult, Unpremult, ShuffleMatte, Merge,
-                 MatteRefine, WriteEXR, WritePNG)
+                 MasksFromMattes, MatteRefine, WriteEXR, WritePNG)
 
 
 def register(registry) -> None:

@@ -14,7 +14,7 @@ import uuid
 
 import numpy as np
 
-from rotograph import Depth, File, FileOut, Image, Input, Matte, Node, Normals, Output, Param, Written
+from rotograph import Depth, File, FileOut, Image, Input, Masks, Matte, Node, Normals, Output, Param, Written
 from rotograph.colour import convert
 from rotograph.errors import ParamError, RotographError
 from rotograph.media import expand_frame
@@ -104,9 +104,15 @@ class WriteEXR(FileWriter):
     """Write a multi-layer OpenEXR per frame from typed inputs.
 
     Layers: ``rgba`` → R, G, B(, A) converted from ``working_space`` to ``colorspace`` (EXR
-    convention: premultiplied — put a Premult before it); ``matte`` → ``matte.A``; ``depth`` → ``depth.Z``; ``normals`` → ``N.X``,
-    ``N.Y``, ``N.Z``. Pixel type half or float; compression ZIP, PIZ, DWAA, ... The header
-    carries ``rotograph/frame`` and ``rotograph/software``. Output ``written``: the file.
+    convention: premultiplied — put a Premult before it); ``matte`` → ``matte.A``; ``depth`` →
+    ``depth.Z`` (``depth_type``, float by default: half loses Z precision past ~2048 units);
+    ``normals`` → ``N.X``, ``N.Y``, ``N.Z``; ``masks`` → Cryptomatte (``crypto_layer``00.RGBA, …,
+    always float, manifest in the header; see :mod:`rotograph.nodes.cryptomatte`).
+    ``pixel_type`` (half/float) applies to the other layers; compression ZIP, PIZ, DWAA, DWAB, …;
+    ``multipart`` writes each layer as its own part (named rgba, matte, depth, N, and the
+    Cryptomatte layer). The header carries ``rotograph/frame``, ``rotograph/key`` (the cache key
+    of this frame: a hash of the graph upstream) and ``rotograph/software``.
+    Output ``written``: the file.
     """
 
     type_id = "rotograph.WriteEXR"
@@ -115,45 +121,58 @@ class WriteEXR(FileWriter):
     matte = Input(Matte, optional=True)
     depth = Input(Depth, optional=True)
     normals = Input(Normals, optional=True)
+    masks = Input(Masks, optional=True, doc="Objects, written as Cryptomatte")
     pixel_type = Param(str, "half", choices=("half", "float"))
+    depth_type = Param(str, "float", choices=("half", "float"))
     compression = Param(str, "zip", choices=EXR_COMPRESSION)
+    multipart = Param(bool, False, doc="One part per layer")
+    crypto_layer = Param(str, "CryptoObject", doc="Cryptomatte layer name")
+    crypto_levels = Param(int, 6, choices=(2, 4, 6, 8, 10, 12), doc="Cryptomatte ranks (ID/coverage pairs)")
     colorspace = colorspace_param("linear", "Colourspace of the written RGB (linear: the working space's "
                                   "primaries, or ACEScg, ACES2065-1, …)")
     working_space = working_space_param()
 
-    def compute(self, ctx, rgba, matte, depth, normals):
+    def compute(self, ctx, rgba, matte, depth, normals, masks):
         import OpenEXR
 
         import rotograph
 
+        from .cryptomatte import encode
+
         dtype = np.float16 if self.pixel_type == "half" else np.float32
-        channels: dict[str, np.ndarray] = {}
+        layers: dict[str, dict[str, np.ndarray]] = {}
         if rgba is not None:
             rgba = convert_rgba(rgba, self.working_space, self.colorspace)
-            for i, c in enumerate("RGBA"[: rgba.shape[2]]):
-                channels[c] = rgba[..., i]
+            layers["rgba"] = {c: rgba[..., i].astype(dtype) for i, c in enumerate("RGBA"[: rgba.shape[2]])}
         if matte is not None:
-            channels["matte.A"] = matte
+            layers["matte"] = {"matte.A": matte.astype(dtype)}
         if depth is not None:
-            channels["depth.Z"] = depth.z
+            layers["depth"] = {"depth.Z": depth.z.astype(np.float16 if self.depth_type == "half" else np.float32)}
         if normals is not None:
-            for i, c in enumerate("XYZ"):
-                channels[f"N.{c}"] = normals[..., i]
-        if not channels:
-            raise RotographError("no input connected: connect rgba, matte, depth or normals")
-        shapes = {k: v.shape for k, v in channels.items()}
+            layers["N"] = {f"N.{c}": normals[..., i].astype(dtype) for i, c in enumerate("XYZ")}
+        header = {"compression": getattr(OpenEXR, f"{'NO' if self.compression == 'none' else self.compression.upper()}"
+                                                  f"_COMPRESSION"),
+                  "type": OpenEXR.scanlineimage, "rotograph/frame": int(ctx.frame), "rotograph/key": ctx.key,
+                  "rotograph/software": f"rotograph {rotograph.__version__}"}
+        if masks is not None:
+            channels, crypto_header = encode(masks, self.crypto_layer, self.crypto_levels)
+            layers[self.crypto_layer] = channels
+            header.update(crypto_header)
+        if not layers:
+            raise RotographError("no input connected: connect rgba, matte, depth, normals or masks")
+        shapes = {name: next(iter(chans.values())).shape for name, chans in layers.items()}
         if len(set(shapes.values())) != 1:
             raise RotographError(f"layers differ in size: {shapes}")
-        # depth stays float: half loses Z precision beyond ~2048 units
-        chans = {k: np.ascontiguousarray(v, dtype=np.float32 if k == "depth.Z" else dtype) for k, v in channels.items()}
-        name = "NO" if self.compression == "none" else self.compression.upper()
-        header = {"compression": getattr(OpenEXR, f"{name}_COMPRESSION"),
-                  "type": OpenEXR.scanlineimage, "rotograph/frame": int(ctx.frame),
-                  "rotograph/software": f"rotograph {rotograph.__version__}"}
+        layers = {n: {k: np.ascontiguousarray(v) for k, v in ch.items()} for n, ch in layers.items()}
 
         def write(tmp):
-            with OpenEXR.File(header, chans) as f:
-                f.write(tmp)
+            if self.multipart:
+                parts = [OpenEXR.Part(dict(header), chans, name) for name, chans in layers.items()]
+                with OpenEXR.File(parts) as f:
+                    f.write(tmp)
+            else:
+                with OpenEXR.File(header, {k: v for chans in layers.values() for k, v in chans.items()}) as f:
+                    f.write(tmp)
 
         return self.publish(ctx.frame, write)
 

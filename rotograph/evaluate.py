@@ -198,7 +198,7 @@ class Evaluator:
         if node.is_range:
             return self._run_range(node, output, frame)
         inputs = self._pull(node, frame)
-        ctx = Context(frame=frame, node=name, log=self.log)
+        ctx = Context(frame=frame, node=name, log=self.log, key=key)
         with blame(name, frame):
             result = node.compute(ctx, **inputs)
         outs = self._store(node, frame, result)

@@ -66,11 +66,13 @@ class Output:
 
 @dataclass
 class Context:
-    """What ``compute`` may know besides its inputs: the frame and the node's name."""
+    """What ``compute`` may know besides its inputs: the frame, the node's name and the cache
+    key of what it computes (writers record it in file metadata)."""
 
     frame: int
     node: str
     log: Callable[[str], None] = print
+    key: str = ""
 
 
 @dataclass(frozen=True)
