@@ -11,9 +11,10 @@ from .matte_ops import Feather, Grow
 from .matterefine import MatteRefine
 from .read import Read
 from .write import WriteEXR, WritePNG
+from .write_movie import WriteProRes, WriteVideo
 
 BUILTIN_NODES = (Read, ColorSpace, FlowTrack, Keyer, Despill, Grow, Feather, Premult, Unpremult, ShuffleMatte, Merge,
-                 MasksFromMattes, MatteRefine, WriteEXR, WritePNG)
+                 MasksFromMattes, MatteRefine, WriteEXR, WritePNG, WriteProRes, WriteVideo)
 
 
 def register(registry) -> None:

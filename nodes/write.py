@@ -42,15 +42,14 @@ def _remove_stale_temporaries(folder: str, stem: str, ext: str) -> None:
                 pass
 
 
-class FileWriter(Node):
-    """Base of writers: ``file`` pattern, atomic publish, and file-identity cache results."""
+class Writer:
+    """What every writer shares: the ``file`` param, checks before rendering, atomic publish,
+    and a cached result that stands while the written file is unchanged. Mixed into a
+    :class:`Node` (one file per frame) or a :class:`RangeNode` (one movie for all frames)."""
 
     category = "Output"
     is_writer = True
     frame_dependent = True
-    file = Param(FileOut, "", doc="Output path with a frame pattern, e.g. render/shot.####.exr",
-                 ui={"widget": "file_save"})
-    written = Output(File)
 
     def key_material(self, frame: int):
         names = [getattr(self, p) for p in ("colorspace", "working_space") if p in self.params]
@@ -98,6 +97,14 @@ class FileWriter(Node):
             raise RotographError(f"{path}: cannot write ({type(e).__name__}: {e})") from e
         st = os.stat(path)
         return Written(path, st.st_size, st.st_mtime_ns)
+
+
+class FileWriter(Writer, Node):
+    """Base of the writers of one file per frame."""
+
+    file = Param(FileOut, "", doc="Output path with a frame pattern, e.g. render/shot.####.exr",
+                 ui={"widget": "file_save"})
+    written = Output(File)
 
 
 class WriteEXR(FileWriter):

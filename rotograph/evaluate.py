@@ -254,15 +254,17 @@ class Evaluator:
                 state = self._cached_outputs(node, prev)
                 if state is not None:
                     resume = (prev, state)
-        ctx = Context(frame=frames[0], node=name, log=self.log)
+        ctx = Context(frame=frames[0], node=name, log=self.log,
+                      frames=tuple(f for f in frames[: stop + 1] if f in wanted))
         result = None
         self.stats.range_runs[name] += 1
         gen = node.compute_range(ctx, seg, lambda f: self._pull(node, f), resume)
-        expected = iter(frames[frames.index(resume[0]) + 1:] if resume else frames)
+        last = frames.index(resume[0]) if resume else -1
         with blame(name, frame), contextlib.closing(gen):
             for f, value in gen:
-                if f != next(expected, None):
+                if f not in frames or frames.index(f) <= last:
                     raise EvaluationError(name, f, "range node emitted frames out of segment order")
+                last = frames.index(f)
                 outs = self._store(node, f, value)
                 self.stats.computes[name] += 1
                 if f == frame:

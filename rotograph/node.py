@@ -73,6 +73,7 @@ class Context:
     node: str
     log: Callable[[str], None] = print
     key: str = ""
+    frames: tuple[int, ...] = ()  # range nodes: the frames of the segment this render wants
 
 
 @dataclass(frozen=True)

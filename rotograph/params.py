@@ -61,6 +61,23 @@ class FileOut(FileIn):
         return value
 
 
+class MovieOut(FileIn):
+    """Path of a movie file to write (``.mov``, ``.mp4``, …): one file for all frames."""
+
+    name = "movie_out"
+
+    @classmethod
+    def canonical(cls, value):
+        import os
+
+        from .media import MOVIE_EXTS
+
+        value = super().canonical(value)
+        if value and os.path.splitext(value)[1].lower() not in MOVIE_EXTS:
+            raise ValueError(f"{value!r} is not a movie file name ({', '.join(sorted(MOVIE_EXTS))})")
+        return value
+
+
 class Color(ParamKind):
     """RGB colour: three floats (scene-linear)."""
 
