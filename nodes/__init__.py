@@ -11,10 +11,12 @@ from .matte_ops import Feather, Grow
 from .matterefine import MatteRefine
 from .read import Read
 from .write import WriteEXR, WritePNG
+from .write_geometry import WriteCamera, WritePointCloud
 from .write_movie import WriteProRes, WriteVideo
 
 BUILTIN_NODES = (Read, ColorSpace, FlowTrack, Keyer, Despill, Grow, Feather, Premult, Unpremult, ShuffleMatte, Merge,
-                 MasksFromMattes, MatteRefine, WriteEXR, WritePNG, WriteProRes, WriteVideo)
+                 MasksFromMattes, MatteRefine, WriteEXR, WritePNG, WriteProRes, WriteVideo,
+                 WriteCamera, WritePointCloud)
 
 
 def register(registry) -> None:
