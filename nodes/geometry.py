@@ -1,9 +1,10 @@
 """Camera conventions and back-projection, shared by the camera and point-cloud writers.
 
 Cameras on the wire are OpenCV pinhole cameras: intrinsics K (pixels) and world-to-camera
-extrinsics (+X right, +Y down, +Z forward). Nuke (and OpenGL) cameras are camera-to-world with
-+Y up and −Z forward; rotations are written in Nuke's default order ZXY (Z applied first:
-R = Ry·Rx·Rz), in degrees.
+extrinsics (+X right, +Y down, +Z forward, world axes the same way). Nuke (and OpenGL) cameras
+are camera-to-world with +Y up and −Z forward in a +Y-up world, so both the camera and the world
+axes flip Y and Z (W = diag(1, −1, −1)): C_nuke = W · E⁻¹ · W. Rotations are written in Nuke's
+default order ZXY (Z applied first: R = Ry·Rx·Rz), in degrees.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ CV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
 
 
 def camera_to_world_gl(cam: CameraData) -> np.ndarray:
-    """4×4 camera-to-world matrix in the OpenGL/Nuke axis convention."""
-    return np.linalg.inv(np.asarray(cam.extrinsics, np.float64)) @ CV_TO_GL
+    """4×4 camera-to-world matrix in the OpenGL/Nuke axis convention (camera and world)."""
+    return CV_TO_GL @ np.linalg.inv(np.asarray(cam.extrinsics, np.float64)) @ CV_TO_GL
 
 
 def rot(axis: str, degrees: float) -> np.ndarray:

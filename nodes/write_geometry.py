@@ -31,8 +31,9 @@ class CameraFile(FileIn):
 class WriteCamera(Writer, RangeNode):
     """Write a per-frame camera (e.g. DA3Depth's) for other packages, one file for the range.
 
-    ``.chan`` (Nuke, Houdini): ``frame tx ty tz rx ry rz vfov`` per line — camera-to-world,
-    +Y up, rotations in degrees in Nuke's default order ZXY, vertical field of view in degrees.
+    ``.chan`` (Nuke, Houdini): ``frame tx ty tz rx ry rz vfov`` per line — camera-to-world in a
+    +Y-up world (OpenCV's Y and Z flipped, see :mod:`rotograph.nodes.geometry`), rotations in
+    degrees in Nuke's default order ZXY, vertical field of view in degrees.
     ``.json``: per frame the OpenCV intrinsics (3×3, pixels), world-to-camera extrinsics (4×4)
     and image size. ``.npz``: arrays ``frames`` (N), ``intrinsics`` (N×3×3), ``extrinsics``
     (N×4×4), ``size`` (2). camera: Camera. Output ``written``: the file.

@@ -150,6 +150,16 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def cmd_export_nuke(args) -> int:
+    from .nuke import export_nuke
+    from .render import parse_frames
+
+    graph = _load(args.graph, args.set)
+    export_nuke(graph, args.output, parse_frames(args.frames) if args.frames else None)
+    print(f"wrote {args.output}")
+    return 0
+
+
 def cmd_nodes(args) -> int:
     from .registry import Registry
 
@@ -244,6 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("graph")
     v.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE")
     v.set_defaults(fn=cmd_validate)
+
+    x = sub.add_parser("export-nuke", help="write a Nuke script that reads a graph's rendered outputs")
+    x.add_argument("graph")
+    x.add_argument("-o", "--output", required=True, help="the .nk file to write")
+    x.add_argument("--frames", help="frame range (default: the writers' range)")
+    x.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE")
+    x.set_defaults(fn=cmd_export_nuke)
 
     n = sub.add_parser("nodes", help="list every node type with its ports and params")
     n.add_argument("--json", action="store_true")

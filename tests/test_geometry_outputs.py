@@ -53,13 +53,14 @@ def test_camera_files(scene, tmp_path):
     for row in rows:
         frame, tx, ty, tz, rx, ry, rz, vfov = row
         cam = doubles.camera(int(frame))
-        # rebuild the OpenCV world-to-camera matrix from Nuke's convention: camera-to-world,
-        # +Y up / −Z forward, rotation order ZXY (Z first: R = Ry·Rx·Rz)
+        # rebuild the OpenCV world-to-camera matrix from Nuke's convention: camera-to-world in a
+        # +Y-up world, −Z forward, rotation order ZXY (Z first: R = Ry·Rx·Rz)
         c2w = np.eye(4)
         c2w[:3, :3] = _rot("y", ry) @ _rot("x", rx) @ _rot("z", rz)
         c2w[:3, 3] = [tx, ty, tz]
-        w2c = np.linalg.inv(c2w @ np.diag([1, -1, -1, 1]))
-        assert np.allclose(w2c, cam.extrinsics, atol=1e-6)
+        flip = np.diag([1, -1, -1, 1])
+        assert np.allclose(flip @ np.linalg.inv(c2w) @ flip, cam.extrinsics, atol=1e-6)
+        assert abs(rx) < 1e-6 and abs(rz) < 1e-6 and ry == pytest.approx(-2.0 * (frame - 1001))  # upright, turning
         assert vfov == pytest.approx(math.degrees(2 * math.atan(48 / 2 / 60.0)), abs=1e-6)
     doc = json.loads((tmp_path / "cam.json").read_text())
     assert np.allclose(doc["frames"]["1004"]["extrinsics"], doubles.camera(1004).extrinsics)
