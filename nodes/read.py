@@ -9,7 +9,8 @@ import numpy as np
 from rotograph import FileIn, Image, Node, Output, Param
 from rotograph.colour import COLORSPACES, lut_to_linear, to_linear
 from rotograph.errors import MediaError, ParamError
-from rotograph.media import IMAGE_EXTS, MovieSource, expand_frame, frame_pattern, probe, read_image, resolve_path
+from rotograph.media import (IMAGE_EXTS, MovieSource, expand_frame, frame_pattern, probe, read_image, resolve_path,
+                             sequence_frames)
 from rotograph.node import CachePolicy
 
 from ._colour import colorspace_param, colour_key, convert_rgba, working_space_param
@@ -25,7 +26,10 @@ class Read(Node):
     numbers in their file names. ``colorspace`` is the encoding of the file — ``auto`` means
     linear for float files (EXR) and sRGB for integer files and movies; any OpenColorIO
     colourspace works (ACEScg, ARRI LogC4, ADX10, …) — and the image is converted to
-    ``working_space``.
+    ``working_space``. ``layer`` picks an EXR layer (a single channel is repeated into RGB; no
+    colour conversion makes sense for data layers: set ``colorspace`` to linear). A sequence
+    with gaps is detected (``rotograph info``/``validate`` list them); ``missing_frames`` says
+    what a missing frame gives.
     A missing or unreadable frame raises :class:`MediaError` naming the file and frame.
     """
 
@@ -39,6 +43,10 @@ class Read(Node):
     colorspace = colorspace_param("auto", "Encoding of the file (auto: linear for float files, sRGB otherwise)",
                                   allow_auto=True)
     working_space = working_space_param()
+    layer = Param(str, "", doc="EXR layer to read (matte, depth, N, …); empty for RGBA")
+    missing_frames = Param(str, "error", choices=("error", "hold", "black"),
+                           doc="A missing sequence frame: fail naming it, hold the nearest earlier frame, "
+                               "or black")
     image = Output(Image)
 
     def __init__(self, name: str = "", **params):
@@ -54,11 +62,22 @@ class Read(Node):
     def _is_sequence(self, real: str) -> bool:
         return frame_pattern(real) is not None and os.path.splitext(real)[1].lower() in IMAGE_EXTS
 
-    def _frame_file(self, frame: int) -> str:
+    def _frame_file(self, frame: int) -> str | None:
+        """The file that holds ``frame`` (for ``hold``, the nearest earlier one; for ``black``,
+        ``None`` when it is missing)."""
         real = self._real()
-        if self._is_sequence(real):
-            return expand_frame(real, frame)
-        return real
+        if not self._is_sequence(real):
+            return real
+        path = expand_frame(real, frame)
+        if self.missing_frames == "error" or os.path.exists(path):
+            return path
+        if self.missing_frames == "black":
+            return None
+        frames = sequence_frames(real)
+        earlier = [f for f in frames if f < frame]
+        if not frames:
+            return path
+        return frames[max(earlier)] if earlier else frames[min(frames)]
 
     def check(self) -> None:
         try:
@@ -72,6 +91,8 @@ class Read(Node):
 
     def key_material(self, frame: int):
         path = self._frame_file(frame)
+        if path is None:
+            return {"black": list(self._size())}
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -98,11 +119,17 @@ class Read(Node):
             self._movie = (ident, MovieSource(path))
         return self._movie[1]
 
+    def _size(self) -> tuple[int, int]:
+        info = probe(self._real(), self.first_frame)
+        return info.height, info.width
+
     def compute(self, ctx):
         path = self._frame_file(ctx.frame)
+        if path is None:  # missing frame, filled with black
+            return np.zeros((*self._size(), 3), np.float32)
         if self._is_sequence(self._real()):
             try:
-                pixels, bits, _ = read_image(path)
+                pixels, bits, _ = read_image(path, self.layer)
             except FileNotFoundError:
                 raise MediaError(f"{path}: frame {ctx.frame} is missing") from None
             except Exception as e:
@@ -114,6 +141,8 @@ class Read(Node):
             if not 0 <= index < len(src):
                 raise MediaError(f"{path}: frame {ctx.frame} is outside the movie's frames "
                                  f"{self.first_frame}-{self.first_frame + len(src) - 1}")
+            if self.layer:
+                raise MediaError(f"{path}: only EXR files have layers (layer {self.layer!r} asked for)")
             pixels, bits = src.read(index), src.bit_depth
         space = self.colorspace
         if space == "auto":

@@ -144,8 +144,17 @@ def _resources(items: list[str] | None) -> dict[str, float] | None:
 
 
 def cmd_validate(args) -> int:
+    from .media import probe
+
     graph = _load(args.graph, args.set)
     graph.validate()
+    for name, node in graph.nodes.items():  # report gaps in the sequences read
+        if node.type_id == "rotograph.Read" and node.file:
+            info = probe(node.file, node.first_frame)
+            if info.missing:
+                gaps = ",".join(map(str, info.missing[:20])) + (" …" if len(info.missing) > 20 else "")
+                print(f"warning: {name}: {node.file}: {len(info.missing)} missing frames in "
+                      f"{info.first}-{info.last}: {gaps} (missing_frames={node.missing_frames})")
     print(f"{args.graph}: ok ({len(graph.nodes)} nodes)")
     return 0
 

@@ -140,25 +140,54 @@ class MovieSource:
         self.container.close()
 
 
-def read_image(path: str) -> tuple[np.ndarray, int, list[str]]:
+CHANNEL_ORDER = ("R", "G", "B", "A", "X", "Y", "Z", "red", "green", "blue", "alpha")
+
+
+def _exr_channels(path: str) -> dict[str, np.ndarray]:
+    """Every channel of every part of an EXR (multi-part files included)."""
+    import OpenEXR
+
+    with OpenEXR.File(path, separate_channels=True) as f:
+        out = {}
+        for part in f.parts:
+            out.update({name: ch.pixels.copy() for name, ch in part.channels.items()})
+    return out
+
+
+def layer_of(channel: str) -> str:
+    """``"matte.A"`` → ``"matte"``; ``"R"`` → ``""`` (the default RGBA layer)."""
+    return channel.rsplit(".", 1)[0] if "." in channel else ""
+
+
+def exr_layers(channels) -> list[str]:
+    """Layer names of EXR channel names: ``""`` for R/G/B/A, ``matte`` for ``matte.A``, …"""
+    return sorted({layer_of(c) for c in channels})
+
+
+def read_image(path: str, layer: str = "") -> tuple[np.ndarray, int, list[str]]:
     """One image file → (array H×W×C, bit depth, channel names in the file). The array holds
-    RGB(A) only; an EXR's other layers are listed in the names. EXR via OpenEXR (float32),
-    PNG/TIFF/JPG via OpenCV (uint8/uint16, RGB order), DPX and others via OpenImageIO."""
+    RGB(A) — or, for an EXR, the channels of ``layer`` (``matte``, ``depth``, ``N``, …; one
+    channel is repeated into RGB). EXR via OpenEXR (float32, multi-part too), PNG/TIFF 8/16/32-bit
+    and JPG via OpenCV (RGB order), DPX and others via OpenImageIO."""
     ext = os.path.splitext(path)[1].lower()
     if not os.path.exists(path):
         raise FileNotFoundError(path)
     if ext == ".exr":
-        import OpenEXR
-
-        with OpenEXR.File(path, separate_channels=True) as f:
-            chans = f.channels()
-            names = [c for c in ("R", "G", "B", "A") if c in chans] or sorted(chans)[:4]
-            if not names:
-                raise MediaError(f"{path}: the EXR has no channels")
-            planes = [chans[c].pixels.astype(np.float32) for c in (names * 3 if len(names) == 1 else names)]
-            layers = names + sorted(c for c in chans if c not in names)
-            bits = 16 if chans[names[0]].pixels.dtype == np.float16 else 32
-        return np.dstack(planes), bits, layers
+        chans = _exr_channels(path)
+        prefix = f"{layer}." if layer else ""
+        mine = [c for c in chans if layer_of(c) == layer]
+        if not mine:
+            raise MediaError(f"{path}: no layer {layer!r} (layers: "
+                             f"{', '.join(repr(x) for x in exr_layers(chans))})")
+        key = lambda c: (CHANNEL_ORDER.index(c[len(prefix):]) if c[len(prefix):] in CHANNEL_ORDER else 99, c)  # noqa
+        names = sorted(mine, key=key)[:4]
+        planes = [chans[c].astype(np.float32) for c in (names * 3 if len(names) == 1 else names)]
+        if len(planes) == 2:
+            planes.append(np.zeros_like(planes[0]))
+        bits = 16 if chans[names[0]].dtype == np.float16 else 32
+        return np.dstack(planes), bits, names + sorted(c for c in chans if c not in names)
+    if layer:
+        raise MediaError(f"{path}: only EXR files have layers (layer {layer!r} asked for)")
     if ext in (".png", ".tif", ".tiff", ".jpg", ".jpeg"):
         import cv2
 

@@ -154,3 +154,64 @@ def test_movie_containers_are_frame_accurate(registry, tmp_path, ext, codec):
     assert rotograph.Evaluator(g, rotograph.Cache()).frame_range("read") == (1001, 1010)
     for f in (1007, 1002, 1010, 1001, 1005):
         assert abs(float(g.evaluate("read", f).mean()) * 255 - levels[f - 1001]) < 4, (ext, f)
+
+
+def test_exr_layers_and_multipart(registry, tmp_path):
+    import OpenEXR
+
+    rng = np.random.default_rng(5)
+    rgb, matte, n = rng.random((6, 7, 3), dtype=np.float32), rng.random((6, 7), dtype=np.float32), \
+        rng.random((6, 7, 3), dtype=np.float32)
+    c = lambda a, i: np.ascontiguousarray(a[..., i])  # noqa: E731  (OpenEXR wants contiguous planes)
+    chans = {"R": c(rgb, 0), "G": c(rgb, 1), "B": c(rgb, 2), "matte.A": matte, "N.X": c(n, 0), "N.Y": c(n, 1),
+             "N.Z": c(n, 2)}
+    with OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION}, chans) as f:
+        f.write(str(tmp_path / "l.1001.exr"))
+    parts = [OpenEXR.Part({"compression": OpenEXR.ZIP_COMPRESSION}, {"R": c(rgb, 0), "G": c(rgb, 1), "B": c(rgb, 2)},
+                          "rgba"), OpenEXR.Part({"compression": OpenEXR.ZIP_COMPRESSION}, {"matte.A": matte}, "matte")]
+    with OpenEXR.File(parts) as f:
+        f.write(str(tmp_path / "m.1001.exr"))
+    for pattern in ("l.####.exr", "m.####.exr"):
+        assert np.array_equal(_read(registry, tmp_path / pattern, 1001), rgb)
+        assert np.array_equal(_read(registry, tmp_path / pattern, 1001, layer="matte"), np.dstack([matte] * 3))
+    assert np.array_equal(_read(registry, tmp_path / "l.####.exr", 1001, layer="N"), n)
+    with pytest.raises(rotograph.EvaluationError, match=r"no layer 'depth' \(layers: '', 'N', 'matte'\)"):
+        _read(registry, tmp_path / "l.####.exr", 1001, layer="depth")
+
+
+def test_tiff_32bit_float_and_dpx_log(registry, tmp_path):
+    import OpenImageIO as oiio
+
+    from rotograph.colour import convert
+
+    hdr = np.random.default_rng(2).random((5, 6, 3)).astype(np.float32) * 8
+    cv2.imwrite(str(tmp_path / "f.1001.tif"), cv2.cvtColor(hdr, cv2.COLOR_RGB2BGR))
+    assert np.array_equal(_read(registry, tmp_path / "f.####.tif", 1001), hdr)  # float: linear, values > 1 kept
+    codes = np.linspace(0.1, 0.9, 5 * 6 * 3, dtype=np.float32).reshape(5, 6, 3)
+    out = oiio.ImageOutput.create(str(tmp_path / "log.1001.dpx"))
+    spec = oiio.ImageSpec(6, 5, 3, oiio.UINT16)
+    spec.attribute("oiio:BitsPerSample", 10)
+    out.open(str(tmp_path / "log.1001.dpx"), spec)
+    out.write_image(codes)
+    out.close()
+    lin = _read(registry, tmp_path / "log.####.dpx", 1001, colorspace="ADX10", working_space="ACEScg")
+    q = np.round(codes * 1023) / 1023  # what 10 bits hold
+    assert np.allclose(lin, convert(q, "ADX10", "ACEScg"), rtol=1.5e-2, atol=1e-4)  # ±1 code of 10 bits
+    assert lin.max() > 1.0  # log film scans hold highlights above 1
+
+
+def test_sequence_gaps_hold_black_and_report(registry, tmp_path):
+    for f, level in ((1001, 50), (1002, 100), (1005, 200)):
+        cv2.imwrite(str(tmp_path / f"g.{f}.png"), np.full((4, 4, 3), level, np.uint8))
+    pattern = tmp_path / "g.####.png"
+    held = _read(registry, pattern, 1004, missing_frames="hold", colorspace="linear")
+    assert np.allclose(held, 100 / 255)  # 1002, the nearest earlier frame
+    assert np.array_equal(_read(registry, pattern, 1003, missing_frames="black"), np.zeros((4, 4, 3), np.float32))
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=str(pattern))
+    g.add("rotograph.WritePNG", "w", file=str(tmp_path / "o.####.png"))
+    g.connect("read.image", "w.image")
+    path = tmp_path / "g.json"
+    rotograph.save(g, path)
+    out = subprocess.run([sys.executable, "-m", "rotograph.cli", "validate", str(path)], capture_output=True, text=True)
+    assert out.returncode == 0 and "2 missing frames in 1001-1005: 1003,1004" in out.stdout
