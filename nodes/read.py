@@ -129,7 +129,7 @@ class Read(Node):
             return np.zeros((*self._size(), 3), np.float32)
         if self._is_sequence(self._real()):
             try:
-                pixels, bits, _ = read_image(path, self.layer)
+                pixels, _, _ = read_image(path, self.layer)
             except FileNotFoundError:
                 raise MediaError(f"{path}: frame {ctx.frame} is missing") from None
             except Exception as e:
@@ -143,7 +143,7 @@ class Read(Node):
                                  f"{self.first_frame}-{self.first_frame + len(src) - 1}")
             if self.layer:
                 raise MediaError(f"{path}: only EXR files have layers (layer {self.layer!r} asked for)")
-            pixels, bits = src.read(index), src.bit_depth
+            pixels = src.read(index)
         space = self.colorspace
         if space == "auto":
             space = "linear" if pixels.dtype.kind == "f" else "sRGB"

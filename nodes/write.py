@@ -115,7 +115,8 @@ class WriteEXR(FileWriter):
     ``depth.Z`` (``depth_type``, float by default: half loses Z precision past ~2048 units);
     ``normals`` → ``N.X``, ``N.Y``, ``N.Z``; ``masks`` → Cryptomatte (``crypto_layer``00.RGBA, …,
     always float, manifest in the header; see :mod:`rotograph.nodes.cryptomatte`).
-    ``pixel_type`` (half/float) applies to the other layers; compression ZIP, PIZ, DWAA, DWAB, …;
+    Each layer has its pixel type (``pixel_type`` for rgba, ``matte_type``, ``depth_type``,
+    ``normals_type``: half or float); compression ZIP, PIZ, DWAA, DWAB, …;
     ``multipart`` writes each layer as its own part (named rgba, matte, depth, N, and the
     Cryptomatte layer). The header carries ``rotograph/frame``, ``rotograph/key`` (the cache key
     of this frame: a hash of the graph upstream) and ``rotograph/software``.
@@ -129,8 +130,10 @@ class WriteEXR(FileWriter):
     depth = Input(Depth, optional=True)
     normals = Input(Normals, optional=True)
     masks = Input(Masks, optional=True, doc="Objects, written as Cryptomatte")
-    pixel_type = Param(str, "half", choices=("half", "float"))
+    pixel_type = Param(str, "half", choices=("half", "float"), doc="Pixel type of the rgba layer")
+    matte_type = Param(str, "half", choices=("half", "float"))
     depth_type = Param(str, "float", choices=("half", "float"))
+    normals_type = Param(str, "half", choices=("half", "float"))
     compression = Param(str, "zip", choices=EXR_COMPRESSION)
     multipart = Param(bool, False, doc="One part per layer")
     crypto_layer = Param(str, "CryptoObject", doc="Cryptomatte layer name")
@@ -146,17 +149,19 @@ class WriteEXR(FileWriter):
 
         from .cryptomatte import encode
 
-        dtype = np.float16 if self.pixel_type == "half" else np.float32
+        def typed(pixel_type):
+            return np.float16 if pixel_type == "half" else np.float32
+
         layers: dict[str, dict[str, np.ndarray]] = {}
         if rgba is not None:
             rgba = convert_rgba(rgba, self.working_space, self.colorspace)
-            layers["rgba"] = {c: rgba[..., i].astype(dtype) for i, c in enumerate("RGBA"[: rgba.shape[2]])}
+            layers["rgba"] = {c: rgba[..., i].astype(typed(self.pixel_type)) for i, c in enumerate("RGBA"[: rgba.shape[2]])}
         if matte is not None:
-            layers["matte"] = {"matte.A": matte.astype(dtype)}
+            layers["matte"] = {"matte.A": matte.astype(typed(self.matte_type))}
         if depth is not None:
-            layers["depth"] = {"depth.Z": depth.z.astype(np.float16 if self.depth_type == "half" else np.float32)}
+            layers["depth"] = {"depth.Z": depth.z.astype(typed(self.depth_type))}
         if normals is not None:
-            layers["N"] = {f"N.{c}": normals[..., i].astype(dtype) for i, c in enumerate("XYZ")}
+            layers["N"] = {f"N.{c}": normals[..., i].astype(typed(self.normals_type)) for i, c in enumerate("XYZ")}
         header = {"compression": getattr(OpenEXR, f"{'NO' if self.compression == 'none' else self.compression.upper()}"
                                                   f"_COMPRESSION"),
                   "type": OpenEXR.scanlineimage, "rotograph/frame": int(ctx.frame), "rotograph/key": ctx.key,

@@ -6,10 +6,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
-import pytest
 
 import rotograph
 from rotograph import Evaluator
@@ -60,7 +58,6 @@ def test_changing_feather_recomputes_only_downstream(registry, square_shot, tmp_
 def test_cache_hit_decodes_no_pixels(registry, square_shot, tmp_path, cache):
     pattern, _ = square_shot
     g = build_track_graph(registry, pattern, tmp_path / "out")
-    ev = Evaluator(g, cache)
     g.evaluate("track", 1004, cache=cache)  # fills the disk cache
     ev2 = Evaluator(g, rotograph.open_cache(cache.disk.url))
     ev2.get("track", None, 1004)

@@ -88,14 +88,14 @@ def _spec_hash(name: str) -> int:
 
 
 def test_metadata_layer_types_and_dwab(tmp_path, registry):
-    g, _ = _objects_graph(tmp_path, registry, pixel_type="half", compression="dwab")
+    g, _ = _objects_graph(tmp_path, registry, pixel_type="half", matte_type="float", compression="dwab")
     assert rotograph.render(g, cache=rotograph.Cache()).ok
     names, px, attrs, formats = _read_all(tmp_path / "out" / "o.1001.exr")
     assert attrs["compression"] == "dwab"
     assert attrs["rotograph/frame"] == 1001 and str(attrs["rotograph/software"]).startswith("rotograph ")
     ev = rotograph.Evaluator(g, rotograph.Cache())
     assert attrs["rotograph/key"] == ev.key("write", None, 1001)  # the graph's hash for this frame
-    assert formats[names.index("R")] == oiio.HALF and formats[names.index("matte.A")] == oiio.HALF
+    assert formats[names.index("R")] == oiio.HALF and formats[names.index("matte.A")] == oiio.FLOAT
     g.set("write.crypto_levels", 4)
     g.set("write.pixel_type", "float")
     assert rotograph.render(g, cache=rotograph.Cache()).ok

@@ -8,9 +8,8 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
-from conftest import GRAPHS, ROOT, footage
+from conftest import GRAPHS, footage
 
 CHILD_BOX = [300, 0, 520, 400]  # the girl on the bed at frame 1001 of bedroom.mp4
 

@@ -3,7 +3,6 @@ was rendered, checked with a parser of Nuke's .nk syntax."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
