@@ -30,13 +30,14 @@ class MatteRefine(Node):
     """Refine a rough matte into soft alpha (hair, fur, motion blur) on the CPU.
 
     A trimap is built from the matte (cut at ``threshold``, an unknown band of ``band`` px on
-    each side of the cut; a keyer's matte under-estimates fine hair, so cut it low) and the band is solved by classic alpha matting through ``pymatting``:
+    each side of the cut; a keyer's matte under-estimates fine hair, so cut it low) and the band
+    is solved by classic alpha matting through ``pymatting``:
     ``closed_form`` (Levin, Lischinski & Weiss, "A Closed-Form Solution to Natural Image
     Matting", PAMI 2008) or ``knn`` (Chen, Li & Tang, "KNN Matting", PAMI 2013). Matting runs at
     most ``max_size`` px on the long side; alpha is upsampled back and known regions restored.
 
     image: Image H×W×3/4 scene-linear (matted in sRGB-encoded [0, 1], as the papers assume);
-    matte: float32 H×W in [0, 1]. Outputs ``matte`` (float32 H×W in [0, 1]) and ``trimap``
+    matte: float32 H×W in [0, 1]. Outputs ``refined`` (float32 H×W in [0, 1]) and ``trimap``
     (0 / 0.5 / 1).
     """
 
