@@ -110,7 +110,10 @@ def test_client_killed_and_rerun(reference, tmp_path):
     proc = _cli_render(tmp_path, tmp_path / "cache", "--scheduler", "local:2", start_new_session=True)
     exr = tmp_path / "exr"
     deadline = time.time() + 120
-    while time.time() < deadline and len([f for f in os.listdir(exr) if f.endswith(".exr")] if exr.exists() else []) < 3:
+    def finished():  # frames published under their final name (temporaries are hidden: ".b.*")
+        return [f for f in os.listdir(exr) if not f.startswith(".")] if exr.exists() else []
+
+    while time.time() < deadline and len(finished()) < 3:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)  # the render job and its local cluster die at once
     proc.wait()
