@@ -1,0 +1,103 @@
+"""The editor's model: every edit and its undo, refused links, files, prompts — no window."""
+
+from __future__ import annotations
+
+import pytest
+
+import rotograph
+from rotograph.editor.model import EditorModel
+
+from conftest import GRAPHS, footage
+
+
+@pytest.fixture
+def model(registry):
+    return EditorModel(registry)
+
+
+EDITS = [
+    ("add", lambda m: m.add_node("rotograph.Grow", (10, 20))),
+    ("move", lambda m: m.move_nodes({"feather": (300, 40)})),
+    ("set", lambda m: m.set_param("feather", "size", 7.0)),
+    ("connect", lambda m: m.connect("grow.out", "write_exr.matte")),
+    ("disconnect", lambda m: m.disconnect("feather.matte")),
+    ("delete", lambda m: m.remove_nodes(["feather"])),
+    ("duplicate", lambda m: m.duplicate(["feather", "premult"])),
+    ("prompt", lambda m: m.add_prompt("track", 1050, point=(100, 200, 1))),
+]
+
+
+@pytest.mark.parametrize("label,edit", EDITS, ids=[e[0] for e in EDITS])
+def test_every_edit_undoes_and_redoes(registry, label, edit):
+    m = EditorModel.open(str(GRAPHS / "quickstart.json"), registry)
+    start = rotograph.dumps(m.graph)
+    edit(m)
+    edited = rotograph.dumps(m.graph)
+    assert edited != start and m.dirty
+    assert m.undo() is not None and rotograph.dumps(m.graph) == start and not m.dirty
+    assert m.redo() is not None and rotograph.dumps(m.graph) == edited
+
+
+def test_refused_links_change_nothing(model):
+    model.add_node("rotograph.Read", name="read")
+    model.add_node("rotograph.Grow", name="grow")
+    before, steps = rotograph.dumps(model.graph), len(model.undo_stack)
+    with pytest.raises(rotograph.LinkError, match="mismatched types"):
+        model.connect("read.image", "grow.matte")
+    with pytest.raises(rotograph.LinkError, match="did you mean 'matte'"):
+        model.connect("read.image", "grow.mate")
+    model.add_node("rotograph.Feather", name="feather")
+    model.connect("grow.out", "feather.matte")
+    with pytest.raises(rotograph.LinkError, match="cycle"):
+        model.connect("feather.out", "grow.matte")
+    assert len(model.undo_stack) == steps + 2  # the feather and its link, nothing refused
+    model.undo()
+    model.undo()
+    assert rotograph.dumps(model.graph) == before
+
+
+def test_duplicate_keeps_params_and_inner_links(registry):
+    m = EditorModel.open(str(GRAPHS / "quickstart.json"), registry)
+    new = m.duplicate(["grow", "feather"])
+    g = m.graph
+    assert g.nodes[new[0]].size == g.nodes["grow"].size and g.nodes[new[1]].size == g.nodes["feather"].size
+    assert g.inputs_of(new[1])["matte"] == (new[0], "out")  # inner link copied
+    assert g.inputs_of(new[0])["matte"] == ("track", "matte")  # outer link kept
+    assert m.selection == set(new)
+
+
+def test_save_round_trip_keeps_positions_and_renders(registry, tmp_path):
+    m = EditorModel.open(str(GRAPHS / "quickstart.json"), registry)
+    m.move_nodes({"grow": (123, 456)})
+    path = m.save(str(tmp_path / "edited.json"))
+    again = EditorModel.open(path, registry)
+    assert again.graph.ui["grow"]["pos"] == [123, 456] and not again.dirty
+    assert rotograph.dumps(again.graph) == rotograph.dumps(m.graph)
+    # the editor's file is the CLI's file: it validates and renders unchanged
+    again.graph.set("read.file", str(footage("bedroom.mp4")))
+    again.graph.set("track.prompts", [{"frame": 1001, "box": [300, 0, 520, 400]}])
+    again.graph.set("write_exr.file", str(tmp_path / "r" / "x.####.exr"))
+    again.graph.set("write_png.file", str(tmp_path / "r" / "x.####.png"))
+    assert rotograph.render(again.graph, "1001-1002", cache=rotograph.Cache()).ok
+
+
+def test_prompts_make_keyframes(registry):
+    m = EditorModel.open(str(GRAPHS / "quickstart.json"), registry)
+    m.add_prompt("track", 1060, box=(10, 10, 50, 60))
+    m.add_prompt("track", 1060, point=(30, 30, 0))
+    assert m.keyframes("track") == [1041, 1060]
+    kf = [k for k in m.graph.nodes["track"].prompts if k["frame"] == 1060][0]
+    assert kf["box"] == [10.0, 10.0, 50.0, 60.0] and kf["points"] == [[30.0, 30.0, 0]]
+    with pytest.raises(rotograph.GraphError, match="takes no prompts"):
+        m.add_prompt("grow", 1001, point=(1, 1, 1))
+    m.undo()
+    assert len([k for k in m.graph.nodes["track"].prompts if k["frame"] == 1060][0]["points"]) == 0
+
+
+def test_observers_hear_every_change(model):
+    heard = []
+    model.subscribe(heard.append)
+    model.add_node("rotograph.Grow", name="g")
+    model.undo()
+    model.redo()
+    assert heard == ["add rotograph.Grow", "undo add rotograph.Grow", "redo add rotograph.Grow"]
