@@ -169,6 +169,14 @@ def cmd_export_nuke(args) -> int:
     return 0
 
 
+def cmd_edit(args) -> int:
+    try:
+        from .editor.app import main as editor_main
+    except ImportError as e:
+        raise RotographError(f"the editor needs DearPyGui: pip install 'rotograph[editor]' ({e})") from None
+    return editor_main(args.graph)
+
+
 def cmd_nodes(args) -> int:
     from .registry import Registry
 
@@ -270,6 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--frames", help="frame range (default: the writers' range)")
     x.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE")
     x.set_defaults(fn=cmd_export_nuke)
+
+    e = sub.add_parser("edit", help="open the node editor")
+    e.add_argument("graph", nargs="?")
+    e.set_defaults(fn=cmd_edit)
 
     n = sub.add_parser("nodes", help="list every node type with its ports and params")
     n.add_argument("--json", action="store_true")

@@ -1,0 +1,64 @@
+"""Turning node outputs into viewer pixels (pure numpy: no window needed).
+
+``to_display(value, mode, plate)`` returns float32 H×W×4 RGBA in [0, 1] for a DearPyGui
+texture: images sRGB-encoded, mattes grey or overlaid on the plate, depth in false colour
+(near = warm), normals as 0.5 + 0.5·N, masks with one colour per object.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rotograph.colour import from_linear
+from rotograph.types import DepthMap, MaskSet
+
+MODES = ("rgb", "alpha", "red", "green", "blue", "overlay")
+
+
+def _rgba(rgb: np.ndarray) -> np.ndarray:
+    return np.dstack([np.clip(rgb, 0, 1), np.ones(rgb.shape[:2], np.float32)]).astype(np.float32)
+
+
+def false_colour(x: np.ndarray) -> np.ndarray:
+    """[0, 1] → a perceptual blue-to-yellow ramp (OpenCV's TURBO map)."""
+    import cv2
+
+    u8 = (np.clip(x, 0, 1) * 255).astype(np.uint8)
+    return cv2.applyColorMap(u8, cv2.COLORMAP_TURBO)[..., ::-1].astype(np.float32) / 255
+
+
+def to_display(value, mode: str = "rgb", plate: np.ndarray | None = None) -> np.ndarray:
+    if isinstance(value, DepthMap):
+        z = value.z[np.isfinite(value.z)]
+        lo, hi = (np.percentile(z, 1), np.percentile(z, 99)) if z.size else (0, 1)
+        return _rgba(false_colour(1 - (value.z - lo) / max(hi - lo, 1e-9)))
+    if isinstance(value, MaskSet):
+        rng = np.random.default_rng(7)
+        colours = np.vstack([[0, 0, 0], rng.uniform(0.2, 1, (max(int(value.labels.max()), 1), 3))]).astype(np.float32)
+        return _rgba(colours[value.labels])
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"cannot show a {type(value).__name__}")
+    if value.ndim == 2:  # a matte
+        if mode == "overlay" and plate is not None and plate.shape[:2] == value.shape:
+            base = from_linear(np.clip(plate[..., :3], 0, 1), "sRGB") * 0.6
+            tint = np.float32([1.0, 0.25, 0.2])
+            return _rgba(base * (1 - value[..., None] * 0.5) + tint * value[..., None] * 0.5)
+        return _rgba(np.dstack([value] * 3))
+    if value.shape[2] == 3 and mode == "rgb" and value.min() < -0.01:  # normals in [-1, 1]
+        return _rgba(0.5 + 0.5 * value)
+    if mode == "alpha":
+        a = value[..., 3] if value.shape[2] == 4 else np.ones(value.shape[:2], np.float32)
+        return _rgba(np.dstack([a] * 3))
+    if mode in ("red", "green", "blue"):
+        c = value[..., "rgb".index(mode[0])]
+        return _rgba(np.dstack([from_linear(c, "sRGB")] * 3))
+    return _rgba(from_linear(value[..., :3], "sRGB"))
+
+
+def pixel_text(value, x: int, y: int) -> str:
+    """The value under the cursor, e.g. ``x 12 y 40: 0.214 0.214 0.214 1.000``."""
+    arr = value.z if isinstance(value, DepthMap) else value.labels if isinstance(value, MaskSet) else value
+    if not isinstance(arr, np.ndarray) or not (0 <= y < arr.shape[0] and 0 <= x < arr.shape[1]):
+        return ""
+    px = np.atleast_1d(arr[y, x])
+    return f"x {x} y {y}: " + " ".join(f"{float(v):.4f}" for v in px)
