@@ -16,7 +16,11 @@ MODES = ("rgb", "alpha", "red", "green", "blue", "overlay")
 
 
 def _rgba(rgb: np.ndarray) -> np.ndarray:
-    return np.dstack([np.clip(rgb, 0, 1), np.ones(rgb.shape[:2], np.float32)]).astype(np.float32)
+    """H×W×3 (or H×W grey) → opaque float32 RGBA in [0, 1], written once into one buffer."""
+    out = np.empty((*rgb.shape[:2], 4), np.float32)
+    np.clip(rgb if rgb.ndim == 3 else rgb[..., None], 0, 1, out=out[..., :3])
+    out[..., 3] = 1
+    return out
 
 
 def false_colour(x: np.ndarray) -> np.ndarray:
@@ -43,15 +47,15 @@ def to_display(value, mode: str = "rgb", plate: np.ndarray | None = None) -> np.
             base = from_linear(np.clip(plate[..., :3], 0, 1), "sRGB") * 0.6
             tint = np.float32([1.0, 0.25, 0.2])
             return _rgba(base * (1 - value[..., None] * 0.5) + tint * value[..., None] * 0.5)
-        return _rgba(np.dstack([value] * 3))
+        return _rgba(value)
     if value.shape[2] == 3 and mode == "rgb" and value.min() < -0.01:  # normals in [-1, 1]
         return _rgba(0.5 + 0.5 * value)
     if mode == "alpha":
         a = value[..., 3] if value.shape[2] == 4 else np.ones(value.shape[:2], np.float32)
-        return _rgba(np.dstack([a] * 3))
+        return _rgba(a)
     if mode in ("red", "green", "blue"):
         c = value[..., "rgb".index(mode[0])]
-        return _rgba(np.dstack([from_linear(c, "sRGB")] * 3))
+        return _rgba(from_linear(c, "sRGB"))
     return _rgba(from_linear(value[..., :3], "sRGB"))
 
 

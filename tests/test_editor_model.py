@@ -101,3 +101,26 @@ def test_observers_hear_every_change(model):
     model.undo()
     model.redo()
     assert heard == ["add rotograph.Grow", "undo add rotograph.Grow", "redo add rotograph.Grow"]
+
+
+def test_viewer_display_modes():
+    import numpy as np
+
+    from rotograph.editor.display import pixel_text, to_display
+    from rotograph.types import DepthMap, MaskObject, MaskSet
+
+    img = np.zeros((2, 3, 4), np.float32)
+    img[..., 0] = 0.2140411  # sRGB 0.5
+    img[..., 3] = 0.25
+    rgb = to_display(img)
+    assert rgb.shape == (2, 3, 4) and np.allclose(rgb[..., 0], 0.5, atol=1e-3) and np.all(rgb[..., 3] == 1)
+    assert np.allclose(to_display(img, "alpha")[..., :3], 0.25)
+    matte = np.array([[0, 1, 0.5]], np.float32)
+    assert np.allclose(to_display(matte)[0, :, 1], [0, 1, 0.5])
+    over = to_display(matte, "overlay", np.ones((1, 3, 3), np.float32))
+    assert over[0, 1, 0] > over[0, 0, 0]  # the matte tints the plate red
+    depth = to_display(DepthMap(np.array([[1.0, 10.0]], np.float32)))
+    assert not np.allclose(depth[0, 0], depth[0, 1])  # near and far differ in colour
+    masks = to_display(MaskSet(np.array([[0, 1, 2]], np.uint16), [MaskObject(1, "a"), MaskObject(2, "b")]))
+    assert np.all(masks[0, 0, :3] == 0) and not np.allclose(masks[0, 1], masks[0, 2])
+    assert pixel_text(img, 1, 0) == "x 1 y 0: 0.2140 0.0000 0.0000 0.2500" and pixel_text(img, 9, 9) == ""
