@@ -152,6 +152,7 @@ class EditorApp:
                     dpg.add_menu_item(label="Duplicate  (Ctrl+D)", callback=lambda: self.duplicate())
                     dpg.add_menu_item(label="Delete  (Del)", callback=lambda: self.delete())
                     dpg.add_menu_item(label="Add node...  (Tab)", callback=lambda: self.open_palette())
+                    dpg.add_menu_item(label="Group selection  (Ctrl+G)", callback=lambda: self.group())
             with dpg.group(horizontal=True):
                 with dpg.child_window(width=int(w * 0.5), height=h - 250, tag="canvas_panel"):
                     dpg.add_node_editor(tag="canvas", callback=self._on_link, delink_callback=self._on_delink,
@@ -208,6 +209,7 @@ class EditorApp:
             dpg.add_key_press_handler(dpg.mvKey_Z, callback=lambda: self._ctrl_z())
             dpg.add_key_press_handler(dpg.mvKey_S, callback=lambda: self._ctrl(self.save))
             dpg.add_key_press_handler(dpg.mvKey_D, callback=lambda: self._ctrl(self.duplicate))
+            dpg.add_key_press_handler(dpg.mvKey_G, callback=lambda: self._ctrl(self.group))
             dpg.add_mouse_release_handler(callback=lambda: self._mouse_released())
             dpg.add_mouse_click_handler(callback=lambda s, a: self._mouse_clicked(a))
         self._fill_palette("")
@@ -244,30 +246,58 @@ class EditorApp:
         dpg.delete_item("canvas", children_only=True)
         self._attr_ref.clear()
         self._link_dst.clear()
-        attr_ids = {}
+        attr_ids: dict[tuple[str, str], int] = {}  # ("in"/"out", "node.port") → attribute
+        owner = {n: gname for gname, grp in g.groups.items() for n in grp.nodes}
+
+        def pin(kind, ref, label, ptype, node_tag):
+            with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Input if kind == "in" else dpg.mvNode_Attr_Output,
+                                    parent=node_tag) as a:
+                dpg.add_text(label, indent=0 if kind == "in" else 60)
+            dpg.bind_item_theme(a, self.pin_themes[ptype])
+            self._attr_ref[a] = ref
+            attr_ids[(kind, ref)] = a
+
         for name, node in g.nodes.items():
+            if name in owner:
+                continue
             pos = g.ui.get(name, {}).get("pos", [0, 0])
-            with dpg.node(label=f"{name}  ({node.type_id.rsplit('.', 1)[-1]})", tag=f"node:{name}", parent="canvas",
-                          pos=pos):
-                for port, inp in node.inputs.items():
-                    with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Input) as a:
-                        dpg.add_text(f"{port}{'' if not inp.optional else ' (opt)'}")
-                    dpg.bind_item_theme(a, self.pin_themes[inp.type.name])
-                    self._attr_ref[a] = f"{name}.{port}"
-                    attr_ids[("in", name, port)] = a
-                for port, out in node.outputs.items():
-                    with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Output) as a:
-                        dpg.add_text(port, indent=60)
-                    dpg.bind_item_theme(a, self.pin_themes[out.type.name])
-                    self._attr_ref[a] = f"{name}.{port}"
-                    attr_ids[("out", name, port)] = a
+            tag = dpg.add_node(label=f"{name}  ({node.type_id.rsplit('.', 1)[-1]})", tag=f"node:{name}",
+                               parent="canvas", pos=pos)
+            for port, inp in node.inputs.items():
+                pin("in", f"{name}.{port}", port + (" (opt)" if inp.optional else ""), inp.type.name, tag)
+            for port, out in node.outputs.items():
+                pin("out", f"{name}.{port}", port, out.type.name, tag)
             if name in self.worker.errors:
-                dpg.bind_item_theme(f"node:{name}", self.error_theme)
+                dpg.bind_item_theme(tag, self.error_theme)
             self._positions[name] = list(pos)
+        for gname, grp in g.groups.items():  # a group is drawn as one node with its interface
+            pos = g.ui.get(gname, {}).get("pos", g.ui.get(grp.nodes[0], {}).get("pos", [0, 0]))
+            tag = dpg.add_node(label=f"{gname}  (Group)", tag=f"node:{gname}", parent="canvas", pos=pos)
+            for port, refs in grp.inputs.items():
+                n, p = refs[0].split(".")
+                pin("in", f"{gname}.{port}", port, g.nodes[n].inputs[p].type.name, tag)
+            for port, ref in grp.outputs.items():
+                n, p = ref.split(".")
+                pin("out", f"{gname}.{port}", port, g.nodes[n].outputs[p].type.name, tag)
+            self._positions[gname] = list(pos)
+        drawn = set()
         for name in g.nodes:
             for port, (src, out) in g.inputs_of(name).items():
-                link = dpg.add_node_link(attr_ids[("out", src, out)], attr_ids[("in", name, port)], parent="canvas")
-                self._link_dst[link] = f"{name}.{port}"
+                if name in owner and src in owner and owner[name] == owner[src]:
+                    continue  # inside one group
+                s_ref = f"{src}.{out}"
+                if src in owner:
+                    grp = g.groups[owner[src]]
+                    s_ref = next(f"{owner[src]}.{p}" for p, r in grp.outputs.items() if r == s_ref)
+                d_ref = f"{name}.{port}"
+                if name in owner:
+                    grp = g.groups[owner[name]]
+                    d_ref = next(f"{owner[name]}.{p}" for p, refs in grp.inputs.items() if d_ref in refs)
+                if (s_ref, d_ref) in drawn:
+                    continue
+                drawn.add((s_ref, d_ref))
+                link = dpg.add_node_link(attr_ids[("out", s_ref)], attr_ids[("in", d_ref)], parent="canvas")
+                self._link_dst[link] = d_ref
         self._update_timeline_range()
 
     def _on_link(self, sender, app_data) -> None:
@@ -297,7 +327,7 @@ class EditorApp:
 
     def _mouse_released(self) -> None:
         moved = {}
-        for name in self.model.graph.nodes:
+        for name in [*self.model.graph.nodes, *self.model.graph.groups]:
             tag = f"node:{name}"
             if self.dpg.does_item_exist(tag):
                 pos = [int(v) for v in self.dpg.get_item_pos(tag)]
@@ -329,8 +359,11 @@ class EditorApp:
 
     # -- palette --------------------------------------------------------------------------
     def _fill_palette(self, text: str) -> None:
+        from rotograph.groups import list_templates
+
         words = text.lower().split()
-        items = [t for t in self.model.registry.node_types if all(w in t.lower() for w in words)]
+        names = list(self.model.registry.node_types) + [f"template:{t}" for t in list_templates()]
+        items = [t for t in names if all(w in t.lower() for w in words)]
         self.dpg.configure_item("palette_list", items=items)
         if text and items:
             self.dpg.set_value("palette_list", items[0])
@@ -349,18 +382,32 @@ class EditorApp:
             x, y = self.dpg.get_item_pos("palette")
             pos = (max(0, int(x) - 20), max(0, int(y) - 60))
         self.dpg.configure_item("palette", show=False)
+        if type_id.startswith("template:"):
+            from rotograph.groups import list_templates
+
+            return self.model.insert_template(list_templates()[type_id[len("template:"):]], pos)
         return self.model.add_node(type_id, pos)
 
     # -- inspector ------------------------------------------------------------------------
     def _rebuild_inspector(self) -> None:
         dpg = self.dpg
         dpg.delete_item("inspector", children_only=True)
-        sel = [n for n in self.model.selection if n in self.model.graph.nodes]
+        sel = [n for n in self.model.selection if n in self.model.graph.nodes or n in self.model.graph.groups]
         if len(sel) != 1:
             dpg.add_text("Select one node to edit its parameters." if not sel else f"{len(sel)} nodes selected",
                          parent="inspector")
             return
         name = sel[0]
+        if name in self.model.graph.groups:
+            grp = self.model.graph.groups[name]
+            dpg.add_text(f"{name} - group of {', '.join(grp.nodes)}", parent="inspector", color=(230, 200, 60),
+                         wrap=0)
+            for exposed, ref in grp.params.items():
+                n, p = ref.split(".")
+                self._param_widget(n, self.model.graph.nodes[n], p, self.model.graph.nodes[n].params[p], label=exposed)
+            dpg.add_button(label="Save as template", parent="inspector",
+                           callback=lambda: setattr(self, "status", f"saved {self.model.save_template(name)}"))
+            return
         node = self.model.graph.nodes[name]
         dpg.add_text(f"{name} - {node.type_id} v{node.version}", parent="inspector", color=(230, 200, 60))
         for pname, p in node.params.items():
@@ -372,10 +419,10 @@ class EditorApp:
 
         dpg.add_text(inspect.cleandoc(node.__doc__ or ""), parent="inspector", wrap=0, color=(170, 170, 170))
 
-    def _param_widget(self, name, node, pname, p) -> None:
+    def _param_widget(self, name, node, pname, p, label=None) -> None:
         dpg = self.dpg
         value = getattr(node, pname)
-        label = p.ui.get("label", pname)
+        label = label or p.ui.get("label", pname)
 
         def setter(s, a, n=name, k=pname):
             try:
@@ -422,8 +469,15 @@ class EditorApp:
         self._pending_view = True
 
     def _viewed(self):
-        sel = [n for n in self.model.selection if n in self.model.graph.nodes]
-        return sel[0] if len(sel) == 1 else None
+        """The node the viewer shows: the selected node, or a selected group's first output."""
+        g = self.model.graph
+        sel = [n for n in self.model.selection if n in g.nodes or n in g.groups]
+        if len(sel) != 1:
+            return None
+        if sel[0] in g.groups:
+            outs = list(g.groups[sel[0]].outputs.values())
+            return outs[0].split(".")[0] if outs else None
+        return sel[0]
 
     def _plate_for(self, name: str):
         """The Read upstream of ``name`` (for matte overlays)."""
@@ -626,6 +680,18 @@ class EditorApp:
     def delete(self) -> None:
         names = self.selected() or list(self.model.selection)
         self.model.remove_nodes(names)
+
+    def group(self, name: str | None = None) -> None:
+        names = [n for n in (self.selected() or list(self.model.selection)) if n in self.model.graph.nodes]
+        if len(names) < 1:
+            return
+        from rotograph.groups import _unique
+
+        name = name or _unique("group", set(self.model.graph.nodes) | set(self.model.graph.groups))
+        try:
+            self.model.collapse(names, name)
+        except RotographError as e:
+            self.status = str(e)
 
     def duplicate(self) -> None:
         names = self.selected() or list(self.model.selection)

@@ -139,9 +139,11 @@ class EditorModel:
         self.selection -= set(names)
 
     def move_nodes(self, positions: dict[str, tuple[float, float]]) -> None:
+        """Move nodes or groups (a group's position is its collapsed node's)."""
         with self.edit("move") as g:
             for n, (x, y) in positions.items():
-                g.node(n)
+                if n not in g.groups:
+                    g.node(n)
                 g.ui.setdefault(n, {})["pos"] = [int(x), int(y)]
 
     def connect(self, src: str, dst: str) -> None:
@@ -150,8 +152,11 @@ class EditorModel:
             g.connect(src, dst)
 
     def disconnect(self, dst: str) -> None:
+        """Unlink an input ("node.port"), or every inner input behind a group's input port."""
         with self.edit(f"disconnect {dst}") as g:
-            g.disconnect(dst)
+            head, _, port = dst.partition(".")
+            for ref in g.groups[head].inputs.get(port, []) if head in g.groups else [dst]:
+                g.disconnect(ref)
 
     def set_param(self, node: str, param: str, value) -> None:
         with self.edit(f"set {node}.{param}") as g:
@@ -194,3 +199,27 @@ class EditorModel:
     def keyframes(self, node: str) -> list[int]:
         n = self.graph.nodes.get(node)
         return sorted({k["frame"] for k in n.prompts}) if n is not None and "prompts" in n.params else []
+
+    # -- groups and templates -------------------------------------------------------------
+    def collapse(self, names, group: str, params=None) -> None:
+        """Group ``names`` (exposing ``params``, inner "node.param" refs) as one undoable edit."""
+        from rotograph.groups import collapse
+
+        with self.edit(f"group {group}") as g:
+            collapse(g, group, names, params)
+        self.selection = {group}
+
+    def save_template(self, group: str, path: str | None = None) -> str:
+        from rotograph.groups import save_template, templates_dir
+
+        path = path or os.path.join(templates_dir(), f"{group}.json")
+        save_template(self.graph, group, path)
+        return path
+
+    def insert_template(self, path: str, pos=(0, 0), name: str | None = None) -> str:
+        from rotograph.groups import insert_template
+
+        with self.edit(f"insert {os.path.basename(path)}") as g:
+            group = insert_template(g, path, name, pos)
+        self.selection = {group.name}
+        return group.name

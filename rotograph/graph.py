@@ -34,6 +34,7 @@ class Graph:
         self.dag = nx.MultiDiGraph()
         self.nodes: dict[str, Node] = {}
         self.ui: dict[str, Any] = {}
+        self.groups: dict[str, Any] = {}  # name → rotograph.groups.Group (inner nodes stay in the graph)
         self.revision = 0
         self._evaluator = None  # the memory-cached evaluator behind evaluate() without a cache
 
@@ -66,6 +67,9 @@ class Graph:
         self.dag.remove_node(name)
         del self.nodes[name]
         self.ui.pop(name, None)
+        for gname, group in list(self.groups.items()):  # a group whose node went away dissolves
+            if name in group.nodes:
+                del self.groups[gname]
         self._changed()
 
     def node(self, name: str) -> Node:
@@ -75,12 +79,23 @@ class Graph:
             raise GraphError(f"no node named '{name}'" + did_you_mean(name, self.nodes)) from None
 
     def set(self, ref: str, value) -> None:
-        """``graph.set("feather.size", 4)``: validate and set one param."""
-        name, param = split_ref(ref)
+        """``graph.set("feather.size", 4)``: validate and set one param (or a group's exposed
+        param: ``graph.set("keygroup.size", 4)``)."""
+        from .groups import resolve_param
+
+        name, param = split_ref(resolve_param(self, ref))
         self.node(name).set(param, value)
 
     def connect(self, src: str, dst: str) -> None:
-        """Link output ``src`` ("node.port") to input ``dst`` ("node.port")."""
+        """Link output ``src`` ("node.port") to input ``dst`` ("node.port"); either may be a
+        group's port ("group.port")."""
+        sg, dg = self.groups.get(src.split(".")[0]), self.groups.get(dst.split(".")[0])
+        if sg is not None or dg is not None:
+            srcs = [sg.outputs[src.split(".")[1]]] if sg is not None and src.split(".")[1] in sg.outputs else [src]
+            dsts = dg.inputs.get(dst.split(".")[1], [dst]) if dg is not None else [dst]
+            for d in dsts:
+                self.connect(srcs[0], d)
+            return
         sname, sport = split_ref(src)
         dname, dport = split_ref(dst)
         snode, dnode = self.node(sname), self.node(dname)

@@ -144,6 +144,14 @@ def from_dict(doc, registry: Registry | None = None, source: str | None = None) 
         except (LinkError, GraphError) as e:
             raise GraphError(str(e), path=f"nodes.{v}.inputs.{k}", source=source) from None
     graph.ui = doc.get("ui", {})
+    from .groups import Group
+
+    for gname, spec in doc.get("groups", {}).items():
+        members = [n for n in spec.get("nodes", []) if n in graph.nodes]
+        if len(members) != len(spec.get("nodes", [])) or gname in graph.nodes:
+            raise GraphError("group lists a node that does not exist (or shares a node's name)",
+                             path=f"groups.{gname}", source=source)
+        graph.groups[gname] = Group.from_dict(gname, spec)
     graph.revision = 0
     return graph
 
@@ -157,6 +165,8 @@ def to_dict(graph: Graph) -> dict:
             entry["inputs"] = {i: f"{s}.{o}" for i, (s, o) in sorted(links.items())}
         nodes[name] = entry
     doc = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "nodes": nodes}
+    if graph.groups:
+        doc["groups"] = {name: g.to_dict() for name, g in graph.groups.items()}
     if graph.ui:
         doc["ui"] = graph.ui
     return doc

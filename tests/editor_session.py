@@ -36,6 +36,13 @@ seen["keyframes"] = model.keyframes("track")
 app.undo_label = model.undo_stack[-1].label
 app.select(["read"])
 app.wait_for_view()
+app.select(["grow", "feather"])
+app.group("soften")
+app.pump(3)
+seen["groups"] = sorted(model.graph.groups)
+seen["group_drawn"] = app.dpg.does_item_exist("node:soften") and not app.dpg.does_item_exist("node:grow")
+app.select(["read"])
+app.wait_for_view()
 rects = {}
 for tag in ("node:read", "node:track", "viewer", "canvas"):
     rects[tag] = [*app.dpg.get_item_rect_min(tag), *app.dpg.get_item_rect_size(tag)]

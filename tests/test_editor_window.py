@@ -32,8 +32,10 @@ def test_editor_session(tmp_path):
     assert seen["first"] == ["read", 1001] and seen["frames"] == [1002, 1003]
     assert seen["point_added"] and seen["keyframes"] == [1003, 1041]  # the current frame became a keyframe
     assert seen["render"].startswith("rendered 1 frames"), seen["render"]
+    assert seen["groups"] == ["soften"] and seen["group_drawn"]  # Grow + Feather drawn as one Group node
     assert (tmp_path / "render" / "quickstart" / "quickstart.1003.exr").exists()
     saved = rotograph.load(seen["saved"])
+    assert saved.groups["soften"].nodes == ["grow", "feather"]
     kf = [k for k in saved.nodes["track"].prompts if k["frame"] == 1003][0]
     assert kf["points"] == [[640.0, 360.0, 1]]
     assert saved.ui["read"]["pos"] == rotograph.load(GRAPHS / "quickstart.json").ui["read"]["pos"]

@@ -1,0 +1,156 @@
+"""Groups (Nuke's Groups/gizmos, Gaffer's Boxes) and templates.
+
+A group is a named set of nodes with an interface: input ports (each feeding one or more inner
+inputs), output ports (each an inner output) and exposed params (each an inner ``node.param``).
+The inner nodes stay ordinary nodes of the graph, so evaluation — and every cache key — is
+exactly that of the ungrouped graph: grouping never invalidates a cache. The graph file keeps
+groups under ``"groups"``; the editor draws a group as one node.
+
+A template is a group saved on its own (``{"format": "rotograph.template", ...}``): inserting
+it copies its nodes into a graph under fresh names and records the group.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+from .errors import GraphError, did_you_mean
+
+TEMPLATE_FORMAT = "rotograph.template"
+
+
+@dataclass
+class Group:
+    name: str
+    nodes: list[str]
+    inputs: dict[str, list[str]] = field(default_factory=dict)   # port → inner "node.input"s
+    outputs: dict[str, str] = field(default_factory=dict)        # port → inner "node.output"
+    params: dict[str, str] = field(default_factory=dict)         # exposed name → inner "node.param"
+
+    def to_dict(self) -> dict:
+        return {"nodes": list(self.nodes), "inputs": self.inputs, "outputs": self.outputs, "params": self.params}
+
+    @classmethod
+    def from_dict(cls, name: str, d: dict) -> "Group":
+        return cls(name, list(d.get("nodes", [])), {k: list(v) for k, v in d.get("inputs", {}).items()},
+                   dict(d.get("outputs", {})), dict(d.get("params", {})))
+
+
+def templates_dir() -> str:
+    """Where templates live: ``$ROTOGRAPH_TEMPLATES`` or ``~/.config/rotograph/templates``."""
+    return os.environ.get("ROTOGRAPH_TEMPLATES") or os.path.join(os.path.expanduser("~"), ".config", "rotograph",
+                                                                   "templates")
+
+
+def list_templates(folder: str | None = None) -> dict[str, str]:
+    """Template name → file, for the palette."""
+    folder = folder or templates_dir()
+    if not os.path.isdir(folder):
+        return {}
+    return {f[:-5]: os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.endswith(".json")}
+
+
+def collapse(graph, name: str, nodes, params=None) -> Group:
+    """Make a group of ``nodes``: its ports are the links crossing the selection's boundary;
+    ``params`` (inner ``"node.param"`` refs) are exposed under their param names."""
+    nodes = list(dict.fromkeys(nodes))
+    if not name.isidentifier() or name in graph.nodes or name in graph.groups:
+        raise GraphError(f"'{name}' cannot name a group (taken, or not letters, digits and _)")
+    for n in nodes:
+        graph.node(n)
+        if any(n in g.nodes for g in graph.groups.values()):
+            raise GraphError(f"node '{n}' is already in a group")
+    inside = set(nodes)
+    group = Group(name, nodes)
+    sources: dict[tuple[str, str], str] = {}
+    for n in nodes:
+        for inp, (src, out) in sorted(graph.inputs_of(n).items()):
+            if src in inside:
+                continue
+            port = sources.get((src, out))
+            if port is None:
+                port = _unique(inp, group.inputs)
+                sources[(src, out)] = port
+                group.inputs[port] = []
+            group.inputs[port].append(f"{n}.{inp}")
+    for u, v, k, out in graph.dag.edges(keys=True, data="output"):
+        if u in inside and v not in inside and f"{u}.{out}" not in group.outputs.values():
+            group.outputs[_unique(out if out != "out" else u, group.outputs)] = f"{u}.{out}"
+    for ref in params or []:
+        node, param = ref.split(".")
+        if node not in inside or param not in graph.nodes[node].params:
+            raise GraphError(f"cannot expose {ref}: not a param of a node in the group")
+        group.params[_unique(param, group.params)] = ref
+    graph.groups[name] = group
+    graph._changed()
+    return group
+
+
+def _unique(base: str, taken) -> str:
+    name, i = base, 2
+    while name in taken:
+        name, i = f"{base}{i}", i + 1
+    return name
+
+
+def resolve_param(graph, ref: str) -> str:
+    """``"group.param"`` → the inner ``"node.param"`` it exposes (other refs unchanged)."""
+    head, _, tail = ref.partition(".")
+    group = graph.groups.get(head)
+    if group is None:
+        return ref
+    if tail not in group.params:
+        raise GraphError(f"group '{head}' exposes no param '{tail}'" + did_you_mean(tail, group.params))
+    return group.params[tail]
+
+
+def save_template(graph, name: str, path: str) -> None:
+    """Write group ``name`` as a template file (its nodes, inner links and interface)."""
+    from .graphio import to_dict
+
+    group = graph.groups[name]
+    doc = to_dict(graph)
+    nodes = {n: doc["nodes"][n] for n in group.nodes}
+    for spec in nodes.values():  # only inner links: outer ones become the interface
+        spec["inputs"] = {k: v for k, v in spec.get("inputs", {}).items() if v.split(".")[0] in group.nodes}
+        if not spec["inputs"]:
+            spec.pop("inputs")
+    interface = {k: v for k, v in group.to_dict().items() if k != "nodes"}
+    out = {"format": TEMPLATE_FORMAT, "schema_version": 1, "name": name, "nodes": nodes, **interface,
+           "ui": {n: graph.ui[n] for n in group.nodes if n in graph.ui}}
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+
+
+def insert_template(graph, path: str, name: str | None = None, pos=(0, 0)) -> Group:
+    """Copy a template's nodes into ``graph`` (as ``<group>_<node>``) and record its group."""
+    from .graphio import from_dict
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise GraphError(f"cannot read template: {e}", source=path) from None
+    if doc.get("format") != TEMPLATE_FORMAT:
+        raise GraphError("not a rotograph template", source=path)
+    name = name or _unique(doc.get("name", "group"), set(graph.nodes) | set(graph.groups))
+    inner = from_dict({"format": "rotograph.graph", "schema_version": 1, "nodes": doc["nodes"]}, graph.registry,
+                      source=path)
+    rename = {n: f"{name}_{n}" for n in inner.nodes}
+    for n, node in inner.nodes.items():
+        graph.add(node.type_id, rename[n], **node.get_params())
+        x, y = doc.get("ui", {}).get(n, {}).get("pos", [0, 0])
+        graph.ui[rename[n]] = {"pos": [x + pos[0], y + pos[1]]}
+    for n in inner.nodes:
+        for inp, (src, out) in inner.inputs_of(n).items():
+            graph.connect(f"{rename[src]}.{out}", f"{rename[n]}.{inp}")
+    ref = lambda r: f"{rename[r.split('.')[0]]}.{r.split('.')[1]}"  # noqa: E731
+    group = Group(name, list(rename.values()), {p: [ref(r) for r in refs] for p, refs in doc.get("inputs", {}).items()},
+                  {p: ref(r) for p, r in doc.get("outputs", {}).items()},
+                  {p: ref(r) for p, r in doc.get("params", {}).items()})
+    graph.groups[name] = group
+    graph._changed()
+    return group
