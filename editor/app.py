@@ -50,6 +50,7 @@ class EditorApp:
         self._pending_view = True
         self._drag_start = None
         self._positions: dict[str, list[int]] = {}
+        self.view_offset = [0, 0]  # canvas view = graph position − offset (F frames all)
         self._link_dst: dict[int, str] = {}
         self._attr_ref: dict[int, str] = {}
         model.subscribe(lambda what: self._model_changed(what))
@@ -210,6 +211,7 @@ class EditorApp:
             dpg.add_key_press_handler(dpg.mvKey_S, callback=lambda: self._ctrl(self.save))
             dpg.add_key_press_handler(dpg.mvKey_D, callback=lambda: self._ctrl(self.duplicate))
             dpg.add_key_press_handler(dpg.mvKey_G, callback=lambda: self._ctrl(self.group))
+            dpg.add_key_press_handler(dpg.mvKey_F, callback=lambda: self._unless_typing(self.frame_all))
             dpg.add_mouse_release_handler(callback=lambda: self._mouse_released())
             dpg.add_mouse_click_handler(callback=lambda s, a: self._mouse_clicked(a))
         self._fill_palette("")
@@ -262,7 +264,7 @@ class EditorApp:
                 continue
             pos = g.ui.get(name, {}).get("pos", [0, 0])
             tag = dpg.add_node(label=f"{name}  ({node.type_id.rsplit('.', 1)[-1]})", tag=f"node:{name}",
-                               parent="canvas", pos=pos)
+                               parent="canvas", pos=self._to_view(pos))
             for port, inp in node.inputs.items():
                 pin("in", f"{name}.{port}", port + (" (opt)" if inp.optional else ""), inp.type.name, tag)
             for port, out in node.outputs.items():
@@ -272,7 +274,8 @@ class EditorApp:
             self._positions[name] = list(pos)
         for gname, grp in g.groups.items():  # a group is drawn as one node with its interface
             pos = g.ui.get(gname, {}).get("pos", g.ui.get(grp.nodes[0], {}).get("pos", [0, 0]))
-            tag = dpg.add_node(label=f"{gname}  (Group)", tag=f"node:{gname}", parent="canvas", pos=pos)
+            tag = dpg.add_node(label=f"{gname}  (Group)", tag=f"node:{gname}", parent="canvas",
+                               pos=self._to_view(pos))
             for port, refs in grp.inputs.items():
                 n, p = refs[0].split(".")
                 pin("in", f"{gname}.{port}", port, g.nodes[n].inputs[p].type.name, tag)
@@ -299,6 +302,27 @@ class EditorApp:
                 link = dpg.add_node_link(attr_ids[("out", s_ref)], attr_ids[("in", d_ref)], parent="canvas")
                 self._link_dst[link] = d_ref
         self._update_timeline_range()
+
+    def _to_view(self, pos) -> list[int]:
+        return [int(pos[0]) - self.view_offset[0], int(pos[1]) - self.view_offset[1]]
+
+    def frame_all(self) -> None:
+        """Frame the graph (F): recreate the canvas with its panning reset and the top left of
+        the selection's (or every node's) bounding box in view. DearPyGui's node editor cannot
+        zoom, so a graph wider than the canvas is framed from its top left. Node positions in
+        the graph do not change."""
+        g = self.model.graph
+        hidden = {n for grp in g.groups.values() for n in grp.nodes}
+        names = [n for n in self.model.selection if n not in hidden] or [*g.nodes, *g.groups]
+        pts = [g.ui.get(n, {}).get("pos", [0, 0]) for n in names if n not in hidden]
+        if not pts:
+            return
+        self.view_offset = [min(p[0] for p in pts) - 20, min(p[1] for p in pts) - 20]
+        self.dpg.delete_item("canvas")
+        self.dpg.add_node_editor(tag="canvas", parent="canvas_panel", callback=self._on_link,
+                                 delink_callback=self._on_delink, minimap=True,
+                                 minimap_location=self.dpg.mvNodeMiniMap_Location_BottomRight)
+        self._rebuild_canvas()
 
     def _on_link(self, sender, app_data) -> None:
         a, b = app_data
@@ -330,7 +354,8 @@ class EditorApp:
         for name in [*self.model.graph.nodes, *self.model.graph.groups]:
             tag = f"node:{name}"
             if self.dpg.does_item_exist(tag):
-                pos = [int(v) for v in self.dpg.get_item_pos(tag)]
+                view = self.dpg.get_item_pos(tag)
+                pos = [int(view[0]) + self.view_offset[0], int(view[1]) + self.view_offset[1]]
                 if pos != self._positions.get(name):
                     moved[name] = pos
         if moved:
@@ -682,8 +707,9 @@ class EditorApp:
         self.model.remove_nodes(names)
 
     def group(self, name: str | None = None) -> None:
-        names = [n for n in (self.selected() or list(self.model.selection)) if n in self.model.graph.nodes]
-        if len(names) < 1:
+        chosen = set(self.selected() or self.model.selection)
+        names = [n for n in self.model.graph.topological() if n in chosen]  # a stable order
+        if not names:
             return
         from rotograph.groups import _unique
 

@@ -43,6 +43,14 @@ seen["groups"] = sorted(model.graph.groups)
 seen["group_drawn"] = app.dpg.does_item_exist("node:soften") and not app.dpg.does_item_exist("node:grow")
 app.select(["read"])
 app.wait_for_view()
+model.move_nodes({n: (x + 5000, y + 3000) for n, (x, y) in
+                  ((n, model.graph.ui.get(n, {}).get("pos", [0, 0])) for n in [*model.graph.nodes, *model.graph.groups])})
+app.frame_all()
+app.pump(3)
+seen["read_view_pos"] = list(app.dpg.get_item_pos("node:read"))
+model.undo()
+app.frame_all()
+app.pump(3)
 rects = {}
 for tag in ("node:read", "node:track", "viewer", "canvas"):
     rects[tag] = [*app.dpg.get_item_rect_min(tag), *app.dpg.get_item_rect_size(tag)]

@@ -31,6 +31,7 @@ def test_editor_session(tmp_path):
     assert seen["first"] == ["read", 1001] and seen["frames"] == [1002, 1003]
     assert seen["point_added"] and seen["keyframes"] == [1003, 1041]  # the current frame became a keyframe
     assert seen["render"].startswith("rendered 1 frames"), seen["render"]
+    assert seen["read_view_pos"][0] < 1000 and seen["read_view_pos"][1] < 1000  # F brought it into view
     assert seen["groups"] == ["soften"] and seen["group_drawn"]  # Grow + Feather drawn as one Group node
     assert (tmp_path / "render" / "quickstart" / "quickstart.1003.exr").exists()
     saved = rotograph.load(seen["saved"])
