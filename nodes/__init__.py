@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .alpha import Merge, Premult, ShuffleMatte, Unpremult
 from .colorspace import ColorSpace
+from .depth_ops import DepthLayers, DepthMatte, DepthToNormals
 from .flowtrack import FlowTrack
 from .keying import Despill, Keyer
 from .masks import MasksFromMattes
@@ -16,7 +17,7 @@ from .write_movie import WriteProRes, WriteVideo
 
 BUILTIN_NODES = (Read, ColorSpace, FlowTrack, Keyer, Despill, Grow, Feather, Premult, Unpremult, ShuffleMatte, Merge,
                  MasksFromMattes, MatteRefine, WriteEXR, WritePNG, WriteProRes, WriteVideo,
-                 WriteCamera, WritePointCloud)
+                 WriteCamera, WritePointCloud, DepthToNormals, DepthMatte, DepthLayers)
 
 
 def register(registry) -> None:
