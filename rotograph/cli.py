@@ -177,6 +177,14 @@ def cmd_edit(args) -> int:
     return editor_main(args.graph)
 
 
+def cmd_doctor(args) -> int:
+    from .models import doctor
+
+    for item, state in doctor():
+        print(f"{item:>18}: {state}")
+    return 0
+
+
 def cmd_nodes(args) -> int:
     from .registry import Registry
 
@@ -282,6 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("edit", help="open the node editor")
     e.add_argument("graph", nargs="?")
     e.set_defaults(fn=cmd_edit)
+
+    d = sub.add_parser("doctor", help="report GPUs, AI packages and which model weights are present")
+    d.set_defaults(fn=cmd_doctor)
 
     n = sub.add_parser("nodes", help="list every node type with its ports and params")
     n.add_argument("--json", action="store_true")
