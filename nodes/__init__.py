@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .alpha import Merge, Premult, ShuffleMatte, Unpremult
 from .colorspace import ColorSpace
+from .da3 import DA3Depth
 from .depth_ops import DepthLayers, DepthMatte, DepthToNormals
 from .flowtrack import FlowTrack
 from .keying import Despill, Keyer
@@ -17,7 +18,7 @@ from .write_movie import WriteProRes, WriteVideo
 
 BUILTIN_NODES = (Read, ColorSpace, FlowTrack, Keyer, Despill, Grow, Feather, Premult, Unpremult, ShuffleMatte, Merge,
                  MasksFromMattes, MatteRefine, WriteEXR, WritePNG, WriteProRes, WriteVideo,
-                 WriteCamera, WritePointCloud, DepthToNormals, DepthMatte, DepthLayers)
+                 WriteCamera, WritePointCloud, DepthToNormals, DepthMatte, DepthLayers, DA3Depth)
 
 
 def register(registry) -> None:
