@@ -15,11 +15,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The AI code paths the tests run (random-initialised models on the CPU): PyTorch's CPU build
-# (this machine kind ships its wheel), then Depth Anything 3 without its app dependencies.
+# (this machine kind ships its wheel), then Depth Anything 3 and MatAnyone 2 without their app
+# dependencies (they pin numpy<2, gradio, PySide6, …; their network code needs none of it).
 $(AI): $(STAMP)
 	$(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -e ".[test,da3]"
-	$(PY) -m pip install --quiet --no-deps "depth-anything-3==0.1.1"
+	$(PY) -m pip install --quiet -e ".[test,da3,matanyone]"
+	$(PY) -m pip install --quiet --no-deps "depth-anything-3==0.1.1" "matanyone2-runtime==0.2.0"
 	rm -f $(VENV)/.ai-*
 	touch $(AI)
 

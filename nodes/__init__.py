@@ -9,6 +9,7 @@ from .depth_ops import DepthLayers, DepthMatte, DepthToNormals
 from .flowtrack import FlowTrack
 from .keying import Despill, Keyer
 from .masks import MasksFromMattes
+from .matanyone import MatAnyoneRefine
 from .matte_ops import Feather, Grow
 from .matterefine import MatteRefine
 from .read import Read
@@ -19,7 +20,7 @@ from .write_movie import WriteProRes, WriteVideo
 
 BUILTIN_NODES = (Read, ColorSpace, FlowTrack, Keyer, Despill, Grow, Feather, Premult, Unpremult, ShuffleMatte, Merge,
                  MasksFromMattes, MatteRefine, WriteEXR, WritePNG, WriteProRes, WriteVideo,
-                 WriteCamera, WritePointCloud, DepthToNormals, DepthMatte, DepthLayers, DA3Depth, SAM3Track)
+                 WriteCamera, WritePointCloud, DepthToNormals, DepthMatte, DepthLayers, DA3Depth, SAM3Track, MatAnyoneRefine)
 
 
 def register(registry) -> None:

@@ -16,7 +16,7 @@ from rotograph import GraphError
 from conftest import GRAPHS
 
 
-@pytest.mark.parametrize("name", ["quickstart.json", "greenscreen.json"])
+@pytest.mark.parametrize("name", ["quickstart.json", "greenscreen.json", "sam3_matte.json", "depth_layers.json"])
 def test_load_save_is_byte_identical(name, registry):
     text = (GRAPHS / name).read_text()
     graph = rotograph.loads(text, registry)
