@@ -13,14 +13,14 @@ from .matanyone import MatAnyoneRefine
 from .matte_ops import Feather, Grow
 from .matterefine import MatteRefine
 from .read import Read
-from .sam3 import SAM3Track
+from .sam3 import SAM3Segment, SAM3Track
 from .write import WriteEXR, WritePNG
 from .write_geometry import WriteCamera, WritePointCloud
 from .write_movie import WriteProRes, WriteVideo
 
 BUILTIN_NODES = (Read, ColorSpace, FlowTrack, Keyer, Despill, Grow, Feather, Premult, Unpremult, ShuffleMatte, Merge,
                  MasksFromMattes, MatteRefine, WriteEXR, WritePNG, WriteProRes, WriteVideo,
-                 WriteCamera, WritePointCloud, DepthToNormals, DepthMatte, DepthLayers, DA3Depth, SAM3Track, MatAnyoneRefine)
+                 WriteCamera, WritePointCloud, DepthToNormals, DepthMatte, DepthLayers, DA3Depth, SAM3Segment, SAM3Track, MatAnyoneRefine)
 
 
 def register(registry) -> None:

@@ -1,4 +1,6 @@
-"""SAM3Track: Segment Anything 3 video tracking in bounded memory (chunked sessions).
+"""SAM3Segment (one frame, SAM 3's image model) and SAM3Track (video, in bounded memory).
+
+SAM3Track chunks the shot into predictor sessions.
 
 The upstream video session keeps per-frame state and grows without bound on long shots
 (facebookresearch/sam3 issue #169), so the shot is cut into chunks of ``chunk`` frames that
@@ -17,7 +19,7 @@ import tempfile
 import cv2
 import numpy as np
 
-from rotograph import Image, Input, MaskObject, MaskSet, Masks, Matte, Output, Param, Prompts, RangeNode, Segment
+from rotograph import Image, Input, MaskObject, MaskSet, Masks, Matte, Node, Output, Param, Prompts, RangeNode, Segment
 from rotograph.errors import ParamError, RotographError
 from rotograph.models import MANAGER, SPECS, ModelError, choose_device, require, resolve_weights
 
@@ -233,3 +235,85 @@ class SAM3Track(RangeNode):
             name = names.get(oid) or (f"{self.text} {oid}" if self.text else f"object{oid}")
             objects.append(MaskObject(int(oid), name, float(p)))
         return MaskSet(labels, objects)
+
+
+def build_image_processor(weights: str, device: str):
+    """The real SAM3 image model wrapped in its ``Sam3Processor``."""
+    require(SPECS["sam3"])
+    from sam3.model.sam3_image_processor import Sam3Processor
+    from sam3.model_builder import build_sam3_image_model
+
+    bpe = os.environ.get("ROTOGRAPH_SAM3_BPE") or bpe_vocab()
+    local = os.path.exists(weights)
+    model = build_sam3_image_model(bpe_path=bpe, device=device, checkpoint_path=weights if local else None,
+                                   load_from_HF=not local)
+    return Sam3Processor(model, device=device)
+
+
+def _numpy(x) -> np.ndarray:
+    return np.asarray(x.detach().float().cpu().numpy() if hasattr(x, "detach") else x)
+
+
+class SAM3Segment(Node):
+    """Segment one frame with SAM 3's image model (Carion et al., 2025; package ``sam3``).
+
+    ``text`` (a concept, e.g. "person in red jacket") finds every instance; the boxes of
+    ``prompts`` are visual exemplars of the concept (positive with point label 1, negative with
+    0 — a box keyframe's points, if any, give its label), so a single box finds that object and
+    things like it. Instances scoring below ``threshold`` are dropped.
+
+    image: Image H×W×3/4 scene-linear. Outputs ``masks``: Masks (ids 1…N by descending score,
+    names from the text, scores in [0, 1]); ``matte``: float32 H×W — object ``object`` or all.
+    """
+
+    type_id = "rotograph.SAM3Segment"
+    category = "Segment"
+    resources = {"GPU": 1}
+
+    image = Input(Image)
+    text = Param(str, "", doc="Concept prompt: every instance")
+    prompts = Param(Prompts, [], doc="Exemplar boxes (plate pixels)", ui={"widget": "prompts"})
+    threshold = Param(float, 0.5, range=(0.0, 1.0))
+    object = Param(int, 0, range=(0, 65535), doc="Object id of the matte output; 0: all")
+    weights = Param(str, "", doc="HF id or checkpoint; empty: facebook/sam3 ($ROTOGRAPH_SAM3_WEIGHTS)")
+    device = Param(str, "auto", choices=("auto", "cuda", "mps", "cpu"))
+    masks = Output(Masks)
+    matte = Output(Matte)
+
+    def check(self) -> None:
+        if not self.text and not any(k["box"] for k in self.prompts):
+            raise ParamError(f"node '{self.name}': give a text prompt or an exemplar box")
+
+    def key_material(self, frame: int):
+        return {"weights": self.weights or os.environ.get(SPECS["sam3"].env_var, "") or SPECS["sam3"].hf_id}
+
+    def _processor(self):
+        weights = self.key_material(0)["weights"]
+        real = getattr(build_image_processor, "needs_weights", True)
+        device = choose_device(self.device) if real else "any"
+        return MANAGER.get("sam3:image", resolve_weights(SPECS["sam3"], weights) if real else weights, device,
+                           build_image_processor)
+
+    def compute(self, ctx, image):
+        proc = self._processor()
+        rgb8 = to_display_u8(image)
+        h, w = rgb8.shape[:2]
+        state = proc.set_image(rgb8)
+        if self.text:
+            state = proc.set_text_prompt(self.text, state)
+        for kf in self.prompts:
+            if kf["box"] is not None:
+                x0, y0, x1, y1 = kf["box"]
+                label = bool(kf["points"][0][2]) if kf["points"] else True
+                state = proc.add_geometric_prompt([(x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h],
+                                                  label, state)
+        masks = _numpy(state.get("masks", np.zeros((0, 1, h, w), bool))).reshape(-1, h, w)
+        scores = _numpy(state.get("scores", np.zeros(len(masks)))).reshape(-1)
+        labels = np.zeros((h, w), np.uint16)
+        objects = []
+        order = [i for i in np.argsort(-scores) if scores[i] >= self.threshold]
+        for oid, i in enumerate(order, start=1):
+            labels[(masks[i] > 0.5) & (labels == 0)] = oid
+            objects.append(MaskObject(oid, f"{self.text or 'object'} {oid}", float(scores[i])))
+        ms = MaskSet(labels, objects)
+        return {"masks": ms, "matte": ms.matte(self.object or None)}

@@ -82,3 +82,45 @@ def _blobs(frame):
             ys, xs = np.nonzero(lab == k)
             out.append((cents[k][0], frame[ys[len(ys) // 2], xs[len(xs) // 2]].astype(int)))
     return out
+
+
+class FakeSam3Processor:
+    """Follows ``sam3.model.sam3_image_processor.Sam3Processor``: ``set_image`` → state,
+    ``set_text_prompt(prompt, state)`` and ``add_geometric_prompt(box_cxcywh_01, label, state)``
+    → state with ``masks`` (N×1×H×W bool), ``boxes``, ``scores``. Saturated blobs are the
+    concept's instances; an exemplar box keeps the blobs of the colour inside it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def set_image(self, image, state=None):
+        self.calls.append("set_image")
+        state = {} if state is None else state
+        state["image"] = np.asarray(image)
+        state["original_height"], state["original_width"] = state["image"].shape[:2]
+        return state
+
+    def _ground(self, state, keep):
+        img = state["image"]
+        masks, scores = [], []
+        for k, (cx, colour) in enumerate(sorted(_blobs(img), key=lambda b: b[0])):
+            if keep(colour):
+                masks.append(np.abs(img.astype(int) - colour).max(axis=-1) < 50)
+                scores.append(0.9 - 0.1 * k)
+        h, w = img.shape[:2]
+        state["masks"] = np.array(masks, bool).reshape(len(masks), 1, h, w)
+        state["scores"] = np.array(scores, np.float32)
+        state["boxes"] = np.zeros((len(masks), 4), np.float32)
+        return state
+
+    def set_text_prompt(self, prompt, state):
+        self.calls.append(("text", prompt))
+        return self._ground(state, lambda colour: True)
+
+    def add_geometric_prompt(self, box, label, state):
+        self.calls.append(("box", list(box), label))
+        assert len(box) == 4 and all(0 <= v <= 1 for v in box), "sam3 boxes are cx, cy, w, h in 0..1"
+        img = state["image"]
+        h, w = img.shape[:2]
+        ref = img[int(box[1] * h), int(box[0] * w)].astype(int)
+        return self._ground(state, lambda colour: np.abs(colour - ref).max() < 50)

@@ -119,3 +119,29 @@ def test_without_cuda_the_check_names_flowtrack(registry, tmp_path):
         pass
     with pytest.raises(rotograph.GraphError, match="FlowTrack|PyTorch"):
         g.validate()
+
+
+def test_sam3_segment_text_and_exemplar_box(registry, tmp_path, monkeypatch):
+    from sam3_double import FakeSam3Processor
+
+    fake = FakeSam3Processor()
+    factory = lambda weights, device: fake  # noqa: E731
+    factory.needs_weights = False
+    monkeypatch.setattr(sam3_nodes, "build_image_processor", factory)
+    MANAGER.clear()
+    frames, truth = two_squares(3)
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=write_png_sequence(tmp_path / "p", frames), colorspace="sRGB")
+    g.add("rotograph.SAM3Segment", "seg", text="square")
+    g.connect("read.image", "seg.image")
+    masks = g.evaluate("seg", 1002, "masks")
+    assert [o.name for o in masks.objects] == ["square 1", "square 2"] and masks.objects[0].score == pytest.approx(0.9)
+    assert ((masks.labels > 0) == (truth[1002] > 0)).mean() > 0.98
+    g.set("seg.text", "")
+    g.set("seg.prompts", [{"frame": 1001, "box": [120, 56, 144, 80]}])  # the blue square at 1002
+    m = g.evaluate("seg", 1002, "matte")
+    blue = truth[1002] == 2
+    assert (m > 0.5)[blue].mean() > 0.9 and (m > 0.5)[truth[1002] == 1].mean() < 0.1
+    box_call = [c for c in fake.calls if c[0] == "box"][-1]
+    assert box_call[1] == pytest.approx([132 / 160, 68 / 96, 24 / 160, 24 / 96])
+    MANAGER.clear()
