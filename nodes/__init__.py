@@ -18,9 +18,14 @@ from .write import WriteEXR, WritePNG
 from .write_geometry import WriteCamera, WritePointCloud
 from .write_movie import WriteProRes, WriteVideo
 
-BUILTIN_NODES = (Read, ColorSpace, FlowTrack, Keyer, Despill, Grow, Feather, Premult, Unpremult, ShuffleMatte, Merge,
-                 MasksFromMattes, MatteRefine, WriteEXR, WritePNG, WriteProRes, WriteVideo,
-                 WriteCamera, WritePointCloud, DepthToNormals, DepthMatte, DepthLayers, DA3Depth, SAM3Segment, SAM3Track, MatAnyoneRefine)
+BUILTIN_NODES = (
+    Read, ColorSpace,                                                       # input and colour
+    FlowTrack, SAM3Segment, SAM3Track, MatAnyoneRefine,                     # segmentation and matting
+    Keyer, Despill, Grow, Feather, MatteRefine, MasksFromMattes,            # keying and mattes
+    Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
+    DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
+    WriteEXR, WritePNG, WriteProRes, WriteVideo, WriteCamera, WritePointCloud,  # outputs
+)
 
 
 def register(registry) -> None:
