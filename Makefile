@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 AI     := $(VENV)/.ai-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench gpu-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +34,18 @@ demo: $(STAMP)
 
 ## Run the test suite (uses ../shared/footage).
 test: $(AI)
-	ROTOGRAPH_REQUIRE_AI=1 $(PY) -m pytest -q -n 2 --durations=10
+	ROTOGRAPH_REQUIRE_AI=1 $(PY) -m pytest -q -n 2 --durations=10 -m "not gpu"
 
 ## Benchmarks: print measured ratios against the targets in DESIGN.md.
 bench: $(AI)
 	$(PY) bench/run_all.py
+
+## On a CUDA machine: full-size SAM3, DA3 and MatAnyone 2 with random weights, SAM3Track fps and memory.
+gpu-check: $(AI)
+	$(PY) -m pip install --quiet open_clip_torch
+	$(PY) -m pip install --quiet --no-deps "sam3==0.1.4"
+	$(PY) -m pip install --quiet timm ftfy regex iopath pycocotools
+	$(PY) bench/gpu_check.py
 
 clean:
 	rm -rf render .cache .pytest_cache

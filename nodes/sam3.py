@@ -51,8 +51,9 @@ def build_video_predictor(weights: str, device: str):
 
     bpe = os.environ.get("ROTOGRAPH_SAM3_BPE") or bpe_vocab()
     local = os.path.exists(weights)
-    return build_sam3_video_predictor(checkpoint_path=weights if local else None, load_from_HF=not local,
-                                      bpe_path=bpe)
+    # weights "random": random initialisation (GPU checks and benchmarks only)
+    return build_sam3_video_predictor(checkpoint_path=weights if local else None,
+                                      load_from_HF=not local and weights != "random", bpe_path=bpe)
 
 
 build_video_predictor.needs_cuda = True
@@ -134,7 +135,7 @@ class SAM3Track(RangeNode):
     # -- running ------------------------------------------------------------------------------
     def _predictor(self):
         weights = self.key_material(0)["weights"]
-        if getattr(build_video_predictor, "needs_cuda", False):
+        if getattr(build_video_predictor, "needs_cuda", False) and weights != "random":
             weights = resolve_weights(SPECS["sam3"], weights)
         device = choose_device(self.device) if getattr(build_video_predictor, "needs_cuda", False) else "any"
         return MANAGER.get("sam3:video", weights, device, build_video_predictor)
@@ -246,7 +247,7 @@ def build_image_processor(weights: str, device: str):
     bpe = os.environ.get("ROTOGRAPH_SAM3_BPE") or bpe_vocab()
     local = os.path.exists(weights)
     model = build_sam3_image_model(bpe_path=bpe, device=device, checkpoint_path=weights if local else None,
-                                   load_from_HF=not local)
+                                   load_from_HF=not local and weights != "random")
     return Sam3Processor(model, device=device)
 
 
@@ -291,8 +292,9 @@ class SAM3Segment(Node):
         weights = self.key_material(0)["weights"]
         real = getattr(build_image_processor, "needs_weights", True)
         device = choose_device(self.device) if real else "any"
-        return MANAGER.get("sam3:image", resolve_weights(SPECS["sam3"], weights) if real else weights, device,
-                           build_image_processor)
+        if real and weights != "random":
+            weights = resolve_weights(SPECS["sam3"], weights)
+        return MANAGER.get("sam3:image", weights, device, build_image_processor)
 
     def compute(self, ctx, image):
         proc = self._processor()
