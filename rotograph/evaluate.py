@@ -113,14 +113,19 @@ class Evaluator:
                 self._ranges[name] = node.frame_range(ins)
         return self._ranges[name]
 
-    def segment_of(self, name: str, frame: int) -> Segment:
-        node = self.graph.nodes[name]
+    def segments(self, name: str) -> list[Segment]:
+        """A range node's segments over its frame range."""
+        self._sync()
         if name not in self._segments:
             rng = self.frame_range(name)
             if rng is None:
-                raise EvaluationError(name, frame, "range node has no frame range (is its input connected?)")
-            self._segments[name] = node.segments(*rng)
-        for seg in self._segments[name]:
+                raise EvaluationError(name, None, "range node has no frame range (is its input connected?)")
+            with blame(name, None):
+                self._segments[name] = self.graph.nodes[name].segments(*rng)
+        return self._segments[name]
+
+    def segment_of(self, name: str, frame: int) -> Segment:
+        for seg in self.segments(name):
             if frame in seg.frames:
                 return seg
         rng = self.frame_range(name)

@@ -84,8 +84,7 @@ def range_stages(graph, evaluator: Evaluator, targets: list[str], frames: list[i
         rng = evaluator.frame_range(name)
         if rng is None:
             continue
-        evaluator.segment_of(name, rng[0])  # builds the segments (raises on bad prompts)
-        for seg in evaluator._segments[name]:
+        for seg in evaluator.segments(name):
             need = [f for f in seg.frames if f in wanted]
             if need:
                 res = tuple(sorted(node.resources.items()))
