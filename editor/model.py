@@ -104,21 +104,19 @@ class EditorModel:
         self.selection &= set(self.graph.nodes)
 
     def undo(self) -> str | None:
-        if not self.undo_stack:
-            return None
-        step = self.undo_stack.pop()
-        self._restore(step.before)
-        self.redo_stack.append(step)
-        self._notify(f"undo {step.label}")
-        return step.label
+        return self._replay(self.undo_stack, self.redo_stack, "before", "undo")
 
     def redo(self) -> str | None:
-        if not self.redo_stack:
+        return self._replay(self.redo_stack, self.undo_stack, "after", "redo")
+
+    def _replay(self, source: list[Step], target: list[Step], side: str, verb: str) -> str | None:
+        """Move the newest step from ``source`` to ``target``, restoring its ``side`` snapshot."""
+        if not source:
             return None
-        step = self.redo_stack.pop()
-        self._restore(step.after)
-        self.undo_stack.append(step)
-        self._notify(f"redo {step.label}")
+        step = source.pop()
+        self._restore(getattr(step, side))
+        target.append(step)
+        self._notify(f"{verb} {step.label}")
         return step.label
 
     # -- edits ----------------------------------------------------------------------------
@@ -154,9 +152,7 @@ class EditorModel:
     def disconnect(self, dst: str) -> None:
         """Unlink an input ("node.port"), or every inner input behind a group's input port."""
         with self.edit(f"disconnect {dst}") as g:
-            head, _, port = dst.partition(".")
-            for ref in g.groups[head].inputs.get(port, []) if head in g.groups else [dst]:
-                g.disconnect(ref)
+            g.disconnect(dst)
 
     def set_param(self, node: str, param: str, value) -> None:
         with self.edit(f"set {node}.{param}") as g:

@@ -88,14 +88,14 @@ class Graph:
 
     def connect(self, src: str, dst: str) -> None:
         """Link output ``src`` ("node.port") to input ``dst`` ("node.port"); either may be a
-        group's port ("group.port")."""
-        sg, dg = self.groups.get(src.split(".")[0]), self.groups.get(dst.split(".")[0])
-        if sg is not None or dg is not None:
-            srcs = [sg.outputs[src.split(".")[1]]] if sg is not None and src.split(".")[1] in sg.outputs else [src]
-            dsts = dg.inputs.get(dst.split(".")[1], [dst]) if dg is not None else [dst]
-            for d in dsts:
-                self.connect(srcs[0], d)
-            return
+        group's port ("group.port"; an input port links every inner input behind it)."""
+        from .groups import resolve_inputs, resolve_output
+
+        src = resolve_output(self, src)
+        for inner in resolve_inputs(self, dst):
+            self._connect(src, inner)
+
+    def _connect(self, src: str, dst: str) -> None:
         sname, sport = split_ref(src)
         dname, dport = split_ref(dst)
         snode, dnode = self.node(sname), self.node(dname)
@@ -116,11 +116,15 @@ class Graph:
         self._changed()
 
     def disconnect(self, dst: str) -> None:
-        dname, dport = split_ref(dst)
-        for u, _, k in list(self.dag.in_edges(dname, keys=True)):
-            if k == dport:
-                self.dag.remove_edge(u, dname, key=k)
-                self._changed()
+        """Unlink an input ("node.port"), or every inner input behind a group's input port."""
+        from .groups import resolve_inputs
+
+        for inner in resolve_inputs(self, dst):
+            dname, dport = split_ref(inner)
+            for u, _, k in list(self.dag.in_edges(dname, keys=True)):
+                if k == dport:
+                    self.dag.remove_edge(u, dname, key=k)
+                    self._changed()
 
     # -- queries --------------------------------------------------------------------------
     def inputs_of(self, name: str) -> dict[str, tuple[str, str]]:

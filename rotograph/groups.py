@@ -95,15 +95,32 @@ def _unique(base: str, taken) -> str:
     return name
 
 
-def resolve_param(graph, ref: str) -> str:
-    """``"group.param"`` → the inner ``"node.param"`` it exposes (other refs unchanged)."""
+def _resolve(graph, ref: str, table: str, what: str):
+    """The entry of a group's ``table`` (params, inputs, outputs) that ``"group.name"`` names,
+    or ``None`` when ``ref`` does not start with a group."""
     head, _, tail = ref.partition(".")
     group = graph.groups.get(head)
     if group is None:
-        return ref
-    if tail not in group.params:
-        raise GraphError(f"group '{head}' exposes no param '{tail}'" + did_you_mean(tail, group.params))
-    return group.params[tail]
+        return None
+    entries = getattr(group, table)
+    if tail not in entries:
+        raise GraphError(f"group '{head}' has no {what} '{tail}'" + did_you_mean(tail, entries))
+    return entries[tail]
+
+
+def resolve_param(graph, ref: str) -> str:
+    """``"group.param"`` → the inner ``"node.param"`` it exposes (other refs unchanged)."""
+    return _resolve(graph, ref, "params", "exposed param") or ref
+
+
+def resolve_output(graph, ref: str) -> str:
+    """``"group.port"`` → the inner ``"node.output"`` behind the group's output port."""
+    return _resolve(graph, ref, "outputs", "output port") or ref
+
+
+def resolve_inputs(graph, ref: str) -> list[str]:
+    """``"group.port"`` → every inner ``"node.input"`` the group's input port feeds."""
+    return _resolve(graph, ref, "inputs", "input port") or [ref]
 
 
 def save_template(graph, name: str, path: str) -> None:

@@ -83,5 +83,9 @@ def test_group_validation(registry):
         m.collapse(["grow", "feather"], "g2")
     with pytest.raises(rotograph.GraphError, match="cannot expose"):
         m.collapse(["feather"], "g3", params=["keyer.gain"])
+    with pytest.raises(rotograph.GraphError, match="group 'g1' has no input port 'mate'.*did you mean 'matte'"):
+        m.connect("keyer.matte", "g1.mate")
+    m.disconnect("g1.matte")  # a group input port unlinks the inner inputs behind it
+    assert "matte" not in m.graph.inputs_of("grow")
     m.remove_nodes(["grow"])
     assert "g1" not in m.graph.groups
