@@ -92,10 +92,6 @@ class PortType:
     def __repr__(self) -> str:
         return self.name
 
-    def nbytes(self, value) -> int:
-        arrays, _ = self.encode(value)
-        return sum(a.nbytes for a in arrays.values()) + 256
-
 
 def _array_check(ndims: tuple[int, ...], channels: tuple[int, ...] | None, dtype=np.float32):
     def check(v):

@@ -38,13 +38,14 @@ def parse_size(text: str | int) -> int:
         raise ValueError(f"cannot read a size from {text!r} (use e.g. 512M, 20G)") from None
 
 
-def _freeze(ptype: PortType, value):
-    """Make cached arrays read-only so that a node cannot change a shared value in place."""
+def _freeze(ptype: PortType, value) -> int:
+    """Make a value's arrays read-only (so that no node changes a shared value in place) and
+    return its size in bytes for the memory tier's bound."""
     arrays, _ = ptype.encode(value)
     for a in arrays.values():
         if isinstance(a, np.ndarray):
             a.flags.writeable = False
-    return value
+    return sum(a.nbytes for a in arrays.values()) + 256
 
 
 class Cache:
@@ -62,7 +63,7 @@ class Cache:
             return value
         value = self.disk.get(key, ptype)
         if value is not None:
-            self.memory.put(key, _freeze(ptype, value), ptype.nbytes(value))
+            self.memory.put(key, value, _freeze(ptype, value))
         return value
 
     def contains(self, key: str, policy: CachePolicy = CachePolicy.ALWAYS) -> bool:
@@ -73,7 +74,7 @@ class Cache:
     def put(self, key: str, ptype: PortType, value, policy: CachePolicy = CachePolicy.ALWAYS) -> None:
         if policy is CachePolicy.NEVER:
             return
-        self.memory.put(key, _freeze(ptype, value), ptype.nbytes(value))
+        self.memory.put(key, value, _freeze(ptype, value))
         if policy is CachePolicy.ALWAYS and self.disk is not None:
             self.disk.put(key, ptype, value)
 
