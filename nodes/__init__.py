@@ -8,7 +8,7 @@ from .da3 import DA3Depth
 from .depth_ops import DepthLayers, DepthMatte, DepthToNormals
 from .flowtrack import FlowTrack
 from .keying import Despill, Keyer
-from .masks import MasksFromMattes
+from .masks import MasksFromMattes, MasksToMatte
 from .matanyone import MatAnyoneRefine
 from .matte_ops import Feather, Grow
 from .matterefine import MatteRefine
@@ -21,7 +21,7 @@ from .write_movie import WriteProRes, WriteVideo
 BUILTIN_NODES = (
     Read, ColorSpace,                                                       # input and colour
     FlowTrack, SAM3Segment, SAM3Track, MatAnyoneRefine,                     # segmentation and matting
-    Keyer, Despill, Grow, Feather, MatteRefine, MasksFromMattes,            # keying and mattes
+    Keyer, Despill, Grow, Feather, MatteRefine, MasksFromMattes, MasksToMatte,  # keying and mattes
     Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
     DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
     WriteEXR, WritePNG, WriteProRes, WriteVideo, WriteCamera, WritePointCloud,  # outputs

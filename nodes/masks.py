@@ -1,4 +1,5 @@
-"""MasksFromMattes: named mattes into one multi-object label map."""
+"""Masks ↔ mattes: MasksFromMattes (named mattes into one label map) and MasksToMatte (chosen
+objects of a label map as one matte)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,47 @@ class MasksFromMattes(Node):
         objects = [MaskObject(i, names[i - 1] if i - 1 < len(names) and names[i - 1] else f"object{i}", 1.0)
                    for i, _ in slots]
         return MaskSet(labels, objects)
+
+
+def parse_objects(text: str) -> list[int | str]:
+    """``"1, 3, person 2"`` → ``[1, 3, "person 2"]``: object ids (integers) or names."""
+    out: list[int | str] = []
+    for part in text.split(","):
+        part = part.strip()
+        if part:
+            out.append(int(part) if part.isdigit() else part)
+    return out
+
+
+def _objects_param(value: str) -> str:
+    for item in parse_objects(value):
+        if isinstance(item, int) and not 1 <= item <= 65535:
+            raise ValueError(f"object id {item} is outside 1..65535")
+    return value
+
+
+class MasksToMatte(Node):
+    """Pick objects of a :class:`~rotograph.MaskSet` as one matte — the cheap step after a
+    tracker, so that choosing an object never re-runs the tracker (the tracker's cache key does
+    not hold the choice).
+
+    masks: Masks (uint16 H×W labels + object table). ``objects``: comma-separated object ids
+    and/or names (``"1,3"``, ``"person 2"``); empty: every object. An id or name that is not in a
+    frame's table selects nothing on that frame (an object that left the frame gives an all-zero
+    matte, not an error). Output ``matte``: float32 H×W, 1 inside the chosen objects, 0 elsewhere.
+    """
+
+    type_id = "rotograph.MasksToMatte"
+    category = "Matte"
+    cache_policy = CachePolicy.MEMORY_ONLY
+
+    masks = Input(Masks)
+    objects = Param(str, "", check=_objects_param, doc="Object ids or names, comma separated; empty: all")
+    matte = Output(Matte)
+
+    def compute(self, ctx, masks):
+        wanted = parse_objects(self.objects)
+        if not wanted:
+            return masks.matte(None)
+        ids = [o.id for o in masks.objects if o.id in wanted or o.name in wanted]
+        return np.isin(masks.labels, np.asarray(ids, np.uint16)).astype(np.float32)

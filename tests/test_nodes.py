@@ -220,3 +220,21 @@ def test_write_exr_depth_and_normals_layers(registry, tmp_path):
     assert spec.channelformat(names.index("depth.Z")) == oiio.FLOAT  # Z stays 32-bit even for half
     assert np.array_equal(px[..., names.index("depth.Z")], np.tile(np.linspace(1, 5000, 16, dtype=np.float32), (8, 1)))
     assert np.all(px[..., names.index("N.Z")] == -1)
+
+
+def test_masks_to_matte_picks_objects_by_id_or_name(registry):
+    labels = np.zeros((6, 8), np.uint16)
+    labels[1:3, 1:3] = 1
+    labels[4:6, 5:8] = 3
+    ms = rotograph.MaskSet(labels, [rotograph.MaskObject(1, "person 1", 0.9), rotograph.MaskObject(3, "dog", 0.8)])
+    all_ = node(registry, "rotograph.MasksToMatte").compute(CTX, ms)
+    assert all_.dtype == np.float32 and all_.sum() == 4 + 6
+    assert node(registry, "rotograph.MasksToMatte", objects="3").compute(CTX, ms).sum() == 6
+    assert node(registry, "rotograph.MasksToMatte", objects="person 1, 3").compute(CTX, ms).sum() == 10
+    # an object absent from this frame selects nothing: an all-zero matte, not an error
+    gone = node(registry, "rotograph.MasksToMatte", objects="7").compute(CTX, ms)
+    assert gone.shape == (6, 8) and not gone.any()
+    empty = rotograph.MaskSet(np.zeros((6, 8), np.uint16), [])
+    assert not node(registry, "rotograph.MasksToMatte").compute(CTX, empty).any()
+    with pytest.raises(ParamError, match="param 'objects'.*outside 1..65535"):
+        node(registry, "rotograph.MasksToMatte", objects="0")
