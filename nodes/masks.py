@@ -7,7 +7,7 @@ import numpy as np
 
 from rotograph import Input, Masks, MaskObject, MaskSet, Matte, Node, Output, Param
 from rotograph.errors import RotographError
-from rotograph.node import CachePolicy
+from rotograph.node import CachePolicy, Upgrade
 
 SLOTS = 4
 
@@ -92,3 +92,14 @@ class MasksToMatte(Node):
             return masks.matte(None)
         ids = [o.id for o in masks.objects if o.id in wanted or o.name in wanted]
         return np.isin(masks.labels, np.asarray(ids, np.uint16)).astype(np.float32)
+
+
+def matte_became_masks(name: str, params: dict, objects: str = "", masks: str = "masks") -> Upgrade:
+    """The :class:`~rotograph.node.Upgrade` of a tracker whose ``matte`` output (one object
+    chosen by a param of the tracker) became its ``masks`` output alone: a MasksToMatte named
+    ``<name>_matte`` picks ``objects`` from ``<name>.<masks>`` and every link from
+    ``<name>.matte`` moves to it. ``params``: the tracker's upgraded params."""
+    new = f"{name}_matte"
+    spec = {"type": MasksToMatte.type_id, "version": MasksToMatte.version, "params": {"objects": objects},
+            "inputs": {"masks": f"{name}.{masks}"}}
+    return Upgrade(params, {new: spec}, {"matte": f"{new}.matte"})

@@ -83,12 +83,52 @@ def load(path: str | os.PathLike, registry: Registry | None = None) -> Graph:
     return loads(text, registry, source)
 
 
+def _upgrade(doc: dict, reg: Registry, source: str | None) -> dict:
+    """A copy of ``doc`` with every node saved at an older version upgraded by its class's
+    :meth:`~rotograph.Node.upgrade_node`: new params, added nodes, links re-pointed from outputs
+    that moved (inputs, group outputs). Newer versions than installed are refused."""
+    old = {n: s for n, s in doc["nodes"].items() if s["type"] in reg and s["version"] != reg.get(s["type"]).version}
+    if not old:
+        return doc
+    doc = json.loads(json.dumps(doc))
+    moved: dict[str, str] = {}
+    for name in old:
+        spec = doc["nodes"][name]
+        cls = reg.get(spec["type"])
+        where = f"nodes.{name}.version"
+        if spec["version"] > cls.version:
+            raise GraphError(f"{cls.type_id} version {spec['version']} is newer than the installed "
+                             f"version {cls.version}: update rotograph or the plugin that provides it",
+                             path=where, source=source)
+        try:
+            up = cls.upgrade_node(spec["version"], name, dict(spec.get("params", {})))
+        except (KeyError, TypeError, ValueError) as e:
+            raise GraphError(f"cannot upgrade {cls.type_id} from version {spec['version']}: {e}",
+                             path=where, source=source) from None
+        spec["params"], spec["version"] = up.params, cls.version
+        for new, new_spec in up.nodes.items():
+            if new in doc["nodes"]:
+                raise GraphError(f"upgrading {cls.type_id} adds a node '{new}', but the graph has one: rename it",
+                                 path=f"nodes.{new}", source=source)
+            doc["nodes"][new] = new_spec
+            pos = doc.get("ui", {}).get(name, {}).get("pos")
+            if isinstance(pos, list) and len(pos) == 2 and all(isinstance(v, (int, float)) for v in pos):
+                doc["ui"][new] = {"pos": [pos[0] + 40, pos[1] + 120]}
+        moved.update({f"{name}.{port}": ref for port, ref in up.outputs.items()})
+    for spec in doc["nodes"].values():
+        spec["inputs"] = {i: moved.get(ref, ref) for i, ref in spec.get("inputs", {}).items()}
+    for group in doc.get("groups", {}).values():
+        group["outputs"] = {p: moved.get(ref, ref) for p, ref in group.get("outputs", {}).items()}
+    return doc
+
+
 def from_dict(doc, registry: Registry | None = None, source: str | None = None) -> Graph:
     if not isinstance(doc, dict):
         raise GraphError("a graph file must hold a JSON object", source=source)
     _schema_error(doc, source)
     graph = Graph(registry)
     reg = graph.registry
+    doc = _upgrade(doc, reg, source)
     for name, spec in doc["nodes"].items():
         where = f"nodes.{name}"
         if spec["type"] not in reg:
@@ -96,12 +136,6 @@ def from_dict(doc, registry: Registry | None = None, source: str | None = None) 
                              path=f"{where}.type", source=source)
         cls = reg.get(spec["type"])
         params = dict(spec.get("params", {}))
-        if spec["version"] > cls.version:
-            raise GraphError(f"{cls.type_id} version {spec['version']} is newer than the installed "
-                             f"version {cls.version}: update rotograph or the plugin that provides it",
-                             path=f"{where}.version", source=source)
-        if spec["version"] < cls.version:
-            params = cls.upgrade(spec["version"], params)
         for pname in params:
             if pname not in cls.params:
                 raise GraphError(f"{cls.type_id} has no param '{pname}'" + did_you_mean(pname, cls.params),

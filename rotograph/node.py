@@ -23,7 +23,7 @@ keys of the inputs, the frame when the node reads it): nobody writes a hash by h
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterator
 
 from .errors import ParamError
@@ -85,6 +85,21 @@ class Segment:
     @property
     def bounds(self) -> tuple[int, int]:
         return (min(self.frames), max(self.frames))
+
+
+@dataclass
+class Upgrade:
+    """What a node saved at an older ``version`` becomes when a graph file is read.
+
+    ``params``: its params at the current version. ``nodes``: new nodes to add to the graph
+    (node id → graph-file spec with ``type``, ``version``, ``params``, ``inputs``), e.g. a
+    MasksToMatte after a tracker whose ``matte`` output became ``masks``. ``outputs``: outputs
+    that moved (old output name → ``"node.port"``): every link from the old port is re-pointed.
+    """
+
+    params: dict
+    nodes: dict[str, dict] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
 
 
 class Node:
@@ -184,6 +199,13 @@ class Node:
     def upgrade(cls, from_version: int, params: dict) -> dict:
         """Turn params saved at an older ``version`` into this version's params."""
         return params
+
+    @classmethod
+    def upgrade_node(cls, from_version: int, name: str, params: dict) -> Upgrade:
+        """Upgrade node ``name`` saved at ``from_version`` when its ports changed too: return
+        an :class:`Upgrade` (new params, nodes to add, moved outputs). Default: :meth:`upgrade`
+        of the params alone."""
+        return Upgrade(cls.upgrade(from_version, params))
 
     @classmethod
     def describe(cls) -> dict:

@@ -196,3 +196,48 @@ def test_fuzz_mutated_graphs_give_graph_error_or_load(registry, path, value, del
         return
     # whatever loads must save and load again to the same graph
     assert rotograph.dumps(rotograph.loads(rotograph.dumps(g), registry)) == rotograph.dumps(g)
+
+
+def test_upgrade_moves_a_tracker_matte_output_to_masks_to_matte(registry):
+    """A node whose `matte` output became `masks` (SAM3Track/FlowTrack v1 → v2): an old graph
+    reads with a MasksToMatte inserted, links and group outputs re-pointed, the choice of object
+    moved to it."""
+    from rotograph.nodes.masks import matte_became_masks
+
+    class Tracker(rotograph.Node):
+        type_id = "test.Tracker"
+        version = 2
+        image = rotograph.Input(rotograph.Image)
+        text = rotograph.Param(str, "")
+        masks = rotograph.Output(rotograph.Masks)
+
+        @classmethod
+        def upgrade_node(cls, from_version, name, params):
+            obj = params.pop("object", 0)
+            return matte_became_masks(name, params, str(obj) if obj else "")
+
+    registry.add(Tracker)
+    doc = {"format": "rotograph.graph", "schema_version": 1, "nodes": {
+        "read": {"type": "rotograph.Read", "version": 1, "params": {"file": "sample:bigbuckbunny.mp4"}},
+        "track": {"type": "test.Tracker", "version": 1, "params": {"text": "dog", "object": 3},
+                  "inputs": {"image": "read.image"}},
+        "grow": {"type": "rotograph.Grow", "version": 1, "params": {"size": 2.0}, "inputs": {"matte": "track.matte"}}},
+        "groups": {"g": {"nodes": ["grow"], "inputs": {"matte": ["grow.matte"]}, "outputs": {"out": "grow.out"}},
+                   "t": {"nodes": ["track"], "outputs": {"matte": "track.matte"}}},
+        "ui": {"track": {"pos": [100, 0]}}}
+    g = rotograph.loads(json.dumps(doc), registry)
+    assert g.nodes["track"].get_params() == {"text": "dog"}
+    assert g.nodes["track_matte"].type_id == "rotograph.MasksToMatte" and g.nodes["track_matte"].objects == "3"
+    assert g.inputs_of("track_matte") == {"masks": ("track", "masks")}
+    assert g.inputs_of("grow") == {"matte": ("track_matte", "matte")}
+    assert g.groups["t"].outputs == {"matte": "track_matte.matte"}
+    assert g.ui["track_matte"]["pos"] == [140, 120]
+    saved = json.loads(rotograph.dumps(g))
+    assert saved["nodes"]["track"]["version"] == 2 and "track_matte" in saved["nodes"]
+    # the upgrade's new node must not take an existing id
+    doc["nodes"]["track_matte"] = {"type": "rotograph.Grow", "version": 1}
+    err = _error(doc, registry)
+    assert err.path == "nodes.track_matte" and "adds a node 'track_matte'" in str(err)
+    doc["nodes"].pop("track_matte")
+    doc["nodes"]["track"]["version"] = 3
+    assert "newer than the installed version 2" in str(_error(doc, registry))
