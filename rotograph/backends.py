@@ -25,7 +25,7 @@ class SerialBackend:
 
     def run(self, session: Session, tasks: list[Task], on_result: OnResult) -> None:
         for task in tasks:
-            if not on_result(execute(self.evaluator, task, session.targets, session.retries, session.on_error)):
+            if not on_result(execute(self.evaluator, session, task)):
                 return
 
     def close(self) -> None:

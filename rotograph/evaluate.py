@@ -8,8 +8,11 @@ pixels. A node whose ``passthrough()`` names an input shares that input's key an
 
 Range nodes are keyed by their segment (its frames and every input key in it) plus the frame;
 a miss runs the segment (from the last cached frame, for resumable nodes) and caches every
-frame it emits. :class:`Stats` counts computes and hits per node so that tests can prove what
-recomputed.
+frame it emits. Within a render (:meth:`Evaluator.begin_render`) a segment runs at most once:
+a second run, or a run of a node the render already ran (``frozen``), is an
+:class:`EvaluationError` naming node and frame, never a silent loop — the render pins the
+segments' frames in the cache so that this cannot happen whatever the cache size.
+:class:`Stats` counts computes and hits per node so that tests can prove what recomputed.
 """
 
 from __future__ import annotations
@@ -75,6 +78,8 @@ class Evaluator:
         self.cache = cache
         self.stats = stats or Stats()
         self.wanted: dict[str, set[int]] = {}
+        self.frozen: set[str] = set()  # range nodes this render already ran: their frames must be cached
+        self._runs: set[tuple[str, Segment]] | None = None  # segments run in this render (None: no render)
         self.log = log
         self._revision = -1
         self._sync()
@@ -87,6 +92,17 @@ class Evaluator:
             self._segments: dict[str, list[Segment]] = {}
             self._segment_keys: dict[tuple[str, Segment], str] = {}
             self._revision = self.graph.revision
+
+    def begin_render(self, frames) -> None:
+        """Start a render of ``frames``: range nodes run only as far as these frames need, and
+        each segment at most once until :meth:`end_render`."""
+        self.wanted = {n: set(frames) for n, node in self.graph.nodes.items() if node.is_range}
+        self._runs = set()
+        self.frozen = set()
+
+    def end_render(self) -> None:
+        self._runs = None
+        self.frozen = set()
 
     # -- structure ------------------------------------------------------------------------
     def links(self, name: str) -> dict[str, tuple[str, str]]:
@@ -247,6 +263,15 @@ class Evaluator:
         name = node.name
         seg = self.segment_of(name, frame)
         frames = seg.frames
+        span = f"{seg.frames[0]}-{seg.frames[-1]}"
+        if name in self.frozen:
+            raise EvaluationError(name, frame, f"this render already ran the node's segment {span}, but this frame's "
+                                               f"result is not in the cache (evicted or removed during the render)")
+        if self._runs is not None:
+            if (name, seg) in self._runs:
+                raise EvaluationError(name, frame, f"segment {span} would be computed a second time in this render "
+                                                   f"(its frames left the cache before they were used)")
+            self._runs.add((name, seg))
         wanted = (self.wanted.get(name, set()) & set(frames)) | {frame}
         stop = max(frames.index(f) for f in wanted)
         resume = None

@@ -51,10 +51,12 @@ class Session:
     retries: int = 1
     on_error: str = "stop"
     threads: int = 0  # threads for OpenCV in each worker (0: leave as is)
+    render_id: str = ""  # one render: a worker starts a fresh evaluator (and its once-per-segment guard)
+    frozen: tuple[str, ...] = ()  # range nodes whose segments earlier stages ran: never run again
 
     @property
     def token(self) -> str:
-        return hashlib.sha256(f"{self.graph_json}\0{self.cache_url}".encode()).hexdigest()
+        return hashlib.sha256(f"{self.graph_json}\0{self.cache_url}\0{self.render_id}".encode()).hexdigest()
 
 
 @dataclass
@@ -92,6 +94,21 @@ def range_stages(graph, evaluator: Evaluator, targets: list[str], frames: list[i
     return [stages[d] for d in sorted(stages)]
 
 
+def pinned_entries(graph, evaluator: Evaluator, targets: list[str], frames: list[int]) -> list[tuple[str, CachePolicy]]:
+    """``(key, policy)`` of every frame of every range node that a render of ``targets`` over
+    ``frames`` reads: what the render pins so that each segment is computed once."""
+    items = []
+    for name in graph.upstream(targets):
+        node = graph.nodes[name]
+        rng = evaluator.frame_range(name) if node.is_range else None
+        if rng is None or node.cache_policy is CachePolicy.NEVER:
+            continue
+        for f in frames:
+            if rng[0] <= f <= rng[1]:
+                items.extend((evaluator.key(name, o, f), node.cache_policy) for o in node.outputs)
+    return items
+
+
 def frame_tasks(graph, targets: list[str], frames: list[int], chunk: int) -> list[Task]:
     """Per-frame tasks in chunks of ``chunk`` frames, asking for the resources (e.g. GPU) of
     the nodes they may compute."""
@@ -105,10 +122,13 @@ def frame_tasks(graph, targets: list[str], frames: list[int], chunk: int) -> lis
             for i in range(0, len(frames), chunk)]
 
 
-def execute(evaluator: Evaluator, task: Task, targets, retries: int = 1, on_error: str = "stop") -> TaskResult:
-    """Run one task with ``evaluator``; node failures become ``failed`` entries, never raise."""
+def execute(evaluator: Evaluator, session: Session, task: Task) -> TaskResult:
+    """Run one task of ``session`` with ``evaluator``; node failures become ``failed`` entries,
+    never raise."""
+    targets, retries, on_error = session.targets, session.retries, session.on_error
     before = Stats()
     before.merge(evaluator.stats)
+    evaluator.frozen = set(session.frozen)
     result = TaskResult(task)
     if task.kind == "segment":
         node = evaluator.graph.nodes[task.node]
@@ -154,11 +174,11 @@ def run_task(session: Session, task: Task) -> TaskResult:
         graph = loads(session.graph_json, source="<render>")
         disk = DiskCache(session.cache_url, session.max_bytes) if session.cache_url else None
         ev = Evaluator(graph, Cache(disk, session.memory_bytes))
-        ev.wanted = {n: set(session.frames) for n in graph.nodes if graph.nodes[n].is_range}
+        ev.begin_render(session.frames)
         _SESSIONS.clear()  # one render at a time per worker process: free the last one's memory
         _SESSIONS[session.token] = ev
         if session.threads:
             import cv2
 
             cv2.setNumThreads(session.threads)  # N workers × all cores each would oversubscribe
-    return execute(ev, task, session.targets, session.retries, session.on_error)
+    return execute(ev, session, task)

@@ -17,12 +17,13 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, replace
 
 from .cache import Cache, open_cache
 from .errors import GraphError, RotographError
 from .evaluate import Evaluator, Stats
-from .plan import Session, TaskResult, frame_tasks, range_stages
+from .plan import Session, TaskResult, frame_tasks, pinned_entries, range_stages
 
 ON_ERROR = ("stop", "skip", "hold")
 
@@ -122,20 +123,35 @@ def render(graph, frames=None, *, targets=None, cache: Cache | None = None, work
     frames = parse_frames(frames) if isinstance(frames, str) else (list(frames) if frames else None)
     frames = frames or default_frames(graph, targets, evaluator)
     report = RenderReport(frames)
-    evaluator.wanted = {n: set(frames) for n in graph.nodes if graph.nodes[n].is_range}
+    evaluator.begin_render(frames)
+    try:
+        _run(graph, evaluator, targets, frames, report, workers, scheduler, retries, on_error, chunk,
+             worker_resources, progress)
+    finally:
+        evaluator.end_render()
+    return report
+
+
+def _run(graph, evaluator: Evaluator, targets, frames, report: RenderReport, workers, scheduler, retries, on_error,
+         chunk, worker_resources, progress) -> None:
+    """The body of :func:`render`: the range nodes' segments stage by stage, then the frames,
+    with every range node frame the render reads pinned in the cache until the end."""
+    cache = evaluator.cache
+    parallel = workers > 1 or scheduler
     t0 = time.perf_counter()
     try:
         stages = range_stages(graph, evaluator, targets, frames)
+        pins = pinned_entries(graph, evaluator, targets, frames)
     except RotographError as e:
         report.error = str(e)
-        return report
+        return
     from .graphio import dumps
 
     session = Session(dumps(graph) if parallel else "", cache.disk.url if cache.disk else None,
                       cache.disk.max_bytes if cache.disk else 0, cache.memory.max_bytes, tuple(targets),
                       tuple(frames), retries, on_error,
-                      threads=1 if scheduler else (max(1, cpu_count() // workers) if workers > 1 else 0))
-    backend = _backend(evaluator, workers, scheduler, worker_resources)
+                      threads=1 if scheduler else (max(1, cpu_count() // workers) if workers > 1 else 0),
+                      render_id=uuid.uuid4().hex)
     segment_failed: set[int] = set()
 
     def on_result(result: TaskResult) -> bool:
@@ -153,22 +169,24 @@ def render(graph, frames=None, *, targets=None, cache: Cache | None = None, work
             progress(report)
         return report.error is None
 
+    backend = _backend(evaluator, workers, scheduler, worker_resources)
     try:
-        for stage in stages:
-            backend.run(session, stage, on_result)
-            if report.error:
-                break
-        else:
-            todo = [f for f in frames if f not in segment_failed]
-            size = chunk or (1 if not parallel else max(1, min(8, len(todo) // (8 * max(workers, 2)) or 1)))
-            backend.run(session, frame_tasks(graph, targets, todo, size), on_result)
+        with cache.pin(pins):
+            for stage in stages:
+                backend.run(session, stage, on_result)
+                if report.error:
+                    break
+                session = replace(session, frozen=(*session.frozen, *sorted({t.node for t in stage})))
+            else:
+                todo = [f for f in frames if f not in segment_failed]
+                size = chunk or (1 if not parallel else max(1, min(8, len(todo) // (8 * max(workers, 2)) or 1)))
+                backend.run(session, frame_tasks(graph, targets, todo, size), on_result)
     finally:
         backend.close()
     report.done.sort()
     if on_error == "hold" and report.failed and report.done:
         report.held = _hold(graph, targets, sorted(report.failed), report.done)
     report.seconds = time.perf_counter() - t0
-    return report
 
 
 def _hold(graph, targets, failed: list[int], done: list[int]) -> list[int]:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import rotograph
 from rotograph import Evaluator
@@ -195,3 +196,59 @@ def test_parallel_workers_match_single_process(registry, square_shot, tmp_path):
     for f in range(1001, 1013):
         a, b = read_exr(tmp_path / "one" / f"out.{f}.exr"), read_exr(tmp_path / "two" / f"out.{f}.exr")
         assert all(np.array_equal(a[c], b[c]) for c in a)
+
+
+# -- a range segment is computed once per render, whatever the cache size ------------------------
+
+def _lost_object_shot(tmp_path):
+    """The square is tracked for three frames, then the plate goes black: FlowTrack loses the
+    object and its matte is all zero from 1007 on (an object that left the frame)."""
+    from conftest import moving_square, write_png_sequence
+
+    frames, _ = moving_square(n=12)
+    for f in range(1004, 1013):
+        frames[f] = np.zeros_like(frames[f])
+    return write_png_sequence(tmp_path / "plate", frames)
+
+
+def test_a_lost_object_renders_once_and_rerenders_from_the_cache(registry, tmp_path):
+    g = build_track_graph(registry, _lost_object_shot(tmp_path), tmp_path / "out")
+    url = str(tmp_path / "cache")
+    first = rotograph.render(g, cache=rotograph.open_cache(url))
+    assert first.ok, first.error
+    assert not g.evaluate("track", 1010, cache=rotograph.open_cache(url)).any(), "the object should be lost"
+    assert first.stats.range_runs["track"] == 1 and first.stats.computes["track"] == 12
+    second = rotograph.render(g, cache=rotograph.open_cache(url))
+    assert second.ok and sum(second.stats.computes.values()) == 0
+    assert second.stats.hits["write"] == 12
+
+
+def test_a_tiny_cache_computes_each_segment_once(registry, tmp_path):
+    """--cache-size 1M --memory 16M: the segments' frames are pinned until the render ends, so
+    FlowTrack runs each segment once instead of restarting it for every frame."""
+    g = build_track_graph(registry, _lost_object_shot(tmp_path), tmp_path / "out", keyframe=1003)
+    cache = rotograph.open_cache(str(tmp_path / "cache"), max_bytes="1M", memory_bytes="16M")
+    report = rotograph.render(g, cache=cache)
+    assert report.ok, report.error
+    assert report.stats.range_runs["track"] == 2  # backwards from 1003, forwards from it
+    assert report.stats.computes["track"] == 12
+    assert os.listdir(os.path.join(cache.disk.url, "pins")) == []  # released
+    cache.disk.prune()
+    assert cache.disk.stats().bytes <= 1 << 20
+
+
+def test_a_segment_run_twice_in_one_render_is_an_engine_error(registry, square_shot, tmp_path, cache):
+    pattern, _ = square_shot
+    g = build_track_graph(registry, pattern, tmp_path / "out")
+    ev = Evaluator(g, cache)
+    ev.begin_render(range(1001, 1013))
+    ev.get("track", None, 1012)
+    cache.forget(ev.key("track", None, 1005))  # gone before it was used
+    with pytest.raises(rotograph.EvaluationError, match=r"node 'track', frame 1005: segment 1001-1012 would be "
+                                                      r"computed a second time in this render"):
+        ev.get("track", None, 1005)
+    ev.frozen = {"track"}  # frame tasks: the segment stage ran it already
+    with pytest.raises(rotograph.EvaluationError, match="node 'track', frame 1005: this render already ran"):
+        ev.get("track", None, 1005)
+    ev.end_render()  # outside a render (the editor), a miss simply recomputes
+    assert ev.get("track", None, 1005).shape == (96, 128)

@@ -17,7 +17,7 @@ from ..types import PortType
 from .disk import DiskCache, DiskStats
 from .memory import MemoryCache
 
-__all__ = ["Cache", "DiskCache", "DiskStats", "MemoryCache", "default_cache_url", "open_cache", "parse_size"]
+__all__ = ["Cache", "DiskCache", "Pin", "DiskStats", "MemoryCache", "default_cache_url", "open_cache", "parse_size"]
 
 
 def default_cache_url() -> str:
@@ -78,11 +78,45 @@ class Cache:
         if policy is CachePolicy.ALWAYS and self.disk is not None:
             self.disk.put(key, ptype, value)
 
+    def pin(self, items) -> "Pin":
+        """Keep the entries ``items`` — ``(key, policy)`` pairs — from eviction until the
+        returned :class:`Pin` is released: on disk (seen by every process sharing the cache)
+        for ``ALWAYS`` entries when there is a disk tier, else in memory. A render pins the
+        frames of its range nodes' segments so that each segment is computed once whatever
+        the cache size."""
+        disk_keys = [k for k, p in items if p is CachePolicy.ALWAYS and self.disk is not None]
+        memory_keys = [k for k, p in items if p is not CachePolicy.NEVER and not (p is CachePolicy.ALWAYS
+                                                                                  and self.disk is not None)]
+        self.memory.pin(memory_keys)
+        token = self.disk.pin(disk_keys) if disk_keys else None
+        return Pin(self, memory_keys, token)
+
     def forget(self, key: str) -> None:
         """Drop a key from both tiers (a writer's output file went away)."""
         self.memory.discard(key)
         if self.disk is not None:
             self.disk.remove(key)
+
+
+class Pin:
+    """A held :meth:`Cache.pin`; ``release()`` (or leaving a ``with`` block) lets the entries go."""
+
+    def __init__(self, cache: Cache, memory_keys: list[str], token: str | None):
+        self.cache, self.memory_keys, self.token = cache, memory_keys, token
+
+    def release(self) -> None:
+        if self.memory_keys:
+            self.cache.memory.unpin(self.memory_keys)
+            self.memory_keys = []
+        if self.token is not None:
+            self.cache.disk.unpin(self.token)
+            self.token = None
+
+    def __enter__(self) -> "Pin":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
 
 def open_cache(url: str | None = None, *, disk: bool = True, max_bytes: int | str = "50G",

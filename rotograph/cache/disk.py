@@ -5,25 +5,39 @@ Layout under the root (a local directory or any fsspec URL)::
     <root>/entries/<key[:2]>/<key>/zarr.json        group: attrs = manifest
     <root>/entries/<key[:2]>/<key>/<array>/...      one array per named part of the value
     <root>/tmp/                                     entries being written
+    <root>/pins/<token>.json                        keys a running render needs kept
 
 Writes go to ``tmp/`` and are published with one rename, so a reader never sees a half-written
 entry and two renders writing the same key at once both succeed (the values are identical; the
-second rename loses and its copy is dropped). Reads check the manifest (type, array names,
-shapes, dtypes) and zstd's content checksum; an entry that fails is removed with a warning and
-reported as a miss, so it is recomputed, never returned.
+second rename loses and its copy is dropped). Every chunk is written, all-zero ones included
+(``write_empty_chunks``): an empty matte is a value like any other.
+
+An entry is bound to its key: the manifest records the key, the value's type and attributes,
+and each array's shape, dtype and xxHash3-128 digest of its bytes. A read checks all of them
+(and zstd's content checksum), so a torn entry, a corrupt chunk or a valid chunk copied from
+another entry is detected, removed with a warning and reported as a miss — recomputed, never
+returned.
+
+Pins (:meth:`DiskCache.pin`) keep the entries a render still needs — a range node's segment —
+out of LRU eviction until the render ends, whatever ``max_bytes`` says; they are files under
+``pins/`` so that every process and host sharing the cache honours them. A pin whose process is
+gone (same host) or that is older than a week is stale and ignored.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+import socket
 import time
 import uuid
 from dataclasses import dataclass
 
 import fsspec
 import numpy as np
+import xxhash
 import zarr
 from zarr.codecs import ZstdCodec
 
@@ -31,7 +45,14 @@ from ..types import PortType
 
 log = logging.getLogger("rotograph.cache")
 MANIFEST = "rotograph"
-FORMAT = 1
+FORMAT = 2  # 2: key and array digests in the manifest
+PIN_STALE_SECONDS = 7 * 24 * 3600
+HOST = socket.gethostname()
+
+
+def array_digest(a: np.ndarray) -> str:
+    """xxHash3-128 of an array's bytes (C order): what binds a cache entry to its content."""
+    return xxhash.xxh3_128_hexdigest(np.ascontiguousarray(a).data)
 
 
 @dataclass
@@ -52,8 +73,10 @@ class DiskCache:
         self.max_bytes = int(max_bytes)
         self.codec = ZstdCodec(level=level, checksum=True)
         self._approx_bytes: int | None = None
-        self.fs.makedirs(self._join("entries"), exist_ok=True)
-        self.fs.makedirs(self._join("tmp"), exist_ok=True)
+        self._prune_at = self.max_bytes  # prune when the approximate size passes this
+        self._pins: dict[str, set[str]] = {}  # this process's pins: token → keys
+        for sub in ("entries", "tmp", "pins"):
+            self.fs.makedirs(self._join(sub), exist_ok=True)
 
     # -- paths ----------------------------------------------------------------------------
     def _join(self, *parts: str) -> str:
@@ -84,16 +107,24 @@ class DiskCache:
             return self._corrupt(key, f"unreadable metadata ({e})")
         try:
             manifest = group.attrs[MANIFEST]
+            if manifest.get("format") != FORMAT:
+                log.info("cache entry %s was written by another rotograph (format %s): recomputing",
+                         key[:16], manifest.get("format"))
+                self.remove(key)
+                return None
+            if manifest.get("key") != key:
+                return self._corrupt(key, f"it holds the entry of key {str(manifest.get('key'))[:16]}")
             if manifest["type"] != ptype.name:
                 return self._corrupt(key, f"holds a {manifest['type']}, expected {ptype.name}")
             arrays = {}
-            for name, (shape, dtype) in manifest["arrays"].items():
+            for name, (shape, dtype, digest) in manifest["arrays"].items():
                 arr = group[name]
                 if list(arr.shape) != list(shape) or arr.dtype != np.dtype(dtype):
                     return self._corrupt(key, f"array '{name}' has shape {arr.shape} {arr.dtype}")
-                if arr.size and arr.nchunks_initialized != arr.nchunks:
-                    return self._corrupt(key, f"array '{name}' is missing chunks")
-                arrays[name] = arr[...]
+                data = arr[...]
+                if array_digest(data) != digest:
+                    return self._corrupt(key, f"array '{name}' does not match its digest")
+                arrays[name] = data
             value = ptype.decode(arrays, manifest["attrs"])
         except Exception as e:
             return self._corrupt(key, f"{type(e).__name__}: {e}")
@@ -108,17 +139,17 @@ class DiskCache:
         if self.contains(key):
             return
         arrays, attrs = ptype.encode(value)
-        manifest = {"format": FORMAT, "type": ptype.name, "attrs": attrs,
-                    "arrays": {n: [list(a.shape), a.dtype.str] for n, a in arrays.items()},
+        arrays = {n: np.ascontiguousarray(a) for n, a in arrays.items()}
+        manifest = {"format": FORMAT, "key": key, "type": ptype.name, "attrs": attrs,
+                    "arrays": {n: [list(a.shape), a.dtype.str, array_digest(a)] for n, a in arrays.items()},
                     "created": time.time()}
         tmp = self._join("tmp", f"{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
             group = zarr.create_group(store=self._store(tmp, False), attributes={MANIFEST: manifest},
                                       zarr_format=3, overwrite=True)
             for name, a in arrays.items():
-                a = np.ascontiguousarray(a)
-                z = group.create_array(name, shape=a.shape, dtype=a.dtype, chunks=a.shape or None,
-                                       compressors=[self.codec], fill_value=0)
+                z = group.create_array(name, shape=a.shape, dtype=a.dtype, chunks=tuple(max(1, n) for n in a.shape),
+                                       compressors=[self.codec], fill_value=0, config={"write_empty_chunks": True})
                 z[...] = a
             self._publish(tmp, self._entry(key))
         finally:
@@ -126,7 +157,7 @@ class DiskCache:
                 self.fs.rm(tmp, recursive=True)
         if self._approx_bytes is not None:
             self._approx_bytes += self._size(self._entry(key))
-        if self._approx_bytes is None or self._approx_bytes > self.max_bytes:
+        if self._approx_bytes is None or self._approx_bytes > self._prune_at:
             self._approx_bytes = self.prune(self.max_bytes)
 
     def _publish(self, tmp: str, final: str) -> None:
@@ -188,19 +219,67 @@ class DiskCache:
 
     def prune(self, max_bytes: int | None = None) -> int:
         """Evict least recently used entries until the cache holds ≤ 90% of ``max_bytes``
-        (when over it); clear stale temporaries. Returns the bytes left."""
+        (when over it), never a pinned one; clear stale temporaries and pins. Returns the bytes
+        left (more than ``max_bytes`` while pins hold more than that)."""
         limit = self.max_bytes if max_bytes is None else int(max_bytes)
         entries = sorted(self._entries())
         total = sum(e[1] for e in entries)
         if total > limit:
+            pinned = self.pinned()
             target = int(limit * 0.9)
             for _, size, key in entries:
                 if total <= target:
                     break
-                self.remove(key)
-                total -= size
+                if key not in pinned:
+                    self.remove(key)
+                    total -= size
         self._clean_tmp(older_than=3600)
+        # over the bound only because of pins: prune again after another tenth of the bound
+        self._prune_at = max(self.max_bytes, total + self.max_bytes // 10)
         return total
+
+    # -- pins -----------------------------------------------------------------------------
+    def pin(self, keys) -> str:
+        """Keep ``keys`` out of eviction (by every process sharing the cache) until
+        :meth:`unpin`; returns the pin's token."""
+        token = f"{HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        keys = set(keys)
+        doc = {"host": HOST, "pid": os.getpid(), "created": time.time(), "keys": sorted(keys)}
+        with self.fs.open(self._join("pins", token + ".json"), "w") as f:
+            json.dump(doc, f)
+        self._pins[token] = keys
+        return token
+
+    def unpin(self, token: str) -> None:
+        self._pins.pop(token, None)
+        try:
+            self.fs.rm(self._join("pins", token + ".json"))
+        except (FileNotFoundError, OSError):
+            pass
+
+    def pinned(self) -> set[str]:
+        """Every key pinned by a live pin of any process (stale pin files are removed)."""
+        keys = set().union(*self._pins.values())
+        now = time.time()
+        for path in self.fs.ls(self._join("pins"), detail=False):
+            token = path.rstrip("/").rsplit("/", 1)[-1][:-len(".json")]
+            if token in self._pins:
+                continue
+            try:
+                with self.fs.open(path, "r") as f:
+                    doc = json.load(f)
+                stale = now - float(doc["created"]) > PIN_STALE_SECONDS or (
+                    doc["host"] == HOST and not _alive(int(doc["pid"])))
+            except (OSError, ValueError, KeyError, TypeError):
+                stale = True
+            if stale:
+                try:
+                    self.fs.rm(path)
+                except (FileNotFoundError, OSError):
+                    pass
+            else:
+                keys.update(doc["keys"])
+        return keys
 
     def _clean_tmp(self, older_than: float) -> None:
         now = time.time()
@@ -215,3 +294,13 @@ class DiskCache:
         for path in self.fs.ls(self._join("entries"), detail=False):
             self.fs.rm(path, recursive=True)
         self._approx_bytes = 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -8,12 +8,14 @@ from typing import Any
 
 
 class MemoryCache:
-    """LRU map from key to decoded value, holding at most ``max_bytes`` (approximate)."""
+    """LRU map from key to decoded value, holding at most ``max_bytes`` (approximate) — more
+    only while pinned values (:meth:`pin`) need it: those are never evicted."""
 
     def __init__(self, max_bytes: int = 1 << 30):
         self.max_bytes = int(max_bytes)
         self._items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self._bytes = 0
+        self._pinned: dict[str, int] = {}  # key → pin count
         self._lock = threading.Lock()
 
     def get(self, key: str):
@@ -28,7 +30,7 @@ class MemoryCache:
         return key in self._items
 
     def put(self, key: str, value, nbytes: int) -> None:
-        if nbytes > self.max_bytes:
+        if nbytes > self.max_bytes and key not in self._pinned:
             return
         with self._lock:
             old = self._items.pop(key, None)
@@ -36,9 +38,26 @@ class MemoryCache:
                 self._bytes -= old[1]
             self._items[key] = (value, nbytes)
             self._bytes += nbytes
-            while self._bytes > self.max_bytes and self._items:
-                _, (_, n) = self._items.popitem(last=False)
-                self._bytes -= n
+            if self._bytes > self.max_bytes:
+                for k in [k for k in self._items if k not in self._pinned]:
+                    if self._bytes <= self.max_bytes:
+                        break
+                    self._bytes -= self._items.pop(k)[1]
+
+    def pin(self, keys) -> None:
+        """Never evict ``keys`` (present or still to come) until :meth:`unpin`."""
+        with self._lock:
+            for k in keys:
+                self._pinned[k] = self._pinned.get(k, 0) + 1
+
+    def unpin(self, keys) -> None:
+        with self._lock:
+            for k in keys:
+                n = self._pinned.get(k, 0) - 1
+                if n > 0:
+                    self._pinned[k] = n
+                else:
+                    self._pinned.pop(k, None)
 
     def discard(self, key: str) -> None:
         with self._lock:
