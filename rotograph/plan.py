@@ -85,7 +85,7 @@ def range_stages(graph, evaluator: Evaluator, targets: list[str], frames: list[i
         if rng is None:
             continue
         for seg in evaluator.segments(name):
-            need = [f for f in seg.frames if f in wanted]
+            need = [f for f in seg.frames if f in evaluator.wanted.get(name, wanted)]
             if need:
                 res = tuple(sorted(node.resources.items()))
                 stages.setdefault(depth[name], []).append(Task("segment", tuple(need), name, res))
@@ -154,7 +154,7 @@ def run_task(session: Session, task: Task) -> TaskResult:
         graph = loads(session.graph_json, source="<render>")
         disk = DiskCache(session.cache_url, session.max_bytes) if session.cache_url else None
         ev = Evaluator(graph, Cache(disk, session.memory_bytes))
-        ev.wanted = {n: set(session.frames) for n in graph.nodes if graph.nodes[n].is_range}
+        ev.want(session.targets, session.frames)
         _SESSIONS.clear()  # one render at a time per worker process: free the last one's memory
         _SESSIONS[session.token] = ev
         if session.threads:

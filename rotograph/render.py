@@ -122,9 +122,9 @@ def render(graph, frames=None, *, targets=None, cache: Cache | None = None, work
     frames = parse_frames(frames) if isinstance(frames, str) else (list(frames) if frames else None)
     frames = frames or default_frames(graph, targets, evaluator)
     report = RenderReport(frames)
-    evaluator.wanted = {n: set(frames) for n in graph.nodes if graph.nodes[n].is_range}
     t0 = time.perf_counter()
     try:
+        evaluator.want(targets, frames)
         stages = range_stages(graph, evaluator, targets, frames)
     except RotographError as e:
         report.error = str(e)
