@@ -14,6 +14,7 @@ from .matte_ops import Feather, Grow
 from .matterefine import MatteRefine
 from .read import Read
 from .sam3 import SAM3Segment, SAM3Track
+from .temporal import EdgeMotionBlur, TemporalSmooth
 from .write import WriteEXR, WritePNG
 from .write_geometry import WriteCamera, WritePointCloud
 from .write_movie import WriteProRes, WriteVideo
@@ -22,6 +23,7 @@ BUILTIN_NODES = (
     Read, ColorSpace,                                                       # input and colour
     FlowTrack, SAM3Segment, SAM3Track, MatAnyoneRefine,                     # segmentation and matting
     Keyer, Despill, Grow, Feather, MatteRefine, MasksFromMattes, MasksToMatte,  # keying and mattes
+    TemporalSmooth, EdgeMotionBlur,                                         # matte clean-up
     Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
     DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
     WriteEXR, WritePNG, WriteProRes, WriteVideo, WriteCamera, WritePointCloud,  # outputs
