@@ -10,6 +10,7 @@ from .flowtrack import FlowTrack
 from .keying import Despill, Keyer
 from .masks import MasksFromMattes, MasksToMatte
 from .matanyone import MatAnyoneRefine
+from .matte_cleanup import BorderFix, FillHoles, RemoveDots
 from .matte_ops import Feather, Grow
 from .matterefine import MatteRefine
 from .read import Read
@@ -23,7 +24,7 @@ BUILTIN_NODES = (
     Read, ColorSpace,                                                       # input and colour
     FlowTrack, SAM3Segment, SAM3Track, MatAnyoneRefine,                     # segmentation and matting
     Keyer, Despill, Grow, Feather, MatteRefine, MasksFromMattes, MasksToMatte,  # keying and mattes
-    TemporalSmooth, EdgeMotionBlur,                                         # matte clean-up
+    FillHoles, RemoveDots, BorderFix, TemporalSmooth, EdgeMotionBlur,       # matte clean-up
     Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
     DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
     WriteEXR, WritePNG, WriteProRes, WriteVideo, WriteCamera, WritePointCloud,  # outputs
