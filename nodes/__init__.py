@@ -6,6 +6,7 @@ from .alpha import Merge, Premult, ShuffleMatte, Unpremult
 from .colorspace import ColorSpace
 from .da3 import DA3Depth
 from .depth_ops import DepthLayers, DepthMatte, DepthToNormals
+from .edge_extend import EdgeExtend
 from .flowtrack import FlowTrack
 from .keying import Despill, Keyer
 from .masks import MasksFromMattes, MasksToMatte
@@ -23,7 +24,7 @@ from .write_movie import WriteProRes, WriteVideo
 BUILTIN_NODES = (
     Read, ColorSpace,                                                       # input and colour
     FlowTrack, SAM3Segment, SAM3Track, MatAnyoneRefine,                     # segmentation and matting
-    Keyer, Despill, Grow, Feather, MatteRefine, MasksFromMattes, MasksToMatte,  # keying and mattes
+    Keyer, Despill, EdgeExtend, Grow, Feather, MatteRefine, MasksFromMattes, MasksToMatte,  # keying and mattes
     FillHoles, RemoveDots, BorderFix, TemporalSmooth, EdgeMotionBlur,       # matte clean-up
     Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
     DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
