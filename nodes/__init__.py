@@ -13,6 +13,7 @@ from .masks import MasksFromMattes, MasksToMatte
 from .matanyone import MatAnyoneRefine
 from .matte_cleanup import BorderFix, FillHoles, RemoveDots
 from .matte_ops import Feather, Grow
+from .matte_stats import MatteStats
 from .matterefine import MatteRefine
 from .read import Read
 from .sam3 import SAM3Segment, SAM3Track
@@ -28,7 +29,7 @@ BUILTIN_NODES = (
     FillHoles, RemoveDots, BorderFix, TemporalSmooth, EdgeMotionBlur,       # matte clean-up
     Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
     DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
-    WriteEXR, WritePNG, WriteProRes, WriteVideo, WriteCamera, WritePointCloud,  # outputs
+    WriteEXR, WritePNG, WriteProRes, WriteVideo, WriteCamera, WritePointCloud, MatteStats,  # outputs
 )
 
 
