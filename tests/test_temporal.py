@@ -98,3 +98,13 @@ def test_edge_motion_blur_matches_a_rendered_motion_blur():
             print(f"shutter {shutter}, frame {f}: mean |error| on the edge {before:.4f} sharp → {after:.4f} blurred")
             assert after < 0.4 * before
     assert np.array_equal(EdgeMotionBlur().compute(Context(1, "mb"), {1: mattes[1001]}, None), mattes[1001])
+
+
+def test_a_plate_of_another_size_is_a_clear_error():
+    from rotograph import RotographError
+
+    m = {1001: np.zeros((8, 10), np.float32), 1002: np.zeros((8, 10), np.float32)}
+    plate = {f: np.zeros((9, 10, 3), np.float32) for f in m}
+    for node in (TemporalSmooth(radius=1), EdgeMotionBlur()):
+        with pytest.raises(RotographError, match="the image is 10×9 but the matte is 10×8"):
+            node.compute(Context(1001, "t"), m, plate)
