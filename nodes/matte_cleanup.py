@@ -43,6 +43,12 @@ def _with_rim(seed: np.ndarray, soft: np.ndarray, reach: int) -> np.ndarray:
     return region.astype(bool)
 
 
+def _non_negative(value: float) -> float:
+    if value < 0:
+        raise ValueError(f"{value} is negative")
+    return value
+
+
 class _SmallRegions(Node):
     """What FillHoles and RemoveDots share: the area limit, the threshold that defines a region
     and how far its soft rim goes with it. ``max_area`` 0 passes the matte through."""
@@ -51,7 +57,7 @@ class _SmallRegions(Node):
     cache_policy = CachePolicy.MEMORY_ONLY
 
     matte = Input(Matte)
-    max_area = Param(float, 100.0, range=(0.0, 1e9), doc="Largest region changed (px², or %)")
+    max_area = Param(float, 100.0, check=_non_negative, doc="Largest region changed (px², or %)")  # no slider
     units = Param(str, "px", choices=("px", "percent"), doc="Unit of max_area: px², or % of the area it refers to")
     threshold = Param(float, 0.5, range=(0.001, 0.999), doc="Alpha that separates a region from its surroundings")
     edge = Param(int, 4, range=(0, 64), doc="How far (px) the change reaches into the region's soft rim")
