@@ -6,14 +6,18 @@ from .alpha import Merge, Premult, ShuffleMatte, Unpremult
 from .colorspace import ColorSpace
 from .da3 import DA3Depth
 from .depth_ops import DepthLayers, DepthMatte, DepthToNormals
+from .edge_extend import EdgeExtend
 from .flowtrack import FlowTrack
 from .keying import Despill, Keyer
 from .masks import MasksFromMattes, MasksToMatte
 from .matanyone import MatAnyoneRefine
+from .matte_cleanup import BorderFix, FillHoles, RemoveDots
 from .matte_ops import Feather, Grow
+from .matte_stats import MatteStats
 from .matterefine import MatteRefine
 from .read import Read
 from .sam3 import SAM3Segment, SAM3Track
+from .temporal import EdgeMotionBlur, TemporalSmooth
 from .write import WriteEXR, WritePNG
 from .write_geometry import WriteCamera, WritePointCloud
 from .write_movie import WriteProRes, WriteVideo
@@ -21,10 +25,11 @@ from .write_movie import WriteProRes, WriteVideo
 BUILTIN_NODES = (
     Read, ColorSpace,                                                       # input and colour
     FlowTrack, SAM3Segment, SAM3Track, MatAnyoneRefine,                     # segmentation and matting
-    Keyer, Despill, Grow, Feather, MatteRefine, MasksFromMattes, MasksToMatte,  # keying and mattes
+    Keyer, Despill, EdgeExtend, Grow, Feather, MatteRefine, MasksFromMattes, MasksToMatte,  # keying and mattes
+    FillHoles, RemoveDots, BorderFix, TemporalSmooth, EdgeMotionBlur,       # matte clean-up
     Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
     DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
-    WriteEXR, WritePNG, WriteProRes, WriteVideo, WriteCamera, WritePointCloud,  # outputs
+    WriteEXR, WritePNG, WriteProRes, WriteVideo, WriteCamera, WritePointCloud, MatteStats,  # outputs
 )
 
 

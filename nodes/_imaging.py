@@ -101,3 +101,53 @@ def split_alpha(image: np.ndarray, matte: np.ndarray | None, node: str) -> tuple
     if image.shape[2] == 4:
         return rgb, image[..., 3]
     raise RotographError(f"{node} needs an image with alpha or a connected matte")
+
+
+def pull_push(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Fill an image from its trusted pixels, whatever the size of the gaps (pull-push).
+
+    values: float32 H×W or H×W×C; weight: float32 H×W in [0, 1], how much each pixel is
+    trusted. Returns float32 of the shape of ``values``: unchanged where weight is 1, the
+    weighted average of the nearest trusted pixels (at the coarsest scale that has any) where it
+    is 0, a blend in between. With no trusted pixel at all, ``values`` is returned as is.
+
+    Method: Gortler, Grzeszczuk, Szeliski & Cohen, "The Lumigraph", SIGGRAPH 1996, §3.3 — the
+    pull phase builds a pyramid of weight-normalised 2× area averages (weights summed and
+    clamped to 1), the push phase fills each level from the coarser one,
+    ``x = w·x + (1 − w)·up(x_coarser)``.
+    """
+    weight = np.clip(weight, 0.0, 1.0).astype(np.float32)
+    if not weight.any():
+        return values
+    flat = values.ndim == 2
+    x = values[..., None] if flat else values
+    levels = [(x.astype(np.float32), weight)]
+    while max(levels[-1][1].shape) > 1:
+        x_l, w_l = levels[-1]
+        size = (max(1, (w_l.shape[1] + 1) // 2), max(1, (w_l.shape[0] + 1) // 2))
+        w_sum = cv2.resize(w_l, size, interpolation=cv2.INTER_AREA) * np.float32(4.0)
+        xw = cv2.resize(x_l * w_l[..., None], size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+        levels.append((xw * np.float32(4.0) / np.maximum(w_sum, 1e-12)[..., None], np.minimum(w_sum, 1.0)))
+    filled = levels[-1][0]
+    for x_l, w_l in reversed(levels[:-1]):
+        up = cv2.resize(filled, (w_l.shape[1], w_l.shape[0]), interpolation=cv2.INTER_LINEAR)
+        up = up.reshape(x_l.shape)
+        filled = x_l * w_l[..., None] + up * (1.0 - w_l[..., None])
+    return np.ascontiguousarray(filled[..., 0] if flat else filled, dtype=np.float32)
+
+
+def optical_flow(frm: np.ndarray, to: np.ndarray) -> np.ndarray:
+    """Dense optical flow between two grey uint8 H×W images: float32 H×W×2, (dx, dy) in
+    pixels, such that ``frm(p) ≈ to(p + flow(p))`` (so ``warp(to, flow)`` lines ``to`` up with
+    ``frm``). DIS (Kroeger, Timofte, Dai & Van Gool, "Fast Optical Flow using Dense Inverse
+    Search", ECCV 2016; OpenCV ``DISOpticalFlow``, medium preset)."""
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    return dis.calc(frm, to, None)
+
+
+def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Backward warp: ``image`` sampled at p + flow(p), bilinear, edges replicated.
+    image: float32 H×W(×C); flow: float32 H×W×2 in pixels."""
+    h, w = flow.shape[:2]
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -8,7 +8,7 @@ import numpy as np
 from rotograph import Image, Input, Matte, Output, Param, Prompts, RangeNode, Segment
 from rotograph.errors import ParamError
 
-from ._imaging import blur, dilate_mask, erode_mask, resize, to_display_u8, work_scale
+from ._imaging import blur, dilate_mask, erode_mask, optical_flow, resize, to_display_u8, warp, work_scale
 
 GC_ITER_SEED = 5
 
@@ -119,11 +119,8 @@ class FlowTrack(RangeNode):
         s = work_scale(image.shape, self.work_size)
         prev8, cur8 = to_display_u8(resize(prev_img, s)), to_display_u8(resize(image, s))
         prev_small = resize(prev_matte, size=(cur8.shape[1], cur8.shape[0]))
-        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-        flow = dis.calc(cv2.cvtColor(cur8, cv2.COLOR_RGB2GRAY), cv2.cvtColor(prev8, cv2.COLOR_RGB2GRAY), None)
-        gy, gx = np.mgrid[0:cur8.shape[0], 0:cur8.shape[1]].astype(np.float32)
-        warped = cv2.remap(prev_small, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
+        flow = optical_flow(cv2.cvtColor(cur8, cv2.COLOR_RGB2GRAY), cv2.cvtColor(prev8, cv2.COLOR_RGB2GRAY))
+        warped = warp(prev_small, flow)
         inside = warped > 0.5
         if self.iterations == 0 or not inside.any():
             return self._finish(inside.astype(np.float32), (w, h))

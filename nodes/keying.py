@@ -7,7 +7,7 @@ import numpy as np
 from rotograph import Color, Image, Input, Matte, Node, Output, Param
 from rotograph.node import CachePolicy
 
-from ._imaging import blur, luminance
+from ._imaging import blur, luminance, pull_push, split_alpha
 
 SCREEN_CHANNEL = {"green": 1, "blue": 2}
 
@@ -89,11 +89,24 @@ class Keyer(Node):
 class Despill(Node):
     """Remove screen colour spilled onto the foreground.
 
-    ``average`` limits the screen channel to the average of the other two, ``limit`` to their
-    maximum (gentler); ``amount`` scales the removal. ``restore_luminance`` adds the removed
-    Rec.709 luminance back equally to R, G and B so that despilled edges do not darken.
+    ``average`` limits the screen channel (``screen``: green, or blue for blue screens) to the
+    average of the other two, ``limit`` to their maximum (gentler); ``amount`` scales the
+    removal. ``restore_luminance`` adds the removed Rec.709 luminance back equally to R, G and B
+    so that despilled edges do not darken.
 
-    image: Image H×W×3/4 scene-linear (alpha passed through). Output ``image`` of the same shape.
+    ``physical`` also removes the screen seen *through* the semi-transparent edge, which the
+    channel limits turn into a grey fringe: the local screen colour B is estimated from the
+    plate where the matte is 0 (α < 0.01; filled under the foreground by pull-push, see
+    :func:`rotograph.nodes._imaging.pull_push`, then blurred by ``screen_blur`` px σ against
+    grain), the compositing equation I = α·F + (1 − α)·B is solved for the straight foreground
+    F = (I − (1 − α)·B) / α (the unmixing of Smith & Blinn, "Blue Screen Matting", SIGGRAPH
+    1996, with a known backing), and the spill light left on F is limited as in ``average``.
+    Where α < 0.1 the division amplifies grain, so F there is extended from the more opaque
+    pixels nearby. Premultiplying the output by the same matte gives I − (1 − α)·B: the plate
+    with the screen taken out. Needs the matte (the ``matte`` input, else the image's alpha).
+
+    image: Image H×W×3/4 scene-linear, straight (alpha passed through); matte (optional):
+    float32 H×W in [0, 1]. Output ``image`` of the same shape, straight.
     """
 
     type_id = "rotograph.Despill"
@@ -101,19 +114,24 @@ class Despill(Node):
     cache_policy = CachePolicy.MEMORY_ONLY
 
     image = Input(Image)
+    matte = Input(Matte, optional=True, doc="Alpha of the plate (physical mode); else the image's alpha")
     screen = Param(str, "green", choices=("green", "blue"))
-    mode = Param(str, "average", choices=("average", "limit"))
+    mode = Param(str, "average", choices=("average", "limit", "physical"))
     amount = Param(float, 1.0, range=(0.0, 1.0))
     restore_luminance = Param(float, 1.0, range=(0.0, 1.0))
+    screen_blur = Param(float, 2.0, range=(0.0, 100.0), doc="σ (px) of the screen estimate's blur (physical mode)")
     out = Output(Image)
 
     def passthrough(self):
-        return "image" if self.amount == 0 else None
+        return "image" if self.amount == 0 and self.mode != "physical" else None
 
-    def compute(self, ctx, image):
+    def compute(self, ctx, image, matte=None):
         rgb = image[..., :3]
+        if self.mode == "physical":
+            _, alpha = split_alpha(image, matte, self.name)
+            rgb = unmix(rgb, alpha, blur(pull_push(rgb, (alpha < 0.01).astype(np.float32)), self.screen_blur))
         c = SCREEN_CHANNEL[self.screen]
-        spill = np.maximum(colour_difference(rgb, self.screen, "average" if self.mode == "average" else "max"), 0)
+        spill = np.maximum(colour_difference(rgb, self.screen, "max" if self.mode == "limit" else "average"), 0)
         out = rgb.copy()
         out[..., c] -= spill * np.float32(self.amount)
         if self.restore_luminance > 0:
@@ -122,3 +140,12 @@ class Despill(Node):
         if image.shape[2] == 4:
             out = np.dstack([out, image[..., 3]])
         return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def unmix(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray, reliable: float = 0.1) -> np.ndarray:
+    """Straight foreground F of a plate I = α·F + (1 − α)·B with a known background B:
+    F = (I − (1 − α)·B) / α, extended (pull-push) from pixels with α ≥ ``reliable`` where α is
+    lower. rgb, background: float32 H×W×3; alpha: float32 H×W in [0, 1]. Returns float32 H×W×3."""
+    a = alpha[..., None]
+    fg = (rgb - (1.0 - a) * background) / np.maximum(a, 1e-3)
+    return pull_push(fg.astype(np.float32), np.clip(alpha / reliable, 0.0, 1.0))

@@ -93,12 +93,13 @@ class Evaluator:
             self._segment_keys: dict[tuple[str, Segment], str] = {}
             self._revision = self.graph.revision
 
-    def begin_render(self, frames) -> None:
-        """Start a render of ``frames``: range nodes run only as far as these frames need, and
-        each segment at most once until :meth:`end_render`."""
-        self.wanted = {n: set(frames) for n, node in self.graph.nodes.items() if node.is_range}
+    def begin_render(self, targets, frames) -> None:
+        """Start a render of ``targets`` over ``frames``: range nodes run only as far as the
+        render reads them (:meth:`want`), and each segment at most once until
+        :meth:`end_render`."""
         self._runs = set()
         self.frozen = set()
+        self.want(targets, frames)
 
     def end_render(self) -> None:
         self._runs = None
@@ -180,20 +181,58 @@ class Evaluator:
                 material["segment"] = self._segment_key(name, self.segment_of(name, frame))
                 material["frame"] = frame
             else:
-                material["inputs"] = {i: self.key(src, sout, node.input_frame(i, frame))
-                                      for i, (src, sout) in sorted(self.links(name).items())}
+                material["inputs"] = {i: self._input_key(node, i, frame) for i in sorted(self.links(name))}
                 if node.frame_dependent:
                     material["frame"] = frame
             key = digest(material, where=f"node '{name}'")
         self._keys[memo] = key
         return key
 
+    def window(self, name: str, input: str, frame: int) -> tuple[int, ...] | None:
+        """The frames at which node ``name`` reads a windowed ``input`` to compute ``frame``:
+        [f − k, f + k] clamped to the node's frame range (only f outside it); ``None`` for a
+        plain input."""
+        k = self.graph.nodes[name].input_window(input)
+        if k is None:
+            return None
+        lo, hi = frame - k, frame + k
+        rng = self.frame_range(name)
+        if rng is not None:
+            lo, hi = (max(lo, rng[0]), min(hi, rng[1])) if rng[0] <= frame <= rng[1] else (frame, frame)
+        return tuple(range(lo, hi + 1))
+
+    def _input_key(self, node: Node, input: str, frame: int):
+        """Key material of one connected input: its key at the frame it is read, or for a
+        windowed input the (offset from ``frame``, key) of every frame of the window."""
+        src, sout = self.links(node.name)[input]
+        window = self.window(node.name, input, frame)
+        if window is None:
+            return self.key(src, sout, node.input_frame(input, frame))
+        return [[g - frame, self.key(src, sout, node.input_frame(input, g))] for g in window]
+
+    def want(self, targets, frames) -> None:
+        """Set :attr:`wanted` for a render of ``targets`` over ``frames``: every range node
+        upstream → the frames at which the render reads it, through time offsets and windows
+        (so a segment run goes on to the last frame that a window downstream reads)."""
+        need: dict[str, set[int]] = {t: set(frames) for t in targets}
+        for name in reversed(self.graph.topological()):
+            node, asked = self.graph.nodes[name], need.get(name)
+            if not asked:
+                continue
+            pt = node.passthrough() if self._passthrough(node) else None
+            for i, (src, _) in self.links(name).items():
+                if pt is not None and i != pt:
+                    continue
+                for f in asked:
+                    window = None if pt is not None else self.window(name, i, f)
+                    need.setdefault(src, set()).update(node.input_frame(i, g) for g in (window or (f,)))
+        self.wanted = {n: need[n] for n in need if self.graph.nodes[n].is_range}
+
     def _segment_key(self, name: str, seg: Segment) -> str:
         memo = (name, seg)
         if memo not in self._segment_keys:
             node = self.graph.nodes[name]
-            links = sorted(self.links(name).items())
-            keys = [[self.key(src, sout, node.input_frame(i, f)) for i, (src, sout) in links] for f in seg.frames]
+            keys = [[self._input_key(node, i, f) for i in sorted(self.links(name))] for f in seg.frames]
             self._segment_keys[memo] = digest({"frames": list(seg.frames), "inputs": keys})
         return self._segment_keys[memo]
 
@@ -232,7 +271,11 @@ class Evaluator:
         for iname in node.inputs:
             if iname in links:
                 src, sout = links[iname]
-                values[iname] = self.get(src, sout, node.input_frame(iname, frame))
+                window = self.window(node.name, iname, frame)
+                if window is None:
+                    values[iname] = self.get(src, sout, node.input_frame(iname, frame))
+                else:
+                    values[iname] = {g: self.get(src, sout, node.input_frame(iname, g)) for g in window}
             else:
                 values[iname] = None
         return values

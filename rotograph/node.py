@@ -40,12 +40,21 @@ class CachePolicy(enum.Enum):
 
 
 class Input:
-    """A typed input port. ``optional`` inputs may be left unconnected (``None`` in compute)."""
+    """A typed input port. ``optional`` inputs may be left unconnected (``None`` in compute).
 
-    def __init__(self, type: PortType, *, optional: bool = False, doc: str = ""):
+    ``window`` makes the input *windowed*: to compute frame f the node reads it at every frame
+    of [f − k, f + k], clamped to the node's frame range (only f when f lies outside that range),
+    where k (frames, ≥ 0) is ``window`` itself (an int) or the value of the int param it names
+    (``Input(Matte, window="radius")``). ``compute`` then receives a dict frame → value with
+    ascending frame keys (the centre is ``ctx.frame``; near the first or last frame the window
+    is one-sided), and the keys of every frame of the window enter the node's cache key.
+    """
+
+    def __init__(self, type: PortType, *, optional: bool = False, doc: str = "", window: int | str | None = None):
         self.type = type
         self.optional = optional
         self.doc = doc
+        self.window = window
         self.name = ""
 
     def __set_name__(self, owner, name):
@@ -136,6 +145,9 @@ class Node:
                 elif isinstance(v, Param):
                     params[k] = v
         cls.inputs, cls.outputs, cls.params = ins, outs, params
+        for i in ins.values():
+            if isinstance(i.window, str) and i.window not in params:
+                raise TypeError(f"{cls.__name__}.{i.name}: window names no param '{i.window}'")
 
     def __init__(self, name: str = "", **params):
         self.name = name or self.type_id.rsplit(".", 1)[-1].lower()
@@ -180,6 +192,14 @@ class Node:
         """The frame at which ``input`` is read to produce ``frame`` (time nodes override)."""
         return frame
 
+    def input_window(self, input: str) -> int | None:
+        """Half-width k (frames) of the window [f − k, f + k] over which ``input`` is read, or
+        ``None`` for a plain input (read at one frame). Default: from ``Input(window=...)``."""
+        window = self.inputs[input].window
+        if window is None:
+            return None
+        return max(0, int(getattr(self, window) if isinstance(window, str) else window))
+
     def frame_range(self, input_ranges: dict[str, tuple[int, int] | None]) -> tuple[int, int] | None:
         """This node's frame range (inclusive) given its inputs' ranges; default: their overlap."""
         ranges = [r for r in input_ranges.values() if r is not None]
@@ -216,7 +236,8 @@ class Node:
             "kind": "range" if cls.is_range else "frame",
             "category": cls.category,
             "doc": (cls.__doc__ or "").strip(),
-            "inputs": {k: {"type": i.type.name, "optional": i.optional, "doc": i.doc} for k, i in cls.inputs.items()},
+            "inputs": {k: {"type": i.type.name, "optional": i.optional, "doc": i.doc,
+                           **({"window": i.window} if i.window is not None else {})} for k, i in cls.inputs.items()},
             "outputs": {k: {"type": o.type.name, "doc": o.doc} for k, o in cls.outputs.items()},
             "params": {k: p.describe() for k, p in cls.params.items()},
         }

@@ -87,23 +87,24 @@ def range_stages(graph, evaluator: Evaluator, targets: list[str], frames: list[i
         if rng is None:
             continue
         for seg in evaluator.segments(name):
-            need = [f for f in seg.frames if f in wanted]
+            need = [f for f in seg.frames if f in evaluator.wanted.get(name, wanted)]
             if need:
                 res = tuple(sorted(node.resources.items()))
                 stages.setdefault(depth[name], []).append(Task("segment", tuple(need), name, res))
     return [stages[d] for d in sorted(stages)]
 
 
-def pinned_entries(graph, evaluator: Evaluator, targets: list[str], frames: list[int]) -> list[tuple[str, CachePolicy]]:
-    """``(key, policy)`` of every frame of every range node that a render of ``targets`` over
-    ``frames`` reads: what the render pins so that each segment is computed once."""
+def pinned_entries(graph, evaluator: Evaluator) -> list[tuple[str, CachePolicy]]:
+    """``(key, policy)`` of every frame of every range node that the render begun on
+    ``evaluator`` reads (:attr:`Evaluator.wanted`, windows included): what the render pins so
+    that each segment is computed once."""
     items = []
-    for name in graph.upstream(targets):
+    for name, frames in evaluator.wanted.items():
         node = graph.nodes[name]
-        rng = evaluator.frame_range(name) if node.is_range else None
+        rng = evaluator.frame_range(name)
         if rng is None or node.cache_policy is CachePolicy.NEVER:
             continue
-        for f in frames:
+        for f in sorted(frames):
             if rng[0] <= f <= rng[1]:
                 items.extend((evaluator.key(name, o, f), node.cache_policy) for o in node.outputs)
     return items
@@ -174,7 +175,7 @@ def run_task(session: Session, task: Task) -> TaskResult:
         graph = loads(session.graph_json, source="<render>")
         disk = DiskCache(session.cache_url, session.max_bytes) if session.cache_url else None
         ev = Evaluator(graph, Cache(disk, session.memory_bytes))
-        ev.begin_render(session.frames)
+        ev.begin_render(session.targets, session.frames)
         _SESSIONS.clear()  # one render at a time per worker process: free the last one's memory
         _SESSIONS[session.token] = ev
         if session.threads:

@@ -123,7 +123,6 @@ def render(graph, frames=None, *, targets=None, cache: Cache | None = None, work
     frames = parse_frames(frames) if isinstance(frames, str) else (list(frames) if frames else None)
     frames = frames or default_frames(graph, targets, evaluator)
     report = RenderReport(frames)
-    evaluator.begin_render(frames)
     try:
         _run(graph, evaluator, targets, frames, report, workers, scheduler, retries, on_error, chunk,
              worker_resources, progress)
@@ -140,8 +139,9 @@ def _run(graph, evaluator: Evaluator, targets, frames, report: RenderReport, wor
     parallel = workers > 1 or scheduler
     t0 = time.perf_counter()
     try:
+        evaluator.begin_render(targets, frames)
         stages = range_stages(graph, evaluator, targets, frames)
-        pins = pinned_entries(graph, evaluator, targets, frames)
+        pins = pinned_entries(graph, evaluator)
     except RotographError as e:
         report.error = str(e)
         return

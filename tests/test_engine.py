@@ -241,7 +241,7 @@ def test_a_segment_run_twice_in_one_render_is_an_engine_error(registry, square_s
     pattern, _ = square_shot
     g = build_track_graph(registry, pattern, tmp_path / "out")
     ev = Evaluator(g, cache)
-    ev.begin_render(range(1001, 1013))
+    ev.begin_render(["write"], range(1001, 1013))
     ev.get("track", None, 1012)
     cache.forget(ev.key("track", None, 1005))  # gone before it was used
     with pytest.raises(rotograph.EvaluationError, match=r"node 'track', frame 1005: segment 1001-1012 would be "

@@ -1,4 +1,4 @@
-"""Groups and templates: collapse Keyer → Despill → Grow → Feather of greenscreen.json, reuse
+"""Groups and templates: collapse Keyer → FillHoles → Despill → Grow → Feather of greenscreen.json, reuse
 it in a new graph, render the same pixels with no recomputation on a warm cache."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from rotograph.editor.model import EditorModel
 from conftest import GRAPHS, read_exr
 from greenscreen_plate import make_plate
 
-KEY_NODES = ["keyer", "despill", "grow", "feather"]
+KEY_NODES = ["keyer", "fillholes", "despill", "grow", "feather"]
 
 
 @pytest.fixture
