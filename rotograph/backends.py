@@ -7,6 +7,7 @@ returns False the backend cancels what has not started and returns.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
@@ -64,14 +65,21 @@ class DaskBackend:
             from distributed import Client, LocalCluster
         except ImportError:
             raise RotographError("--scheduler needs Dask distributed: pip install 'rotograph[dask]'") from None
+        # distributed's loggers propagate to the application's handlers: keep their INFO chatter
+        # (cluster start, connections, shutdown) out of a render's output
+        logging.getLogger("distributed").setLevel(max(logging.WARNING, logging.getLogger("distributed").level))
         self.cluster = None
         if scheduler.startswith("local:"):
             try:
                 n = int(scheduler.split(":", 1)[1])
             except ValueError:
-                raise RotographError(f"--scheduler {scheduler!r}: expected local:N (N workers)") from None
+                n = 0
+            if n < 1:
+                raise RotographError(f"--scheduler {scheduler!r}: expected local:N with N ≥ 1 workers")
+            # no dashboard, and its HTTP server on a free port (8787 may be another cluster's)
             self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                        resources=worker_resources or None, silence_logs=40)
+                                        scheduler_kwargs={"dashboard_address": ":0"},
+                                        resources=worker_resources or None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         else:
             try:

@@ -22,6 +22,7 @@ from .registry import Registry
 
 FORMAT = "rotograph.graph"
 SCHEMA_VERSION = 1
+MAX_DEPTH = 64  # JSON nesting a graph file may use (prompts need 6 levels; ui has room to spare)
 
 
 @lru_cache(maxsize=1)
@@ -66,6 +67,9 @@ def loads(text: str, registry: Registry | None = None, source: str | None = None
         raise GraphError(f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}", source=source) from None
     except (TypeError, ValueError) as e:
         raise GraphError(f"malformed JSON: {e}", source=source) from None
+    except RecursionError:
+        raise GraphError(f"malformed JSON: nested deeper than Python can parse (a graph needs "
+                         f"{MAX_DEPTH} levels at most)", source=source) from None
     return from_dict(doc, registry, source)
 
 
@@ -83,9 +87,24 @@ def load(path: str | os.PathLike, registry: Registry | None = None) -> Graph:
     return loads(text, registry, source)
 
 
+def _check_depth(doc, source: str | None) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH`, naming the path where it goes too deep
+    (iterative: a deep document cannot exhaust the stack here)."""
+    stack = [(doc, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            raise GraphError(f"nested deeper than {MAX_DEPTH} levels", path=_path(path[:8]) + "…", source=source)
+        if isinstance(value, dict):
+            stack.extend((v, (*path, k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(value))
+
+
 def from_dict(doc, registry: Registry | None = None, source: str | None = None) -> Graph:
     if not isinstance(doc, dict):
         raise GraphError("a graph file must hold a JSON object", source=source)
+    _check_depth(doc, source)
     _schema_error(doc, source)
     graph = Graph(registry)
     reg = graph.registry

@@ -110,8 +110,11 @@ class Prompts(ParamKind):
                 raise ValueError(f"[{i}]: unknown key {sorted(unknown)[0]!r}")
             if "frame" not in kf:
                 raise ValueError(f"[{i}]: missing 'frame'")
+            given = kf.get("points")
+            if given is not None and not isinstance(given, list):
+                raise ValueError(f"[{i}].points: expected a list of [x, y, label], got {json_repr(given)}")
             points = []
-            for j, p in enumerate(kf.get("points") or []):
+            for j, p in enumerate(given or []):
                 if not isinstance(p, (list, tuple)) or len(p) != 3 or p[2] not in (0, 1):
                     raise ValueError(f"[{i}].points[{j}]: expected [x, y, label] with label 0 or 1")
                 points.append([_number(p[0], float), _number(p[1], float), int(p[2])])

@@ -111,6 +111,10 @@ def render(graph, frames=None, *, targets=None, cache: Cache | None = None, work
     """
     if on_error not in ON_ERROR:
         raise GraphError(f"--on-error {on_error!r}: expected one of {', '.join(ON_ERROR)}")
+    if workers < 1:
+        raise GraphError(f"workers={workers}: a render needs at least 1 worker (1 renders in this process)")
+    if retries < 0:
+        raise GraphError(f"retries={retries}: expected 0 or more")
     targets = _targets(graph, targets)
     graph.validate(targets)
     if evaluator is None:

@@ -23,15 +23,31 @@ import uuid
 from dataclasses import dataclass
 
 import fsspec
+from fsspec.registry import known_implementations
 import numpy as np
 import zarr
 from zarr.codecs import ZstdCodec
 
+from ..errors import CacheError
 from ..types import PortType
 
 log = logging.getLogger("rotograph.cache")
 MANIFEST = "rotograph"
 FORMAT = 1
+
+
+def _filesystem(url: str):
+    """``fsspec`` filesystem and path of ``url``; a missing filesystem package or an unknown
+    protocol is a :class:`CacheError` saying what to install."""
+    try:
+        return fsspec.core.url_to_fs(url)
+    except ImportError:
+        protocol = url.split("://", 1)[0]
+        module = known_implementations.get(protocol, {}).get("class", protocol).split(".")[0]
+        raise CacheError(f"cache {url}: the {protocol}:// filesystem needs the {module} package: "
+                         f"pip install {module}") from None
+    except ValueError as e:
+        raise CacheError(f"cache {url}: {e}") from None
 
 
 @dataclass
@@ -46,14 +62,27 @@ class DiskCache:
     """Zarr v3 cache at ``root`` (path or fsspec URL) bounded to ``max_bytes``."""
 
     def __init__(self, root: str, max_bytes: int = 50 << 30, level: int = 1):
+        """Open (creating it when needed) the cache at ``root``; raises :class:`CacheError`
+        when ``root`` is a file or its URL's filesystem package is not installed."""
         self.url = str(root)
-        self.fs, self.root = fsspec.core.url_to_fs(self.url)
+        self.fs, self.root = _filesystem(self.url)
         self.local = "file" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
         self.max_bytes = int(max_bytes)
         self.codec = ZstdCodec(level=level, checksum=True)
         self._approx_bytes: int | None = None
-        self.fs.makedirs(self._join("entries"), exist_ok=True)
-        self.fs.makedirs(self._join("tmp"), exist_ok=True)
+        if self.fs.isfile(self.root):
+            raise CacheError(f"cache {self.url}: is a file, not a folder (give --cache a folder or a URL)")
+        try:
+            self.fs.makedirs(self._join("entries"), exist_ok=True)
+            self.fs.makedirs(self._join("tmp"), exist_ok=True)
+        except OSError as e:
+            raise CacheError(f"cache {self.url}: cannot create it ({e.strerror or e})") from None
+
+    @staticmethod
+    def exists(root: str) -> bool:
+        """Whether a cache was ever created at ``root`` (without creating one)."""
+        fs, path = _filesystem(str(root))
+        return fs.isdir(path.rstrip("/") + "/entries")
 
     # -- paths ----------------------------------------------------------------------------
     def _join(self, *parts: str) -> str:
