@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
 
@@ -33,11 +34,28 @@ class SerialBackend:
         pass
 
 
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """Worker initializer: a daemon thread ends this worker once ``parent`` is gone (the
+    render was killed, even with ``kill -9``: the worker is then re-parented, so its parent
+    pid changes). A polled watchdog rather than Linux's ``PR_SET_PDEATHSIG``, which fires
+    when the *thread* that started the worker ends (the editor renders from a thread)."""
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="rotograph-parent-watchdog").start()
+
+
 class PoolBackend:
-    """``workers`` spawned processes sharing the disk cache."""
+    """``workers`` spawned processes sharing the disk cache; each exits when this process dies."""
 
     def __init__(self, workers: int):
-        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_exit_with_parent, initargs=(os.getpid(),))
 
     def run(self, session: Session, tasks: list[Task], on_result: OnResult) -> None:
         pending = {self.pool.submit(run_task, session, t) for t in tasks}
