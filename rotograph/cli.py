@@ -188,6 +188,9 @@ def cmd_validate(args) -> int:
                 gaps = ",".join(map(str, info.missing[:20])) + (" …" if len(info.missing) > 20 else "")
                 print(f"warning: {name}: {node.file}: {len(info.missing)} missing frames in "
                       f"{info.first}-{info.last}: {gaps} (missing_frames={node.missing_frames})")
+            if info.truncated:
+                print(f"warning: {name}: {node.file}: the file ends early: its index lists {info.truncated} "
+                      f"frames, only {info.first}-{info.last} can be decoded")
     print(f"{args.graph}: ok ({len(graph.nodes)} nodes)")
     return 0
 
@@ -255,6 +258,9 @@ def cmd_info(args) -> int:
     }
     if info.missing:
         rows["missing"] = ",".join(map(str, info.missing[:20])) + (" ..." if len(info.missing) > 20 else "")
+    if info.truncated:
+        rows["truncated"] = (f"the file ends early: its index lists {info.truncated} frames, "
+                             f"only the first {info.frames} can be decoded")
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
