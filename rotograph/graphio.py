@@ -87,24 +87,43 @@ def load(path: str | os.PathLike, registry: Registry | None = None) -> Graph:
     return loads(text, registry, source)
 
 
-def _check_depth(doc, source: str | None) -> None:
-    """Refuse nesting deeper than :data:`MAX_DEPTH`, naming the path where it goes too deep
-    (iterative: a deep document cannot exhaust the stack here)."""
-    stack = [(doc, ())]
+def _check_json(doc, source: str | None) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` and text that cannot be saved (lone
+    surrogates, which JSON's ``\\ud800`` escapes allow), naming the path at fault. Iterative:
+    a deep document cannot exhaust the stack here."""
+
+    def where(link, limit=None) -> str:  # link: (parent link, key) … back to the root's None
+        keys = []
+        while link is not None:
+            link, key = link
+            keys.append(key)
+        keys.reverse()
+        text = _path(keys[:limit]) + ("…" if limit is not None and len(keys) > limit else "")
+        return text.encode("utf-8", "backslashreplace").decode()  # the path may hold a surrogate too
+
+    stack = [(doc, 0, None)]
     while stack:
-        value, path = stack.pop()
-        if len(path) > MAX_DEPTH:
-            raise GraphError(f"nested deeper than {MAX_DEPTH} levels", path=_path(path[:8]) + "…", source=source)
+        value, depth, link = stack.pop()
+        if depth > MAX_DEPTH:
+            raise GraphError(f"nested deeper than {MAX_DEPTH} levels", path=where(link, 8), source=source)
         if isinstance(value, dict):
-            stack.extend((v, (*path, k)) for k, v in value.items())
+            for k, v in value.items():
+                stack.append((v, depth + 1, (link, k)))
+                stack.append((k, depth + 1, (link, k)))  # keys are text too
         elif isinstance(value, list):
-            stack.extend((v, (*path, i)) for i, v in enumerate(value))
+            stack.extend((v, depth + 1, (link, i)) for i, v in enumerate(value))
+        elif isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise GraphError("not valid Unicode text (it holds a lone surrogate)", path=where(link),
+                                 source=source) from None
 
 
 def from_dict(doc, registry: Registry | None = None, source: str | None = None) -> Graph:
     if not isinstance(doc, dict):
         raise GraphError("a graph file must hold a JSON object", source=source)
-    _check_depth(doc, source)
+    _check_json(doc, source)
     _schema_error(doc, source)
     graph = Graph(registry)
     reg = graph.registry
@@ -166,11 +185,12 @@ def from_dict(doc, registry: Registry | None = None, source: str | None = None) 
     from .groups import Group
 
     for gname, spec in doc.get("groups", {}).items():
-        members = [n for n in spec.get("nodes", []) if n in graph.nodes]
-        if len(members) != len(spec.get("nodes", [])) or gname in graph.nodes:
-            raise GraphError("group lists a node that does not exist (or shares a node's name)",
-                             path=f"groups.{gname}", source=source)
-        graph.groups[gname] = Group.from_dict(gname, spec)
+        group = Group.from_dict(gname, spec)
+        try:
+            group.check(graph)
+        except GraphError as e:
+            raise GraphError(e.message, path=e.path, source=source) from None
+        graph.groups[gname] = group
     graph.revision = 0
     return graph
 
