@@ -197,10 +197,9 @@ def cmd_validate(args) -> int:
 
 def cmd_export_nuke(args) -> int:
     from .nuke import export_nuke
-    from .render import parse_frames
 
     graph = _load(args.graph, args.set)
-    export_nuke(graph, args.output, parse_frames(args.frames) if args.frames else None)
+    export_nuke(graph, args.output, args.frames)
     print(f"wrote {args.output}")
     return 0
 
@@ -292,6 +291,7 @@ def cmd_cache(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .render import parse_frames  # an argparse type: --frames is read before anything opens
 
     p = argparse.ArgumentParser(prog="rotograph", description="Node-graph rotoscoping and matting.")
     p.add_argument("--version", action="version", version=f"rotograph {__version__}")
@@ -300,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("render", help="render a graph's writers over a frame range")
     r.add_argument("graph")
-    r.add_argument("--frames", help="e.g. 1001-1100, 1001,1010-1020, 1001-1100x10 (default: the graph's range)")
+    r.add_argument("--frames", type=parse_frames,
+                   help="e.g. 1001-1100, 1001,1010-1020, 1001-1100x10 (default: the graph's range)")
     r.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE", help="override a param (JSON values)")
     r.add_argument("--cache", metavar="URL", help="cache directory or fsspec URL (default: user cache dir)")
     r.add_argument("--cache-size", type=_size("--cache-size"), default="50G", help="disk cache bound (default 50G)")
@@ -329,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export-nuke", help="write a Nuke script that reads a graph's rendered outputs")
     x.add_argument("graph")
     x.add_argument("-o", "--output", required=True, help="the .nk file to write")
-    x.add_argument("--frames", help="frame range (default: the writers' range)")
+    x.add_argument("--frames", type=parse_frames, help="frame range (default: the writers' range)")
     x.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE")
     x.set_defaults(fn=cmd_export_nuke)
 

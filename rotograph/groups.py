@@ -52,8 +52,9 @@ class Group:
             other = next((g for g in graph.groups.values() if g is not self and n in g.nodes), None)
             if other is not None:
                 raise GraphError(f"node '{n}' is already in group '{other.name}'", path=f"{where}.nodes.{i}")
-        tables = [("inputs", "input", [(p, r) for p, refs in self.inputs.items() for r in refs or [None]]),
-                  ("outputs", "output", list(self.outputs.items())), ("params", "param", list(self.params.items()))]
+        tables = [("inputs", "an input", [(p, r) for p, refs in self.inputs.items() for r in refs or [None]]),
+                  ("outputs", "an output", list(self.outputs.items())),
+                  ("params", "a param", list(self.params.items()))]
         for table, what, entries in tables:
             for port, ref in entries:
                 if not port.isidentifier():
@@ -63,8 +64,7 @@ class Group:
                 node, _, name = ref.partition(".")
                 declared = getattr(graph.nodes[node], table) if node in self.nodes else {}
                 if name not in declared:
-                    raise GraphError(f"{ref!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what} of a node in the group",
-                                     path=f"{where}.{table}.{port}")
+                    raise GraphError(f"{ref!r} is not {what} of a node in the group", path=f"{where}.{table}.{port}")
 
 
 def templates_dir() -> str:

@@ -143,7 +143,8 @@ def _number(value, typ):
     except OverflowError:  # an integer beyond float's range (JSON allows any number of digits)
         value = math.inf
     if not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {json_repr(value) if math.isnan(value) else 'a number beyond ±1.8e308'}")
+        got = json_repr(value) if math.isnan(value) else "a number beyond ±1.8e308"
+        raise ValueError(f"expected a finite number, got {got}")
     return value
 
 

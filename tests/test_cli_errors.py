@@ -36,6 +36,8 @@ def run_cli(capsys, *argv) -> str:
     (["render", QUICKSTART, "--workers", "0"], "--workers '0': expected a whole number ≥ 1"),
     (["render", QUICKSTART, "--workers", "-1"], "--workers '-1': expected a whole number ≥ 1"),
     (["render", QUICKSTART, "--workers", "two"], "--workers 'two': expected a whole number ≥ 1"),
+    (["render", QUICKSTART, "--frames", "1001x"], "--frames: cannot read '1001x'"),
+    (["export-nuke", QUICKSTART, "-o", "x.nk", "--frames", "1010-1001"], "--frames: '1010-1001' is an empty range"),
 ])
 def test_bad_option_values(capsys, tmp_path, argv, expected):
     if argv[0] == "cache":

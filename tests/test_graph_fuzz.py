@@ -78,7 +78,8 @@ def _value(rng: random.Random, doc, paths: list[tuple], depth: int = 0):
             deep = [deep] if rng.random() < 0.5 else {"x": deep}
         return deep
     return rng.choice([[1, 2, 1], [math.nan, 0, 1], [0, 0, 10, 10], [10, 10, 0, 0], [[1, 2, 1]], {"pos": [1, 2]},
-                       {"frame": 1041}, {"frame": 1041, "points": [[1, 2, 2]]}, {"frame": math.nan, "box": [0, 0, 1, 1]}])
+                       {"frame": 1041}, {"frame": 1041, "points": [[1, 2, 2]]},
+                       {"frame": math.nan, "box": [0, 0, 1, 1]}])
 
 
 def _paths(doc) -> list[tuple]:
@@ -156,7 +157,8 @@ def _load_case(n: int, bases: list[tuple[str, list]]) -> tuple[str, str]:
         if rng.random() < 0.5:
             return base[:rng.randrange(len(base))], "cut"
         i = rng.randrange(len(base))
-        return base[:i] + rng.choice(["{", "]", '"', ",", "NaN", "\\", "\u00ff", "-Infinity"]) + base[i + 1:], f"byte {i}"
+        junk = rng.choice(["{", "]", '"', ",", "NaN", "\\", "\u00ff", "-Infinity"])
+        return base[:i] + junk + base[i + 1:], f"byte {i}"
     doc = json.loads(base)
     done = [_mutate(rng, doc, paths if i == 0 else None) for i in range(rng.choice([1, 1, 1, 2, 3]))]
     return json.dumps(doc, allow_nan=True), "; ".join(done)

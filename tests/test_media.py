@@ -258,7 +258,8 @@ def test_info_on_a_truncated_movie_says_what_is_decodable(registry, tmp_path, ca
     import av
 
     whole, cut = tmp_path / "faststart.mp4", tmp_path / "cut.mp4"
-    with av.open(str(footage("bedroom.mp4"))) as src, av.open(str(whole), "w", options={"movflags": "faststart"}) as dst:
+    with av.open(str(footage("bedroom.mp4"))) as src, \
+            av.open(str(whole), "w", options={"movflags": "faststart"}) as dst:
         out = dst.add_stream_from_template(src.streams.video[0])
         for packet in src.demux(video=0):
             if packet.dts is not None:
