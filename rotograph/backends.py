@@ -7,7 +7,9 @@ returns False the backend cancels what has not started and returns.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
 
@@ -32,11 +34,28 @@ class SerialBackend:
         pass
 
 
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """Worker initializer: a daemon thread ends this worker once ``parent`` is gone (the
+    render was killed, even with ``kill -9``: the worker is then re-parented, so its parent
+    pid changes). A polled watchdog rather than Linux's ``PR_SET_PDEATHSIG``, which fires
+    when the *thread* that started the worker ends (the editor renders from a thread)."""
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="rotograph-parent-watchdog").start()
+
+
 class PoolBackend:
-    """``workers`` spawned processes sharing the disk cache."""
+    """``workers`` spawned processes sharing the disk cache; each exits when this process dies."""
 
     def __init__(self, workers: int):
-        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_exit_with_parent, initargs=(os.getpid(),))
 
     def run(self, session: Session, tasks: list[Task], on_result: OnResult) -> None:
         pending = {self.pool.submit(run_task, session, t) for t in tasks}
@@ -64,14 +83,21 @@ class DaskBackend:
             from distributed import Client, LocalCluster
         except ImportError:
             raise RotographError("--scheduler needs Dask distributed: pip install 'rotograph[dask]'") from None
+        # distributed's loggers propagate to the application's handlers: keep their INFO chatter
+        # (cluster start, connections, shutdown) out of a render's output
+        logging.getLogger("distributed").setLevel(max(logging.WARNING, logging.getLogger("distributed").level))
         self.cluster = None
         if scheduler.startswith("local:"):
             try:
                 n = int(scheduler.split(":", 1)[1])
             except ValueError:
-                raise RotographError(f"--scheduler {scheduler!r}: expected local:N (N workers)") from None
+                n = 0
+            if n < 1:
+                raise RotographError(f"--scheduler {scheduler!r}: expected local:N with N ≥ 1 workers")
+            # no dashboard, and its HTTP server on a free port (8787 may be another cluster's)
             self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                        resources=worker_resources or None, silence_logs=40)
+                                        scheduler_kwargs={"dashboard_address": ":0"},
+                                        resources=worker_resources or None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         else:
             try:

@@ -25,6 +25,39 @@ def _parse_value(text: str):
         return text
 
 
+def _size(option: str):
+    """An argparse type: ``"512M"``, ``"20G"`` or bytes → bytes, refusing anything else with
+    a one-line error naming ``option``."""
+
+    def parse(text: str) -> int:
+        from .cache import parse_size
+
+        try:
+            size = parse_size(text)
+        except (ValueError, OverflowError):
+            size = -1
+        if size < 0:
+            raise RotographError(f"{option} {text!r}: cannot read a size (use e.g. 512M, 20G, or bytes)")
+        return size
+
+    return parse
+
+
+def _count(option: str, minimum: int, hint: str = ""):
+    """An argparse type: a whole number ≥ ``minimum``, refusing anything else naming ``option``."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = None
+        if n is None or n < minimum:
+            raise RotographError(f"{option} {text!r}: expected a whole number ≥ {minimum}{hint}")
+        return n
+
+    return parse
+
+
 def _load(path: str, sets: list[str]):
     from .graphio import load
 
@@ -155,16 +188,18 @@ def cmd_validate(args) -> int:
                 gaps = ",".join(map(str, info.missing[:20])) + (" …" if len(info.missing) > 20 else "")
                 print(f"warning: {name}: {node.file}: {len(info.missing)} missing frames in "
                       f"{info.first}-{info.last}: {gaps} (missing_frames={node.missing_frames})")
+            if info.truncated:
+                print(f"warning: {name}: {node.file}: the file ends early: its index lists {info.truncated} "
+                      f"frames, only {info.first}-{info.last} can be decoded")
     print(f"{args.graph}: ok ({len(graph.nodes)} nodes)")
     return 0
 
 
 def cmd_export_nuke(args) -> int:
     from .nuke import export_nuke
-    from .render import parse_frames
 
     graph = _load(args.graph, args.set)
-    export_nuke(graph, args.output, parse_frames(args.frames) if args.frames else None)
+    export_nuke(graph, args.output, args.frames)
     print(f"wrote {args.output}")
     return 0
 
@@ -222,6 +257,9 @@ def cmd_info(args) -> int:
     }
     if info.missing:
         rows["missing"] = ",".join(map(str, info.missing[:20])) + (" ..." if len(info.missing) > 20 else "")
+    if info.truncated:
+        rows["truncated"] = (f"the file ends early: its index lists {info.truncated} frames, "
+                             f"only the first {info.frames} can be decoded")
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
@@ -231,14 +269,19 @@ def cmd_info(args) -> int:
 
 
 def cmd_cache(args) -> int:
-    from .cache import DiskCache, default_cache_url, parse_size
+    from .cache import DiskCache, default_cache_url
 
-    disk = DiskCache(args.cache or default_cache_url())
+    url = args.cache or default_cache_url()
+    if not DiskCache.exists(url):  # never create a cache just to look at it
+        verb = {"stats": "show"}.get(args.action, args.action)
+        print(f"cache: {url}\nno cache at this path: nothing to {verb}")
+        return 0
+    disk = DiskCache(url)
     if args.action == "stats":
         s = disk.stats()
         print(f"cache: {s.root}\nentries: {s.entries}\nsize: {s.bytes / 2**20:.1f} MiB")
     elif args.action == "prune":
-        left = disk.prune(parse_size(args.max_size))
+        left = disk.prune(args.max_size)
         print(f"pruned {disk.url} to {left / 2**20:.1f} MiB")
     elif args.action == "clear":
         disk.clear()
@@ -248,6 +291,7 @@ def cmd_cache(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .render import parse_frames  # an argparse type: --frames is read before anything opens
 
     p = argparse.ArgumentParser(prog="rotograph", description="Node-graph rotoscoping and matting.")
     p.add_argument("--version", action="version", version=f"rotograph {__version__}")
@@ -256,17 +300,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("render", help="render a graph's writers over a frame range")
     r.add_argument("graph")
-    r.add_argument("--frames", help="e.g. 1001-1100, 1001,1010-1020, 1001-1100x10 (default: the graph's range)")
+    r.add_argument("--frames", type=parse_frames,
+                   help="e.g. 1001-1100, 1001,1010-1020, 1001-1100x10 (default: the graph's range)")
     r.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE", help="override a param (JSON values)")
     r.add_argument("--cache", metavar="URL", help="cache directory or fsspec URL (default: user cache dir)")
-    r.add_argument("--cache-size", default="50G", help="disk cache bound (default 50G)")
-    r.add_argument("--memory", default="512M", help="memory cache bound per process (default 512M)")
-    r.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    r.add_argument("--cache-size", type=_size("--cache-size"), default="50G", help="disk cache bound (default 50G)")
+    r.add_argument("--memory", type=_size("--memory"), default="512M",
+                   help="memory cache bound per process (default 512M)")
+    r.add_argument("--workers", type=_count("--workers", 1, " (1 renders in this process)"), default=1,
+                   help="worker processes (default 1)")
     r.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler: tcp://host:8786, or local:N for a local cluster of N processes")
     r.add_argument("--resources", action="append", metavar="NAME=N",
                    help="resources of the workers of a local:N cluster, e.g. GPU=1")
-    r.add_argument("--retries", type=int, default=1, help="retries of a failing frame (default 1)")
+    r.add_argument("--retries", type=_count("--retries", 0), default=1, help="retries of a failing frame (default 1)")
     r.add_argument("--on-error", choices=("stop", "skip", "hold"), default="stop",
                    help="after retries: stop the render, skip the frame, or hold the nearest good frame")
     r.add_argument("--shots", metavar="TABLE", help="CSV or JSON table of shots: one render per row, "
@@ -283,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export-nuke", help="write a Nuke script that reads a graph's rendered outputs")
     x.add_argument("graph")
     x.add_argument("-o", "--output", required=True, help="the .nk file to write")
-    x.add_argument("--frames", help="frame range (default: the writers' range)")
+    x.add_argument("--frames", type=parse_frames, help="frame range (default: the writers' range)")
     x.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE")
     x.set_defaults(fn=cmd_export_nuke)
 
@@ -307,21 +354,23 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cache", help="cache stats | prune | clear")
     c.add_argument("action", choices=("stats", "prune", "clear"))
     c.add_argument("--cache", metavar="URL")
-    c.add_argument("--max-size", default="50G", help="prune down to this size")
+    c.add_argument("--max-size", type=_size("--max-size"), default="50G", help="prune down to this size")
     c.set_defaults(fn=cmd_cache)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from rich.logging import RichHandler
-
-    logging.basicConfig(level=logging.WARNING, format="%(message)s",
-                        handlers=[RichHandler(console=_console(), show_time=False, show_path=False)])
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = None
     try:
+        args = build_parser().parse_args(argv)  # argparse types refuse bad values (sizes, counts)
+        from rich.logging import RichHandler
+
+        logging.basicConfig(level=logging.WARNING, format="%(message)s",
+                            handlers=[RichHandler(console=_console(), show_time=False, show_path=False)])
         return args.fn(args)
     except RotographError as e:
-        if args.debug:
+        if args.debug if args is not None else "--debug" in argv:
             raise
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -44,6 +44,11 @@ class EvaluationError(RotographError):
         super().__init__(f"{at}: {message}")
 
 
+class CacheError(RotographError):
+    """The cache cannot be opened: its path is a file, or its URL needs a filesystem package
+    that is not installed; the message names the URL and what to do."""
+
+
 class CacheCorruptError(RotographError):
     """A cache entry is truncated or corrupt (it is dropped and recomputed)."""
 

@@ -22,6 +22,7 @@ from .registry import Registry
 
 FORMAT = "rotograph.graph"
 SCHEMA_VERSION = 1
+MAX_DEPTH = 64  # JSON nesting a graph file may use (prompts need 6 levels; ui has room to spare)
 
 
 @lru_cache(maxsize=1)
@@ -66,6 +67,9 @@ def loads(text: str, registry: Registry | None = None, source: str | None = None
         raise GraphError(f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}", source=source) from None
     except (TypeError, ValueError) as e:
         raise GraphError(f"malformed JSON: {e}", source=source) from None
+    except RecursionError:
+        raise GraphError(f"malformed JSON: nested deeper than Python can parse (a graph needs "
+                         f"{MAX_DEPTH} levels at most)", source=source) from None
     return from_dict(doc, registry, source)
 
 
@@ -111,7 +115,8 @@ def _upgrade(doc: dict, reg: Registry, source: str | None) -> dict:
                 raise GraphError(f"upgrading {cls.type_id} adds a node '{new}', but the graph has one: rename it",
                                  path=f"nodes.{new}", source=source)
             doc["nodes"][new] = new_spec
-            pos = doc.get("ui", {}).get(name, {}).get("pos")
+            ui = doc.get("ui", {}).get(name)
+            pos = ui.get("pos") if isinstance(ui, dict) else None
             if isinstance(pos, list) and len(pos) == 2 and all(isinstance(v, (int, float)) for v in pos):
                 doc["ui"][new] = {"pos": [pos[0] + 40, pos[1] + 120]}
         moved.update({f"{name}.{port}": ref for port, ref in up.outputs.items()})
@@ -122,9 +127,43 @@ def _upgrade(doc: dict, reg: Registry, source: str | None) -> dict:
     return doc
 
 
+def _check_json(doc, source: str | None) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` and text that cannot be saved (lone
+    surrogates, which JSON's ``\\ud800`` escapes allow), naming the path at fault. Iterative:
+    a deep document cannot exhaust the stack here."""
+
+    def where(link, limit=None) -> str:  # link: (parent link, key) … back to the root's None
+        keys = []
+        while link is not None:
+            link, key = link
+            keys.append(key)
+        keys.reverse()
+        text = _path(keys[:limit]) + ("…" if limit is not None and len(keys) > limit else "")
+        return text.encode("utf-8", "backslashreplace").decode()  # the path may hold a surrogate too
+
+    stack = [(doc, 0, None)]
+    while stack:
+        value, depth, link = stack.pop()
+        if depth > MAX_DEPTH:
+            raise GraphError(f"nested deeper than {MAX_DEPTH} levels", path=where(link, 8), source=source)
+        if isinstance(value, dict):
+            for k, v in value.items():
+                stack.append((v, depth + 1, (link, k)))
+                stack.append((k, depth + 1, (link, k)))  # keys are text too
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1, (link, i)) for i, v in enumerate(value))
+        elif isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise GraphError("not valid Unicode text (it holds a lone surrogate)", path=where(link),
+                                 source=source) from None
+
+
 def from_dict(doc, registry: Registry | None = None, source: str | None = None) -> Graph:
     if not isinstance(doc, dict):
         raise GraphError("a graph file must hold a JSON object", source=source)
+    _check_json(doc, source)
     _schema_error(doc, source)
     graph = Graph(registry)
     reg = graph.registry
@@ -181,11 +220,12 @@ def from_dict(doc, registry: Registry | None = None, source: str | None = None) 
     from .groups import Group
 
     for gname, spec in doc.get("groups", {}).items():
-        members = [n for n in spec.get("nodes", []) if n in graph.nodes]
-        if len(members) != len(spec.get("nodes", [])) or gname in graph.nodes:
-            raise GraphError("group lists a node that does not exist (or shares a node's name)",
-                             path=f"groups.{gname}", source=source)
-        graph.groups[gname] = Group.from_dict(gname, spec)
+        group = Group.from_dict(gname, spec)
+        try:
+            group.check(graph)
+        except GraphError as e:
+            raise GraphError(e.message, path=e.path, source=source) from None
+        graph.groups[gname] = group
     graph.revision = 0
     return graph
 

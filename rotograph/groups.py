@@ -37,6 +37,35 @@ class Group:
         return cls(name, list(d.get("nodes", [])), {k: list(v) for k, v in d.get("inputs", {}).items()},
                    dict(d.get("outputs", {})), dict(d.get("params", {})))
 
+    def check(self, graph) -> None:
+        """Refuse a group (read from a file) whose nodes are not in ``graph`` or already in
+        another group, or whose interface names a port, param or node outside it; raises
+        :class:`GraphError` with the JSON path at fault (``groups.<name>.params.<port>``)."""
+        where = f"groups.{self.name}"
+        if self.name in graph.nodes:
+            raise GraphError(f"group '{self.name}' shares a node's name", path=where)
+        for i, n in enumerate(self.nodes):
+            if n not in graph.nodes:
+                raise GraphError(f"no node named '{n}'" + did_you_mean(n, graph.nodes), path=f"{where}.nodes.{i}")
+            if n in self.nodes[:i]:
+                raise GraphError(f"node '{n}' is listed twice", path=f"{where}.nodes.{i}")
+            other = next((g for g in graph.groups.values() if g is not self and n in g.nodes), None)
+            if other is not None:
+                raise GraphError(f"node '{n}' is already in group '{other.name}'", path=f"{where}.nodes.{i}")
+        tables = [("inputs", "an input", [(p, r) for p, refs in self.inputs.items() for r in refs or [None]]),
+                  ("outputs", "an output", list(self.outputs.items())),
+                  ("params", "a param", list(self.params.items()))]
+        for table, what, entries in tables:
+            for port, ref in entries:
+                if not port.isidentifier():
+                    raise GraphError(f"port name {port!r} must be letters, digits and _", path=f"{where}.{table}")
+                if ref is None:
+                    continue
+                node, _, name = ref.partition(".")
+                declared = getattr(graph.nodes[node], table) if node in self.nodes else {}
+                if name not in declared:
+                    raise GraphError(f"{ref!r} is not {what} of a node in the group", path=f"{where}.{table}.{port}")
+
 
 def templates_dir() -> str:
     """Where templates live: ``$ROTOGRAPH_TEMPLATES`` or ``~/.config/rotograph/templates``."""
@@ -98,6 +127,8 @@ def _unique(base: str, taken) -> str:
 def _resolve(graph, ref: str, table: str, what: str):
     """The entry of a group's ``table`` (params, inputs, outputs) that ``"group.name"`` names,
     or ``None`` when ``ref`` does not start with a group."""
+    if not isinstance(ref, str):
+        return None  # not a ref at all: split_ref refuses it
     head, _, tail = ref.partition(".")
     group = graph.groups.get(head)
     if group is None:

@@ -65,7 +65,9 @@ def expand_frame(path: str, frame: int) -> str:
 
 @dataclass
 class MediaInfo:
-    """What ``rotograph info`` prints: size in pixels, frame numbers, fps, codec, channels."""
+    """What ``rotograph info`` prints: size in pixels, frame numbers, fps, codec, channels; the
+    frames a sequence lacks (``missing``); for a movie that ends early, the frames its index
+    lists (``truncated``; ``first``–``last`` are then the frames it really holds)."""
 
     path: str
     width: int
@@ -77,6 +79,7 @@ class MediaInfo:
     channels: list[str]
     bit_depth: int
     missing: list[int] = field(default_factory=list)
+    truncated: int = 0  # a movie that ends before its index: the frames the index lists
 
     @property
     def frames(self) -> int:
@@ -88,7 +91,13 @@ class MovieSource:
 
     On open, the packets are demuxed once (no decoding) to list every frame's presentation
     time; frame *i* is the *i*-th smallest pts. Reading seeks to the keyframe before it and
-    decodes forward; sequential reads continue decoding without seeking."""
+    decodes forward; sequential reads continue decoding without seeking.
+
+    Damaged data is decoded the way FFmpeg's error-tolerant decode does it: a packet the
+    decoder refuses is skipped, so only its frame fails (:class:`MediaError` naming file and
+    frame) and the frames after it still decode. A file that ends before its index does
+    (a truncated download or copy) keeps the frames before the first one it lacks: ``truncated``
+    is then the number of frames its index lists (0 for a whole file)."""
 
     def __init__(self, path: str):
         import av
@@ -100,11 +109,18 @@ class MovieSource:
         except (av.error.FFmpegError, IndexError, OSError) as e:
             raise MediaError(f"{path}: cannot open as a movie ({e})") from None
         self.stream.thread_type = "AUTO"
-        pts = [p.pts for p in self.container.demux(self.stream) if p.pts is not None and p.size > 0]
-        self.pts = sorted(pts)
+        packets = [(p.pts, p.is_corrupt) for p in self.container.demux(self.stream) if p.pts is not None and p.size > 0]
+        self.pts = sorted(pts for pts, corrupt in packets if not corrupt)  # a cut-off last packet is corrupt
+        listed = self.stream.frames  # frames the container's index lists (0: unknown)
+        self.truncated = 0
+        if len(self.pts) < max(len(packets), listed):
+            self.truncated = max(len(packets), listed)
+            self.pts = _leading_run(self.pts)
         self._index = {p: i for i, p in enumerate(self.pts)}
         self._decoder = None
-        self._next = None  # index the running decoder yields next
+        self._next = None  # the index a sequential read asks for next
+        self._ahead = None  # (index, frame) decoded past a frame the decoder skipped
+        self._error = ""  # the decoder's last complaint, for the error of a skipped frame
         ctx = self.stream.codec_context
         fmt = ctx.pix_fmt or "yuv420p"
         self.bit_depth = 16 if any(t in fmt for t in ("10", "12", "16")) else 8
@@ -117,27 +133,55 @@ class MovieSource:
     def __len__(self) -> int:
         return len(self.pts)
 
-    def read(self, index: int) -> np.ndarray:
-        """Frame ``index`` (0-based) as uint8 or uint16 H×W×C RGB(A)."""
+    def _frames(self):
+        """Decoded frames from the current position, skipping the packets the decoder refuses."""
+        import av
+
+        for packet in self.container.demux(self.stream):
+            if packet.is_corrupt:
+                continue
+            try:
+                yield from self.stream.decode(packet)
+            except av.error.FFmpegError as e:  # damaged data: resync on the next packet
+                self._error = getattr(e, "strerror", None) or str(e)
+
+    def read(self, index: int, frame: int | None = None) -> np.ndarray:
+        """Frame ``index`` (0-based) as uint8 or uint16 H×W×C RGB(A). ``frame``: its number, for
+        the error raised when it cannot be decoded (:class:`MediaError`)."""
         if not 0 <= index < len(self.pts):
             raise IndexError(index)
         if self._decoder is None or self._next != index:
             self.container.seek(self.pts[index], stream=self.stream, backward=True, any_frame=False)
-            self._decoder = self.container.decode(self.stream)
-        fmt = ("rgba" if self.has_alpha else "rgb24") if self.bit_depth == 8 else ("rgba64le" if self.has_alpha else "rgb48le")
-        for frame in self._decoder:
-            i = self._index.get(frame.pts)
-            if i is None or i < index:
-                continue
-            self._next = i + 1
-            if i == index:
-                return frame.to_ndarray(format=fmt)
-            break
-        self._decoder = None
-        raise MediaError(f"{self.path}: could not decode frame index {index}")
+            self._decoder, self._ahead = self._frames(), None
+        self._next = index + 1
+        if self._ahead is None:
+            self._ahead = next(((i, f) for f in self._decoder
+                                if (i := self._index.get(f.pts)) is not None and i >= index), None)
+        if self._ahead is not None and self._ahead[0] == index:
+            decoded, self._ahead = self._ahead[1], None
+            fmt = ("rgba" if self.has_alpha else "rgb24") if self.bit_depth == 8 else \
+                ("rgba64le" if self.has_alpha else "rgb48le")
+            return decoded.to_ndarray(format=fmt)
+        if self._ahead is None:  # the decoder ran out
+            self._decoder = None
+        what = f"frame {frame}" if frame is not None else f"frame index {index}"
+        why = f": {self._error}" if self._error else ""
+        raise MediaError(f"{self.path}: {what} is damaged: the decoder could not decode it{why}")
 
     def close(self) -> None:
         self.container.close()
+
+
+def _leading_run(pts: list[int]) -> list[int]:
+    """The presentation times before the first gap (in a truncated file, B-frames can outlive
+    the reference frame shown before them, which numbering frames in order would skip)."""
+    if len(pts) < 3:
+        return pts
+    step = min(b - a for a, b in zip(pts, pts[1:]))
+    for k in range(1, len(pts)):
+        if pts[k] - pts[k - 1] > 1.5 * step:
+            return pts[:k]
+    return pts
 
 
 CHANNEL_ORDER = ("R", "G", "B", "A", "X", "Y", "Z", "red", "green", "blue", "alpha")
@@ -258,6 +302,6 @@ def probe(path: str, first_frame: int = 1001) -> MediaInfo:
             raise MediaError(f"{path}: the movie has no video frames")
         chans = ["R", "G", "B", "A"] if src.has_alpha else ["R", "G", "B"]
         return MediaInfo(path, src.width, src.height, first_frame, first_frame + len(src) - 1, src.fps,
-                         src.codec, chans, src.bit_depth)
+                         src.codec, chans, src.bit_depth, truncated=src.truncated)
     finally:
         src.close()

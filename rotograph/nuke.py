@@ -13,7 +13,7 @@ import math
 import os
 
 from . import __version__
-from .errors import GraphError
+from .errors import GraphError, RotographError
 
 HAPERTURE = 24.576  # Nuke's default horizontal aperture (mm)
 
@@ -27,6 +27,8 @@ def _node(cls: str, knobs: list[tuple[str, str]]) -> str:
 
 
 def _exr_format(path: str):
+    if not os.path.exists(path):  # not rendered yet
+        return None
     try:
         import OpenEXR
 
@@ -98,8 +100,13 @@ def export_nuke(graph, path: str, frames: list[int] | None = None) -> str:
         root.append(("format", _q(f"{fmt[0]} {fmt[1]} 0 0 {fmt[0]} {fmt[1]} 1 rotograph")))
     text = (f"#! nuke 14.0 (written by rotograph {__version__})\nversion 14.0\n" + _node("Root", root)
             + "".join(blocks))
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        folder = os.path.dirname(os.path.abspath(path))
+        why = f"folder {folder} does not exist" if not os.path.isdir(folder) else e.strerror
+        raise RotographError(f"{path}: cannot write the Nuke script ({why})") from None
     return text
 
 

@@ -32,8 +32,7 @@ class FileIn(ParamKind):
 
     @classmethod
     def canonical(cls, value):
-        if not isinstance(value, str):
-            raise ValueError(f"expected a path string, got {type(value).__name__}")
+        value = _text(value, "a path string")
         if "\0" in value:
             raise ValueError("a path cannot contain NUL characters")
         if value.startswith("sample:"):
@@ -110,8 +109,11 @@ class Prompts(ParamKind):
                 raise ValueError(f"[{i}]: unknown key {sorted(unknown)[0]!r}")
             if "frame" not in kf:
                 raise ValueError(f"[{i}]: missing 'frame'")
+            given = kf.get("points")
+            if given is not None and not isinstance(given, list):
+                raise ValueError(f"[{i}].points: expected a list of [x, y, label], got {json_repr(given)}")
             points = []
-            for j, p in enumerate(kf.get("points") or []):
+            for j, p in enumerate(given or []):
                 if not isinstance(p, (list, tuple)) or len(p) != 3 or p[2] not in (0, 1):
                     raise ValueError(f"[{i}].points[{j}]: expected [x, y, label] with label 0 or 1")
                 points.append([_number(p[0], float), _number(p[1], float), int(p[2])])
@@ -136,19 +138,38 @@ def _number(value, typ):
         if isinstance(value, float) and not value.is_integer():
             raise ValueError(f"expected an integer, got {value}")
         return int(value)
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond float's range (JSON allows any number of digits)
+        value = math.inf
     if not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {value}")
+        got = json_repr(value) if math.isnan(value) else "a number beyond ±1.8e308"
+        raise ValueError(f"expected a finite number, got {got}")
+    return value
+
+
+def _text(value, what: str = "a string") -> str:
+    """``value`` if it is a string that can be saved (UTF-8: no lone surrogates)."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected {what}, got {json_repr(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{json_repr(value)} is not valid Unicode text (it holds a lone surrogate)") from None
     return value
 
 
 def json_repr(value) -> str:
+    """At most 60 characters of ``value`` as JSON (else its repr) for an error message; never
+    raises, even for values nested too deeply or integers too long to print."""
     import json
 
-    try:
-        return json.dumps(value)[:60]
-    except (TypeError, ValueError):
-        return repr(value)[:60]
+    for text in (json.dumps, repr):
+        try:
+            return text(value)[:60]
+        except (TypeError, ValueError, RecursionError):
+            pass
+    return f"a {type(value).__name__}"
 
 
 class Param:
@@ -199,9 +220,7 @@ class Param:
             elif self.type in (int, float):
                 v = _number(value, self.type)
             elif self.type is str:
-                if not isinstance(value, str):
-                    raise ValueError(f"expected a string, got {json_repr(value)}")
-                v = value
+                v = _text(value)
             else:
                 raise ValueError(f"unsupported param type {self.type!r}")
             if self.choices is not None and v not in self.choices:

@@ -89,6 +89,26 @@ def default_frames(graph, targets, evaluator: Evaluator) -> list[int]:
     return list(range(min(r[0] for r in ranges), max(r[1] for r in ranges) + 1))
 
 
+def check_frames(graph, targets, frames: list[int], evaluator: Evaluator) -> None:
+    """Refuse, before anything renders, frames outside a target's frame range, naming the node
+    whose own range ends there (usually the Read of the plate) and that range."""
+    for target in targets:
+        rng = evaluator.frame_range(target)
+        outside = [f for f in frames if rng and not rng[0] <= f <= rng[1]]
+        if not outside:
+            continue
+        end = 1 if outside[-1] > rng[1] else 0  # the range's last (or first) frame is exceeded
+        ups = graph.upstream([target])
+        name = next(n for n in graph.topological()
+                    if n in ups and (r := evaluator.frame_range(n)) is not None and r[end] == rng[end])
+        node = graph.nodes[name]
+        what = f" ({node.file})" if "file" in node.params and node.file else ""
+        span = (f"frame {outside[0]} is" if len(outside) == 1 else
+                f"frames {outside[0]}-{outside[-1]} are" if outside[-1] - outside[0] + 1 == len(outside) else
+                f"{len(outside)} frames in {outside[0]}-{outside[-1]} are")
+        raise GraphError(f"{span} outside the frame range {rng[0]}-{rng[1]} of node '{name}'{what}")
+
+
 def _backend(evaluator, workers: int, scheduler: str | None, worker_resources):
     from .backends import DaskBackend, PoolBackend, SerialBackend
 
@@ -112,6 +132,10 @@ def render(graph, frames=None, *, targets=None, cache: Cache | None = None, work
     """
     if on_error not in ON_ERROR:
         raise GraphError(f"--on-error {on_error!r}: expected one of {', '.join(ON_ERROR)}")
+    if workers < 1:
+        raise GraphError(f"workers={workers}: a render needs at least 1 worker (1 renders in this process)")
+    if retries < 0:
+        raise GraphError(f"retries={retries}: expected 0 or more")
     targets = _targets(graph, targets)
     graph.validate(targets)
     if evaluator is None:
@@ -122,6 +146,7 @@ def render(graph, frames=None, *, targets=None, cache: Cache | None = None, work
         raise GraphError("parallel renders need a disk cache shared by the workers")
     frames = parse_frames(frames) if isinstance(frames, str) else (list(frames) if frames else None)
     frames = frames or default_frames(graph, targets, evaluator)
+    check_frames(graph, targets, frames, evaluator)
     report = RenderReport(frames)
     try:
         _run(graph, evaluator, targets, frames, report, workers, scheduler, retries, on_error, chunk,

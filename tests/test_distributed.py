@@ -130,6 +130,59 @@ def test_client_killed_and_rerun(reference, tmp_path):
     assert sorted(os.listdir(exr)) == [f"b.{f}.exr" for f in FRAMES]  # no temporaries left
 
 
+def _keyer_graph_file(folder, n: int) -> str:
+    """A per-frame graph file on an ``n``-frame PNG sequence: Read → Keyer → WriteEXR."""
+    from conftest import moving_square, write_png_sequence
+
+    frames, _ = moving_square(n=n, size=(180, 320), step=1)
+    g = rotograph.Graph()
+    g.add("rotograph.Read", "read", file=write_png_sequence(folder / "plate", frames))
+    g.add("rotograph.Keyer", "key", screen="blue")
+    g.add("rotograph.WriteEXR", "write", file=str(folder / "exr" / "k.####.exr"))
+    g.connect("read.image", "key.image")
+    g.connect("key.matte", "write.matte")
+    rotograph.save(g, folder / "graph.json")
+    return str(folder / "graph.json")
+
+
+def test_killed_render_leaves_no_worker_behind(tmp_path):
+    """``kill -9`` of a ``--workers 2`` render: its worker processes exit too (they watch
+    their parent), instead of living on as orphans holding memory."""
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, "-m", "rotograph.cli", "render", _keyer_graph_file(tmp_path, 200),
+                             "--workers", "2", "--cache", str(tmp_path / "cache"), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    render = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 120
+    workers: list = []
+    while time.monotonic() < deadline:
+        workers = [p for p in render.children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
+        if len(workers) == 2 and (tmp_path / "exr").exists() and os.listdir(tmp_path / "exr"):
+            break  # mid-render: both workers up, frames being written
+        assert proc.poll() is None, "the render ended before it could be killed"
+        time.sleep(0.05)
+    left = render.children(recursive=True)  # the workers and multiprocessing's resource tracker
+    assert len(workers) == 2 and proc.poll() is None
+    proc.kill()
+    proc.wait()
+    t0 = time.monotonic()
+    gone, alive = psutil.wait_procs(left, timeout=10)
+    assert not alive, [(p.pid, p.cmdline()) for p in alive]
+    assert len(os.listdir(tmp_path / "exr")) < 200  # it was killed mid-render
+    print(f"{len(gone)} child processes gone {time.monotonic() - t0:.1f}s after kill -9")
+
+
+def test_quiet_local_cluster_render_prints_no_dask_logs(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "rotograph.cli", "render", _keyer_graph_file(tmp_path, 4),
+                          "--scheduler", "local:2", "--cache", str(tmp_path / "cache"), "-q"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "INFO" not in run.stderr and "Traceback" not in run.stderr and "Port 8787" not in run.stderr
+    assert "rendered 4 frames" in run.stderr
+    assert len(os.listdir(tmp_path / "exr")) == 4
+
+
 def test_injected_failure_retry_skip_hold_stop(plugins, reference, tmp_path):
     cache = rotograph.open_cache(str(tmp_path / "cache"))
     # a flaky frame succeeds on its retry

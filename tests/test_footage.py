@@ -70,5 +70,7 @@ def test_render_errors_exit_non_zero(tmp_path):
     assert r.returncode == 1 and "missing.mov" in r.stderr and "Traceback" not in r.stderr
     r = _render(["--set", "feather.size=-1"], tmp_path)
     assert r.returncode == 1 and "feather" in r.stderr and "outside the range" in r.stderr
-    r = _render(["--frames", "1001-1005", "--set", "read.first_frame=1"], tmp_path)
+    r = _render(["--frames", "1-5", "--set", "read.first_frame=1"], tmp_path)
     assert r.returncode == 1 and "no keyframe prompt inside the frame range" in r.stderr
+    r = _render(["--frames", "1001-1005", "--set", "read.first_frame=1"], tmp_path)
+    assert r.returncode == 1 and "frames 1001-1005 are outside the frame range 1-132 of node 'read'" in r.stderr

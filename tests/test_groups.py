@@ -89,3 +89,30 @@ def test_group_validation(registry):
     assert "matte" not in m.graph.inputs_of("grow")
     m.remove_nodes(["grow"])
     assert "g1" not in m.graph.groups
+
+
+@pytest.mark.parametrize("edit, error", [
+    (lambda g: g["params"].update(size="grow.sise"), "groups.edge.params.size: 'grow.sise' is not a param of a node"),
+    (lambda g: g["params"].update(x="feather"), "groups.edge.params.x: 'feather' is not a param of a node"),
+    (lambda g: g["params"].update(gain="read.file"), "groups.edge.params.gain: 'read.file' is not a param of a node"),
+    (lambda g: g["outputs"].update(out="nope.out"), "groups.edge.outputs.out: 'nope.out' is not an output"),
+    (lambda g: g["inputs"].update(matte=["grow.image"]), "groups.edge.inputs.matte: 'grow.image' is not an input"),
+    (lambda g: g["inputs"].update({"a.b": ["grow.matte"]}), "groups.edge.inputs: port name 'a.b' must be letters"),
+    (lambda g: g["nodes"].append("grow"), "groups.edge.nodes.2: node 'grow' is listed twice"),
+    (lambda g: g["nodes"].append("ghost"), "groups.edge.nodes.2: no node named 'ghost'"),
+])
+def test_group_interface_is_checked_on_load(registry, edit, error):
+    """A group read from a file names only ports, params and nodes inside it (else the editor
+    and Graph.set would meet refs that lead nowhere)."""
+    import json
+
+    g = rotograph.load(GRAPHS / "quickstart.json", registry)
+    rotograph.groups.collapse(g, "edge", ["grow", "feather"], params=["grow.size", "feather.size"])
+    doc = json.loads(rotograph.dumps(g))
+    edit(doc["groups"]["edge"])
+    with pytest.raises(rotograph.GraphError) as e:
+        rotograph.loads(json.dumps(doc), registry, source="g.json")
+    assert str(e.value).startswith("g.json: " + error), str(e.value)
+    doc["groups"] = {"edge": json.loads(rotograph.dumps(g))["groups"]["edge"], "edge2": {"nodes": ["grow"]}}
+    with pytest.raises(rotograph.GraphError, match="groups.edge2.nodes.0: node 'grow' is already in group 'edge'"):
+        rotograph.loads(json.dumps(doc), registry)

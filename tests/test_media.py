@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 import rotograph
+from rotograph.cli import main
 from rotograph.colour import from_linear, to_linear
 from rotograph.media import MovieSource, frame_pattern, probe, sequence_frames
 
-from conftest import footage
+from conftest import GRAPHS, footage
 
 
 def _read(registry, file, frame, **params):
@@ -215,3 +216,79 @@ def test_sequence_gaps_hold_black_and_report(registry, tmp_path):
     rotograph.save(g, path)
     out = subprocess.run([sys.executable, "-m", "rotograph.cli", "validate", str(path)], capture_output=True, text=True)
     assert out.returncode == 0 and "2 missing frames in 1001-1005: 1003,1004" in out.stdout
+
+
+def _packets_by_frame(path) -> list:
+    """(pts, byte offset, size) of every video packet of ``path``, in presentation order."""
+    import av
+
+    with av.open(str(path)) as c:
+        return sorted((p.pts, p.pos, p.size) for p in c.demux(video=0) if p.size)
+
+
+def test_damaged_h264_packet_fails_only_its_frame(registry, tmp_path, capsys):
+    """bedroom.mp4 is one GOP of 200 frames: with one packet's data destroyed, FFmpeg's
+    error-tolerant decode still gives the other 199; so must Read, naming the frame it cannot."""
+    damaged = tmp_path / "damaged.mp4"
+    data = bytearray(footage("bedroom.mp4").read_bytes())
+    _, pos, size = _packets_by_frame(footage("bedroom.mp4"))[100]
+    data[pos:pos + 64] = b"\xff" * 64  # its NAL unit lengths and headers: the decoder refuses it
+    damaged.write_bytes(bytes(data))
+    src = MovieSource(str(damaged))
+    failed = []
+    for i in range(len(src)):
+        try:
+            assert src.read(i).shape == (540, 960, 3)
+        except rotograph.MediaError as e:
+            failed.append((i, str(e)))
+    assert [i for i, _ in failed] == [100]
+    assert failed[0][1].startswith(f"{damaged}: frame index 100 is damaged: the decoder could not decode it")
+    src.read(150)  # random access past the damage seeks and decodes through it too
+    with pytest.raises(rotograph.MediaError, match="frame index 100 is damaged"):
+        src.read(100)
+    # a render skips exactly that frame, named with its file and frame number, and goes on
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=str(damaged))
+    report = rotograph.render(g, "1096-1108", targets=["read"], on_error="skip", cache=rotograph.Cache())
+    assert list(report.failed) == [1101] and report.done == [f for f in range(1096, 1109) if f != 1101]
+    assert f"node 'read', frame 1101: {damaged}: frame 1101 is damaged" in report.failed[1101]
+
+
+def test_info_on_a_truncated_movie_says_what_is_decodable(registry, tmp_path, capsys):
+    import av
+
+    whole, cut = tmp_path / "faststart.mp4", tmp_path / "cut.mp4"
+    with av.open(str(footage("bedroom.mp4"))) as src, \
+            av.open(str(whole), "w", options={"movflags": "faststart"}) as dst:
+        out = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(video=0):
+            if packet.dts is not None:
+                packet.stream = out
+                dst.mux(packet)
+    data = whole.read_bytes()
+    assert data.find(b"moov") < data.find(b"mdat")  # the index first: it lists all 200 frames
+    cut.write_bytes(data[:int(len(data) * 0.6)])  # an interrupted copy
+    assert main(["info", str(cut)]) == 0
+    out = capsys.readouterr().out
+    assert "frames: 1001-1120 (120 frames)" in out
+    assert "truncated: the file ends early: its index lists 200 frames, only the first 120 can be decoded" in out
+    src = MovieSource(str(cut))
+    assert len(src) == 120 and src.truncated == 200
+    for i in range(120):  # every frame it claims decodes, and is the frame of that number
+        assert src.read(i).shape == (540, 960, 3)
+    assert np.array_equal(src.read(119), MovieSource(str(whole)).read(119))
+    assert MovieSource(str(whole)).truncated == 0
+
+
+def test_frames_past_the_plate_are_refused_before_rendering(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["render", str(GRAPHS / "quickstart.json"), "--set", f"read.file={footage('bedroom.mp4')}",
+            "--set", f"write_exr.file={out}/b.####.exr", "--set", f"write_png.file={out}/b.####.png",
+            "--cache", str(tmp_path / "cache"), "-q"]
+    assert main([*argv, "--frames", "1195-1205"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == (f"error: frames 1201-1205 are outside the frame range 1001-1200 of node 'read' "
+                           f"({footage('bedroom.mp4')})")
+    assert not out.exists()  # nothing rendered
+    assert main([*argv, "--frames", "990,1001-1003"]) == 1
+    assert "frame 990 is outside the frame range 1001-1200 of node 'read'" in capsys.readouterr().err

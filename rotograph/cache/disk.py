@@ -39,8 +39,10 @@ import fsspec
 import numpy as np
 import xxhash
 import zarr
+from fsspec.registry import known_implementations
 from zarr.codecs import ZstdCodec
 
+from ..errors import CacheError
 from ..types import PortType
 
 log = logging.getLogger("rotograph.cache")
@@ -55,6 +57,20 @@ def array_digest(a: np.ndarray) -> str:
     return xxhash.xxh3_128_hexdigest(np.ascontiguousarray(a).data)
 
 
+def _filesystem(url: str):
+    """``fsspec`` filesystem and path of ``url``; a missing filesystem package or an unknown
+    protocol is a :class:`CacheError` saying what to install."""
+    try:
+        return fsspec.core.url_to_fs(url)
+    except ImportError:
+        protocol = url.split("://", 1)[0]
+        module = known_implementations.get(protocol, {}).get("class", protocol).split(".")[0]
+        raise CacheError(f"cache {url}: the {protocol}:// filesystem needs the {module} package: "
+                         f"pip install {module}") from None
+    except ValueError as e:
+        raise CacheError(f"cache {url}: {e}") from None
+
+
 @dataclass
 class DiskStats:
     root: str
@@ -67,16 +83,29 @@ class DiskCache:
     """Zarr v3 cache at ``root`` (path or fsspec URL) bounded to ``max_bytes``."""
 
     def __init__(self, root: str, max_bytes: int = 50 << 30, level: int = 1):
+        """Open (creating it when needed) the cache at ``root``; raises :class:`CacheError`
+        when ``root`` is a file or its URL's filesystem package is not installed."""
         self.url = str(root)
-        self.fs, self.root = fsspec.core.url_to_fs(self.url)
+        self.fs, self.root = _filesystem(self.url)
         self.local = "file" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
         self.max_bytes = int(max_bytes)
         self.codec = ZstdCodec(level=level, checksum=True)
         self._approx_bytes: int | None = None
         self._prune_at = self.max_bytes  # prune when the approximate size passes this
         self._pins: dict[str, set[str]] = {}  # this process's pins: token → keys
-        for sub in ("entries", "tmp", "pins"):
-            self.fs.makedirs(self._join(sub), exist_ok=True)
+        if self.fs.isfile(self.root):
+            raise CacheError(f"cache {self.url}: is a file, not a folder (give --cache a folder or a URL)")
+        try:
+            for sub in ("entries", "tmp", "pins"):
+                self.fs.makedirs(self._join(sub), exist_ok=True)
+        except OSError as e:
+            raise CacheError(f"cache {self.url}: cannot create it ({e.strerror or e})") from None
+
+    @staticmethod
+    def exists(root: str) -> bool:
+        """Whether a cache was ever created at ``root`` (without creating one)."""
+        fs, path = _filesystem(str(root))
+        return fs.isdir(path.rstrip("/") + "/entries")
 
     # -- paths ----------------------------------------------------------------------------
     def _join(self, *parts: str) -> str:
