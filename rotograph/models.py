@@ -100,6 +100,25 @@ def autocast_dtype(device: str):
     return torch.float32
 
 
+def visible_gpus() -> list[str]:
+    """The CUDA devices this process may hand out, as ``CUDA_VISIBLE_DEVICES`` entries: that
+    variable's list when set, else one per GPU the NVIDIA driver lists (``/proc/driver/nvidia``),
+    without importing torch."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return [d.strip() for d in env.split(",") if d.strip() and d.strip() != "-1"]
+    try:
+        return [str(i) for i in range(len(os.listdir("/proc/driver/nvidia/gpus")))]
+    except OSError:
+        return []
+
+
+def worker_gpu(gpus: list[str], index: int) -> str:
+    """The GPU (a ``CUDA_VISIBLE_DEVICES`` value) of worker ``index``: one each, round robin
+    when there are more workers than GPUs."""
+    return gpus[index % len(gpus)]
+
+
 # -- weights ----------------------------------------------------------------------------------
 def hf_offline() -> bool:
     """Whether ``HF_HUB_OFFLINE`` is set (read now, not when huggingface_hub was imported)."""

@@ -101,3 +101,24 @@ def test_doctor_cli():
             continue
         line = next(ln for ln in out.stdout.splitlines() if ln.strip().startswith(f"{spec.module}:"))
         assert version in line and "not installed" not in line, line
+
+
+def test_local_scheduler_gives_each_worker_its_own_gpu(monkeypatch):
+    """``--scheduler local:N`` on a machine with GPUs: worker i sees only GPU i (round robin past
+    the count) and offers the GPU resource the AI nodes' tasks ask for."""
+    from rotograph.backends import DaskBackend
+    from rotograph.models import visible_gpus, worker_gpu
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")  # what a 2-GPU node's scheduler hands this job
+    assert visible_gpus() == ["3", "5"] and [worker_gpu(["3", "5"], i) for i in range(3)] == ["3", "5", "3"]
+    backend = DaskBackend("local:2")
+    try:
+        info = backend.client.scheduler_info()["workers"]
+        seen = backend.client.run(lambda: __import__("os").environ.get("CUDA_VISIBLE_DEVICES"))
+        names = {addr: w["name"] for addr, w in info.items()}
+        assert {names[a]: v for a, v in seen.items()} == {0: "3", 1: "5"}
+        assert all(w["resources"] == {"GPU": 1} for w in info.values())
+    finally:
+        backend.close()
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert visible_gpus() == []  # none visible: workers stay as they were
