@@ -48,8 +48,8 @@ class TrackerFrames:
     bytes a pixel held instead of the loader's 12 MB a frame. ``plates``: uint8 H×W×3 sRGB
     frames in session order."""
 
-    _scale = (1.0 / (255.0 * IMAGE_STD)).reshape(3, 1, 1)
-    _offset = (-IMAGE_MEAN / IMAGE_STD).reshape(3, 1, 1)
+    # (v / 255 - mean) / std for every uint8 v, per channel: one table lookup a pixel
+    _luts = [((np.arange(256, dtype=np.float32) / 255.0 - m) / s).astype(np.float32) for m, s in zip(IMAGE_MEAN, IMAGE_STD)]
 
     def __init__(self, plates: list[np.ndarray]):
         self._plates = plates
@@ -62,8 +62,7 @@ class TrackerFrames:
         import torch
 
         rgb = cv2.resize(self._plates[index], (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_LINEAR)
-        t = torch.from_numpy(rgb).permute(2, 0, 1).float()
-        return t.mul_(torch.from_numpy(self._scale)).add_(torch.from_numpy(self._offset))
+        return torch.from_numpy(np.stack([cv2.LUT(c, lut) for c, lut in zip(cv2.split(rgb), self._luts)]))
 
 
 @dataclass
@@ -83,20 +82,17 @@ def to_numpy(x) -> np.ndarray:
     return np.asarray(x.detach().float().cpu().numpy() if hasattr(x, "detach") else x)
 
 
-def label_map(ids: list[int], fg: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """uint16 labels from per-object masks ``fg`` (N×H×W bool, in ``ids`` order); where masks
-    overlap the first object keeps the pixel."""
-    labels = np.zeros(shape, np.uint16)
-    for oid, m in zip(ids, fg):
-        labels[m & (labels == 0)] = oid
-    return labels
-
-
 def mask_set(ids: list[int], fg: np.ndarray, scores, names: Callable[[int], str], shape) -> MaskSet:
-    """A MaskSet of the objects of ``ids`` that have pixels in ``fg`` (N×H×W bool)."""
-    labels = label_map(ids, fg, shape)
-    present = set(np.unique(labels).tolist()) - {0}
-    objects = [MaskObject(int(i), names(int(i)), float(s)) for i, s in zip(ids, scores) if int(i) in present]
+    """A MaskSet of the objects of ``ids`` (in that order) from their masks ``fg`` (N×H×W
+    bool): uint16 labels, where masks overlap the first object keeps the pixel; the table lists
+    the objects left with pixels."""
+    labels = np.zeros(shape, np.uint16)
+    objects = []
+    for oid, m, score in zip(ids, fg, scores):
+        sel = m & (labels == 0)
+        if sel.any():
+            labels[sel] = oid
+            objects.append(MaskObject(int(oid), names(int(oid)), float(score)))
     return MaskSet(labels, sorted(objects, key=lambda o: o.id))
 
 
@@ -146,7 +142,7 @@ def track_chunk(tracker, plates: list[np.ndarray], prompts: dict[int, list[Objec
                 state, start_frame_idx=start, max_frame_num_to_track=count, reverse=backwards, tqdm_disable=True,
                 propagate_preflight=True):
             if keep(i):
-                fg = to_numpy(logits)[:, 0] > 0.0
+                fg = np.asarray((logits[:, 0] > 0).cpu().numpy() if hasattr(logits, "cpu") else logits[:, 0] > 0)
                 probs = 1.0 / (1.0 + np.exp(-to_numpy(scores).reshape(-1)))
                 results[i] = mask_set(list(ids), fg, probs, names, (h, w))
 
