@@ -22,6 +22,8 @@ class _NoTorchvision(types.ModuleType):
     matanyone2 imports it only for its own video reading, which rotograph does not use."""
 
     def __getattr__(self, name):
+        if name.startswith("__"):  # introspection (__file__, __path__, …): a plain missing attribute
+            raise AttributeError(name)
         raise ImportError(f"torchvision.{name} is not available here (no build for this torch); "
                           f"rotograph reads frames itself")
 
