@@ -96,15 +96,16 @@ def _by_frame(prompts: list[dict]) -> dict[int, dict[int, dict]]:
     return out
 
 
-def _parse_frames(text: str, node: str) -> list[int]:
+def _parse_frames(text: str) -> list[int]:
+    """``"1001, 1040"`` → ``[1001, 1040]`` (a param checked when set: ValueError otherwise)."""
     try:
         return sorted({int(t) for t in text.replace(" ", "").split(",") if t})
     except ValueError:
-        raise ParamError(f"node '{node}': param 'seed_frames': {text!r} is not a comma-separated list of frames") from None
+        raise ValueError(f"{text!r} is not a comma-separated list of frame numbers") from None
 
 
 def _seed_frames_param(value: str) -> str:
-    _parse_frames(value, "")
+    _parse_frames(value)
     return value
 
 
@@ -183,12 +184,12 @@ class SAM3Track(RangeNode):
                              f"visible here; use rotograph.FlowTrack for CPU tracking")
 
     def _keyframes(self) -> list[int]:
-        return sorted({k["frame"] for k in self.prompts} | set(_parse_frames(self.seed_frames, self.name)))
+        return sorted({k["frame"] for k in self.prompts} | set(_parse_frames(self.seed_frames)))
 
     def input_frame(self, input: str, frame: int) -> int:
         if input != "seed":
             return frame
-        frames = _parse_frames(self.seed_frames, self.name)
+        frames = _parse_frames(self.seed_frames)
         return max((f for f in frames if f <= frame), default=frames[0] if frames else frame)
 
     def segments(self, first: int, last: int) -> list[Segment]:
@@ -249,7 +250,7 @@ class _Run:
     def __init__(self, node: SAM3Track, sam: VideoModel, pull, backwards: bool):
         self.node, self.sam, self.pull, self.backwards = node, sam, pull, backwards
         self.by_frame = _by_frame(node.prompts)
-        self.seed_frames = set(_parse_frames(node.seed_frames, node.name))
+        self.seed_frames = set(_parse_frames(node.seed_frames))
         self.names: dict[int, str] = {}
         self.ids = ConceptSession()
 
@@ -284,16 +285,17 @@ class _Run:
         seeded): from ``seeds`` — the previous session's masks on ``chunk[0]`` (objects mode) —
         or ``shared`` — its masks on the frames both sessions see (concept mode) — and the
         keyframes inside it."""
-        inputs = {f: self.pull(f) for f in chunk}
-        plates = {f: to_display_u8(inputs[f]["image"]) for f in chunk}
-        h, w = plates[chunk[0]].shape[:2]
         times = chunk[::-1] if self.backwards else chunk  # a session sees its frames in time order
         index = {f: i for i, f in enumerate(times)}
         prompts: dict[int, list[ObjectPrompt]] = {}
         if seeds is not None and not self.node.text and seeds.objects:
             prompts[index[chunk[0]]] = [ObjectPrompt(o.id, mask=seeds.labels == o.id) for o in seeds.objects]
-        for f in chunk:
-            kf = self.prompts_at(f, inputs[f], (w, h))
+        plates = {}
+        for f in chunk:  # the session holds uint8 plates only: 3 bytes a pixel
+            inputs = self.pull(f)
+            plates[f] = to_display_u8(inputs["image"])
+            h, w = plates[f].shape[:2]
+            kf = self.prompts_at(f, inputs, (w, h))
             if kf:
                 prompts.setdefault(index[f], []).extend(kf)
         frames = [plates[f] for f in times]
