@@ -263,6 +263,8 @@ class _Run:
         points and boxes (which replace the seed mask of their object)."""
         w, h = size
         out = []
+        if inputs.get("seed") is not None and not self.seed_frames:
+            raise RotographError("seed masks are connected but param 'seed_frames' names no frame to use them on")
         if frame in self.seed_frames:
             seed = inputs.get("seed")
             if seed is None:

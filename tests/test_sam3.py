@@ -403,6 +403,12 @@ def test_keyframes_outside_the_range_and_mixed_modes_are_refused(registry, tmp_p
     g = _graph(registry, tmp_path, prompts=[_kf(1200, 1, [(22, 32, 1)])])
     with pytest.raises(rotograph.RotographError, match="keyframe 1200 is outside the frame range 1001-1030"):
         _evaluator(g, [1001]).get("track", "masks", 1001)
+    g.set("track.prompts", [_kf(1001, 1, [(22, 32, 1)])])
+    g.add("rotograph.SAM3Segment", "click", mode="objects", weights="random", prompts=[_kf(1001, 2, [(130, 60, 1)])])
+    g.connect("read.image", "click.image")
+    g.connect("click.masks", "track.seed")
+    with pytest.raises(rotograph.RotographError, match="param 'seed_frames' names no frame"):
+        _evaluator(g, [1001]).get("track", "masks", 1001)
     g.set("track.text", "square")
     g.set("track.prompts", [_kf(1001, 1, box=[10, 20, 34, 44])])
     with pytest.raises(rotograph.GraphError, match="keyframes take points only"):
