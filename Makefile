@@ -45,11 +45,13 @@ test: $(AI)
 bench: $(AI)
 	$(PY) bench/run_all.py
 
-## On a CUDA machine: full-size SAM3, DA3 and MatAnyone 2 with random weights, SAM3Track fps and memory.
+## On a CUDA machine, random weights: SAM 3 upstream vs SAM3Track side by side (text and 3-object points, 289 and ~1000 frames:
+## fps ratio, GPU memory per chunk, host RSS), tracker offload on/off, SAM 3 weights from a HF cache, full-size builds, and
+## `rotograph render` of graphs/sam3_matte.json and graphs/depth_layers.json. Exits 2 without CUDA.
 gpu-check: $(AI)
 	$(PY) -m pip install --quiet open_clip_torch
 	$(PY) -m pip install --quiet --no-deps "sam3==0.1.4"
-	$(PY) -m pip install --quiet timm ftfy regex iopath pycocotools
+	$(PY) -m pip install --quiet timm ftfy regex iopath pycocotools einops
 	$(PY) bench/gpu_check.py
 
 clean:

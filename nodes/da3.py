@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from rotograph import Camera, CameraData, Depth, DepthMap, Image, Input, Matte, Output, Param, RangeNode, Segment
 from rotograph.errors import ParamError
-from rotograph.models import MANAGER, SPECS, autocast_dtype, choose_device, require, resolve_weights
+from rotograph.models import (MANAGER, SPECS, ModelError, Weights, autocast_dtype, choose_device, model_key, require,
+                              resolve_weights)
 
 from ._imaging import resize, to_display_float
 
@@ -17,47 +20,43 @@ IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
-def build_da3(model: str, weights: str, device: str):
+def build_da3(model: str, weights: Weights, device: str):
     """The Depth Anything 3 network (``depth_anything_3.model``), eval mode, on ``device``.
 
-    ``weights``: a local ``.safetensors``/``.pt`` checkpoint, a Hugging Face id (downloaded and
-    cached by ``huggingface_hub``), or ``"random"`` — random initialisation, for tests and
-    benchmarks only (its depth means nothing). The package's ``api`` module is not used: it
-    imports torchvision for its input pipeline, which rotograph does itself."""
+    ``weights``: random initialisation (tests and benchmarks only: its depth means nothing), a
+    local checkpoint — ``model.safetensors`` (or a ``.pt`` state dict) or a folder in the Hugging
+    Face layout — or a Hugging Face id, downloaded by ``huggingface_hub`` (the published
+    ``depth-anything/DA3-*`` repos: ``model.safetensors`` whose keys carry the ``model.`` prefix of
+    the package's ``DepthAnything3`` wrapper). Raises :class:`ModelError` when the file is not a
+    checkpoint of ``model``. The package's ``api`` module is not used: it imports torchvision and
+    moviepy for its input pipeline and exports, which rotograph does itself."""
     require(SPECS["da3"])
     import torch
     from depth_anything_3.cfg import create_object, load_config
     from depth_anything_3.registry import MODEL_REGISTRY
 
     net = create_object(load_config(MODEL_REGISTRY[model]))
-    if weights != "random":
-        state = _load_state(weights)
+    if not weights.random:
+        path = weights.path(SPECS["da3"].files[0])
+        state = _load_state(path)
         state = {k[len("model."):] if k.startswith("model.") else k: v for k, v in state.items()}
-        missing, unexpected = net.load_state_dict(state, strict=False)
+        missing, _ = net.load_state_dict(state, strict=False)
         if len(missing) > len(state) // 2:
-            from rotograph.models import ModelError
-
-            raise ModelError(f"{weights}: not a {model} checkpoint ({len(missing)} weights missing)")
+            raise ModelError(f"{path}: not a {model} checkpoint ({len(missing)} weights missing)")
     return net.eval().to(torch.device(device))
 
 
-def _load_state(weights: str) -> dict:
-    import os
-
+def _load_state(path: str) -> dict:
     import torch
 
-    path = weights
-    if not os.path.exists(path):
-        from huggingface_hub import snapshot_download
-
-        folder = snapshot_download(weights)
-        files = [f for f in os.listdir(folder) if f.endswith((".safetensors", ".pt", ".pth", ".bin"))]
-        path = os.path.join(folder, sorted(files, key=lambda f: not f.endswith(".safetensors"))[0])
+    if not os.path.isfile(path):
+        raise ModelError(f"Depth Anything 3 checkpoint {path!r} not found")
     if path.endswith(".safetensors"):
         from safetensors.torch import load_file
 
         return load_file(path)
-    return torch.load(path, map_location="cpu", weights_only=True)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    return state["model"] if isinstance(state, dict) and isinstance(state.get("model"), dict) else state
 
 
 class DA3Depth(RangeNode):
@@ -96,14 +95,10 @@ class DA3Depth(RangeNode):
             raise ParamError(f"node '{self.name}': param 'process_size': {self.process_size} is not a multiple of {PATCH}")
 
     def key_material(self, frame: int):
-        return {"weights": self._weights()}
+        return model_key(self._weights(), choose_device(self.device))
 
-    def _weights(self) -> str:
-        if self.weights == "random":
-            return "random"
-        import os
-
-        return self.weights or os.environ.get(SPECS["da3"].env_var, "") or HF_IDS[self.model]
+    def _weights(self) -> Weights:
+        return resolve_weights(SPECS["da3"], self.weights, default=HF_IDS[self.model])
 
     def segments(self, first: int, last: int) -> list[Segment]:
         return [Segment(tuple(range(s, min(s + self.window, last + 1)))) for s in range(first, last + 1, self.window)]
@@ -111,8 +106,6 @@ class DA3Depth(RangeNode):
     def _net(self):
         device = choose_device(self.device)
         weights = self._weights()
-        if weights != "random":
-            weights = resolve_weights(SPECS["da3"], weights)
         return MANAGER.get(f"da3:{self.model}", weights, device, lambda w, d: build_da3(self.model, w, d)), device
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:

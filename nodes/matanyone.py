@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import types
 
@@ -10,18 +12,18 @@ import numpy as np
 
 from rotograph import Image, Input, Masks, Matte, Output, Param, RangeNode, Segment
 from rotograph.errors import RotographError
-from rotograph.models import MANAGER, SPECS, ModelError, autocast_dtype, choose_device, require, resolve_weights
+from rotograph.models import (MANAGER, SPECS, ModelError, Weights, autocast_dtype, choose_device, model_key, require,
+                              resolve_weights)
 
 from ._imaging import dilate_mask, erode_mask, resize, to_display_float
-
-HF_ID = "PeiqingYang/MatAnyone2"
-
 
 class _NoTorchvision(types.ModuleType):
     """Stands in for torchvision where no build matches the installed torch (CPU-only machines):
     matanyone2 imports it only for its own video reading, which rotograph does not use."""
 
     def __getattr__(self, name):
+        if name.startswith("__"):  # introspection (__file__, __path__, …): a plain missing attribute
+            raise AttributeError(name)
         raise ImportError(f"torchvision.{name} is not available here (no build for this torch); "
                           f"rotograph reads frames itself")
 
@@ -47,23 +49,48 @@ def _config():
         return compose(config_name="eval_matanyone_config")
 
 
-def build_matanyone(weights: str, device: str):
-    """The MatAnyone 2 network: from a checkpoint/HF id, or ``"random"`` (tests and benchmarks
-    only: random initialisation, with no ImageNet ResNet download)."""
+def build_matanyone(weights: Weights, device: str):
+    """The MatAnyone 2 network, eval mode, on ``device``.
+
+    ``weights``: random initialisation (tests and benchmarks only; no ImageNet ResNet download),
+    a checkpoint in the Hugging Face layout (``config.json`` + ``model.safetensors``, as
+    ``MatAnyone2.save_pretrained`` writes and ``PeiqingYang/MatAnyone2`` publishes: a folder, or the
+    HF id downloaded by ``huggingface_hub``), or a ``.pth`` state dict (the GitHub release's
+    ``matanyone2.pth``). A checkpoint for the other object mode goes through upstream's
+    ``MatAnyone2.load_weights``, which converts it. Raises :class:`ModelError` when the file is
+    not a MatAnyone 2 checkpoint."""
     import torch
-    from omegaconf import open_dict
+    from omegaconf import OmegaConf, open_dict
 
     MatAnyone2, _ = _import_matanyone()
-    if weights == "random":
-        cfg = _config()
-        with open_dict(cfg):
-            cfg.model.pretrained_resnet = False
-        net = MatAnyone2(cfg, single_object=True)
-    else:
+    cfg, single_object, state = _config(), True, None
+    if not weights.random:
+        path = weights.path()
         try:
-            net = MatAnyone2.from_pretrained(weights)
-        except Exception as e:
-            raise ModelError(f"cannot load MatAnyone 2 weights {weights!r}: {e}") from None
+            if os.path.isdir(path):
+                with open(os.path.join(path, "config.json")) as f:
+                    saved = json.load(f)
+                cfg = OmegaConf.create(saved["cfg"]) if "cfg" in saved else cfg
+                single_object = bool(saved.get("single_object", True))
+                from safetensors.torch import load_file
+
+                state = load_file(os.path.join(path, "model.safetensors"))
+            else:
+                state = torch.load(path, map_location="cpu", weights_only=True)
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            raise ModelError(f"cannot read MatAnyone 2 weights {weights.source!r}: {type(e).__name__}: {e}") from None
+    with open_dict(cfg):
+        cfg.model.pretrained_resnet = False  # the checkpoint (or random init) sets every weight
+    net = MatAnyone2(cfg, single_object=single_object)
+    if state is not None:
+        own = net.state_dict()
+        missing = set(own) - set(state)
+        if len(missing) > len(own) // 2:
+            raise ModelError(f"{weights.source}: not a MatAnyone 2 checkpoint ({len(missing)} weights missing)")
+        if all(k in own and own[k].shape == v.shape for k, v in state.items()):
+            net.load_state_dict(state, strict=False)
+        else:  # upstream's loader converts single- ↔ multi-object checkpoints (slowly: seconds on a CPU)
+            net.load_weights(state)
     return net.eval().to(torch.device(device))
 
 
@@ -104,12 +131,10 @@ class MatAnyoneRefine(RangeNode):
         return [Segment(tuple(range(first, last + 1)))]
 
     def key_material(self, frame: int):
-        return {"weights": self._weights()}
+        return model_key(self._weights(), choose_device(self.device))
 
-    def _weights(self) -> str:
-        import os
-
-        return self.weights or os.environ.get(SPECS["matanyone2"].env_var, "") or HF_ID
+    def _weights(self) -> Weights:
+        return resolve_weights(SPECS["matanyone2"], self.weights)
 
     def _mask(self, inputs) -> np.ndarray | None:
         if inputs.get("matte") is not None:
@@ -121,11 +146,8 @@ class MatAnyoneRefine(RangeNode):
     def compute_range(self, ctx, segment, pull, resume=None):
         import torch
 
-        weights = self._weights()
-        if weights != "random":
-            weights = resolve_weights(SPECS["matanyone2"], weights)
         device = choose_device(self.device)
-        net = MANAGER.get("matanyone2", weights, device, build_matanyone)
+        net = MANAGER.get("matanyone2", self._weights(), device, build_matanyone)
         _, InferenceCore = _import_matanyone()
         core = InferenceCore(net, cfg=net.cfg, device=device)
         dtype = autocast_dtype(device)

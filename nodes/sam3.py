@@ -1,38 +1,37 @@
 """SAM3Segment (one frame, SAM 3's image model) and SAM3Track (video, in bounded memory).
 
-SAM3Track chunks the shot into predictor sessions.
-
-The upstream video session keeps per-frame state and grows without bound on long shots
-(facebookresearch/sam3 issue #169), so the shot is cut into chunks of ``chunk`` frames that
-overlap by ``overlap``: each chunk is a fresh predictor session, seeded on its first frame from
-the previous chunk's masks (positive points inside each object, with the same object id), so ids
-stay stable across the shot and memory stays flat. The predictor is driven only through its
-public request API (``handle_request`` / ``handle_stream_request``).
+Models come from the ``sam3`` package (Carion et al., "SAM 3: Segment Anything with Concepts",
+2025): :func:`build_video_model` and :func:`build_image_model` build them with
+``load_from_HF=False`` and the checkpoint rotograph resolved (``facebook/sam3``'s ``sam3.pt``, a
+local file, or random initialisation). How the nodes drive the two video APIs is in
+:mod:`._sam3_video`.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
-import cv2
 import numpy as np
 
-from rotograph import Image, Input, MaskObject, MaskSet, Masks, Matte, Node, Output, Param, Prompts, RangeNode, Segment
+from rotograph import Image, Input, MaskObject, MaskSet, Masks, Node, Output, Param, Prompts, RangeNode, Segment
 from rotograph.errors import ParamError, RotographError
-from rotograph.models import MANAGER, SPECS, ModelError, choose_device, require, resolve_weights
+from rotograph.models import MANAGER, SPECS, ModelError, Weights, choose_device, model_key, require, resolve_weights
 
 from ._imaging import to_display_u8
+from ._sam3_video import ConceptSession, ObjectPrompt, VideoModel, concept_chunk, to_numpy, track_chunk
+from .masks import matte_became_masks
 
 BPE_NAME = "bpe_simple_vocab_16e6.txt.gz"
+SAM3_DTYPE = "bfloat16"  # SAM 3 runs its networks under bf16 autocast on CUDA, whatever the caller does
 
 
 def bpe_vocab() -> str:
-    """The CLIP BPE vocabulary SAM3's tokenizer needs. The ``sam3`` wheel does not ship it;
-    ``open_clip_torch`` ships the same file."""
+    """The CLIP BPE vocabulary SAM3's tokenizer needs: ``$ROTOGRAPH_SAM3_BPE``, else the copy
+    ``open_clip_torch`` ships (the ``sam3`` wheel lacks it)."""
     import importlib.metadata
 
+    if os.environ.get("ROTOGRAPH_SAM3_BPE"):
+        return os.environ["ROTOGRAPH_SAM3_BPE"]
     for dist in ("sam3", "open_clip_torch"):
         try:
             for f in importlib.metadata.files(dist) or []:
@@ -44,263 +43,339 @@ def bpe_vocab() -> str:
                      f"pip install open_clip_torch (it ships the file), or set ROTOGRAPH_SAM3_BPE")
 
 
-def build_video_predictor(weights: str, device: str):
-    """The real SAM3 video predictor (CUDA only upstream)."""
+def sam3_key(weights: Weights, device: str) -> dict:
+    """Key material of SAM 3's results: weights identity, device, and the dtype SAM 3 sets
+    itself (bf16 autocast on CUDA)."""
+    return model_key(weights, device, SAM3_DTYPE if device.startswith("cuda") else "float32")
+
+
+def _checkpoint(weights: Weights) -> str | None:
+    return None if weights.random else weights.path(SPECS["sam3"].files[0])
+
+
+def build_video_model(weights: Weights, device: str) -> VideoModel:
+    """SAM 3's video model (``build_sam3_video_model``; CUDA only upstream) and its two APIs:
+    the request API of ``Sam3VideoPredictor`` around this model (its own ``__init__`` would build
+    a second model and download the HF checkpoint: it has no ``load_from_HF``) and the tracker,
+    given the detector's backbone so that it computes image features itself."""
     require(SPECS["sam3"])
-    from sam3.model_builder import build_sam3_video_predictor
+    from sam3.model.sam3_video_predictor import Sam3VideoPredictor
+    from sam3.model_builder import build_sam3_video_model
 
-    bpe = os.environ.get("ROTOGRAPH_SAM3_BPE") or bpe_vocab()
-    local = os.path.exists(weights)
-    # weights "random": random initialisation (GPU checks and benchmarks only)
-    return build_sam3_video_predictor(checkpoint_path=weights if local else None,
-                                      load_from_HF=not local and weights != "random", bpe_path=bpe)
+    class RequestPredictor(Sam3VideoPredictor):
+        def __init__(self, model):  # what upstream's __init__ sets, around a model built once
+            self.model, self.async_loading_frames, self.video_loader_type = model, False, "cv2"
+
+    model = build_sam3_video_model(checkpoint_path=_checkpoint(weights), load_from_HF=False, bpe_path=bpe_vocab(),
+                                   device=device).eval()
+    tracker = model.tracker
+    tracker.backbone = model.detector.backbone
+    return VideoModel(RequestPredictor(model), tracker)
 
 
-build_video_predictor.needs_cuda = True
+def build_image_model(weights: Weights, device: str):
+    """SAM 3's image model with instance interactivity (the SAM 1 task: clicks on one object),
+    wrapped in its ``Sam3Processor``."""
+    require(SPECS["sam3"])
+    from sam3.model.sam3_image_processor import Sam3Processor
+    from sam3.model_builder import build_sam3_image_model
+
+    model = build_sam3_image_model(bpe_path=bpe_vocab(), device=device, checkpoint_path=_checkpoint(weights),
+                                   load_from_HF=False, enable_inst_interactivity=True)
+    return Sam3Processor(model, device=device)
 
 
-def seed_points(mask: np.ndarray, n: int = 3) -> list[tuple[float, float]]:
-    """Up to ``n`` points deep inside a mask (maxima of its distance transform), in pixels."""
-    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
-    pts = []
-    for _ in range(n):
-        y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
-        if dist[y, x] <= 0:
-            break
-        pts.append((float(x) + 0.5, float(y) + 0.5))
-        cv2.circle(dist, (int(x), int(y)), max(2, int(dist[y, x])), 0, -1)
-    return pts
+def _by_frame(prompts: list[dict]) -> dict[int, dict[int, dict]]:
+    """frame → object → {"points": [[x, y, label], …], "box": […] | None} (entries of one object
+    on one frame merged)."""
+    out: dict[int, dict[int, dict]] = {}
+    for kf in prompts:
+        slot = out.setdefault(kf["frame"], {}).setdefault(kf["object"], {"points": [], "box": None})
+        slot["points"] += kf["points"]
+        slot["box"] = slot["box"] or kf["box"]
+    return out
+
+
+def _parse_frames(text: str) -> list[int]:
+    """``"1001, 1040"`` → ``[1001, 1040]`` (a param checked when set: ValueError otherwise)."""
+    try:
+        return sorted({int(t) for t in text.replace(" ", "").split(",") if t})
+    except ValueError:
+        raise ValueError(f"{text!r} is not a comma-separated list of frame numbers") from None
+
+
+def _seed_frames_param(value: str) -> str:
+    _parse_frames(value)
+    return value
+
+
+def _matte_to_masks(name: str, params: dict):
+    obj = params.pop("object", 0)
+    return matte_became_masks(name, params, str(obj) if obj else "")
 
 
 class SAM3Track(RangeNode):
     """Track objects through a shot with SAM 3 (Carion et al., "SAM 3: Segment Anything with
     Concepts", 2025; package ``sam3``), in chunks of bounded memory.
 
-    Prompts: ``text`` (a concept, e.g. "person in red jacket": every instance is tracked) and/or
-    ``prompts`` — per-object points on keyframes (boxes are sent as visual exemplars of the
-    concept); later keyframes correct the track. Frames after the first keyframe are tracked
-    forwards, frames before it backwards (the chunk's frames are handed to the predictor in
-    reverse). Each chunk re-seeds from the previous chunk's masks with the same object ids.
+    Two modes, two of SAM 3's APIs:
 
-    image: Image H×W×3/4 scene-linear. Outputs ``masks``: Masks (uint16 labels = object ids,
-    names, scores); ``matte``: float32 H×W — object ``object``, or every object when 0.
+    - **concept** (``text``, e.g. "person in red jacket"): every instance is found and tracked by
+      the detector + tracker session of the request API (``Sam3VideoPredictor``). Keyframes may
+      add points to an object (its id) to correct it: the request API takes them once its
+      propagation has reached their frame, then the chunk re-propagates from there.
+    - **objects** (no text): per-object points and boxes on keyframes (``prompts``) and/or masks
+      (the ``seed`` input, read on the frames of ``seed_frames``) go to SAM 3's tracker. Frames
+      after the first keyframe are tracked forwards, frames before it backwards; a later keyframe
+      corrects (or introduces) the objects it names and acts on both sides of it: each frame
+      takes the propagation from its nearer keyframe.
+
+    The shot is processed in sessions of ``chunk`` frames overlapping by ``overlap``: the upstream
+    session state grows with every frame (facebookresearch/sam3 issue #169; about 13 MB of host
+    memory a frame with the tracker's offloading). In objects mode each session is seeded with
+    ``add_new_mask`` from the previous session's masks (same ids); in concept mode a new session
+    re-detects the concept and its objects take the ids of the previous session's objects they
+    overlap on the shared frames. Frames go to the model in memory (PIL images / tensors), never
+    through JPEG files; the tracker keeps its per-frame state in host memory (``offload``).
+
+    image: Image H×W×3/4 scene-linear. Output ``masks``: Masks (uint16 labels = object ids —
+    the prompts' ``object`` ids, or 1… in order of discovery for a concept — names, scores in
+    [0, 1]) at the plate's size. Pick objects with MasksToMatte: that never re-runs the tracker.
     Needs CUDA upstream: on a machine without it ``check`` fails and names FlowTrack.
     """
 
     type_id = "rotograph.SAM3Track"
+    version = 2
     category = "Segment"
     resources = {"GPU": 1}
     resumable = True
 
     image = Input(Image)
+    seed = Input(Masks, optional=True, doc="Object masks used as keyframes on the frames of seed_frames")
     text = Param(str, "", doc="Concept prompt: every instance of it is tracked")
-    prompts = Param(Prompts, [], doc="Per-object points (and exemplar boxes) on keyframes", ui={"widget": "prompts"})
-    object = Param(int, 0, range=(0, 65535), doc="Object id of the matte output; 0: all objects")
-    chunk = Param(int, 64, range=(4, 100_000), doc="Frames per predictor session (bounds memory)")
-    overlap = Param(int, 4, range=(1, 64), doc="Frames shared by consecutive chunks (re-seeding)")
-    weights = Param(str, "", doc="HF id or checkpoint; empty: facebook/sam3 ($ROTOGRAPH_SAM3_WEIGHTS)")
+    prompts = Param(Prompts, [], doc="Per-object points and boxes on keyframes", ui={"widget": "prompts"})
+    seed_frames = Param(str, "", check=_seed_frames_param, doc="Frames where the seed masks are keyframes, e.g. '1001, 1040'")
+    chunk = Param(int, 64, range=(4, 100_000), doc="Frames per session (bounds GPU and host memory)")
+    overlap = Param(int, 4, range=(1, 64), doc="Frames shared by consecutive sessions (re-seeding)")
+    offload = Param(bool, True, doc="Keep the tracker's per-frame state in host memory (flat GPU memory)")
+    weights = Param(str, "", doc="HF id or checkpoint; empty: facebook/sam3 ($ROTOGRAPH_SAM3_WEIGHTS); random: tests")
     device = Param(str, "auto", choices=("auto", "cuda"))
     masks = Output(Masks)
-    matte = Output(Matte)
+
+    @classmethod
+    def upgrade_node(cls, from_version: int, name: str, params: dict):
+        return _matte_to_masks(name, params)  # v1 had a `matte` output choosing `object`
 
     # -- checks and segments ----------------------------------------------------------------
     def check(self) -> None:
-        if not self.text and not self.prompts:
-            raise ParamError(f"node '{self.name}': give a text prompt or keyframe prompts")
+        if not self.text and not self.prompts and not self.seed_frames:
+            raise ParamError(f"node '{self.name}': give a text prompt, keyframe prompts or seed masks (seed_frames)")
+        if self.text and (any(k["box"] for k in self.prompts) or self.seed_frames):
+            raise ParamError(f"node '{self.name}': with a text concept, keyframes take points only (corrections); "
+                             f"boxes and seed masks are prompts of objects mode (clear 'text')")
         if self.overlap >= self.chunk:
             raise ParamError(f"node '{self.name}': param 'overlap' must be smaller than 'chunk'")
-        if getattr(build_video_predictor, "needs_cuda", False):
-            try:
-                device = choose_device(self.device)
-            except ModelError as e:
-                raise ParamError(f"node '{self.name}': {e}") from None
-            if device != "cuda":
-                raise ParamError(f"node '{self.name}': SAM3's video predictor needs a CUDA GPU and none is "
-                                 f"visible here; use rotograph.FlowTrack for CPU tracking")
+        try:
+            device = choose_device(self.device)
+        except ModelError as e:
+            raise ParamError(f"node '{self.name}': {e}") from None
+        if device != "cuda":
+            raise ParamError(f"node '{self.name}': SAM3's video model needs a CUDA GPU and none is "
+                             f"visible here; use rotograph.FlowTrack for CPU tracking")
 
     def _keyframes(self) -> list[int]:
-        return sorted({k["frame"] for k in self.prompts})
+        return sorted({k["frame"] for k in self.prompts} | set(_parse_frames(self.seed_frames)))
+
+    def input_frame(self, input: str, frame: int) -> int:
+        if input != "seed":
+            return frame
+        frames = _parse_frames(self.seed_frames)
+        return max((f for f in frames if f <= frame), default=frames[0] if frames else frame)
 
     def segments(self, first: int, last: int) -> list[Segment]:
-        k0 = self._keyframes()[0] if self.prompts else first
-        k0 = min(max(k0, first), last)
-        segs = [Segment(tuple(range(k0, last + 1)))]
-        if k0 > first:
-            segs.insert(0, Segment(tuple(range(k0 - 1, first - 1, -1))))
+        if self.text:
+            return [Segment(tuple(range(first, last + 1)))]
+        keys = self._keyframes()
+        outside = [f for f in keys if not first <= f <= last]
+        if outside:
+            raise ParamError(f"node '{self.name}': keyframe {outside[0]} is outside the frame range {first}-{last}")
+        segs = [Segment(tuple(range(keys[0], last + 1)))]
+        if keys[0] > first:
+            segs.insert(0, Segment(tuple(range(keys[0] - 1, first - 1, -1))))
         return segs
 
+    def _weights(self) -> Weights:
+        return resolve_weights(SPECS["sam3"], self.weights)
+
     def key_material(self, frame: int):
-        return {"weights": self.weights or os.environ.get(SPECS["sam3"].env_var, "") or SPECS["sam3"].hf_id}
+        return sam3_key(self._weights(), choose_device(self.device))
 
     # -- running ------------------------------------------------------------------------------
-    def _predictor(self):
-        weights = self.key_material(0)["weights"]
-        if getattr(build_video_predictor, "needs_cuda", False) and weights != "random":
-            weights = resolve_weights(SPECS["sam3"], weights)
-        device = choose_device(self.device) if getattr(build_video_predictor, "needs_cuda", False) else "any"
-        return MANAGER.get("sam3:video", weights, device, build_video_predictor)
-
     def compute_range(self, ctx, segment, pull, resume=None):
         seg = list(segment.frames)
-        backwards = bool(self.prompts) and seg[0] < self._keyframes()[0]
-        # the backward clip starts on the first keyframe (seeded there, emitted by the forward segment)
+        backwards = not self.text and seg[0] < self._keyframes()[0]
+        # a backward clip starts on the first keyframe (seeded there, emitted by the forward segment)
         clip = [seg[0] + 1] + seg if backwards else seg
-        predictor = self._predictor()
+        sam = MANAGER.get("sam3:video", self._weights(), choose_device(self.device), build_video_model)
+        run = _Run(self, sam, pull, backwards)
         if resume is not None:
             c0 = emitted = clip.index(resume[0])
-            seed = resume[1]["masks"]
+            seeds = resume[1]["masks"]
+            run.ids.next_id = max([o.id for o in seeds.objects], default=0) + 1
+            run.names.update({o.id: o.name for o in seeds.objects})
+            shared = {clip[c0]: seeds}
         else:
-            c0, seed = 0, None
+            c0, seeds, shared = 0, None, {}
             emitted = 0 if backwards else -1
-        while True:
-            chunk = clip[c0:c0 + self.chunk]
-            results = self._run_chunk(predictor, chunk, pull, seed)
-            for i, f in enumerate(chunk):
-                if c0 + i > emitted:
-                    masks = results.get(f) or MaskSet(np.zeros_like(next(iter(results.values())).labels), [])
-                    yield f, {"masks": masks, "matte": masks.matte(self.object or None)}
-            emitted = c0 + len(chunk) - 1
-            if c0 + len(chunk) >= len(clip):
-                return
-            c0 += len(chunk) - self.overlap
-            seed = results[clip[c0]]
-
-    def _run_chunk(self, predictor, chunk, pull, seed: MaskSet | None) -> dict[int, MaskSet]:
-        """One predictor session over ``chunk``: seeded from ``seed`` (the previous chunk's masks
-        on ``chunk[0]``) or, for the first chunk, from the text and keyframe prompts."""
-        first_chunk = seed is None
-        folder = tempfile.mkdtemp(prefix="rotograph-sam3-")
         try:
-            size = None
-            for i, f in enumerate(chunk):  # the predictor reads a folder of JPEG frames
-                rgb = to_display_u8(pull(f)["image"])
-                size = rgb.shape[1], rgb.shape[0]
-                cv2.imwrite(os.path.join(folder, f"{i:05d}.jpg"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                            [cv2.IMWRITE_JPEG_QUALITY, 95])
-            w, h = size
-            sid = predictor.handle_request({"type": "start_session", "resource_path": folder})["session_id"]
-            try:
-                names = {}
-                if seed is not None:
-                    for obj in seed.objects:
-                        pts = seed_points(seed.labels == obj.id)
-                        if pts:
-                            names[obj.id] = obj.name
-                            self._add(predictor, sid, 0, obj.id, [(x / w, y / h) for x, y in pts], [1] * len(pts))
-                elif first_chunk and self.text:
-                    predictor.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": 0,
-                                              "text": self.text})
-                for kf in self.prompts:  # keyframes (and later corrections) inside this chunk
-                    if kf["frame"] in chunk and (first_chunk or chunk.index(kf["frame"]) > 0):
-                        local = chunk.index(kf["frame"])
-                        if kf["points"]:
-                            self._add(predictor, sid, local, kf["object"],
-                                      [(p[0] / w, p[1] / h) for p in kf["points"]], [p[2] for p in kf["points"]])
-                        if kf["box"] is not None:
-                            x0, y0, x1, y1 = kf["box"]
-                            predictor.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": local,
-                                                      "bounding_boxes": [[x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h]],
-                                                      "bounding_box_labels": [1], "text": self.text or "visual"})
-                        names.setdefault(kf["object"], f"object{kf['object']}")
-                results = {}
-                stream = predictor.handle_stream_request({"type": "propagate_in_video", "session_id": sid,
-                                                          "propagation_direction": "forward", "start_frame_index": 0})
-                for item in stream:
-                    i = item["frame_index"]
-                    if 0 <= i < len(chunk):
-                        results[chunk[i]] = self._to_masks(item["outputs"], (h, w), names)
-                return results
-            finally:
-                predictor.handle_request({"type": "close_session", "session_id": sid})
-        except (KeyError, RuntimeError, ValueError, AssertionError) as e:
-            raise RotographError(f"SAM3 predictor failed: {type(e).__name__}: {e}") from e
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    @staticmethod
-    def _add(predictor, sid, frame_index, obj_id, points, labels):
-        predictor.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": frame_index,
-                                  "points": [list(p) for p in points], "point_labels": list(labels),
-                                  "obj_id": int(obj_id)})
-
-    def _to_masks(self, outputs: dict, shape, names: dict) -> MaskSet:
-        labels = np.zeros(shape, np.uint16)
-        objects = []
-        ids = np.asarray(outputs.get("out_obj_ids", []), np.int64)
-        probs = np.asarray(outputs.get("out_probs", np.ones(len(ids))), np.float32)
-        masks = np.asarray(outputs.get("out_binary_masks", np.zeros((0, *shape), bool)))
-        for oid, p, m in sorted(zip(ids.tolist(), probs.tolist(), masks), key=lambda t: t[0]):
-            if m.shape != shape:
-                m = cv2.resize(m.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
-            labels[m.astype(bool)] = oid
-            name = names.get(oid) or (f"{self.text} {oid}" if self.text else f"object{oid}")
-            objects.append(MaskObject(int(oid), name, float(p)))
-        return MaskSet(labels, objects)
+            while True:
+                chunk = clip[c0:c0 + self.chunk]
+                results = run.chunk(chunk, seeds, shared)
+                for i, f in enumerate(chunk):
+                    if c0 + i > emitted:
+                        yield f, results[f]
+                emitted = c0 + len(chunk) - 1
+                if c0 + len(chunk) >= len(clip):
+                    return
+                c0 += len(chunk) - self.overlap
+                seeds, shared = results[clip[c0]], {f: results[f] for f in clip[c0:c0 + self.overlap]}
+        except (KeyError, RuntimeError, ValueError, AssertionError, TypeError) as e:
+            raise RotographError(f"SAM3 failed: {type(e).__name__}: {e}") from e
 
 
-def build_image_processor(weights: str, device: str):
-    """The real SAM3 image model wrapped in its ``Sam3Processor``."""
-    require(SPECS["sam3"])
-    from sam3.model.sam3_image_processor import Sam3Processor
-    from sam3.model_builder import build_sam3_image_model
+class _Run:
+    """One SAM3Track segment being computed: the node's prompts by frame, object names and
+    concept ids carried from session to session."""
 
-    bpe = os.environ.get("ROTOGRAPH_SAM3_BPE") or bpe_vocab()
-    local = os.path.exists(weights)
-    model = build_sam3_image_model(bpe_path=bpe, device=device, checkpoint_path=weights if local else None,
-                                   load_from_HF=not local and weights != "random")
-    return Sam3Processor(model, device=device)
+    def __init__(self, node: SAM3Track, sam: VideoModel, pull, backwards: bool):
+        self.node, self.sam, self.pull, self.backwards = node, sam, pull, backwards
+        self.by_frame = _by_frame(node.prompts)
+        self.seed_frames = set(_parse_frames(node.seed_frames))
+        self.names: dict[int, str] = {}
+        self.ids = ConceptSession()
 
+    def name(self, oid: int) -> str:
+        text = self.node.text
+        return f"{text} {oid}" if text else self.names.get(oid) or f"object{oid}"
 
-def _numpy(x) -> np.ndarray:
-    return np.asarray(x.detach().float().cpu().numpy() if hasattr(x, "detach") else x)
+    def prompts_at(self, frame: int, inputs: dict, size: tuple[int, int]) -> list[ObjectPrompt]:
+        """The keyframe prompts on ``frame`` (plate pixels → relative): seed masks first, then
+        points and boxes (which replace the seed mask of their object)."""
+        w, h = size
+        out = []
+        if inputs.get("seed") is not None and not self.seed_frames:
+            raise RotographError("seed masks are connected but param 'seed_frames' names no frame to use them on")
+        if frame in self.seed_frames:
+            seed = inputs.get("seed")
+            if seed is None:
+                raise RotographError(f"param 'seed_frames' names frame {frame} but no seed masks are connected")
+            if seed.labels.shape != (h, w):
+                raise RotographError(f"seed masks at frame {frame} are {seed.labels.shape[1]}×{seed.labels.shape[0]}, "
+                                     f"the plate {w}×{h}")
+            for o in seed.objects:
+                self.names[o.id] = o.name
+                out.append(ObjectPrompt(o.id, mask=seed.labels == o.id))
+        for oid, p in self.by_frame.get(frame, {}).items():
+            pts = np.array([[x / w, y / h] for x, y, _ in p["points"]], np.float32).reshape(-1, 2)
+            labels = np.array([lab for _, _, lab in p["points"]], np.int32)
+            box = None if p["box"] is None else np.array(p["box"], np.float32) / np.array([w, h, w, h], np.float32)
+            out.append(ObjectPrompt(oid, pts if len(pts) else None, labels if len(pts) else None, box))
+        return out
+
+    def chunk(self, chunk: list[int], seeds: MaskSet | None, shared: dict[int, MaskSet]) -> dict[int, MaskSet]:
+        """One session over ``chunk`` (frames in processing order; ``chunk[0]`` is where it is
+        seeded): from ``seeds`` — the previous session's masks on ``chunk[0]`` (objects mode) —
+        or ``shared`` — its masks on the frames both sessions see (concept mode) — and the
+        keyframes inside it."""
+        times = chunk[::-1] if self.backwards else chunk  # a session sees its frames in time order
+        index = {f: i for i, f in enumerate(times)}
+        prompts: dict[int, list[ObjectPrompt]] = {}
+        if seeds is not None and not self.node.text and seeds.objects:
+            prompts[index[chunk[0]]] = [ObjectPrompt(o.id, mask=seeds.labels == o.id) for o in seeds.objects]
+        plates = {}
+        for f in chunk:  # the session holds uint8 plates only: 3 bytes a pixel
+            inputs = self.pull(f)
+            plates[f] = to_display_u8(inputs["image"])
+            h, w = plates[f].shape[:2]
+            kf = self.prompts_at(f, inputs, (w, h))
+            if kf:
+                prompts.setdefault(index[f], []).extend(kf)
+        frames = [plates[f] for f in times]
+        if self.node.text:
+            prev = {index[f]: m for f, m in shared.items() if f in index}
+            got = concept_chunk(self.sam.predictor, frames, self.node.text, prompts, prev, self.ids, self.name)
+        else:
+            got = track_chunk(self.sam.tracker, frames, prompts, reverse=self.backwards, names=self.name,
+                              offload_state=self.node.offload)
+        empty = MaskSet(np.zeros((h, w), np.uint16), [])
+        return {f: got.get(index[f], empty) for f in chunk}
 
 
 class SAM3Segment(Node):
     """Segment one frame with SAM 3's image model (Carion et al., 2025; package ``sam3``).
 
-    ``text`` (a concept, e.g. "person in red jacket") finds every instance; the boxes of
+    ``mode`` "concept": ``text`` (e.g. "person in red jacket") finds every instance; the boxes of
     ``prompts`` are visual exemplars of the concept (positive with point label 1, negative with
     0 — a box keyframe's points, if any, give its label), so a single box finds that object and
-    things like it. Instances scoring below ``threshold`` are dropped.
+    things like it. Instances scoring below ``threshold`` are dropped; ids 1…N by descending
+    score, named after the text.
+    ``mode`` "objects": the points and/or box of each object of a keyframe select that one
+    object (SAM 3's instance-interactivity predictor, the SAM 1 task); the keyframe on the frame
+    itself is used, else the nearest one before it (else the first). Ids and names are the
+    prompts' objects, scores the predicted IoU.
 
-    image: Image H×W×3/4 scene-linear. Outputs ``masks``: Masks (ids 1…N by descending score,
-    names from the text, scores in [0, 1]); ``matte``: float32 H×W — object ``object`` or all.
+    image: Image H×W×3/4 scene-linear. Output ``masks``: Masks (uint16 labels H×W at the plate's
+    size, object table, scores in [0, 1]). Pick objects with MasksToMatte.
     """
 
     type_id = "rotograph.SAM3Segment"
+    version = 2
     category = "Segment"
     resources = {"GPU": 1}
 
     image = Input(Image)
+    mode = Param(str, "concept", choices=("concept", "objects"), doc="concept: every instance; objects: the clicked ones")
     text = Param(str, "", doc="Concept prompt: every instance")
-    prompts = Param(Prompts, [], doc="Exemplar boxes (plate pixels)", ui={"widget": "prompts"})
+    prompts = Param(Prompts, [], doc="Exemplar boxes (concept) or clicks and boxes per object (objects)",
+                    ui={"widget": "prompts"})
     threshold = Param(float, 0.5, range=(0.0, 1.0))
-    object = Param(int, 0, range=(0, 65535), doc="Object id of the matte output; 0: all")
-    weights = Param(str, "", doc="HF id or checkpoint; empty: facebook/sam3 ($ROTOGRAPH_SAM3_WEIGHTS)")
+    weights = Param(str, "", doc="HF id or checkpoint; empty: facebook/sam3 ($ROTOGRAPH_SAM3_WEIGHTS); random: tests")
     device = Param(str, "auto", choices=("auto", "cuda", "mps", "cpu"))
     masks = Output(Masks)
-    matte = Output(Matte)
+
+    @classmethod
+    def upgrade_node(cls, from_version: int, name: str, params: dict):
+        return _matte_to_masks(name, params)  # v1 had a `matte` output choosing `object`
 
     def check(self) -> None:
-        if not self.text and not any(k["box"] for k in self.prompts):
+        if self.mode == "concept" and not self.text and not any(k["box"] for k in self.prompts):
             raise ParamError(f"node '{self.name}': give a text prompt or an exemplar box")
+        if self.mode == "objects" and not self.prompts:
+            raise ParamError(f"node '{self.name}': mode 'objects' needs points or a box on a keyframe")
+
+    def _keyframe(self, frame: int) -> int:
+        frames = sorted({k["frame"] for k in self.prompts})
+        return max((f for f in frames if f <= frame), default=frames[0])
+
+    def _weights(self) -> Weights:
+        return resolve_weights(SPECS["sam3"], self.weights)
 
     def key_material(self, frame: int):
-        return {"weights": self.weights or os.environ.get(SPECS["sam3"].env_var, "") or SPECS["sam3"].hf_id}
-
-    def _processor(self):
-        weights = self.key_material(0)["weights"]
-        real = getattr(build_image_processor, "needs_weights", True)
-        device = choose_device(self.device) if real else "any"
-        if real and weights != "random":
-            weights = resolve_weights(SPECS["sam3"], weights)
-        return MANAGER.get("sam3:image", weights, device, build_image_processor)
+        key = sam3_key(self._weights(), choose_device(self.device))
+        if self.mode == "objects" and self.prompts:
+            key["keyframe"] = self._keyframe(frame)  # which clicks this frame uses
+        return key
 
     def compute(self, ctx, image):
-        proc = self._processor()
+        from PIL import Image as PILImage
+
+        proc = MANAGER.get("sam3:image", self._weights(), choose_device(self.device), build_image_model)
         rgb8 = to_display_u8(image)
         h, w = rgb8.shape[:2]
-        state = proc.set_image(rgb8)
+        state = proc.set_image(PILImage.fromarray(rgb8))  # an H×W×3 array would be read as (W, 3)
+        if self.mode == "objects":
+            return self._objects(proc, state, ctx.frame, (h, w))
+        proc.set_confidence_threshold(self.threshold)
         if self.text:
             state = proc.set_text_prompt(self.text, state)
         for kf in self.prompts:
@@ -309,13 +384,35 @@ class SAM3Segment(Node):
                 label = bool(kf["points"][0][2]) if kf["points"] else True
                 state = proc.add_geometric_prompt([(x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h],
                                                   label, state)
-        masks = _numpy(state.get("masks", np.zeros((0, 1, h, w), bool))).reshape(-1, h, w)
-        scores = _numpy(state.get("scores", np.zeros(len(masks)))).reshape(-1)
+        masks = to_numpy(state.get("masks", np.zeros((0, 1, h, w), bool))).reshape(-1, h, w) > 0.5
+        scores = to_numpy(state.get("scores", np.zeros(len(masks)))).reshape(-1)
+        order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] >= self.threshold]
         labels = np.zeros((h, w), np.uint16)
         objects = []
-        order = [i for i in np.argsort(-scores) if scores[i] >= self.threshold]
         for oid, i in enumerate(order, start=1):
-            labels[(masks[i] > 0.5) & (labels == 0)] = oid
+            labels[masks[i] & (labels == 0)] = oid
             objects.append(MaskObject(oid, f"{self.text or 'object'} {oid}", float(scores[i])))
-        ms = MaskSet(labels, objects)
-        return {"masks": ms, "matte": ms.matte(self.object or None)}
+        return MaskSet(labels, objects)
+
+    def _objects(self, proc, state, frame: int, shape) -> MaskSet:
+        labels = np.zeros(shape, np.uint16)
+        objects = []
+        for oid, p in sorted(_by_frame(self.prompts)[self._keyframe(frame)].items()):
+            kw = {}
+            if p["points"]:
+                kw["point_coords"] = np.array([[x, y] for x, y, _ in p["points"]], np.float32)
+                kw["point_labels"] = np.array([lab for _, _, lab in p["points"]], np.int32)
+            if p["box"] is not None:
+                kw["box"] = np.array(p["box"], np.float32)
+            single = len(p["points"]) == 1 and p["box"] is None  # ambiguous: let SAM offer three masks
+            masks, scores, _ = proc.model.predict_inst(state, multimask_output=single, **kw)
+            best = int(np.argmax(scores))
+            m = np.asarray(masks[best]) > 0.5
+            if m.shape != shape:
+                raise RotographError(f"SAM3 returned a {m.shape[1]}×{m.shape[0]} mask for a {shape[1]}×{shape[0]} plate")
+            labels[m & (labels == 0)] = oid
+            if (labels == oid).any():
+                objects.append(MaskObject(oid, f"object{oid}", float(np.clip(scores[best], 0.0, 1.0))))
+        return MaskSet(labels, objects)
+
+

@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
 
 from .errors import RotographError
+from .models import visible_gpus, worker_gpu
 from .plan import Session, Task, TaskResult, execute, run_task
 
 OnResult = Callable[[TaskResult], bool]
@@ -75,8 +76,10 @@ class DaskBackend:
     """A Dask distributed cluster: ``tcp://host:8786`` (an existing scheduler) or ``local:N``
     (a ``LocalCluster`` of N single-threaded worker processes). Tasks that need resources
     (``{"GPU": 1}``) only run on workers started with them (``dask worker --resources GPU=1``;
-    for ``local:N`` pass ``worker_resources``). A worker lost mid-task is replaced by the
-    scheduler, which runs its tasks again elsewhere (outputs are written atomically)."""
+    for ``local:N`` pass ``worker_resources``). On a machine with GPUs, each ``local:N`` worker
+    gets its own (``CUDA_VISIBLE_DEVICES``, round robin past the GPU count) and ``GPU=1``. A
+    worker lost mid-task is replaced by the scheduler, which runs its tasks again elsewhere
+    (outputs are written atomically)."""
 
     def __init__(self, scheduler: str, worker_resources: dict[str, float] | None = None):
         try:
@@ -94,11 +97,16 @@ class DaskBackend:
                 n = 0
             if n < 1:
                 raise RotographError(f"--scheduler {scheduler!r}: expected local:N with N ≥ 1 workers")
+            gpus = visible_gpus()
+            if gpus:
+                worker_resources = {"GPU": 1, **(worker_resources or {})}
             # no dashboard, and its HTTP server on a free port (8787 may be another cluster's)
             self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                                         scheduler_kwargs={"dashboard_address": ":0"},
                                         resources=worker_resources or None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
+            if gpus:
+                self.client.register_plugin(_one_gpu_per_worker(gpus), name="rotograph-gpus")
         else:
             try:
                 self.client = Client(scheduler, timeout=30)
@@ -120,3 +128,17 @@ class DaskBackend:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def _one_gpu_per_worker(gpus: list[str]):
+    """A Dask worker plugin: worker ``i`` of a LocalCluster sees only GPU ``worker_gpu(gpus, i)``
+    (set when it joins, before it first touches CUDA)."""
+    from distributed import WorkerPlugin
+
+    class OneGPUPerWorker(WorkerPlugin):
+        def setup(self, worker):
+            import os
+
+            os.environ["CUDA_VISIBLE_DEVICES"] = worker_gpu(gpus, int(worker.name))
+
+    return OneGPUPerWorker()

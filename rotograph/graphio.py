@@ -90,7 +90,8 @@ def load(path: str | os.PathLike, registry: Registry | None = None) -> Graph:
 def _upgrade(doc: dict, reg: Registry, source: str | None) -> dict:
     """A copy of ``doc`` with every node saved at an older version upgraded by its class's
     :meth:`~rotograph.Node.upgrade_node`: new params, added nodes, links re-pointed from outputs
-    that moved (inputs, group outputs). Newer versions than installed are refused."""
+    that moved (inputs, group outputs); added nodes join the upgraded node's groups. Newer
+    versions than installed are refused."""
     old = {n: s for n, s in doc["nodes"].items() if s["type"] in reg and s["version"] != reg.get(s["type"]).version}
     if not old:
         return doc
@@ -115,6 +116,9 @@ def _upgrade(doc: dict, reg: Registry, source: str | None) -> dict:
                 raise GraphError(f"upgrading {cls.type_id} adds a node '{new}', but the graph has one: rename it",
                                  path=f"nodes.{new}", source=source)
             doc["nodes"][new] = new_spec
+            for group in doc.get("groups", {}).values():  # a node's group gets what its upgrade adds
+                if name in group.get("nodes", []):
+                    group["nodes"].append(new)
             ui = doc.get("ui", {}).get(name)
             pos = ui.get("pos") if isinstance(ui, dict) else None
             if isinstance(pos, list) and len(pos) == 2 and all(isinstance(v, (int, float)) for v in pos):

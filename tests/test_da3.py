@@ -73,3 +73,39 @@ def test_depth_layers_graph(registry, tmp_path):
     n = np.dstack([layers["N.X"], layers["N.Y"], layers["N.Z"]]).astype(np.float32)
     assert np.isfinite(n).all() and np.linalg.norm(n, axis=-1).max() <= 1.01  # random weights: no geometry to check
     assert np.allclose(layers["depth.Z"], g.evaluate("da3", 1002, "depth").z)
+
+
+def test_weights_in_the_published_layout_load_from_the_hf_cache_and_a_local_path(registry, tmp_path, monkeypatch):
+    """A random-initialised DA3-small saved as depth-anything/DA3-SMALL publishes it
+    (model.safetensors, keys under ``model.`` as the package's DepthAnything3 wrapper names them,
+    and config.json) in a Hugging Face cache: loaded offline from its HF id, from the file and from
+    the folder, the node's depth equals the in-memory model's."""
+    import json
+
+    from safetensors.torch import save_file
+
+    from hf_cache import REVISION, hf_snapshot
+    from rotograph.models import SPECS, resolve_weights
+    from rotograph.nodes.da3 import build_da3
+
+    torch.manual_seed(0)
+    net = build_da3("da3-small", resolve_weights(SPECS["da3"], "random"), "cpu")
+    state = {"model." + k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}
+    save_file(state, str(tmp_path / "model.safetensors"))
+    (tmp_path / "config.json").write_text(json.dumps({"model_name": "da3-small"}))
+    snapshot = hf_snapshot(tmp_path / "hf", "depth-anything/DA3-SMALL",
+                           {"model.safetensors": tmp_path / "model.safetensors", "config.json": tmp_path / "config.json"})
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("ROTOGRAPH_DA3_WEIGHTS", raising=False)
+    MANAGER.clear()
+    MANAGER.get("da3:da3-small", resolve_weights(SPECS["da3"], "random"), "cpu", lambda w, d: net)  # the in-memory model
+    g = _graph(registry)
+    want = g.evaluate("da3", 1001, "depth").z
+    for weights, identity in (("", f"hf:{REVISION}"), (str(tmp_path / "model.safetensors"), "file:"),
+                              (str(snapshot), "folder:")):
+        g.set("da3.weights", weights)
+        assert g.nodes["da3"].key_material(1001)["weights"].startswith(identity)
+        assert np.array_equal(g.evaluate("da3", 1001, "depth").z, want), weights
+    assert len([k for k in MANAGER.loaded() if k[0] == "da3:da3-small"]) == 4  # random + three identities
+    MANAGER.clear()

@@ -230,7 +230,7 @@ def test_upgrade_moves_a_tracker_matte_output_to_masks_to_matte(registry):
     assert g.nodes["track_matte"].type_id == "rotograph.MasksToMatte" and g.nodes["track_matte"].objects == "3"
     assert g.inputs_of("track_matte") == {"masks": ("track", "masks")}
     assert g.inputs_of("grow") == {"matte": ("track_matte", "matte")}
-    assert g.groups["t"].outputs == {"matte": "track_matte.matte"}
+    assert g.groups["t"].outputs == {"matte": "track_matte.matte"} and g.groups["t"].nodes == ["track", "track_matte"]
     assert g.ui["track_matte"]["pos"] == [140, 120]
     saved = json.loads(rotograph.dumps(g))
     assert saved["nodes"]["track"]["version"] == 2 and "track_matte" in saved["nodes"]

@@ -39,7 +39,7 @@ def test_matanyone_refine_runs_the_real_model(registry):
     assert alpha.shape == (540, 960) and alpha.dtype == np.float32 and 0 <= alpha.min() and alpha.max() <= 1
     assert fg.shape == (540, 960, 4) and np.array_equal(fg[..., :3], g.evaluate("read", 1002))
     assert ev.stats.range_runs["mat"] == 1 and ev.stats.computes["mat"] == 3
-    assert [k for k in MANAGER.loaded() if k[0] == "matanyone2"] == [("matanyone2", "random", "cpu")]
+    assert [k for k in MANAGER.loaded() if k[0] == "matanyone2"] == [("matanyone2", "random", "cpu")]  # (model, identity, device)
 
 
 def test_first_frame_needs_a_mask(registry):
@@ -51,21 +51,72 @@ def test_first_frame_needs_a_mask(registry):
         g.evaluate("mat", 1001)
 
 
+def test_weights_in_the_published_layout_load_from_the_hf_cache_and_a_local_path(registry, tmp_path, monkeypatch):
+    """A random-initialised MatAnyone 2 saved by its own ``save_pretrained`` (config.json +
+    model.safetensors, the layout of PeiqingYang/MatAnyone2) in a Hugging Face cache, and as the
+    GitHub release's ``matanyone2.pth`` state dict: loaded offline from the HF id, the folder and
+    the .pth, the node's alpha equals the in-memory model's."""
+    import torch
+
+    from hf_cache import REVISION, hf_snapshot
+    from rotograph.models import SPECS, resolve_weights
+    from rotograph.nodes.matanyone import build_matanyone
+
+    torch.manual_seed(0)
+    net = build_matanyone(resolve_weights(SPECS["matanyone2"], "random"), "cpu")
+    net.save_pretrained(tmp_path / "saved")
+    torch.save(net.state_dict(), tmp_path / "matanyone2.pth")
+    snapshot = hf_snapshot(tmp_path / "hf", "PeiqingYang/MatAnyone2",
+                           {n: tmp_path / "saved" / n for n in ("config.json", "model.safetensors")})
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("ROTOGRAPH_MATANYONE_WEIGHTS", raising=False)
+    MANAGER.clear()
+    MANAGER.get("matanyone2", resolve_weights(SPECS["matanyone2"], "random"), "cpu", lambda w, d: net)
+    from conftest import moving_square, write_png_sequence
+
+    frames, _ = moving_square(2)
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=write_png_sequence(tmp_path / "plate", frames), colorspace="sRGB")
+    g.add("rotograph.Keyer", "rough", screen="blue", adaptive=False, clip_black=0.3)
+    g.add("rotograph.MatAnyoneRefine", "mat", weights="random", device="cpu", max_size=128, warmup=0)
+    g.connect("read.image", "rough.image")
+    g.connect("read.image", "mat.image")
+    g.connect("rough.matte", "mat.matte")
+
+    def alpha():
+        return g.evaluate("mat", 1001, "refined")  # the first frame runs every part of the network
+
+    want = alpha()
+    g.set("mat.weights", str(snapshot))  # a folder: the same loading as the HF id's snapshot
+    assert g.nodes["mat"].key_material(1001)["weights"].startswith("folder:")
+    for weights, identity in (("", f"hf:{REVISION}"), (str(tmp_path / "matanyone2.pth"), "file:")):
+        g.set("mat.weights", weights)
+        assert g.nodes["mat"].key_material(1001)["weights"].startswith(identity)
+        assert np.array_equal(alpha(), want), weights
+    MANAGER.clear()
+
+
 def test_sam3_matte_graph_end_to_end(registry, tmp_path, monkeypatch):
-    """graphs/sam3_matte.json with the SAM3 predictor double and a random-initialised MatAnyone 2."""
+    """graphs/sam3_matte.json with the sam3 double (held to the recorded API) and a
+    random-initialised MatAnyone 2."""
     from rotograph.nodes import sam3 as sam3_nodes
 
+    import sam3_double
     from conftest import GRAPHS, read_exr, write_png_sequence
-    from sam3_double import FakeSam3VideoPredictor
-    from test_sam3 import two_squares
+    from test_sam3 import squares
 
-    fake = FakeSam3VideoPredictor()
-    monkeypatch.setattr(sam3_nodes, "build_video_predictor", lambda weights, device: fake)
+    bpe = tmp_path / "bpe.txt.gz"
+    bpe.write_bytes(b"")
+    sam3_double.install(monkeypatch, str(bpe))
+    monkeypatch.setattr(sam3_nodes, "choose_device", lambda preferred="auto": "cuda")
     MANAGER.clear()
-    frames, _ = two_squares(6)
+    frames, _ = squares(6)
     g = rotograph.load(GRAPHS / "sam3_matte.json", registry)
     g.set("read.file", write_png_sequence(tmp_path / "plate", frames))
     g.set("track.text", "square")
+    g.set("track.weights", "random")
+    g.set("track_matte.objects", "1")
     g.set("matanyone.weights", "random")
     g.set("matanyone.device", "cpu")
     g.set("matanyone.max_size", 160)
