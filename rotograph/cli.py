@@ -212,14 +212,17 @@ def cmd_nodes(args) -> int:
 
 def cmd_info(args) -> int:
     from .media import probe
+    from .timing import format_rate
 
     info = probe(args.media, args.first_frame)
     rows = {
         "file": info.path, "resolution": f"{info.width}x{info.height}",
         "frames": f"{info.first}-{info.last} ({info.frames} frames)",
-        "fps": f"{info.fps:.3f}" if info.fps else "-", "codec": info.codec,
+        "fps": format_rate(info.fps) if info.fps else "-", "codec": info.codec,
         "channels": ",".join(info.channels), "bit depth": str(info.bit_depth),
     }
+    if info.timecode:
+        rows["timecode"] = info.timecode
     if info.missing:
         rows["missing"] = ",".join(map(str, info.missing[:20])) + (" ..." if len(info.missing) > 20 else "")
     if args.json:

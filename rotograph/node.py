@@ -28,6 +28,7 @@ from typing import Any, Callable, ClassVar, Iterator
 
 from .errors import ParamError
 from .params import Param
+from .timing import Timing
 from .types import PortType
 
 
@@ -66,14 +67,16 @@ class Output:
 
 @dataclass
 class Context:
-    """What ``compute`` may know besides its inputs: the frame, the node's name and the cache
-    key of what it computes (writers record it in file metadata)."""
+    """What ``compute`` may know besides its inputs: the frame, the node's name, the cache
+    key of what it computes (writers record it in file metadata) and the node's
+    :class:`~rotograph.timing.Timing` (frame rate and timecode of the source, when known)."""
 
     frame: int
     node: str
     log: Callable[[str], None] = print
     key: str = ""
     frames: tuple[int, ...] = ()  # range nodes: the frames of the segment this render wants
+    timing: Timing | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,12 @@ class Node:
         if not ranges:
             return None
         return (max(r[0] for r in ranges), min(r[1] for r in ranges))
+
+    def timing(self, input_timing: dict[str, Timing | None]) -> Timing | None:
+        """This node's frame rate and timecode given its inputs' (in input order); default:
+        the first input that has one. Read takes them from the file. Derived from params and
+        files only (so the cache key already covers it)."""
+        return next((t for t in input_timing.values() if t is not None), None)
 
     def validate_cached(self, output: str, value) -> bool:
         """Whether a cached result still stands (writers check that their file is still there)."""
