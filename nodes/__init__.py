@@ -14,8 +14,9 @@ from .matte_ops import Feather, Grow
 from .matterefine import MatteRefine
 from .read import Read
 from .sam3 import SAM3Segment, SAM3Track
-from .write import WriteEXR, WritePNG
+from .write import WriteEXR
 from .write_geometry import WriteCamera, WritePointCloud
+from .write_image import WriteDPX, WritePNG, WriteTIFF
 from .write_movie import WriteProRes, WriteVideo
 
 BUILTIN_NODES = (
@@ -24,7 +25,8 @@ BUILTIN_NODES = (
     Keyer, Despill, Grow, Feather, MatteRefine, MasksFromMattes, MasksToMatte,  # keying and mattes
     Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
     DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
-    WriteEXR, WritePNG, WriteProRes, WriteVideo, WriteCamera, WritePointCloud,  # outputs
+    WriteEXR, WritePNG, WriteTIFF, WriteDPX, WriteProRes, WriteVideo,       # image and movie outputs
+    WriteCamera, WritePointCloud,                                           # camera and geometry outputs
 )
 
 

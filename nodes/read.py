@@ -129,6 +129,16 @@ class Read(Node):
         info = self._probe()
         return Timing(info.fps, info.timecode, info.first) if info.fps or info.timecode else None
 
+    def warnings(self):
+        if not self.file:
+            return []
+        info = self._probe()
+        if not info.missing:
+            return []
+        gaps = ",".join(map(str, info.missing[:20])) + (" …" if len(info.missing) > 20 else "")
+        return [f"{self.file}: {len(info.missing)} missing frames in {info.first}-{info.last}: {gaps} "
+                f"(missing_frames={self.missing_frames})"]
+
     # -- pixels -----------------------------------------------------------------------------
     def _movie_source(self, path: str) -> MovieSource:
         st = os.stat(path)

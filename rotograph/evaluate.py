@@ -223,6 +223,10 @@ class Evaluator:
         self.stats.computes[name] += 1
         return outs[output]
 
+    def inputs(self, name: str, frame: int) -> dict[str, Any]:
+        """The input values node ``name`` reads to produce ``frame`` (``None`` if unconnected)."""
+        return self._pull(self.graph.nodes[name], frame)
+
     def _pull(self, node: Node, frame: int) -> dict[str, Any]:
         links = self.links(node.name)
         values = {}

@@ -145,8 +145,10 @@ class Graph:
         return name in self.nodes
 
     def validate(self, targets: list[str] | None = None) -> None:
-        """Check what a render needs: required inputs connected, nodes' own checks (files).
-        Raises :class:`GraphError` naming the node at fault."""
+        """Check what a render needs: required inputs connected, nodes' own checks (files), no
+        two writers writing one file. Raises :class:`GraphError` naming the node at fault."""
+        from .writer import check_deliveries
+
         names = self.upstream(targets) if targets else set(self.nodes)
         for name in self.topological():
             if name not in names:
@@ -161,6 +163,7 @@ class Graph:
                 node.check()
             except ParamError as e:
                 raise GraphError(str(e), path=f"nodes.{name}") from None
+        check_deliveries(self, [n for n in self.topological() if n in names])
 
     # -- evaluation -----------------------------------------------------------------------
     def evaluate(self, name: str, frame: int, output: str | None = None, *, cache=None):

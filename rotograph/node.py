@@ -181,6 +181,11 @@ class Node:
         files only (so the cache key already covers it)."""
         return next((t for t in input_timing.values() if t is not None), None)
 
+    def warnings(self) -> list[str]:
+        """Problems worth a warning before a render (``rotograph validate`` prints them), e.g.
+        gaps in a sequence that ``missing_frames`` will fill. Cheap: never decodes pixels."""
+        return []
+
     def validate_cached(self, output: str, value) -> bool:
         """Whether a cached result still stands (writers check that their file is still there)."""
         return True
