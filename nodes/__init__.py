@@ -15,9 +15,11 @@ from .matterefine import MatteRefine
 from .read import Read
 from .sam3 import SAM3Segment, SAM3Track
 from .write import WriteEXR
+from .write_blender import WriteBlender
 from .write_geometry import WriteCamera, WritePointCloud
 from .write_image import WriteDPX, WritePNG, WriteTIFF
 from .write_movie import WriteProRes, WriteVideo
+from .write_objects import MasksToBoxes, WriteCrops
 
 BUILTIN_NODES = (
     Read, ColorSpace,                                                       # input and colour
@@ -26,7 +28,8 @@ BUILTIN_NODES = (
     Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
     DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
     WriteEXR, WritePNG, WriteTIFF, WriteDPX, WriteProRes, WriteVideo,       # image and movie outputs
-    WriteCamera, WritePointCloud,                                           # camera and geometry outputs
+    MasksToBoxes, WriteCrops,                                               # per-object outputs
+    WriteCamera, WritePointCloud, WriteBlender,                             # camera and geometry outputs
 )
 
 
