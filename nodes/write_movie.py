@@ -157,7 +157,7 @@ class WriteVideo(MovieWriter):
     type_id = "rotograph.WriteVideo"
     version = 2
     codec = "libx264"
-    matte_as = Param(str, "premultiply", choices=("premultiply",), doc="With an image: the image × matte over black")
+    matte_as = "premultiply"  # H.264 has no alpha: with an image, the matte premultiplies it
     crf = Param(int, 18, range=(0, 51))
     burn_in = Param(bool, True, doc="Burn the frame number in")
 

@@ -10,18 +10,15 @@ import pytest
 
 import rotograph
 
-from conftest import PLUGINS
 from test_delivery_images import read_oiio
 from test_geometry_outputs import _read_ply
 
 
 @pytest.fixture
-def scene(monkeypatch):
-    monkeypatch.setenv("ROTOGRAPH_PLUGIN_PATH", str(PLUGINS))
-    monkeypatch.syspath_prepend(str(PLUGINS))
+def scene(plugin_registry):
     import scene_doubles
 
-    g = rotograph.Graph(rotograph.Registry.default())
+    g = rotograph.Graph(plugin_registry)
     g.add("test.WallScene", "scene")
     return g, scene_doubles
 

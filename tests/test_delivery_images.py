@@ -12,15 +12,6 @@ import rotograph
 from rotograph.colour import convert, from_linear
 from rotograph.types import DepthMap
 
-from conftest import PLUGINS
-
-
-@pytest.fixture
-def reg(monkeypatch):
-    monkeypatch.setenv("ROTOGRAPH_PLUGIN_PATH", str(PLUGINS))
-    monkeypatch.syspath_prepend(str(PLUGINS))  # the doubles' known answers
-    return rotograph.Registry.default()
-
 
 def read_oiio(path, fmt="native"):
     """(pixels H×W×C as stored — alpha not premultiplied on read —, spec)."""
@@ -42,15 +33,15 @@ def _render(g, frames):
     return report
 
 
-def _wall(reg, writer, **params):
-    g = rotograph.Graph(reg)
+def _wall(plugin_registry, writer, **params):
+    g = rotograph.Graph(plugin_registry)
     g.add("test.WallScene", "scene")
     g.add(writer, "out", **params)
     return g
 
 
-def test_depth_png_16bit_states_near_and_far(reg, tmp_path):
-    g = _wall(reg, "rotograph.WritePNG", file=str(tmp_path / "z.####.png"), bit_depth=16)
+def test_depth_png_16bit_states_near_and_far(plugin_registry, tmp_path):
+    g = _wall(plugin_registry, "rotograph.WritePNG", file=str(tmp_path / "z.####.png"), bit_depth=16)
     g.connect("scene.depth", "out.depth")
     _render(g, "1003")
     pixels, spec = read_oiio(tmp_path / "z.1003.png")
@@ -81,9 +72,9 @@ def test_depth_png_16bit_states_near_and_far(reg, tmp_path):
     assert np.array_equal(pixels[8:, :, 0][inside], want[inside].astype(np.uint16))
 
 
-def test_normals_png_8_and_16bit(reg, tmp_path):
+def test_normals_png_8_and_16bit(plugin_registry, tmp_path):
     for bits in (8, 16):
-        g = _wall(reg, "rotograph.WritePNG", file=str(tmp_path / f"n{bits}.####.png"), bit_depth=bits)
+        g = _wall(plugin_registry, "rotograph.WritePNG", file=str(tmp_path / f"n{bits}.####.png"), bit_depth=bits)
         g.add("rotograph.DepthToNormals", "normals")
         g.connect("scene.depth", "normals.depth")
         g.connect("scene.camera", "normals.camera")
@@ -96,8 +87,8 @@ def test_normals_png_8_and_16bit(reg, tmp_path):
         assert np.abs(pixels / top * 2 - 1 - n).max() <= 1.0 / top + 1e-6
 
 
-def test_dpx_10bit_log_and_16bit_linear(reg, tmp_path):
-    g = rotograph.Graph(reg)
+def test_dpx_10bit_log_and_16bit_linear(plugin_registry, tmp_path):
+    g = rotograph.Graph(plugin_registry)
     g.add("test.Squares", "scene")
     g.add("rotograph.WriteDPX", "log", file=str(tmp_path / "log.####.dpx"))  # ADX10 by default
     g.add("rotograph.WriteDPX", "lin", file=str(tmp_path / "lin.####.dpx"), colorspace="linear", bit_depth=16)
@@ -115,15 +106,15 @@ def test_dpx_10bit_log_and_16bit_linear(reg, tmp_path):
     assert spec.get_int_attribute("oiio:BitsPerSample") == 16 and spec.get_string_attribute("dpx:Transfer") == "Linear"
     assert np.array_equal(pixels, np.floor(np.clip(image, 0, 1) * 65535 + 0.5).astype(np.uint16))
     # our own Read decodes the log DPX back to linear: the 10-bit codes through ADX10's inverse
-    back = rotograph.Graph(reg)
+    back = rotograph.Graph(plugin_registry)
     back.add("rotograph.Read", "read", file=str(tmp_path / "log.####.dpx"), colorspace="ADX10")
     assert np.allclose(back.evaluate("read", 1002), convert((want / 1023).astype(np.float32), "ADX10", "linear"),
                        rtol=1e-3, atol=2e-4)  # ±1 code of 10 bits would be ~1.5 %
 
 
 @pytest.mark.parametrize("bits", [8, 16, 32])
-def test_tiff_8_16_and_32bit_float(reg, tmp_path, bits):
-    g = rotograph.Graph(reg)
+def test_tiff_8_16_and_32bit_float(plugin_registry, tmp_path, bits):
+    g = rotograph.Graph(plugin_registry)
     g.add("test.Squares", "scene")
     space = "linear" if bits == 32 else "sRGB"
     g.add("rotograph.WriteTIFF", "tif", file=str(tmp_path / "t.####.tif"), bit_depth=bits, colorspace=space)
@@ -141,10 +132,10 @@ def test_tiff_8_16_and_32bit_float(reg, tmp_path, bits):
         assert np.array_equal(pixels[..., :3], want) and np.array_equal(pixels[..., 3], matte * top)
 
 
-def test_every_object_to_its_own_sequence(reg, tmp_path):
+def test_every_object_to_its_own_sequence(plugin_registry, tmp_path):
     import object_doubles
 
-    g = rotograph.Graph(reg)
+    g = rotograph.Graph(plugin_registry)
     g.add("test.Squares", "scene")
     g.add("rotograph.WritePNG", "objects", file=str(tmp_path / "mattes" / "m.####.png"))
     g.connect("scene.masks", "objects.masks")
@@ -160,8 +151,8 @@ def test_every_object_to_its_own_sequence(reg, tmp_path):
             assert pixels.shape == (96, 128, 1) and np.array_equal(pixels[..., 0], want), (frame, name)  # absent: black
 
 
-def test_one_input_kind_per_file(reg, tmp_path):
-    g = _wall(reg, "rotograph.WritePNG", file=str(tmp_path / "x.####.png"))
+def test_one_input_kind_per_file(plugin_registry, tmp_path):
+    g = _wall(plugin_registry, "rotograph.WritePNG", file=str(tmp_path / "x.####.png"))
     g.connect("scene.image", "out.image")
     g.connect("scene.depth", "out.depth")
     report = rotograph.render(g, "1001", cache=rotograph.Cache())

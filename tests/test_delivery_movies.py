@@ -8,18 +8,11 @@ from fractions import Fraction
 
 import av
 import numpy as np
-import pytest
 
 import rotograph
 from rotograph.colour import convert
 
-from conftest import PLUGINS, footage
-
-
-@pytest.fixture
-def reg(monkeypatch):
-    monkeypatch.setenv("ROTOGRAPH_PLUGIN_PATH", str(PLUGINS))
-    return rotograph.Registry.default()
+from conftest import footage
 
 
 def _decode(path, fmt):
@@ -31,8 +24,8 @@ def _decode(path, fmt):
     return info, frames
 
 
-def test_movie_rate_and_timecode_come_from_the_plate(reg, tmp_path):
-    g = rotograph.Graph(reg)
+def test_movie_rate_and_timecode_come_from_the_plate(plugin_registry, tmp_path):
+    g = rotograph.Graph(plugin_registry)
     g.add("rotograph.Read", "read", file=str(footage("01_dog.mp4")))  # 29.97 fps, timecode 00:00:00:00
     g.add("rotograph.WriteVideo", "movie", file=str(tmp_path / "dog.mp4"))  # fps: auto
     g.connect("read.image", "movie.image")
@@ -43,8 +36,8 @@ def test_movie_rate_and_timecode_come_from_the_plate(reg, tmp_path):
     assert info["timecode"] == "00:00:00:02" and len(frames) == 4  # the first frame written is the plate's third
 
 
-def test_23976_is_24000_over_1001(reg, tmp_path):
-    g = rotograph.Graph(reg)
+def test_23976_is_24000_over_1001(plugin_registry, tmp_path):
+    g = rotograph.Graph(plugin_registry)
     g.add("test.Squares", "scene")
     g.add("rotograph.WriteProRes", "movie", file=str(tmp_path / "sq.mov"), fps=23.976, profile="422HQ")
     g.connect("scene.image", "movie.image")
@@ -55,8 +48,8 @@ def test_23976_is_24000_over_1001(reg, tmp_path):
     assert g.nodes["movie"].fps == "24000/1001"
 
 
-def test_matte_movies_grey_and_as_alpha(reg, tmp_path):
-    g = rotograph.Graph(reg)
+def test_matte_movies_grey_and_as_alpha(plugin_registry, tmp_path):
+    g = rotograph.Graph(plugin_registry)
     g.add("test.Squares", "scene")
     g.add("rotograph.WriteVideo", "alpha_mp4", file=str(tmp_path / "alpha.mp4"), fps=25, burn_in=False, crf=0)
     g.add("rotograph.WriteProRes", "comp", file=str(tmp_path / "comp.mov"), fps=25)
@@ -76,9 +69,9 @@ def test_matte_movies_grey_and_as_alpha(reg, tmp_path):
         assert np.abs(fg[i] / 255 - want).mean() < 0.01 and fg[i][matte == 0].mean() < 1  # black outside
 
 
-def test_version_1_movie_graphs_keep_their_rate(reg):
+def test_version_1_movie_graphs_keep_their_rate(plugin_registry):
     doc = {"format": "rotograph.graph", "schema_version": 1, "nodes": {
         "a": {"type": "rotograph.WriteVideo", "version": 1, "params": {"fps": 23.976, "file": "a.mp4"}},
         "b": {"type": "rotograph.WriteProRes", "version": 1, "params": {"fps": 24.0, "file": "b.mov"}}}}
-    g = rotograph.loads(json.dumps(doc), reg)
+    g = rotograph.loads(json.dumps(doc), plugin_registry)
     assert g.nodes["a"].fps == "24000/1001" and g.nodes["b"].fps == "24"

@@ -13,17 +13,14 @@ import pytest
 import rotograph
 from rotograph.colour import from_linear
 
-from conftest import PLUGINS
 from test_delivery_images import read_oiio
 
 
 @pytest.fixture
-def scene(monkeypatch):
-    monkeypatch.setenv("ROTOGRAPH_PLUGIN_PATH", str(PLUGINS))
-    monkeypatch.syspath_prepend(str(PLUGINS))
+def scene(plugin_registry):
     import object_doubles
 
-    g = rotograph.Graph(rotograph.Registry.default())
+    g = rotograph.Graph(plugin_registry)
     g.add("test.Squares", "scene")
     return g, object_doubles
 

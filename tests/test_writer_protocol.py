@@ -17,12 +17,6 @@ import rotograph
 from conftest import PLUGINS, ROOT, footage
 
 
-@pytest.fixture
-def plugins(monkeypatch):
-    monkeypatch.setenv("ROTOGRAPH_PLUGIN_PATH", str(PLUGINS))
-    return rotograph.Registry.default()
-
-
 def _cli(*args, cwd=None):
     env = {**os.environ, "ROTOGRAPH_PLUGIN_PATH": str(PLUGINS)}
     return subprocess.run([sys.executable, "-m", "rotograph.cli", *map(str, args)], capture_output=True, text=True,
@@ -39,8 +33,8 @@ def _text_graph(registry, out, fail="1003"):
     return g
 
 
-def test_plugin_writer_gets_validate_and_hold(plugins, tmp_path):
-    g = _text_graph(plugins, tmp_path / "out")
+def test_plugin_writer_gets_validate_and_hold(plugin_registry, tmp_path):
+    g = _text_graph(plugin_registry, tmp_path / "out")
     graph_file = tmp_path / "g.json"
     rotograph.save(g, graph_file)
     ok = _cli("validate", graph_file)
@@ -67,11 +61,10 @@ def test_plugin_writer_gets_validate_and_hold(plugins, tmp_path):
     assert clash.returncode == 1 and "writers 'again' and 'text' both write" in clash.stderr, clash.stderr
 
 
-def test_held_exr_carries_its_own_frame_and_timecode(registry, tmp_path, monkeypatch):
+def test_held_exr_carries_its_own_frame_and_timecode(plugin_registry, tmp_path):
     import OpenImageIO as oiio
 
-    monkeypatch.setenv("ROTOGRAPH_PLUGIN_PATH", str(PLUGINS))
-    g = rotograph.Graph(rotograph.Registry.default())
+    g = rotograph.Graph(plugin_registry)
     g.add("rotograph.Read", "read", file=str(footage("01_dog.mp4")))
     g.add("rotograph.Keyer", "key", screen="green", adaptive=False)
     g.add("test.FailAt", "fail", frames="1003")
