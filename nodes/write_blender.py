@@ -10,7 +10,6 @@ a 36 mm sensor, shifts), the plate sequence and the PLY, as literals a reader ca
 from __future__ import annotations
 
 import os
-from fractions import Fraction
 
 import numpy as np
 
@@ -18,7 +17,7 @@ import rotograph
 from rotograph import Camera, Delivery, File, FrameRate, Image, Input, Param, RangeWriter
 from rotograph.colour import convert
 from rotograph.media import expand_frame
-from rotograph.timing import exact_rate
+from rotograph.timing import chosen_rate
 from rotograph.writer import bundle, publish_file
 
 from ._colour import ColourKeyed, colorspace_param, working_space_param
@@ -216,8 +215,7 @@ class WriteBlender(ColourKeyed, RangeWriter):
                                          lambda tmp, p=pixels: write_oiio(tmp, p, 8, colour_tag(self.colorspace)))
             if cloud is None and values["cloud"] is not None and values["cloud"].path:
                 cloud = os.path.relpath(values["cloud"].path, folder)
-        rate = exact_rate(self.fps) if self.fps != "auto" else (
-            ctx.timing.rate if ctx.timing is not None and ctx.timing.rate else Fraction(24))
+        rate = chosen_rate(self.fps, ctx.timing)
         text = SCRIPT.format(
             version=rotograph.__version__, node=self.name, script=os.path.basename(self.pattern()), fps=(
                 rate.numerator, rate.denominator), first=frames[0], last=frames[-1], resolution=size,

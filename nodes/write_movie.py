@@ -16,13 +16,12 @@ from rotograph import Delivery, Image, Input, Matte, MovieOut, Param, RangeWrite
 from rotograph.colour import convert
 from rotograph.errors import RotographError
 from rotograph.params import FrameRate
-from rotograph.timing import exact_rate
+from rotograph.timing import chosen_rate
 
 from ._colour import ColourKeyed, colorspace_param, working_space_param
 
 PRORES = {"4444": ("4", "yuva444p10le"), "4444XQ": ("5", "yuva444p10le"), "422HQ": ("3", "yuv422p10le"),
           "422": ("2", "yuv422p10le")}
-DEFAULT_RATE = 24
 
 
 class MovieWriter(ColourKeyed, RangeWriter):
@@ -56,12 +55,6 @@ class MovieWriter(ColourKeyed, RangeWriter):
     def to_frame(self, image: np.ndarray, frame: int) -> av.VideoFrame:
         raise NotImplementedError
 
-    def rate(self, ctx):
-        """The movie's frame rate: the param, or the source's (exact), or 24."""
-        if self.fps != "auto":
-            return exact_rate(self.fps)
-        return ctx.timing.rate if ctx.timing is not None and ctx.timing.rate else exact_rate(DEFAULT_RATE)
-
     def picture(self, image, matte) -> np.ndarray:
         """What is encoded: float32 RGB(A) in ``colorspace`` (alpha kept linear)."""
         if image is None and matte is None:
@@ -80,7 +73,7 @@ class MovieWriter(ColourKeyed, RangeWriter):
 
     def compute_range(self, ctx, segment, pull, resume=None):
         frames = ctx.frames or segment.frames
-        rate = self.rate(ctx)
+        rate = chosen_rate(self.fps, ctx.timing)
         timecode = ctx.timing.timecode_at(frames[0]) if ctx.timing is not None else None
         size = None
 

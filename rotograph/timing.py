@@ -52,6 +52,14 @@ def exact_rate(value) -> Fraction:
     return rate.limit_denominator(1001)
 
 
+def chosen_rate(setting: str, timing: "Timing | None", default: int = 24) -> Fraction:
+    """The rate a writer uses: a ``FrameRate`` param's value, or with ``"auto"`` the source's
+    (``timing``), or ``default`` when the source has none."""
+    if setting != "auto":
+        return exact_rate(setting)
+    return timing.rate if timing is not None and timing.rate else Fraction(default)
+
+
 def format_rate(rate: Fraction) -> str:
     """``24000/1001`` → ``"23.976 (24000/1001)"``; ``25`` → ``"25"``."""
     if rate.denominator == 1:
