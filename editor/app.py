@@ -711,9 +711,9 @@ class EditorApp:
         names = [n for n in self.model.graph.topological() if n in chosen]  # a stable order
         if not names:
             return
-        from rotograph.groups import _unique
+        from rotograph.groups import unique_name
 
-        name = name or _unique("group", set(self.model.graph.nodes) | set(self.model.graph.groups))
+        name = name or unique_name("group", set(self.model.graph.nodes) | set(self.model.graph.groups))
         try:
             self.model.collapse(names, name)
         except RotographError as e:

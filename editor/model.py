@@ -206,14 +206,15 @@ class EditorModel:
         self.selection = {group}
 
     def save_template(self, group: str, path: str | None = None) -> str:
-        from rotograph.groups import save_template, templates_dir
+        from rotograph.graphio import save_template
+        from rotograph.groups import templates_dir
 
         path = path or os.path.join(templates_dir(), f"{group}.json")
         save_template(self.graph, group, path)
         return path
 
     def insert_template(self, path: str, pos=(0, 0), name: str | None = None) -> str:
-        from rotograph.groups import insert_template
+        from rotograph.graphio import insert_template
 
         with self.edit(f"insert {os.path.basename(path)}") as g:
             group = insert_template(g, path, name, pos)

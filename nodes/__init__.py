@@ -18,9 +18,12 @@ from .matterefine import MatteRefine
 from .read import Read
 from .sam3 import SAM3Segment, SAM3Track
 from .temporal import EdgeMotionBlur, TemporalSmooth
-from .write import WriteEXR, WritePNG
+from .write import WriteEXR
+from .write_blender import WriteBlender
 from .write_geometry import WriteCamera, WritePointCloud
+from .write_image import WriteDPX, WritePNG, WriteTIFF
 from .write_movie import WriteProRes, WriteVideo
+from .write_objects import MasksToBoxes, WriteCrops
 
 BUILTIN_NODES = (
     Read, ColorSpace,                                                       # input and colour
@@ -29,7 +32,9 @@ BUILTIN_NODES = (
     FillHoles, RemoveDots, BorderFix, TemporalSmooth, EdgeMotionBlur,       # matte clean-up
     Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
     DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
-    WriteEXR, WritePNG, WriteProRes, WriteVideo, WriteCamera, WritePointCloud, MatteStats,  # outputs
+    WriteEXR, WritePNG, WriteTIFF, WriteDPX, WriteProRes, WriteVideo,       # image and movie outputs
+    MasksToBoxes, WriteCrops,                                               # per-object outputs
+    WriteCamera, WritePointCloud, WriteBlender, MatteStats,                 # camera, geometry, QC outputs
 )
 
 

@@ -35,3 +35,11 @@ def convert_rgba(image: np.ndarray, src: str, dst: str) -> np.ndarray:
         return image
     rgb = convert(image[..., :3], src, dst)
     return np.dstack([rgb, image[..., 3:]]).astype(np.float32) if image.shape[2] == 4 else rgb
+
+
+class ColourKeyed:
+    """Mixin for nodes with ``colorspace``/``working_space`` params: when either goes through
+    OpenColorIO, the OCIO config's identity enters the cache key."""
+
+    def key_material(self, frame: int):
+        return colour_key(*[getattr(self, p) for p in ("colorspace", "working_space") if p in self.params])

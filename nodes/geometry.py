@@ -16,11 +16,27 @@ import numpy as np
 from rotograph.types import CameraData
 
 CV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
+# OpenCV world (+Y down, +Z forward) → Blender world (+Z up, +Y forward): (x, y, z) → (x, z, −y)
+CV_TO_BLENDER = np.array([[1.0, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]])
+BLENDER_SENSOR = 36.0  # mm, Blender's default sensor width (sensor fit: horizontal)
 
 
 def camera_to_world_gl(cam: CameraData) -> np.ndarray:
     """4×4 camera-to-world matrix in the OpenGL/Nuke axis convention (camera and world)."""
     return CV_TO_GL @ np.linalg.inv(np.asarray(cam.extrinsics, np.float64)) @ CV_TO_GL
+
+
+def blender_camera(cam: CameraData) -> tuple[np.ndarray, float, float, float]:
+    """(camera-to-world 4×4 in Blender's axes, lens in mm on a 36 mm horizontal sensor,
+    shift_x, shift_y) of an OpenCV camera. Blender cameras look down their −Z with +Y up, in a
+    +Z-up world: M = B · E⁻¹ · diag(1, −1, −1, 1) with B = :data:`CV_TO_BLENDER`. Shifts are
+    the principal point's offset from the image centre in units of the image width (Blender's
+    unit with the horizontal sensor fit; square pixels assumed: fx is used)."""
+    k = np.asarray(cam.intrinsics, np.float64)
+    w, h = cam.size
+    m = CV_TO_BLENDER @ np.linalg.inv(np.asarray(cam.extrinsics, np.float64)) @ CV_TO_GL
+    lens = k[0, 0] * BLENDER_SENSOR / w
+    return m, float(lens), float((w / 2 - k[0, 2]) / w), float((k[1, 2] - h / 2) / w)
 
 
 def rot(axis: str, degrees: float) -> np.ndarray:

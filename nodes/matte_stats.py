@@ -7,26 +7,13 @@ import json
 
 import numpy as np
 
-from rotograph import File, Input, Matte, Output, Param, RangeNode, Segment
-from rotograph.params import FileIn
+from rotograph import Delivery, Input, Matte, Param, RangeWriter
 
-from .write import Writer
+from .write import output_file_kind
 
 COLUMNS = ("frame", "area", "bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1", "centroid_x", "centroid_y", "flicker",
            "edge_width")
-
-
-class SidecarFile(FileIn):
-    """Path of a QC sidecar (.csv or .json): one file for all frames."""
-
-    name = "sidecar_out"
-
-    @classmethod
-    def canonical(cls, value):
-        value = super().canonical(value)
-        if value and not value.lower().endswith((".csv", ".json")):
-            raise ValueError(f"{value!r}: a stats sidecar ends in .csv or .json")
-        return value
+SidecarFile = output_file_kind("sidecar_out", (".csv", ".json"), "QC sidecars")
 
 
 def matte_stats(matte: np.ndarray, previous: np.ndarray | None = None, threshold: float = 0.01) -> dict:
@@ -65,7 +52,7 @@ def _row(frame: int, s: dict) -> list:
     return [frame, s["area"], *bbox, *centroid, s["flicker"], s["edge_width"]]
 
 
-class MatteStats(Writer, RangeNode):
+class MatteStats(RangeWriter):
     """Write per-frame QC numbers of a matte — area, bounding box, centroid, flicker (mean |Δα|
     from the previous frame) and edge width, see :func:`matte_stats` — as one sidecar for the
     rendered frames: ``.csv`` (a header row, then one row per frame; empty cells for none) or
@@ -80,10 +67,6 @@ class MatteStats(Writer, RangeNode):
     matte = Input(Matte)
     file = Param(SidecarFile, "", doc="render/shot_matte_stats.csv (or .json)", ui={"widget": "file_save"})
     threshold = Param(float, 0.01, range=(0.0, 0.999), doc="Alpha above which a pixel counts in the bounding box")
-    written = Output(File)
-
-    def segments(self, first: int, last: int) -> list[Segment]:
-        return [Segment(tuple(range(first, last + 1)))]
 
     def compute_range(self, ctx, segment, pull, resume=None):
         frames = ctx.frames or segment.frames
@@ -107,3 +90,6 @@ class MatteStats(Writer, RangeNode):
         written = self.publish(frames[0], write)
         for f in frames:
             yield f, written
+
+    def deliveries(self, connected):
+        return [Delivery(self.pattern(), "table", self.pattern().rsplit(".", 1)[-1].lower(), per_frame=False)]

@@ -9,9 +9,10 @@ import numpy as np
 from rotograph import FileIn, Image, Node, Output, Param
 from rotograph.colour import COLORSPACES, lut_to_linear, to_linear
 from rotograph.errors import MediaError, ParamError
-from rotograph.media import (IMAGE_EXTS, MovieSource, expand_frame, frame_pattern, probe, read_image, resolve_path,
-                             sequence_frames)
+from rotograph.media import (IMAGE_EXTS, MediaInfo, MovieSource, expand_frame, frame_pattern, probe, read_image,
+                             resolve_path, sequence_frames)
 from rotograph.node import CachePolicy
+from rotograph.timing import Timing
 
 from ._colour import colorspace_param, colour_key, convert_rgba, working_space_param
 
@@ -19,7 +20,7 @@ from ._colour import colorspace_param, colour_key, convert_rgba, working_space_p
 class Read(Node):
     """Read a movie (MP4/MOV/WebM/AVI/MKV via PyAV, frame-accurate) or an image sequence
     (``shot.####.exr``, ``%04d``, ``@@@@``; EXR via OpenEXR, PNG/TIFF 8/16-bit and JPG via
-    OpenCV, DPX and others via OpenImageIO when installed).
+    OpenCV, DPX and others via OpenImageIO).
 
     Output ``image``: float32 H×W×3 (×4 when the file has alpha), scene-linear, straight alpha.
     Movie frames are numbered from ``first_frame`` (default 1001); sequence frames keep the
@@ -29,7 +30,8 @@ class Read(Node):
     ``working_space``. ``layer`` picks an EXR layer (a single channel is repeated into RGB; no
     colour conversion makes sense for data layers: set ``colorspace`` to linear). A sequence
     with gaps is detected (``rotograph info``/``validate`` list them); ``missing_frames`` says
-    what a missing frame gives.
+    what a missing frame gives. The frame rate (exact, e.g. 30000/1001) and the SMPTE timecode
+    come from the file when it has them (movies, EXR and DPX headers) and reach the writers.
     A missing or unreadable frame raises :class:`MediaError` naming the file and frame.
     """
 
@@ -51,6 +53,7 @@ class Read(Node):
 
     def __init__(self, name: str = "", **params):
         self._movie: tuple[tuple, MovieSource] | None = None
+        self._info: tuple[tuple, MediaInfo] | None = None
         super().__init__(name, **params)
 
     # -- file identity (the key) ------------------------------------------------------------
@@ -105,9 +108,40 @@ class Read(Node):
             ident.update(ocio)
         return ident
 
+    def _probe(self) -> MediaInfo:
+        """The file's description, probed again only when the file (or a sequence's folder) changes."""
+        real = self._real()
+        try:
+            st = os.stat(os.path.dirname(real) if self._is_sequence(real) else real)
+            ident = (real, self.first_frame, st.st_mtime_ns, st.st_size)
+        except OSError:
+            return probe(real, self.first_frame)  # raises the error naming the file
+        if self._info is None or self._info[0] != ident:
+            self._info = (ident, probe(real, self.first_frame))
+        return self._info[1]
+
     def frame_range(self, input_ranges):
-        info = probe(self._real(), self.first_frame)
+        info = self._probe()
         return (info.first, info.last)
+
+    def timing(self, input_timing):
+        """The file's frame rate (exact: 30000/1001 for 29.97) and first frame's timecode."""
+        info = self._probe()
+        return Timing(info.fps, info.timecode, info.first) if info.fps or info.timecode else None
+
+    def warnings(self):
+        if not self.file:
+            return []
+        info = self._probe()
+        out = []
+        if info.missing:
+            gaps = ",".join(map(str, info.missing[:20])) + (" …" if len(info.missing) > 20 else "")
+            out.append(f"{self.file}: {len(info.missing)} missing frames in {info.first}-{info.last}: {gaps} "
+                       f"(missing_frames={self.missing_frames})")
+        if info.truncated:
+            out.append(f"{self.file}: the file ends early: its index lists {info.truncated} frames, only "
+                       f"{info.first}-{info.last} can be decoded")
+        return out
 
     # -- pixels -----------------------------------------------------------------------------
     def _movie_source(self, path: str) -> MovieSource:
@@ -120,7 +154,7 @@ class Read(Node):
         return self._movie[1]
 
     def _size(self) -> tuple[int, int]:
-        info = probe(self._real(), self.first_frame)
+        info = self._probe()
         return info.height, info.width
 
     def compute(self, ctx):

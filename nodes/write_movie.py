@@ -1,8 +1,9 @@
 """Movie writers: WriteProRes (ProRes 4444 with alpha, 422 HQ) and WriteVideo (H.264 previews).
 
-A movie holds every frame in one file, so these writers are range nodes: one task encodes the
+A movie holds every frame in one file, so these writers are range writers: one task encodes the
 frames the render asks for, in order, through PyAV (FFmpeg's ``prores_ks`` and ``libx264``),
-into a temporary file that is renamed into place when complete.
+into a temporary file that is renamed into place when complete. The frame rate is exact
+(24000/1001, not 23.976) and by default the plate's; the source's timecode goes into the movie.
 """
 
 from __future__ import annotations
@@ -11,31 +12,41 @@ import av
 import cv2
 import numpy as np
 
-from rotograph import File, Image, Input, MovieOut, Output, Param, RangeNode, Segment
+from rotograph import Delivery, Image, Input, Matte, MovieOut, Param, RangeWriter
 from rotograph.colour import convert
 from rotograph.errors import RotographError
+from rotograph.params import FrameRate
+from rotograph.timing import chosen_rate
 
-from ._colour import colorspace_param, working_space_param
-from .write import Writer
+from ._colour import ColourKeyed, colorspace_param, working_space_param
 
 PRORES = {"4444": ("4", "yuva444p10le"), "4444XQ": ("5", "yuva444p10le"), "422HQ": ("3", "yuv422p10le"),
           "422": ("2", "yuv422p10le")}
 
 
-class MovieWriter(Writer, RangeNode):
-    """Base of the movie writers: one segment over the input's frame range."""
+class MovieWriter(ColourKeyed, RangeWriter):
+    """Base of the movie writers: one segment over the input's frame range.
 
-    image = Input(Image)
+    image: Image H×W×3/4 in ``working_space``; matte: float32 H×W in [0, 1]. A matte alone is
+    the picture (grey: ``alpha.mp4``); with an image, ``matte_as`` says what it does: ``alpha``
+    (the movie's alpha plane, ProRes 4444) or ``premultiply`` (the image × matte over black:
+    ``foreground.mp4``). ``fps``: ``auto`` (the plate's rate, exact; 24 when the source has
+    none) or a rate such as ``24000/1001``, ``23.976`` (= 24000/1001), ``25``."""
+
+    image = Input(Image, optional=True)
+    matte = Input(Matte, optional=True)
     file = Param(MovieOut, "", doc="Movie file, e.g. render/shot_v001.mov", ui={"widget": "file_save"})
-    fps = Param(float, 24.0, range=(1.0, 240.0))
+    fps = Param(FrameRate, "auto", doc="auto (the plate's rate) or e.g. 24000/1001, 23.976, 25")
     colorspace = colorspace_param("Rec.709", "Encoding of the movie's RGB (Rec.709 for review)")
     working_space = working_space_param()
-    written = Output(File)
 
     codec = ""
 
-    def segments(self, first: int, last: int) -> list[Segment]:
-        return [Segment(tuple(range(first, last + 1)))]
+    @classmethod
+    def upgrade(cls, from_version, params):
+        if from_version < 2 and "fps" in params:  # v1: a float, 24 by default whatever the plate
+            params = {**params, "fps": FrameRate.canonical(params["fps"])}
+        return params
 
     def stream_setup(self, stream) -> str:
         """Configure the stream; return the pixel format frames are converted to."""
@@ -44,27 +55,49 @@ class MovieWriter(Writer, RangeNode):
     def to_frame(self, image: np.ndarray, frame: int) -> av.VideoFrame:
         raise NotImplementedError
 
+    def picture(self, image, matte) -> np.ndarray:
+        """What is encoded: float32 RGB(A) in ``colorspace`` (alpha kept linear)."""
+        if image is None and matte is None:
+            raise RotographError("no input connected: connect image, matte or both")
+        if image is None:
+            return np.dstack([matte] * 3)
+        if matte is not None and matte.shape != image.shape[:2]:
+            raise RotographError(f"matte is {matte.shape[1]}×{matte.shape[0]} but the image is "
+                                 f"{image.shape[1]}×{image.shape[0]}")
+        rgb = convert(image[..., :3], self.working_space, self.colorspace)
+        if matte is None:
+            return np.dstack([rgb, image[..., 3:]]) if image.shape[2] == 4 else rgb
+        if self.matte_as == "alpha":
+            return np.dstack([rgb, matte])
+        return convert(image[..., :3] * matte[..., None], self.working_space, self.colorspace)
+
     def compute_range(self, ctx, segment, pull, resume=None):
         frames = ctx.frames or segment.frames
+        rate = chosen_rate(self.fps, ctx.timing)
+        timecode = ctx.timing.timecode_at(frames[0]) if ctx.timing is not None else None
         size = None
 
         def write(tmp):
             nonlocal size
             with av.open(tmp, "w") as out:
-                stream = out.add_stream(self.codec, rate=self._rate())
+                if timecode:
+                    out.metadata["timecode"] = timecode
+                stream = out.add_stream(self.codec, rate=rate)
+                time_base = 1 / rate  # the frames' (the muxer picks the stream's own)
                 pix_fmt = None
-                for f in frames:
-                    image = pull(f)["image"]
+                for i, f in enumerate(frames):
+                    values = pull(f)
+                    encoded = self.picture(values["image"], values["matte"])
                     if size is None:
-                        size = image.shape[1], image.shape[0]
+                        size = encoded.shape[1], encoded.shape[0]
                         stream.width, stream.height = size
                         pix_fmt = self.stream_setup(stream)
-                    elif (image.shape[1], image.shape[0]) != size:
-                        raise RotographError(f"frame {f} is {image.shape[1]}×{image.shape[0]}, the movie "
+                    elif (encoded.shape[1], encoded.shape[0]) != size:
+                        raise RotographError(f"frame {f} is {encoded.shape[1]}×{encoded.shape[0]}, the movie "
                                              f"is {size[0]}×{size[1]}")
-                    rgb = convert(image[..., :3], self.working_space, self.colorspace)
-                    encoded = np.dstack([rgb, image[..., 3:]]) if image.shape[2] == 4 else rgb
-                    for packet in stream.encode(self.to_frame(encoded, f).reformat(format=pix_fmt)):
+                    picture = self.to_frame(encoded, f).reformat(format=pix_fmt)
+                    picture.pts, picture.time_base = i, time_base
+                    for packet in stream.encode(picture):
                         out.mux(packet)
                 for packet in stream.encode():
                     out.mux(packet)
@@ -73,22 +106,26 @@ class MovieWriter(Writer, RangeNode):
         for f in frames:
             yield f, written
 
-    def _rate(self):
-        from fractions import Fraction
-
-        return Fraction(self.fps).limit_denominator(1001)
+    def deliveries(self, connected):
+        ext = self.pattern().rsplit(".", 1)[-1].lower()
+        grey = "image" not in connected
+        return [Delivery(self.pattern(), "movie", ext, per_frame=False, colorspace="linear" if grey else self.colorspace)]
 
 
 class WriteProRes(MovieWriter):
     """Write a QuickTime ProRes movie: ``4444`` / ``4444XQ`` (10-bit 4:4:4 with alpha, for
     comp) or ``422HQ`` / ``422`` (10-bit 4:2:2, no alpha). image: Image H×W×3/4 in
-    ``working_space``; RGB is converted to ``colorspace`` and quantised to 16 bits before
-    FFmpeg's ``prores_ks`` encodes it; alpha (straight, as given) goes into the 4444 alpha plane.
+    ``working_space`` and/or matte (see :class:`MovieWriter`); RGB is converted to ``colorspace``
+    and quantised to 16 bits before FFmpeg's ``prores_ks`` encodes it; alpha (straight, as
+    given, or the matte) goes into the 4444 alpha plane.
     """
 
     type_id = "rotograph.WriteProRes"
+    version = 2
     codec = "prores_ks"
     profile = Param(str, "4444", choices=tuple(PRORES))
+    matte_as = Param(str, "alpha", choices=("alpha", "premultiply"),
+                     doc="With an image: the matte as the alpha plane (4444), or the image × matte")
 
     def stream_setup(self, stream) -> str:
         profile, pix_fmt = PRORES[self.profile]
@@ -105,12 +142,15 @@ class WriteProRes(MovieWriter):
 
 class WriteVideo(MovieWriter):
     """Write an H.264 (libx264, yuv420p) review movie, optionally with the frame number burnt
-    into the bottom-left corner. image: Image H×W×3/4 in ``working_space`` (alpha dropped);
+    into the bottom-left corner. image: Image H×W×3/4 in ``working_space`` (alpha dropped)
+    and/or matte (alone: grey; with the image: the image × matte over black);
     odd sizes are padded by one pixel (4:2:0 needs even sizes). ``crf``: quality, lower is better.
     """
 
     type_id = "rotograph.WriteVideo"
+    version = 2
     codec = "libx264"
+    matte_as = "premultiply"  # H.264 has no alpha: with an image, the matte premultiplies it
     crf = Param(int, 18, range=(0, 51))
     burn_in = Param(bool, True, doc="Burn the frame number in")
 

@@ -18,20 +18,22 @@ from .evaluate import Evaluator, Stats
 from .graph import Graph
 from .graphio import dumps, load, loads, save, schema
 from .node import CachePolicy, Context, Input, Node, Output, RangeNode, Segment
-from .params import Color, FileIn, FileOut, MovieOut, Param, Prompts
+from .params import Color, FileIn, FileOut, FrameRate, MovieOut, Param, Prompts
 from .registry import Registry
 from .render import RenderReport, parse_frames, render
 from .shots import Shot, load_shots, render_shots
+from .timing import Timing
 from .types import (Camera, CameraData, Depth, DepthMap, File, Image, MaskObject, MaskSet, Masks, Matte,
                     Normals, PortType, Written)
+from .writer import Delivery, FrameWriter, RangeWriter, Writer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Cache", "CachePolicy", "Camera", "CameraData", "Color", "Context", "Depth", "DepthMap", "EvaluationError",
-    "Evaluator", "File", "FileIn", "FileOut", "Graph", "GraphError", "Image", "Input", "LinkError", "MaskObject",
-    "MaskSet", "Masks", "Matte", "MediaError", "MovieOut", "Node", "Normals", "Output", "Param", "ParamError", "PortType",
-    "Prompts", "RangeNode", "Registry", "RegistryError", "RenderReport", "RotographError", "Segment", "Shot",
-    "Stats", "Written", "dumps", "load", "load_shots", "loads", "open_cache", "parse_frames", "render",
-    "render_shots", "save", "schema",
+    "Cache", "CachePolicy", "Camera", "CameraData", "Color", "Context", "Delivery", "Depth", "DepthMap",
+    "EvaluationError", "Evaluator", "File", "FileIn", "FileOut", "FrameRate", "FrameWriter", "Graph", "GraphError", "Image",
+    "Input", "LinkError", "MaskObject", "MaskSet", "Masks", "Matte", "MediaError", "MovieOut", "Node", "Normals",
+    "Output", "Param", "ParamError", "PortType", "Prompts", "RangeNode", "RangeWriter", "Registry", "RegistryError",
+    "RenderReport", "RotographError", "Segment", "Shot", "Stats", "Timing", "Writer", "Written", "dumps", "load",
+    "load_shots", "loads", "open_cache", "parse_frames", "render", "render_shots", "save", "schema",
 ]

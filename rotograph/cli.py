@@ -118,10 +118,15 @@ def cmd_render(args) -> int:
     console.print(f"rendered {len(report.done)} frames in {report.seconds:.1f}s ({report.fps:.1f} fps), "
                   f"{computes} node computes, {report.hits} cache hits"
                   + (f", {report.retried} retries" if report.retried else ""))
+    from .media import expand_frame
+    from .writer import Writer
+
     for name in graph.writers() if not args.node else args.node:
         node = graph.nodes[name]
-        if hasattr(node, "path"):
-            print(f"{name}: {node.path(report.frames[0])} .. {os.path.basename(node.path(report.frames[-1]))}")
+        if isinstance(node, Writer):
+            for d in node.deliveries(set(graph.inputs_of(name))):
+                first, last = (expand_frame(d.path, f) for f in (report.frames[0], report.frames[-1]))
+                print(f"{name}: {first}" + (f" .. {os.path.basename(last)}" if last != first else ""))
     return 1 if report.failed else 0
 
 
@@ -177,20 +182,18 @@ def _resources(items: list[str] | None) -> dict[str, float] | None:
 
 
 def cmd_validate(args) -> int:
-    from .media import probe
+    from .writer import Writer
 
     graph = _load(args.graph, args.set)
     graph.validate()
-    for name, node in graph.nodes.items():  # report gaps in the sequences read
-        if node.type_id == "rotograph.Read" and node.file:
-            info = probe(node.file, node.first_frame)
-            if info.missing:
-                gaps = ",".join(map(str, info.missing[:20])) + (" …" if len(info.missing) > 20 else "")
-                print(f"warning: {name}: {node.file}: {len(info.missing)} missing frames in "
-                      f"{info.first}-{info.last}: {gaps} (missing_frames={node.missing_frames})")
-            if info.truncated:
-                print(f"warning: {name}: {node.file}: the file ends early: its index lists {info.truncated} "
-                      f"frames, only {info.first}-{info.last} can be decoded")
+    for name, node in graph.nodes.items():
+        for warning in node.warnings():
+            print(f"warning: {name}: {warning}")
+    for name in graph.writers():
+        node = graph.nodes[name]
+        if isinstance(node, Writer):
+            for d in node.deliveries(set(graph.inputs_of(name))):
+                print(f"{name}: writes {d.kind} {d.path}")
     print(f"{args.graph}: ok ({len(graph.nodes)} nodes)")
     return 0
 
@@ -247,14 +250,17 @@ def cmd_nodes(args) -> int:
 
 def cmd_info(args) -> int:
     from .media import probe
+    from .timing import format_rate
 
     info = probe(args.media, args.first_frame)
     rows = {
         "file": info.path, "resolution": f"{info.width}x{info.height}",
         "frames": f"{info.first}-{info.last} ({info.frames} frames)",
-        "fps": f"{info.fps:.3f}" if info.fps else "-", "codec": info.codec,
+        "fps": format_rate(info.fps) if info.fps else "-", "codec": info.codec,
         "channels": ",".join(info.channels), "bit depth": str(info.bit_depth),
     }
+    if info.timecode:
+        rows["timecode"] = info.timecode
     if info.missing:
         rows["missing"] = ",".join(map(str, info.missing[:20])) + (" ..." if len(info.missing) > 20 else "")
     if info.truncated:

@@ -25,6 +25,7 @@ from typing import Any
 from .errors import EvaluationError, GraphError, RotographError
 from .hashing import digest
 from .node import Context, Node, Segment
+from .timing import Timing
 
 
 @contextlib.contextmanager
@@ -89,6 +90,7 @@ class Evaluator:
             self._keys: dict[tuple[str, str, int], str] = {}
             self._links: dict[str, dict[str, tuple[str, str]]] = {}
             self._ranges: dict[str, tuple[int, int] | None] = {}
+            self._timing: dict[str, Timing | None] = {}
             self._segments: dict[str, list[Segment]] = {}
             self._segment_keys: dict[tuple[str, Segment], str] = {}
             self._revision = self.graph.revision
@@ -129,6 +131,17 @@ class Evaluator:
             with blame(name, None):
                 self._ranges[name] = node.frame_range(ins)
         return self._ranges[name]
+
+    def timing(self, name: str) -> Timing | None:
+        """A node's frame rate and timecode, from its inputs (Reads take them from the file)."""
+        self._sync()
+        if name not in self._timing:
+            node = self.graph.nodes[name]
+            links = self.links(name)
+            ins = {i: self.timing(links[i][0]) for i in node.inputs if i in links}
+            with blame(name, None):
+                self._timing[name] = node.timing(ins)
+        return self._timing[name]
 
     def segments(self, name: str) -> list[Segment]:
         """A range node's segments over its frame range."""
@@ -258,12 +271,16 @@ class Evaluator:
         if node.is_range:
             return self._run_range(node, output, frame)
         inputs = self._pull(node, frame)
-        ctx = Context(frame=frame, node=name, log=self.log, key=key)
+        ctx = Context(frame=frame, node=name, log=self.log, key=key, timing=self.timing(name))
         with blame(name, frame):
             result = node.compute(ctx, **inputs)
         outs = self._store(node, frame, result)
         self.stats.computes[name] += 1
         return outs[output]
+
+    def inputs(self, name: str, frame: int) -> dict[str, Any]:
+        """The input values node ``name`` reads to produce ``frame`` (``None`` if unconnected)."""
+        return self._pull(self.graph.nodes[name], frame)
 
     def _pull(self, node: Node, frame: int) -> dict[str, Any]:
         links = self.links(node.name)
@@ -328,7 +345,7 @@ class Evaluator:
                 if state is not None:
                     resume = (prev, state)
         ctx = Context(frame=frames[0], node=name, log=self.log,
-                      frames=tuple(f for f in frames[: stop + 1] if f in wanted))
+                      frames=tuple(f for f in frames[: stop + 1] if f in wanted), timing=self.timing(name))
         result = None
         self.stats.range_runs[name] += 1
         gen = node.compute_range(ctx, seg, lambda f: self._pull(node, f), resume)

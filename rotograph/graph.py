@@ -13,6 +13,7 @@ from typing import Any, Iterator
 import networkx as nx
 
 from .errors import GraphError, LinkError, ParamError, did_you_mean
+from .groups import Group, resolve_inputs, resolve_output, resolve_param
 from .node import Node
 from .registry import Registry
 
@@ -34,7 +35,7 @@ class Graph:
         self.dag = nx.MultiDiGraph()
         self.nodes: dict[str, Node] = {}
         self.ui: dict[str, Any] = {}
-        self.groups: dict[str, Any] = {}  # name → rotograph.groups.Group (inner nodes stay in the graph)
+        self.groups: dict[str, Group] = {}  # inner nodes stay in the graph
         self.revision = 0
         self._evaluator = None  # the memory-cached evaluator behind evaluate() without a cache
 
@@ -81,16 +82,12 @@ class Graph:
     def set(self, ref: str, value) -> None:
         """``graph.set("feather.size", 4)``: validate and set one param (or a group's exposed
         param: ``graph.set("keygroup.size", 4)``)."""
-        from .groups import resolve_param
-
         name, param = split_ref(resolve_param(self, ref))
         self.node(name).set(param, value)
 
     def connect(self, src: str, dst: str) -> None:
         """Link output ``src`` ("node.port") to input ``dst`` ("node.port"); either may be a
         group's port ("group.port"; an input port links every inner input behind it)."""
-        from .groups import resolve_inputs, resolve_output
-
         src = resolve_output(self, src)
         for inner in resolve_inputs(self, dst):
             self._connect(src, inner)
@@ -117,8 +114,6 @@ class Graph:
 
     def disconnect(self, dst: str) -> None:
         """Unlink an input ("node.port"), or every inner input behind a group's input port."""
-        from .groups import resolve_inputs
-
         for inner in resolve_inputs(self, dst):
             dname, dport = split_ref(inner)
             for u, _, k in list(self.dag.in_edges(dname, keys=True)):
@@ -150,8 +145,10 @@ class Graph:
         return name in self.nodes
 
     def validate(self, targets: list[str] | None = None) -> None:
-        """Check what a render needs: required inputs connected, nodes' own checks (files).
-        Raises :class:`GraphError` naming the node at fault."""
+        """Check what a render needs: required inputs connected, nodes' own checks (files), no
+        two writers writing one file. Raises :class:`GraphError` naming the node at fault."""
+        from .writer import check_deliveries
+
         names = self.upstream(targets) if targets else set(self.nodes)
         for name in self.topological():
             if name not in names:
@@ -166,6 +163,7 @@ class Graph:
                 node.check()
             except ParamError as e:
                 raise GraphError(str(e), path=f"nodes.{name}") from None
+        check_deliveries(self, [n for n in self.topological() if n in names])
 
     # -- evaluation -----------------------------------------------------------------------
     def evaluate(self, name: str, frame: int, output: str | None = None, *, cache=None):
@@ -178,8 +176,3 @@ class Graph:
         if self._evaluator is None:
             self._evaluator = Evaluator(self, Cache())
         return self._evaluator.get(name, output, frame)
-
-    def to_dict(self) -> dict:
-        from .graphio import to_dict
-
-        return to_dict(self)

@@ -3,7 +3,8 @@
 Reading a graph never executes code: the file is JSON, checked against the JSON Schema, then
 every node type, param, value and link is checked against the registry. Errors carry the JSON
 path at fault (``nodes.grow.params.size``) and, for typos, the closest valid name. Saving writes
-sorted keys with every param, so load → save of a saved file is byte-identical.
+sorted keys with every param, so load → save of a saved file is byte-identical. Templates (a
+group saved on its own, see :mod:`rotograph.groups`) are read and written here too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import networkx as nx
 
 from .errors import GraphError, LinkError, ParamError, did_you_mean
 from .graph import Graph, split_ref
+from .groups import TEMPLATE_FORMAT, Group, unique_name
 from .registry import Registry
 
 FORMAT = "rotograph.graph"
@@ -221,8 +223,6 @@ def from_dict(doc, registry: Registry | None = None, source: str | None = None) 
         except (LinkError, GraphError) as e:
             raise GraphError(str(e), path=f"nodes.{v}.inputs.{k}", source=source) from None
     graph.ui = doc.get("ui", {})
-    from .groups import Group
-
     for gname, spec in doc.get("groups", {}).items():
         group = Group.from_dict(gname, spec)
         try:
@@ -262,3 +262,49 @@ def save(graph: Graph, path: str | os.PathLike) -> None:
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(dumps(graph))
     os.replace(tmp, path)
+
+
+def save_template(graph, name: str, path: str) -> None:
+    """Write group ``name`` as a template file (its nodes, inner links and interface)."""
+    group = graph.groups[name]
+    doc = to_dict(graph)
+    nodes = {n: doc["nodes"][n] for n in group.nodes}
+    for spec in nodes.values():  # only inner links: outer ones become the interface
+        spec["inputs"] = {k: v for k, v in spec.get("inputs", {}).items() if v.split(".")[0] in group.nodes}
+        if not spec["inputs"]:
+            spec.pop("inputs")
+    interface = {k: v for k, v in group.to_dict().items() if k != "nodes"}
+    out = {"format": TEMPLATE_FORMAT, "schema_version": 1, "name": name, "nodes": nodes, **interface,
+           "ui": {n: graph.ui[n] for n in group.nodes if n in graph.ui}}
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+
+
+def insert_template(graph, path: str, name: str | None = None, pos=(0, 0)) -> Group:
+    """Copy a template's nodes into ``graph`` (as ``<group>_<node>``) and record its group."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise GraphError(f"cannot read template: {e}", source=path) from None
+    if doc.get("format") != TEMPLATE_FORMAT:
+        raise GraphError("not a rotograph template", source=path)
+    name = name or unique_name(doc.get("name", "group"), set(graph.nodes) | set(graph.groups))
+    inner = from_dict({"format": "rotograph.graph", "schema_version": 1, "nodes": doc["nodes"]}, graph.registry,
+                      source=path)
+    rename = {n: f"{name}_{n}" for n in inner.nodes}
+    for n, node in inner.nodes.items():
+        graph.add(node.type_id, rename[n], **node.get_params())
+        x, y = doc.get("ui", {}).get(n, {}).get("pos", [0, 0])
+        graph.ui[rename[n]] = {"pos": [x + pos[0], y + pos[1]]}
+    for n in inner.nodes:
+        for inp, (src, out) in inner.inputs_of(n).items():
+            graph.connect(f"{rename[src]}.{out}", f"{rename[n]}.{inp}")
+    ref = lambda r: f"{rename[r.split('.')[0]]}.{r.split('.')[1]}"  # noqa: E731
+    group = Group(name, list(rename.values()), {p: [ref(r) for r in refs] for p, refs in doc.get("inputs", {}).items()},
+                  {p: ref(r) for p, r in doc.get("outputs", {}).items()},
+                  {p: ref(r) for p, r in doc.get("params", {}).items()})
+    graph.groups[name] = group
+    graph._changed()
+    return group

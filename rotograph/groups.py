@@ -7,12 +7,13 @@ exactly that of the ungrouped graph: grouping never invalidates a cache. The gra
 groups under ``"groups"``; the editor draws a group as one node.
 
 A template is a group saved on its own (``{"format": "rotograph.template", ...}``): inserting
-it copies its nodes into a graph under fresh names and records the group.
+it copies its nodes into a graph under fresh names and records the group. Reading and writing
+template files is :mod:`rotograph.graphio`'s (``save_template``, ``insert_template``): this
+module knows no file format.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 
@@ -100,24 +101,25 @@ def collapse(graph, name: str, nodes, params=None) -> Group:
                 continue
             port = sources.get((src, out))
             if port is None:
-                port = _unique(inp, group.inputs)
+                port = unique_name(inp, group.inputs)
                 sources[(src, out)] = port
                 group.inputs[port] = []
             group.inputs[port].append(f"{n}.{inp}")
     for u, v, k, out in graph.dag.edges(keys=True, data="output"):
         if u in inside and v not in inside and f"{u}.{out}" not in group.outputs.values():
-            group.outputs[_unique(out if out != "out" else u, group.outputs)] = f"{u}.{out}"
+            group.outputs[unique_name(out if out != "out" else u, group.outputs)] = f"{u}.{out}"
     for ref in params or []:
         node, param = ref.split(".")
         if node not in inside or param not in graph.nodes[node].params:
             raise GraphError(f"cannot expose {ref}: not a param of a node in the group")
-        group.params[_unique(param, group.params)] = ref
+        group.params[unique_name(param, group.params)] = ref
     graph.groups[name] = group
     graph._changed()
     return group
 
 
-def _unique(base: str, taken) -> str:
+def unique_name(base: str, taken) -> str:
+    """``base``, or ``base2``, ``base3``, … : the first not in ``taken``."""
     name, i = base, 2
     while name in taken:
         name, i = f"{base}{i}", i + 1
@@ -152,53 +154,3 @@ def resolve_output(graph, ref: str) -> str:
 def resolve_inputs(graph, ref: str) -> list[str]:
     """``"group.port"`` → every inner ``"node.input"`` the group's input port feeds."""
     return _resolve(graph, ref, "inputs", "input port") or [ref]
-
-
-def save_template(graph, name: str, path: str) -> None:
-    """Write group ``name`` as a template file (its nodes, inner links and interface)."""
-    from .graphio import to_dict
-
-    group = graph.groups[name]
-    doc = to_dict(graph)
-    nodes = {n: doc["nodes"][n] for n in group.nodes}
-    for spec in nodes.values():  # only inner links: outer ones become the interface
-        spec["inputs"] = {k: v for k, v in spec.get("inputs", {}).items() if v.split(".")[0] in group.nodes}
-        if not spec["inputs"]:
-            spec.pop("inputs")
-    interface = {k: v for k, v in group.to_dict().items() if k != "nodes"}
-    out = {"format": TEMPLATE_FORMAT, "schema_version": 1, "name": name, "nodes": nodes, **interface,
-           "ui": {n: graph.ui[n] for n in group.nodes if n in graph.ui}}
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
-
-
-def insert_template(graph, path: str, name: str | None = None, pos=(0, 0)) -> Group:
-    """Copy a template's nodes into ``graph`` (as ``<group>_<node>``) and record its group."""
-    from .graphio import from_dict
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise GraphError(f"cannot read template: {e}", source=path) from None
-    if doc.get("format") != TEMPLATE_FORMAT:
-        raise GraphError("not a rotograph template", source=path)
-    name = name or _unique(doc.get("name", "group"), set(graph.nodes) | set(graph.groups))
-    inner = from_dict({"format": "rotograph.graph", "schema_version": 1, "nodes": doc["nodes"]}, graph.registry,
-                      source=path)
-    rename = {n: f"{name}_{n}" for n in inner.nodes}
-    for n, node in inner.nodes.items():
-        graph.add(node.type_id, rename[n], **node.get_params())
-        x, y = doc.get("ui", {}).get(n, {}).get("pos", [0, 0])
-        graph.ui[rename[n]] = {"pos": [x + pos[0], y + pos[1]]}
-    for n in inner.nodes:
-        for inp, (src, out) in inner.inputs_of(n).items():
-            graph.connect(f"{rename[src]}.{out}", f"{rename[n]}.{inp}")
-    ref = lambda r: f"{rename[r.split('.')[0]]}.{r.split('.')[1]}"  # noqa: E731
-    group = Group(name, list(rename.values()), {p: [ref(r) for r in refs] for p, refs in doc.get("inputs", {}).items()},
-                  {p: ref(r) for p, r in doc.get("outputs", {}).items()},
-                  {p: ref(r) for p, r in doc.get("params", {}).items()})
-    graph.groups[name] = group
-    graph._changed()
-    return group

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import glob
 import importlib.metadata
+import math
 import os
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
 from .errors import MediaError
+from .timing import exact_rate
 
 MOVIE_EXTS = {".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv", ".mxf"}
 IMAGE_EXTS = {".exr", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".dpx"}
@@ -65,21 +68,24 @@ def expand_frame(path: str, frame: int) -> str:
 
 @dataclass
 class MediaInfo:
-    """What ``rotograph info`` prints: size in pixels, frame numbers, fps, codec, channels; the
-    frames a sequence lacks (``missing``); for a movie that ends early, the frames its index
-    lists (``truncated``; ``first``–``last`` are then the frames it really holds)."""
+    """What ``rotograph info`` prints: size in pixels, frame numbers, frame rate (an exact
+    Fraction, e.g. 30000/1001; ``None`` when the file does not say), codec, channels, the SMPTE
+    timecode of the first frame when the file has one, the frames a sequence lacks
+    (``missing``), and for a movie that ends early the frames its index lists (``truncated``;
+    ``first``–``last`` are then the frames it really holds)."""
 
     path: str
     width: int
     height: int
     first: int
     last: int
-    fps: float | None
+    fps: Fraction | None
     codec: str
     channels: list[str]
     bit_depth: int
     missing: list[int] = field(default_factory=list)
     truncated: int = 0  # a movie that ends before its index: the frames the index lists
+    timecode: str | None = None
 
     @property
     def frames(self) -> int:
@@ -125,8 +131,9 @@ class MovieSource:
         fmt = ctx.pix_fmt or "yuv420p"
         self.bit_depth = 16 if any(t in fmt for t in ("10", "12", "16")) else 8
         self.has_alpha = fmt.startswith(("yuva", "rgba", "argb", "bgra", "gbrap"))
-        rate = self.stream.average_rate or self.stream.guessed_rate
-        self.fps = float(rate) if rate else None
+        rate = self.stream.average_rate or self.stream.guessed_rate  # Fractions
+        self.fps = exact_rate(rate) if rate else None
+        self.timecode = self.stream.metadata.get("timecode") or self.container.metadata.get("timecode")
         self.codec = ctx.name
         self.width, self.height = ctx.width, ctx.height
 
@@ -262,6 +269,35 @@ def read_image(path: str, layer: str = "") -> tuple[np.ndarray, int, list[str]]:
     return img[..., :4], spec.format.size() * 8, list(spec.channelnames)[:4]
 
 
+def image_timing(path: str) -> tuple[Fraction | None, str | None]:
+    """Frame rate and SMPTE timecode in an image file's header, when it has them: EXR
+    ``framesPerSecond``/``timeCode`` (OpenEXR), DPX frame rate/timecode (OpenImageIO)."""
+    ext = os.path.splitext(path)[1].lower()
+    try:
+        if ext == ".exr":
+            import OpenEXR
+
+            with OpenEXR.File(path, header_only=True) as f:  # the header is only valid while open
+                rate, tc = f.header().get("framesPerSecond"), f.header().get("timeCode")
+                if tc is not None:
+                    tc = f"{tc.hours:02d}:{tc.minutes:02d}:{tc.seconds:02d}{';' if tc.dropFrame else ':'}{tc.frame:02d}"
+            return (exact_rate(rate) if rate else None), tc
+        if ext == ".dpx":
+            import OpenImageIO as oiio
+
+            inp = oiio.ImageInput.open(path)
+            if inp is None:
+                return None, None
+            spec = inp.spec()
+            inp.close()
+            rate = spec.get_float_attribute("dpx:FrameRate", 0.0)
+            tc = spec.get_string_attribute("dpx:TimeCode", "")
+            return (exact_rate(rate), tc or None) if rate > 0 and math.isfinite(rate) else (None, None)
+    except (OSError, ValueError, RuntimeError):
+        return None, None
+    return None, None
+
+
 def sequence_frames(path: str) -> dict[int, str]:
     """Frame number → file for a sequence pattern (only files that exist)."""
     pat = frame_pattern(path)
@@ -290,18 +326,22 @@ def probe(path: str, first_frame: int = 1001) -> MediaInfo:
         first_num, last_num = min(frames), max(frames)
         img, bits, names = read_image(frames[first_num])
         missing = [f for f in range(first_num, last_num + 1) if f not in frames]
-        return MediaInfo(path, img.shape[1], img.shape[0], first_num, last_num, None, ext[1:], names, bits, missing)
+        rate, tc = image_timing(frames[first_num])
+        return MediaInfo(path, img.shape[1], img.shape[0], first_num, last_num, rate, ext[1:], names, bits, missing,
+                         timecode=tc)
     if not os.path.exists(real):
         raise MediaError(f"{path}: file not found")
     if ext in IMAGE_EXTS:
         img, bits, names = read_image(real)
-        return MediaInfo(path, img.shape[1], img.shape[0], first_frame, first_frame, None, ext[1:], names, bits)
+        rate, tc = image_timing(real)
+        return MediaInfo(path, img.shape[1], img.shape[0], first_frame, first_frame, rate, ext[1:], names, bits,
+                         timecode=tc)
     src = MovieSource(real)
     try:
         if len(src) == 0:
             raise MediaError(f"{path}: the movie has no video frames")
         chans = ["R", "G", "B", "A"] if src.has_alpha else ["R", "G", "B"]
         return MediaInfo(path, src.width, src.height, first_frame, first_frame + len(src) - 1, src.fps,
-                         src.codec, chans, src.bit_depth, truncated=src.truncated)
+                         src.codec, chans, src.bit_depth, truncated=src.truncated, timecode=src.timecode)
     finally:
         src.close()

@@ -28,6 +28,7 @@ from typing import Any, Callable, ClassVar, Iterator
 
 from .errors import ParamError
 from .params import Param
+from .timing import Timing
 from .types import PortType
 
 
@@ -75,14 +76,16 @@ class Output:
 
 @dataclass
 class Context:
-    """What ``compute`` may know besides its inputs: the frame, the node's name and the cache
-    key of what it computes (writers record it in file metadata)."""
+    """What ``compute`` may know besides its inputs: the frame, the node's name, the cache
+    key of what it computes (writers record it in file metadata) and the node's
+    :class:`~rotograph.timing.Timing` (frame rate and timecode of the source, when known)."""
 
     frame: int
     node: str
     log: Callable[[str], None] = print
     key: str = ""
     frames: tuple[int, ...] = ()  # range nodes: the frames of the segment this render wants
+    timing: Timing | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,17 @@ class Node:
         if not ranges:
             return None
         return (max(r[0] for r in ranges), min(r[1] for r in ranges))
+
+    def timing(self, input_timing: dict[str, Timing | None]) -> Timing | None:
+        """This node's frame rate and timecode given its inputs' (in input order); default:
+        the first input that has one. Read takes them from the file. Derived from params and
+        files only (so the cache key already covers it)."""
+        return next((t for t in input_timing.values() if t is not None), None)
+
+    def warnings(self) -> list[str]:
+        """Problems worth a warning before a render (``rotograph validate`` prints them), e.g.
+        gaps in a sequence that ``missing_frames`` will fill. Cheap: never decodes pixels."""
+        return []
 
     def validate_cached(self, output: str, value) -> bool:
         """Whether a cached result still stands (writers check that their file is still there)."""

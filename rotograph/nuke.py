@@ -1,8 +1,10 @@
 """Export a rendered graph's outputs as a Nuke script (.nk).
 
-For every WriteEXR: a Read of the written sequence, a Shuffle per extra layer (matte, depth)
-and a Cryptomatte node when it wrote Cryptomatte. For every WriteCamera that wrote a ``.chan``:
-a Camera2 with the channel file's animation as keyframes (rotation order ZXY, as written).
+What to export comes from the writers' :class:`~rotograph.writer.Delivery` list (the Writer
+protocol), never from node types: every image sequence (EXR, DPX, TIFF, PNG) and movie becomes
+a Read — with a Shuffle per extra layer (matte, depth, N) and a Cryptomatte node when the file
+has Cryptomatte — and every ``.chan`` camera a Camera2 with the channel file's animation as
+keyframes (rotation order ZXY, as written).
 The script follows Nuke's ``.nk`` syntax: ``Class { knob value ... }`` blocks wired through the
 node stack (``set``/``push``), animated knobs as ``{curve x<first> v v v ...}``.
 """
@@ -14,6 +16,8 @@ import os
 
 from . import __version__
 from .errors import GraphError, RotographError
+from .media import expand_frame
+from .writer import Delivery, Writer
 
 HAPERTURE = 24.576  # Nuke's default horizontal aperture (mm)
 
@@ -26,74 +30,91 @@ def _node(cls: str, knobs: list[tuple[str, str]]) -> str:
     return cls + " {\n" + "".join(f" {k} {v}\n" for k, v in knobs) + "}\n"
 
 
-def _exr_format(path: str):
-    if not os.path.exists(path):  # not rendered yet
+def _image_size(path: str) -> tuple[int, int] | None:
+    """(width, height) of a written image (OpenImageIO reads every format written), or None."""
+    import OpenImageIO as oiio
+
+    inp = oiio.ImageInput.open(path)
+    if inp is None:
+        oiio.geterror()  # not written (yet): clear OpenImageIO's pending error
         return None
     try:
-        import OpenEXR
+        spec = inp.spec()
+        return spec.width, spec.height
+    finally:
+        inp.close()
 
-        with OpenEXR.File(path, header_only=True) as f:
-            (x0, y0), (x1, y1) = f.header()["dataWindow"]
-        return int(x1 - x0 + 1), int(y1 - y0 + 1)
-    except Exception:
-        return None
+
+def _shuffle(layer: str, channels: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Shuffle knobs bringing ``layer`` into rgba: a one-channel alpha layer fills rgba, another
+    one-channel layer fills rgb, a three-channel layer maps to rgb."""
+    if channels == ("A",):
+        return [("in", layer), ("red", "alpha"), ("green", "alpha"), ("blue", "alpha"), ("alpha", "alpha")]
+    rgb = ("red", "green", "blue") if len(channels) >= 3 else ("red", "red", "red")
+    return [("in", layer), ("red", rgb[0]), ("green", rgb[1]), ("blue", rgb[2]), ("alpha", "black")]
+
+
+def _read(name: str, d: Delivery, rng: tuple[int, int], x: int) -> list[tuple[str, str]]:
+    """Read knobs for an image sequence (frames ``rng``) or a movie (its frames start at rng[0])."""
+    knobs = [("inputs", "0"), ("file", _q(d.path))]
+    if d.per_frame:
+        size = _image_size(expand_frame(d.path, rng[0]))
+        if size:
+            knobs.append(("format", _q(f"{size[0]} {size[1]} 0 0 {size[0]} {size[1]} 1 ")))
+    if d.per_frame:
+        knobs += [("first", str(rng[0])), ("last", str(rng[1])), ("origfirst", str(rng[0])), ("origlast", str(rng[1]))]
+    else:  # a movie's frames are 1..N in Nuke: start them at the graph's first frame
+        n = rng[1] - rng[0] + 1
+        knobs += [("first", "1"), ("last", str(n)), ("origfirst", "1"), ("origlast", str(n)),
+                  ("frame_mode", _q("start at")), ("frame", _q(str(rng[0])))]
+    knobs += [("origset", "true"), ("colorspace", _q(d.colorspace or "linear")), ("name", f"Read_{name}"),
+              ("xpos", str(x)), ("ypos", "0")]
+    return knobs
 
 
 def export_nuke(graph, path: str, frames: list[int] | None = None) -> str:
     """Write ``path`` and return its text. Frame ranges come from the writers' inputs unless
-    ``frames`` is given; formats from the first written EXR."""
-    from .evaluate import Evaluator
+    ``frames`` is given; the script's format from the first written image."""
     from .cache import Cache
+    from .evaluate import Evaluator
 
     ev = Evaluator(graph, Cache())
-    blocks, first, last, fmt = [], None, None, None
-    x = 0
-    exrs = [n for n in graph.writers() if graph.nodes[n].type_id == "rotograph.WriteEXR"]
-    for name in exrs:  # the plate format, for the Root and the cameras' film back
-        rng = (min(frames), max(frames)) if frames else ev.frame_range(name)
-        fmt = fmt or (rng and _exr_format(graph.nodes[name].path(rng[0])))
-    for name in exrs + [n for n in graph.writers() if n not in exrs]:
+    outputs = []  # (writer, delivery, frame range)
+    for name in graph.writers():
         node = graph.nodes[name]
+        if not isinstance(node, Writer) or not node.file:
+            continue
         rng = (min(frames), max(frames)) if frames else ev.frame_range(name)
         if rng is None:
             continue
-        first = rng[0] if first is None else min(first, rng[0])
-        last = rng[1] if last is None else max(last, rng[1])
-        links = graph.inputs_of(name)
-        if node.type_id == "rotograph.WriteEXR":
-            pattern = os.path.abspath(os.path.expanduser(node.file))
-            size = _exr_format(node.path(rng[0]))
-            read = [("inputs", "0"), ("file", _q(pattern)), ("first", str(rng[0])), ("last", str(rng[1])),
-                    ("origfirst", str(rng[0])), ("origlast", str(rng[1])), ("origset", "true"),
-                    ("colorspace", _q("linear") if node.colorspace == "linear" else _q(node.colorspace))]
-            if size:
-                read.insert(2, ("format", _q(f"{size[0]} {size[1]} 0 0 {size[0]} {size[1]} 1 ")))
-            read += [("name", f"Read_{name}"), ("xpos", str(x)), ("ypos", "0")]
-            blocks.append(_node("Read", read))
-            blocks.append(f"set N{name} [stack 0]\n")
-            y = 120
-            layers = [("matte", "matte", "alpha"), ("depth", "depth", "Z")]
-            for port, layer, channel in layers:
-                if port in links:
-                    blocks.append(f"push $N{name}\n")
-                    blocks.append(_node("Shuffle", [("in", layer), ("red", channel if channel != "Z" else "red"),
-                                                    ("green", channel if channel != "Z" else "red"),
-                                                    ("blue", channel if channel != "Z" else "red"),
-                                                    ("alpha", "alpha" if channel == "alpha" else "black"),
-                                                    ("name", f"Shuffle_{name}_{layer}"), ("label", _q(f"{layer} layer")),
-                                                    ("xpos", str(x)), ("ypos", str(y))]))
-                    y += 60
-            if "masks" in links:
-                blocks.append(f"push $N{name}\n")
-                blocks.append(_node("Cryptomatte", [("cryptoLayer", node.crypto_layer),
-                                                    ("name", f"Cryptomatte_{name}"), ("xpos", str(x)),
-                                                    ("ypos", str(y))]))
+        for d in node.deliveries(set(graph.inputs_of(name))):
+            if (d.kind in ("image", "movie") and not d.per_object) or (d.kind == "camera" and d.format == "chan"):
+                outputs.append((name, d, rng))
+    if not outputs:
+        raise GraphError("the graph has no writers of images, movies or .chan cameras to export")
+    outputs.sort(key=lambda o: (o[1].kind == "camera", o[1].format != "exr"))  # plates first, cameras last
+    fmt = next((_image_size(expand_frame(d.path, r[0])) for _, d, r in outputs if d.kind == "image"), None)
+    blocks, x = [], 0
+    for name, d, rng in outputs:
+        if d.kind == "camera":
+            blocks.append(_node("Camera2", _camera_knobs(d.path, name, fmt, x)))
             x += 200
-        elif node.type_id == "rotograph.WriteCamera" and node.file.lower().endswith(".chan"):
-            blocks.append(_node("Camera2", _camera_knobs(node, name, fmt, x)))
-            x += 200
-    if first is None:
-        raise GraphError("the graph has no WriteEXR or WriteCamera (.chan) outputs to export")
+            continue
+        blocks.append(_node("Read", _read(name, d, rng, x)))
+        blocks.append(f"set N{name} [stack 0]\n")
+        y = 120
+        for layer, channels in d.layers:
+            blocks.append(f"push $N{name}\n")
+            blocks.append(_node("Shuffle", _shuffle(layer, channels) + [
+                ("name", f"Shuffle_{name}_{layer}"), ("label", _q(f"{layer} layer")), ("xpos", str(x)),
+                ("ypos", str(y))]))
+            y += 60
+        if d.cryptomatte:
+            blocks.append(f"push $N{name}\n")
+            blocks.append(_node("Cryptomatte", [("cryptoLayer", d.cryptomatte), ("name", f"Cryptomatte_{name}"),
+                                                ("xpos", str(x)), ("ypos", str(y))]))
+        x += 200
+    first, last = min(r[0] for _, _, r in outputs), max(r[1] for _, _, r in outputs)
     root = [("inputs", "0"), ("name", _q(os.path.abspath(path))), ("first_frame", str(first)),
             ("last_frame", str(last))]
     if fmt:
@@ -110,8 +131,7 @@ def export_nuke(graph, path: str, frames: list[int] | None = None) -> str:
     return text
 
 
-def _camera_knobs(node, name: str, fmt, x: int) -> list[tuple[str, str]]:
-    chan = os.path.abspath(os.path.expanduser(node.file))
+def _camera_knobs(chan: str, name: str, fmt, x: int) -> list[tuple[str, str]]:
     knobs = [("inputs", "0"), ("rot_order", "ZXY")]
     if os.path.exists(chan):
         rows = [list(map(float, line.split())) for line in open(chan) if line.strip()]

@@ -77,6 +77,23 @@ class MovieOut(FileIn):
         return value
 
 
+class FrameRate(ParamKind):
+    """A frame rate: ``"auto"`` (the source's) or an exact rate given as a number or a string
+    (``24``, ``"24000/1001"``, ``23.976`` = 24000/1001), kept canonical as ``"24000/1001"``
+    or ``"25"`` (see :func:`rotograph.timing.exact_rate`)."""
+
+    name = "frame_rate"
+
+    @classmethod
+    def canonical(cls, value):
+        from .timing import exact_rate
+
+        if value == "auto":
+            return value
+        rate = exact_rate(value)
+        return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
+
+
 class Color(ParamKind):
     """RGB colour: three floats (scene-linear)."""
 

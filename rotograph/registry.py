@@ -1,10 +1,12 @@
 """The node registry and plugin loading.
 
 A :class:`Registry` is a plain instance (no module-level mutable state): the CLI and
-:func:`rotograph.load` build one with :meth:`Registry.default`, which holds the built-in nodes,
-the plugins of the ``rotograph.plugins`` entry-point group and the modules in the folders of
-``$ROTOGRAPH_PLUGIN_PATH``. Each plugin is a ``register(registry)`` callable. Two sources that
-claim one ``type_id`` is a hard error naming both.
+:func:`rotograph.load` build one with :meth:`Registry.default`, which holds the plugins of the
+``rotograph.plugins`` entry-point group and the modules in the folders of
+``$ROTOGRAPH_PLUGIN_PATH``. Each plugin is a ``register(registry)`` callable. The built-in node
+library is one such plugin: the ``rotograph`` distribution declares ``rotograph.nodes:register``
+in that group, so the engine never imports it by name. Two sources that claim one ``type_id``
+is a hard error naming both.
 """
 
 from __future__ import annotations
@@ -86,9 +88,15 @@ class Registry:
         return dict(self._types)
 
     # -- plugin loading -------------------------------------------------------------------
-    def load_entry_points(self) -> None:
+    def load_entry_points(self, builtin: bool | None = None) -> None:
+        """Call every ``register`` of the ``rotograph.plugins`` entry-point group; with
+        ``builtin`` True only those the rotograph distribution itself ships, with False only
+        the others."""
         for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            label = f"entry point '{ep.name}' ({ep.value})"
+            ours = _is_builtin(ep)
+            if builtin is not None and ours != builtin:
+                continue
+            label = f"{ep.value} (built-in)" if ours else f"entry point '{ep.name}' ({ep.value})"
             with self.source(label):
                 try:
                     register = ep.load()
@@ -135,18 +143,24 @@ class Registry:
 
     @classmethod
     def builtin(cls) -> "Registry":
-        """Only the nodes that ship with rotograph."""
-        from . import nodes
-
+        """Only the nodes that ship with rotograph (its own entry points)."""
         reg = cls()
-        with reg.source("rotograph.nodes (built-in)"):
-            nodes.register(reg)
+        reg.load_entry_points(builtin=True)
+        if not reg._nodes:
+            raise RegistryError("rotograph's built-in nodes are not registered: its entry points are missing "
+                                "(install rotograph: pip install -e .)")
         return reg
 
     @classmethod
     def default(cls) -> "Registry":
         """Built-in nodes plus entry-point plugins plus ``$ROTOGRAPH_PLUGIN_PATH`` modules."""
         reg = cls.builtin()
-        reg.load_entry_points()
+        reg.load_entry_points(builtin=False)
         reg.load_plugin_path()
         return reg
+
+
+def _is_builtin(ep) -> bool:
+    """Whether an entry point is declared by the rotograph distribution itself."""
+    dist = getattr(ep, "dist", None)
+    return dist is not None and (dist.name or "").lower() == "rotograph"

@@ -6,8 +6,9 @@ dependency order, then frames are rendered in chunks. The same plan runs in this
 (``scheduler="tcp://host:8786"`` or ``"local:N"``); parallel backends share the disk cache.
 
 A failing frame is retried ``retries`` times, then ``on_error`` decides: ``stop`` ends the
-render (frames already written stay), ``skip`` leaves the frame out, ``hold`` writes the
-nearest good frame's output in its place (as Nuke's "hold" does). Outputs are written
+render (frames already written stay), ``skip`` leaves the frame out, ``hold`` has every writer
+write the failed frame from the nearest good frame's inputs (as Nuke's "hold" does), so the
+held file names its own frame (see :meth:`rotograph.writer.Writer.hold`). Outputs are written
 atomically, so a render killed at any point resumes with a plain re-run.
 """
 
@@ -15,15 +16,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 import uuid
 from dataclasses import dataclass, field, replace
 
 from .cache import Cache, open_cache
 from .errors import GraphError, RotographError
-from .evaluate import Evaluator, Stats
+from .evaluate import Evaluator, Stats, blame
+from .node import Context
 from .plan import Session, TaskResult, frame_tasks, pinned_entries, range_stages
+from .writer import Writer
 
 ON_ERROR = ("stop", "skip", "hold")
 
@@ -210,21 +212,28 @@ def _run(graph, evaluator: Evaluator, targets, frames, report: RenderReport, wor
         backend.close()
     report.done.sort()
     if on_error == "hold" and report.failed and report.done:
-        report.held = _hold(graph, targets, sorted(report.failed), report.done)
+        report.held = _hold(evaluator, targets, sorted(report.failed), report.done)
     report.seconds = time.perf_counter() - t0
 
 
-def _hold(graph, targets, failed: list[int], done: list[int]) -> list[int]:
-    """Fill each failed frame of every file writer with the nearest rendered frame's file."""
+def _hold(evaluator: Evaluator, targets, failed: list[int], done: list[int]) -> list[int]:
+    """Have every writer that holds write each failed frame from the nearest rendered frame's
+    inputs (its headers name the failed frame; the key recorded is the source frame's).
+    A frame that cannot be held stays failed."""
     held = []
     for f in failed:
         source = min(done, key=lambda d: (abs(d - f), d > f))
-        for name in targets:
-            node = graph.nodes[name]
-            if hasattr(node, "publish"):
-                src = node.path(source)
-                if os.path.exists(src):
-                    node.publish(f, lambda tmp, src=src: shutil.copyfile(src, tmp))
+        try:
+            for name in targets:
+                node = evaluator.graph.nodes[name]
+                if isinstance(node, Writer) and node.holds:
+                    ctx = Context(frame=f, node=name, log=evaluator.log, key=evaluator.key(name, None, source),
+                                  timing=evaluator.timing(name))
+                    inputs = evaluator.inputs(name, source)
+                    with blame(name, f):
+                        node.hold(ctx, inputs)
+        except RotographError:
+            continue
         held.append(f)
     return held
 

@@ -69,11 +69,18 @@ class CameraData:
 
 @dataclass
 class Written:
-    """What a writer returns: the file it wrote and that file's identity at write time."""
+    """What a writer returns: the file it wrote and that file's identity at write time, plus
+    the ``extra`` files written with it (``(path, size, mtime_ns)`` each: a sidecar, one file
+    per object). ``path`` is empty when a frame had nothing to write (no objects)."""
 
     path: str
     size: int
     mtime_ns: int
+    extra: tuple[tuple[str, int, int], ...] = ()
+
+    def files(self) -> list[tuple[str, int, int]]:
+        """Every file written, as ``(path, size, mtime_ns)``."""
+        return ([(self.path, self.size, self.mtime_ns)] if self.path else []) + list(self.extra)
 
 
 Arrays = dict[str, np.ndarray]
@@ -170,8 +177,9 @@ Camera = PortType(
 )
 File = PortType(
     "File", (120, 120, 120), _written_check,
-    lambda v: ({}, {"path": v.path, "size": v.size, "mtime_ns": v.mtime_ns}),
-    lambda a, attrs: Written(attrs["path"], int(attrs["size"]), int(attrs["mtime_ns"])),
+    lambda v: ({}, {"path": v.path, "size": v.size, "mtime_ns": v.mtime_ns, "extra": [list(e) for e in v.extra]}),
+    lambda a, attrs: Written(attrs["path"], int(attrs["size"]), int(attrs["mtime_ns"]),
+                             tuple((str(p), int(s), int(m)) for p, s, m in attrs.get("extra", []))),
 )
 
 BUILTIN_TYPES = (Image, Matte, Masks, Depth, Normals, Camera, File)

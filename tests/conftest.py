@@ -119,3 +119,12 @@ def read_exr(path) -> dict[str, np.ndarray]:
 
     with OpenEXR.File(str(path), separate_channels=True) as f:
         return {k: v.pixels.copy() for k, v in f.channels().items()}
+
+
+@pytest.fixture
+def plugin_registry(monkeypatch):
+    """The default registry with the test doubles of tests/plugins loaded (as a plugin folder),
+    and that folder importable for the doubles' known answers (``import scene_doubles``)."""
+    monkeypatch.setenv("ROTOGRAPH_PLUGIN_PATH", str(PLUGINS))
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    return rotograph.Registry.default()

@@ -100,5 +100,5 @@ def test_render_writes_the_sidecars(disc_graph, tmp_path):
 
 
 def test_sidecar_must_be_csv_or_json():
-    with pytest.raises(rotograph.ParamError, match=r"ends in \.csv or \.json"):
+    with pytest.raises(rotograph.ParamError, match=r"QC sidecars end in \.csv, \.json"):
         rotograph.Graph().add("rotograph.MatteStats", "stats", file="qc/stats.txt")

@@ -129,7 +129,7 @@ def test_info_cli(tmp_path):
     assert r.returncode == 0, r.stderr
     info = json.loads(r.stdout)
     assert info["resolution"] == "1280x720" and info["frames"] == "1001-1289 (289 frames)"
-    assert info["codec"] == "h264" and info["fps"] == "29.970"
+    assert info["codec"] == "h264" and info["fps"] == "29.970 (30000/1001)" and info["timecode"] == "00:00:00:00"
     bad = subprocess.run([sys.executable, "-m", "rotograph.cli", "info", str(tmp_path / "nope.mov")],
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "nope.mov" in bad.stderr and "not found" in bad.stderr

@@ -94,7 +94,33 @@ def test_export_nuke(tmp_path, monkeypatch):
 
 def test_export_nuke_without_outputs(tmp_path, registry):
     g = rotograph.Graph(registry)
-    with pytest.raises(rotograph.GraphError, match="no WriteEXR"):
+    with pytest.raises(rotograph.GraphError, match="no writers of images"):
         from rotograph.nuke import export_nuke
 
         export_nuke(g, str(tmp_path / "x.nk"))
+
+
+def test_export_nuke_reads_every_image_and_movie_delivery(tmp_path, monkeypatch):
+    """DPX, PNG and movie writers (no EXR at all) still become Reads: export-nuke asks the
+    writers what they deliver, not which node types they are."""
+    monkeypatch.setenv("ROTOGRAPH_PLUGIN_PATH", str(PLUGINS))
+    g = rotograph.Graph(rotograph.Registry.default())
+    g.add("test.WallScene", "scene")
+    g.add("rotograph.WriteDPX", "dpx", file=str(tmp_path / "wall.####.dpx"))
+    g.add("rotograph.WritePNG", "zpng", file=str(tmp_path / "z.####.png"), bit_depth=16)
+    g.add("rotograph.WriteProRes", "mov", file=str(tmp_path / "wall.mov"))
+    for a, b in [("scene.image", "dpx.image"), ("scene.depth", "zpng.depth"), ("scene.image", "mov.image")]:
+        g.connect(a, b)
+    assert rotograph.render(g, cache=rotograph.Cache()).ok
+    from rotograph.nuke import export_nuke
+
+    items = parse_nk(export_nuke(g, str(tmp_path / "wall.nk")))
+    reads = {k["name"]: k for c, k in items if c == "Read"}
+    assert set(reads) == {"Read_dpx", "Read_zpng", "Read_mov"}
+    assert reads["Read_dpx"]["file"] == f'"{tmp_path}/wall.####.dpx"' and reads["Read_dpx"]["colorspace"] == '"ADX10"'
+    assert reads["Read_dpx"]["format"].startswith('"64 48 ') and reads["Read_dpx"]["first"] == "1001"
+    assert reads["Read_zpng"]["colorspace"] == '"linear"'  # depth is data
+    mov = reads["Read_mov"]
+    assert (mov["first"], mov["last"], mov["frame_mode"], mov["frame"]) == ("1", "10", '"start at"', '"1001"')
+    root = items[0][1]
+    assert root["first_frame"] == "1001" and root["last_frame"] == "1010" and root["format"].startswith('"64 48 ')

@@ -18,7 +18,9 @@ def test_wheel_contents(tmp_path):
               "rotograph/nodes/flowtrack.py", "rotograph/editor/__init__.py", "rotograph/schema/graph.v1.schema.json"):
         assert f in names, f
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "rotograph = rotograph.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    declared = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "rotograph = rotograph.cli:main" in declared
+    assert "[rotograph.plugins]\nrotograph = rotograph.nodes:register" in declared  # built-ins load as a plugin
 
 
 def test_console_script_and_import_names():

@@ -1,0 +1,220 @@
+"""The Writer protocol: what every node that writes files shares, and all the engine asks of it.
+
+A writer is a node that mixes in :class:`Writer` — :class:`FrameWriter` writes one file (or one
+set of files) per frame and runs per frame; :class:`RangeWriter` writes one file for the frame
+range (a movie, a camera, a table, a global point cloud) as a range node. The engine knows
+writers through this protocol only, never by their ``type_id``:
+
+- :meth:`Writer.deliveries` says what the writer delivers (:class:`Delivery`: path, kind, format,
+  colourspace, layers). ``rotograph validate`` lists them and refuses two writers writing one
+  file; ``rotograph export-nuke`` turns image sequences, movies and ``.chan`` cameras into Nuke
+  Reads and Cameras.
+- :meth:`Writer.check` (before a render): a path is set and its folder can be written.
+- :meth:`Writer.publish` writes atomically: to a hidden temporary name in the target folder,
+  then renamed into place, so a killed render never leaves half a file.
+- :meth:`Writer.validate_cached`: a cached result stands while every file it wrote is unchanged
+  (a re-render skips frames whose files are still there).
+- :meth:`Writer.hold` (``--on-error hold``): write frame ``ctx.frame`` from another frame's
+  inputs, so the held file carries its own frame number (headers, timecode) — never a byte copy.
+
+A plugin writer subclasses :class:`FrameWriter` or :class:`RangeWriter`, declares a ``file``
+param and calls :meth:`Writer.publish` from ``compute``: it gets validation, hold and cache
+checks without any change to the engine.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Callable, ClassVar
+
+from .errors import GraphError, ParamError, RotographError
+from .media import expand_frame, frame_pattern
+from .node import Context, Node, Output, RangeNode, Segment
+from .types import File, Written
+
+HOST = socket.gethostname().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One thing a writer delivers.
+
+    ``path``: absolute; a frame pattern (``shot.####.exr``) when ``per_frame``; with
+    ``per_object`` the file's folder holds one sub-folder per object (shown as ``{object}``).
+    ``kind``: ``image`` (pictures), ``movie``, ``camera``, ``geometry``, ``table``, ``script``
+    or ``file``. ``format``: the file extension (``exr``, ``dpx``, ``mov``, ``chan``, …).
+    ``colorspace``: encoding of the RGB of images and movies. ``layers``: extra image layers
+    beyond RGBA as ``(layer, channels)`` (``("depth", ("Z",))``); ``cryptomatte``: the
+    Cryptomatte layer's name when one is written.
+    """
+
+    path: str
+    kind: str = "file"
+    format: str = ""
+    per_frame: bool = True
+    colorspace: str = ""
+    layers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    cryptomatte: str = ""
+    per_object: bool = False
+
+    def files_key(self) -> str:
+        """What two deliveries writing the same files share (frame tokens normalised)."""
+        pattern = frame_pattern(self.path) if self.per_frame else None
+        return os.path.normcase(pattern[0] if pattern else self.path)
+
+
+def object_path(path: str, name: str) -> str:
+    """``out/mattes/shot.####.png`` → ``out/mattes/<name>/shot.####.png`` (object names are
+    made safe for file names: letters, digits, ``-``, ``_``, ``.``)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".") or "object"
+    folder, base = os.path.split(path)
+    return os.path.join(folder, safe, base)
+
+
+def object_name(masks, obj) -> str:
+    """The folder name of one object of a ``Masks`` (a :class:`~rotograph.types.MaskSet`):
+    its name, or ``object<id>`` when unnamed, with ``_<id>`` added when two objects share it."""
+    name = obj.name or f"object{obj.id}"
+    same = [o for o in masks.objects if (o.name or f"object{o.id}") == name]
+    return name if len(same) == 1 else f"{name}_{obj.id}"
+
+
+def _remove_stale_temporaries(folder: str, stem: str, ext: str) -> None:
+    """Delete this host's temporaries of a file whose writing process is gone."""
+    prefix = f".{stem}.tmp-{HOST}-"
+    for name in os.listdir(folder):
+        if name.startswith(prefix) and name.endswith(ext):
+            try:
+                pid = int(name[len(prefix):].split("-")[0])
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                try:
+                    os.remove(os.path.join(folder, name))
+                except FileNotFoundError:
+                    pass
+            except (ValueError, PermissionError):
+                pass
+
+
+def publish_file(path: str, write: Callable[[str], None]) -> Written:
+    """Call ``write(tmp_path)``, then rename the temporary file to ``path``; returns its identity.
+
+    The temporary file is hidden (``.name.tmp-HOST-PID-RAND.ext``) next to the target; one left
+    by a killed render of this host is removed when the file is written again. Any failure
+    removes the temporary and raises :class:`RotographError` naming ``path``."""
+    folder, base = os.path.split(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    stem, ext = os.path.splitext(base)
+    _remove_stale_temporaries(folder, stem, ext)
+    tmp = os.path.join(folder, f".{stem}.tmp-{HOST}-{os.getpid()}-{uuid.uuid4().hex[:6]}{ext}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except Exception as e:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        if isinstance(e, RotographError):
+            raise
+        raise RotographError(f"{path}: cannot write ({type(e).__name__}: {e})") from e
+    st = os.stat(path)
+    return Written(path, st.st_size, st.st_mtime_ns)
+
+
+def bundle(written: list[Written]) -> Written:
+    """Several files written for one frame as one :class:`Written` (the first is the main file)."""
+    files = [f for w in written for f in w.files()]
+    if not files:
+        return Written("", 0, 0)
+    (path, size, mtime), *rest = files
+    return Written(path, size, mtime, tuple(rest))
+
+
+class Writer:
+    """The protocol every writer implements (mixed into a :class:`Node` or :class:`RangeNode`).
+
+    Subclasses declare a ``file`` param (the output path) and write through :meth:`publish`.
+    Override :meth:`deliveries` to say what kind of file is written (default: ``file``, with
+    the extension as format)."""
+
+    category = "Output"
+    is_writer = True
+    frame_dependent = True
+    holds: ClassVar[bool] = True  # whether --on-error hold can write a failed frame
+
+    def check(self) -> None:
+        if not self.file:
+            raise ParamError(f"node '{self.name}': param 'file': no output path set")
+        folder = os.path.dirname(os.path.abspath(os.path.expanduser(self.file)))
+        probe = folder
+        while not os.path.exists(probe):
+            probe = os.path.dirname(probe)
+        if not os.path.isdir(probe) or not os.access(probe, os.W_OK):
+            raise ParamError(f"node '{self.name}': param 'file': cannot write to {folder}")
+
+    def pattern(self) -> str:
+        """The ``file`` param as an absolute path (frame token kept)."""
+        return os.path.abspath(os.path.expanduser(self.file))
+
+    def path(self, frame: int, obj: str | None = None) -> str:
+        """The absolute file written for ``frame`` (and object ``obj``, for per-object output)."""
+        path = expand_frame(self.pattern(), frame)
+        return object_path(path, obj) if obj is not None else path
+
+    def deliveries(self, connected: set[str]) -> list[Delivery]:
+        """What this writer delivers, given its connected inputs (names)."""
+        path = self.pattern()
+        return [Delivery(path, "file", os.path.splitext(path)[1][1:].lower(), per_frame=not self.is_range)]
+
+    def publish(self, frame: int, write: Callable[[str], None], obj: str | None = None) -> Written:
+        """Write ``path(frame, obj)`` atomically through ``write(tmp_path)``; see :func:`publish_file`."""
+        return publish_file(self.path(frame, obj), write)
+
+    def validate_cached(self, output, value: Written) -> bool:
+        for path, size, mtime_ns in value.files():
+            try:
+                st = os.stat(path)
+            except OSError:
+                return False
+            if st.st_size != size or st.st_mtime_ns != mtime_ns:
+                return False
+        return True
+
+    def hold(self, ctx: Context, inputs: dict) -> Written:
+        """Write frame ``ctx.frame`` from ``inputs`` taken at another (good) frame; the
+        default computes the frame as usual, so every header names ``ctx.frame``."""
+        return self.compute(ctx, **inputs)
+
+
+class FrameWriter(Writer, Node):
+    """Base of writers of one file (or one set of files) per frame. Output ``written``."""
+
+    written = Output(File)
+
+
+class RangeWriter(Writer, RangeNode):
+    """Base of writers of one file for the frame range (movies, cameras, tables): one segment
+    over the input's frame range, written in frame order. Output ``written`` (the same file
+    for every frame)."""
+
+    holds = False
+    written = Output(File)
+
+    def segments(self, first: int, last: int) -> list[Segment]:
+        return [Segment(tuple(range(first, last + 1)))]
+
+
+def check_deliveries(graph, names) -> None:
+    """Refuse two writers among ``names`` that write the same files (the second would
+    overwrite the first). Raises :class:`GraphError` naming both."""
+    seen: dict[str, str] = {}
+    for name in names:
+        node = graph.nodes[name]
+        if not isinstance(node, Writer) or not node.file:
+            continue
+        for d in node.deliveries(set(graph.inputs_of(name))):
+            other = seen.setdefault(d.files_key(), name)
+            if other != name:
+                raise GraphError(f"writers '{other}' and '{name}' both write {d.path}", path=f"nodes.{name}.params.file")
