@@ -22,7 +22,7 @@ rng = np.random.default_rng(0)
 VALUES = {
     "Image": rng.random((17, 23, 4), dtype=np.float32),
     "Matte": rng.random((17, 23), dtype=np.float32),
-    "Masks": MaskSet(rng.integers(0, 3, (17, 23)).astype(np.uint16), [MaskObject(1, "dog", 0.9), MaskObject(2, "cat", 0.5)]),
+    "Masks": MaskSet(rng.integers(0, 3, (17, 23)).astype(np.uint16), [MaskObject(1, "dog", 0.9), MaskObject(2, "cat", 0.5, 0.25)]),
     "Depth": DepthMap(rng.random((17, 23), dtype=np.float32) * 10, True, "m"),
     "Normals": rng.random((17, 23, 3), dtype=np.float32) * 2 - 1,
     "Camera": CameraData(np.eye(3) * 500, np.eye(4), (23, 17)),
@@ -39,6 +39,14 @@ def test_disk_round_trip_is_bit_exact(tmp_path, tname):
     b, attrs = ptype.encode(back)
     assert all(np.array_equal(a[k], b[k]) and a[k].dtype == b[k].dtype for k in a)
     assert attrs == ptype.encode(VALUES[tname])[1]
+
+
+def test_masks_cached_before_the_occluded_field_still_decode(tmp_path):
+    masks = rotograph.Registry().port_types["Masks"]
+    arrays, _ = masks.encode(VALUES["Masks"])
+    old = masks.decode(arrays, {"objects": [[1, "dog", 0.9], [2, "cat", 0.5]]})  # 3-field entries
+    assert old.objects == [MaskObject(1, "dog", 0.9, 0.0), MaskObject(2, "cat", 0.5, 0.0)]
+    assert masks.decode(*masks.encode(VALUES["Masks"])).objects[1].occluded == 0.25
 
 
 def test_memory_tier_is_bounded_lru():
