@@ -118,7 +118,8 @@ class DiskCache:
             for name, a in arrays.items():
                 a = np.ascontiguousarray(a)
                 z = group.create_array(name, shape=a.shape, dtype=a.dtype, chunks=a.shape or None,
-                                       compressors=[self.codec], fill_value=0)
+                                       compressors=[self.codec], fill_value=0,
+                                       config={"write_empty_chunks": True})  # an all-zero matte is a value too
                 z[...] = a
             self._publish(tmp, self._entry(key))
         finally:
