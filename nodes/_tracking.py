@@ -101,34 +101,46 @@ def moving_with(motion: Motion, mask: np.ndarray, region: np.ndarray):
     """Pixels of ``region`` that move with the object ``mask`` and those that move with the
     background (bool H×W each), or (None, None) when the object hardly moves against it.
 
-    The background's motion is an affine model fitted with RANSAC to the reliable flow outside
-    ``region`` (a hand-held camera); the object's is the median of what remains over ``mask``.
-    A pixel goes with whichever motion is within half their difference."""
+    Both motions are affine models fitted with RANSAC to the reliable flow: the background's
+    outside ``region`` (a hand-held camera), the object's over ``mask`` (it may turn and
+    scale). A pixel goes with a motion when its flow is within half the typical difference
+    between the two; pixels near neither (another moving thing) go with none."""
     h, w = mask.shape
-    gx, gy = np.meshgrid(np.arange(0, w, 4, dtype=np.float32), np.arange(0, h, 4, dtype=np.float32))
-    sx, sy = gx.astype(int), gy.astype(int)
-    outside = ~dilate_mask(region, 4)[sy, sx] & motion.reliable[sy, sx]
-    if outside.sum() < 20:
-        return None, None
-    src = np.stack([gx[outside], gy[outside]], axis=1)
-    affine, _ = cv2.estimateAffine2D(src, src + motion.back[sy[outside], sx[outside]], method=cv2.RANSAC,
-                                     ransacReprojThreshold=1.0, maxIters=500, refineIters=5)
-    if affine is None:
+    bg_model = _affine_flow(motion, ~dilate_mask(region, 4))
+    core = erode_mask(mask, 2)
+    obj_model = _affine_flow(motion, core)
+    if bg_model is None or obj_model is None:
         return None, None
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    bg = np.stack([affine[0, 0] * xx + affine[0, 1] * yy + affine[0, 2] - xx,
-                   affine[1, 0] * xx + affine[1, 1] * yy + affine[1, 2] - yy], axis=2)
-    rest = motion.back - bg  # the motion left once the camera's is taken out
-    core = erode_mask(mask, 2) & motion.reliable
-    if core.sum() < 16:
-        return None, None
-    obj = np.median(rest[core], axis=0)
-    gap = float(np.hypot(*obj))
+    bg, obj = _apply(bg_model, xx, yy), _apply(obj_model, xx, yy)
+    gap = float(np.median(np.hypot(*(obj - bg)[core & motion.reliable].T))) if (core & motion.reliable).any() else 0.0
     if gap < 0.75:
         return None, None
-    near_obj = np.hypot(*(rest - obj).transpose(2, 0, 1)) < 0.5 * gap
-    near_bg = np.hypot(*rest.transpose(2, 0, 1)) < 0.5 * gap
-    return near_obj & region & motion.reliable, near_bg & region & motion.reliable
+    tol = 0.5 * gap
+    near_obj = np.hypot(*(motion.back - obj).transpose(2, 0, 1)) < tol
+    near_bg = np.hypot(*(motion.back - bg).transpose(2, 0, 1)) < tol
+    sel = region & motion.reliable
+    return near_obj & sel, near_bg & sel & ~near_obj
+
+
+def _affine_flow(motion: Motion, where: np.ndarray) -> np.ndarray | None:
+    """2×3 affine fitted with RANSAC to the reliable backward flow of ``where`` (a 4-px grid)."""
+    h, w = where.shape
+    sy, sx = np.mgrid[0:h:4, 0:w:4]
+    pick = where[sy, sx] & motion.reliable[sy, sx]
+    if pick.sum() < 20:
+        return None
+    src = np.stack([sx[pick], sy[pick]], axis=1).astype(np.float32)
+    cv2.setRNGSeed(0)
+    model, _ = cv2.estimateAffine2D(src, src + motion.back[sy[pick], sx[pick]], method=cv2.RANSAC,
+                                    ransacReprojThreshold=1.0, maxIters=500, refineIters=5)
+    return model
+
+
+def _apply(model: np.ndarray, xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
+    """The displacement field (H×W×2) of an affine ``model`` at pixel grids ``xx``, ``yy``."""
+    return np.stack([model[0, 0] * xx + model[0, 1] * yy + model[0, 2] - xx,
+                     model[1, 0] * xx + model[1, 1] * yy + model[1, 2] - yy], axis=2)
 
 
 def _keep_supported(mask: np.ndarray, support: np.ndarray) -> np.ndarray:
@@ -198,7 +210,9 @@ class ObjectTrack:
             moving, still = moving_with(motion, mask, region)
             if moving is not None:
                 r = max(2, int(self.band // 2))
-                tri = np.where(region, np.where(mask | moving, cv2.GC_PR_FGD, cv2.GC_PR_BGD), cv2.GC_BGD).astype(np.uint8)
+                other = region & motion.reliable & ~moving & ~still  # another moving thing in the box
+                tri = np.where(region, np.where((mask & ~other) | moving, cv2.GC_PR_FGD, cv2.GC_PR_BGD),
+                               cv2.GC_BGD).astype(np.uint8)
                 tri[erode_mask(moving, r) & erode_mask(mask | moving, r)] = cv2.GC_FGD
                 tri[erode_mask(still, r) & region] = cv2.GC_BGD
                 tri[dots > 0] = dots[dots > 0]
@@ -273,7 +287,7 @@ class ObjectTrack:
         core = erode_mask(inside, max(2, band // 3)) & erode_mask(motion.reliable, 1) & (warped > 0.9) & (post > 0.05)
         with_obj, with_bg = moving_with(motion, inside, near)
         if with_obj is not None:  # the object moves against its background: motion tells them apart
-            core = (core & ~with_bg) | (erode_mask(with_obj, 2) & inside)
+            core = (core & with_obj) | (erode_mask(with_obj, 2) & inside)
             tri[with_obj & ~inside] = cv2.GC_PR_FGD
             tri[with_bg & inside] = cv2.GC_PR_BGD
             tri[erode_mask(with_bg, 2)] = cv2.GC_BGD
