@@ -35,12 +35,14 @@ from ._imaging import dilate_mask, erode_mask, resize, to_display_u8
 from ._motion import Motion
 
 GC_ITER_SEED = 5
-LOST_AREA = 0.12      # visible area under this share of the reference area: lost
+LOST_AREA = 0.12      # visible area under this share of the reference area (edge: half): lost
 LOST_COLOUR = 0.55    # colour similarity under this share of the keyframe's: lost
 FOUND_SCORE = 0.8     # a search window's colour similarity, as a share of the keyframe box's
 FOUND_AREA = 0.2      # a re-found object's area, as a share of the reference area (edge: half)
 FOUND_COLOUR = 0.93   # a re-found object's colour similarity, as a share of the keyframe's
-SEARCH_WINDOWS = 4    # candidate windows cut out per searched frame
+REGROW = 0.3          # an object with this share hidden is re-cut with motion to regrow
+SEARCH_WINDOWS = 5    # candidate windows cut out per searched frame
+MAX_DISTRACTORS = 32  # refused windows remembered while an object is lost
 SEARCH_WINDOW_PX = 16  # the object's short side in the search's small copy of the frame
 
 
@@ -143,6 +145,11 @@ def _apply(model: np.ndarray, xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
                      model[1, 0] * xx + model[1, 1] * yy + model[1, 2] - yy], axis=2)
 
 
+def _on_edge(mask: np.ndarray) -> bool:
+    """Whether a bool mask touches the frame's border (the object may be partly outside)."""
+    return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
+
+
 def _keep_supported(mask: np.ndarray, support: np.ndarray) -> np.ndarray:
     """The connected parts of ``mask`` that touch ``support`` (bool masks)."""
     n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
@@ -167,6 +174,7 @@ class ObjectTrack:
         self.prior: np.ndarray | None = None
         self.lost = False
         self.lost_for = 0
+        self.distractors: list[tuple[float, float]] = []  # refused search windows (work px)
         self.occluded = 0.0
         self.score = 0.0
         self.velocity = np.zeros(2, np.float32)
@@ -207,16 +215,7 @@ class ObjectTrack:
         prompt = (tri == cv2.GC_FGD) | (tri == cv2.GC_PR_FGD)
         mask = _grabcut(frame.rgb8, tri, GC_ITER_SEED)
         if boxes and motion is not None and mask.sum() >= 16:
-            moving, still = moving_with(motion, mask, region)
-            if moving is not None:
-                r = max(2, int(self.band // 2))
-                other = region & motion.reliable & ~moving & ~still  # another moving thing in the box
-                tri = np.where(region, np.where((mask & ~other) | moving, cv2.GC_PR_FGD, cv2.GC_PR_BGD),
-                               cv2.GC_BGD).astype(np.uint8)
-                tri[erode_mask(moving, r) & erode_mask(mask | moving, r)] = cv2.GC_FGD
-                tri[erode_mask(still, r) & region] = cv2.GC_BGD
-                tri[dots > 0] = dots[dots > 0]
-                mask = _grabcut(frame.rgb8, tri, GC_ITER_SEED)
+            mask = self._refine_by_motion(frame, mask, region, motion, dots)
         if mask.sum() < 16:  # GrabCut found nothing: take the prompt itself
             mask = prompt
         model = Appearance.from_mask(frame.rgb8, mask, self._ring(mask))
@@ -226,13 +225,32 @@ class ObjectTrack:
         self.model = model if self.model is None else self.model.merged(model)
         self._found(frame, mask, reference=True)
 
+    def _refine_by_motion(self, frame: WorkFrame, mask: np.ndarray, region: np.ndarray, motion: Motion,
+                          dots: np.ndarray | None = None) -> np.ndarray:
+        """Re-cut ``mask`` inside ``region`` with what motion says (:func:`moving_with`): pixels
+        moving with the object are object, those moving with the background are not, other
+        movers start as background; GrabCut decides the rest. ``dots``: GrabCut labels of the
+        prompt points (0: none), which win."""
+        moving, still = moving_with(motion, mask, region)
+        if moving is None:
+            return mask
+        r = max(2, int(self.band // 2))
+        other = region & motion.reliable & ~moving & ~still
+        tri = np.where(region, np.where((mask & ~other) | moving, cv2.GC_PR_FGD, cv2.GC_PR_BGD),
+                       cv2.GC_BGD).astype(np.uint8)
+        tri[erode_mask(moving, r) & erode_mask(mask | moving, r)] = cv2.GC_FGD
+        tri[erode_mask(still, r) & region] = cv2.GC_BGD
+        if dots is not None:
+            tri[dots > 0] = dots[dots > 0]
+        return _grabcut(frame.rgb8, tri, GC_ITER_SEED)
+
     def _ring(self, mask: np.ndarray) -> int:
         return int(max(2 * self.band, 0.3 * np.sqrt(max(mask.sum(), 1))))
 
     def _found(self, frame: WorkFrame, mask: np.ndarray, reference: bool) -> None:
         """Take ``mask`` as the object on this frame; with ``reference``, as its full size."""
         self.mask, self.prior = mask, mask.astype(np.float32)
-        self.lost, self.lost_for = False, 0
+        self.lost, self.lost_for, self.distractors = False, 0, []
         ys, xs = np.nonzero(mask)
         self.centre = np.array([xs.mean(), ys.mean()], np.float32)
         colour = self.model.similarity(frame.rgb8[mask])
@@ -248,7 +266,7 @@ class ObjectTrack:
     def _coast(self, shape: tuple[int, int]) -> None:
         """Where an unseen object probably is: its last motion, slowing, kept inside the frame."""
         self.centre = np.clip(self.centre + self.velocity, 0, [shape[1] - 1, shape[0] - 1]).astype(np.float32)
-        self.velocity = (0.85 * self.velocity).astype(np.float32)
+        self.velocity = (0.95 * self.velocity).astype(np.float32)
 
     def _lose(self, shape: tuple[int, int]) -> None:
         self.mask = np.zeros(shape, bool)
@@ -266,11 +284,11 @@ class ObjectTrack:
         if self.lost:
             self.lost_for += 1
             self._coast(frame.shape)
-            self._search(frame)
+            self._search(frame, motion)
             return
         warped = motion.warp(self.mask)
         inside = warped > 0.5
-        if inside.sum() < LOST_AREA * self.ref_area:
+        if inside.sum() < 16:  # nothing left to follow
             self._coast(frame.shape)
             self._lose(frame.shape)
             return
@@ -294,12 +312,25 @@ class ObjectTrack:
         tri[core] = cv2.GC_FGD
         cut = _graph_cut(frame.rgb8, tri, self.model)
         cut = _keep_supported(cut, core if core.any() else inside)
+        if cut.any() and cut.sum() < (1 - REGROW) * self.ref_area:
+            cut = self._regrow(frame, cut, motion)
         self._judge(frame, cut, warped, motion)
+
+    def _regrow(self, frame: WorkFrame, cut: np.ndarray, motion: Motion) -> np.ndarray:
+        """A partly seen object (coming out from behind something, or into the frame) re-cut
+        with motion over a reach of its full size, so the newly visible part joins it."""
+        reach = max(self.ref_size) // 3
+        grown = self._refine_by_motion(frame, cut, dilate_mask(cut, reach), motion)
+        grown = _keep_supported(grown, cut)
+        if cut.sum() < grown.sum() <= 1.1 * self.ref_area and \
+                self.model.similarity(frame.rgb8[grown]) >= FOUND_COLOUR * self.ref_colour:
+            return grown
+        return cut
 
     def _judge(self, frame: WorkFrame, cut: np.ndarray, warped: np.ndarray, motion: Motion) -> None:
         area = float(cut.sum())
         colour = self.model.similarity(frame.rgb8[cut]) if area else 0.0
-        if area < LOST_AREA * self.ref_area or colour < LOST_COLOUR * self.ref_colour:
+        if area < LOST_AREA * (0.5 if _on_edge(cut) else 1.0) * self.ref_area or colour < LOST_COLOUR * self.ref_colour:
             self._coast(frame.shape)
             self._lose(frame.shape)
             return
@@ -311,9 +342,7 @@ class ObjectTrack:
         ratio = area / self.ref_area
         self.occluded = float(np.clip(1 - ratio, 0, 1))
         self.score = float(min(1.0, colour / self.ref_colour))
-        h, w = frame.shape
-        on_edge = xs.min() == 0 or ys.min() == 0 or xs.max() == w - 1 or ys.max() == h - 1
-        if 0.8 <= ratio <= 1.25 and colour >= 0.85 * self.ref_colour and not on_edge:
+        if 0.8 <= ratio <= 1.25 and colour >= 0.85 * self.ref_colour and not _on_edge(cut):
             self.ref_area = 0.9 * self.ref_area + 0.1 * area  # follows slow changes of scale
             y0, y1, x0, x1 = _bbox(cut)
             self.ref_size = (int(round(0.9 * self.ref_size[0] + 0.1 * (x1 - x0))),
@@ -323,7 +352,7 @@ class ObjectTrack:
                 self.model.update(frame.rgb8, cut, self._ring(cut))
 
     # -- re-acquisition -----------------------------------------------------------------------
-    def _search(self, frame: WorkFrame) -> None:
+    def _search(self, frame: WorkFrame, motion: Motion) -> None:
         """Look for the object over the whole frame by its appearance: the few windows of its
         size whose colours match its best (a mild preference for where its last motion leads)
         are each cut out by a graph cut, and the best cut whose size and colours agree wins."""
@@ -338,7 +367,10 @@ class ObjectTrack:
         gy, gx = np.mgrid[0:sh, 0:sw].astype(np.float32)
         sigma = max(sbw, sbh) * (1.0 + 0.5 * self.lost_for)
         near = np.exp(-((gx - self.centre[0] * k) ** 2 + (gy - self.centre[1] * k) ** 2) / (2 * sigma ** 2))
-        score = sim * (0.8 + 0.2 * near)
+        score = sim * (0.7 + 0.3 * near)
+        for dx, dy in self.distractors:  # windows already cut out and refused while lost
+            score[max(0, int(dy * k) - sbh // 2):int(dy * k) + sbh // 2 + 1,
+                  max(0, int(dx * k) - sbw // 2):int(dx * k) + sbw // 2 + 1] *= 0.5
         post = self.model.posterior(frame.rgb8, against=frame.rgb8[::3, ::3])
         best, best_colour = None, FOUND_COLOUR * self.ref_colour
         for _ in range(SEARCH_WINDOWS):
@@ -354,10 +386,15 @@ class ObjectTrack:
             cut, colour = self._cut_window(frame, post, window)
             if cut is not None and colour > best_colour:
                 best, best_colour = cut, colour
+            elif len(self.distractors) < MAX_DISTRACTORS:
+                self.distractors.append((x / k, y / k))
         if best is None:
             self._lose(frame.shape)
-        else:
-            self._found(frame, best, reference=False)
+            return
+        refined = self._refine_by_motion(frame, best, dilate_mask(best, max(bw, bh) // 4), motion)
+        if refined.sum() >= FOUND_AREA * self.ref_area and refined.sum() <= 2.5 * self.ref_area:
+            best = _keep_supported(refined, best)
+        self._found(frame, best, reference=False)
 
     def _cut_window(self, frame: WorkFrame, post: np.ndarray, window: np.ndarray):
         """The object cut out of a search window, with its colour similarity, or (None, 0)
@@ -373,8 +410,6 @@ class ObjectTrack:
             return None, 0.0
         cut = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
         area = float(cut.sum())
-        ys, xs = np.nonzero(cut)
-        on_edge = xs.min() == 0 or ys.min() == 0 or xs.max() == w - 1 or ys.max() == h - 1
-        if not FOUND_AREA * (0.5 if on_edge else 1.0) * self.ref_area <= area <= 2.5 * self.ref_area:
+        if not FOUND_AREA * (0.5 if _on_edge(cut) else 1.0) * self.ref_area <= area <= 2.5 * self.ref_area:
             return None, 0.0
         return cut, self.model.similarity(frame.rgb8[cut])
