@@ -40,6 +40,7 @@ LOST_COLOUR = 0.55    # colour similarity under this share of the keyframe's: lo
 FOUND_SCORE = 0.8     # a search window's colour similarity, as a share of the keyframe box's
 FOUND_AREA = 0.2      # a re-found object's area, as a share of the reference area (edge: half)
 FOUND_COLOUR = 0.93   # a re-found object's colour similarity, as a share of the keyframe's
+RIGID = 0.85          # share of the object its one affine motion must explain for motion cues
 REGROW = 0.3          # an object with this share hidden is re-cut with motion to regrow
 SEARCH_WINDOWS = 5    # candidate windows cut out per searched frame
 MAX_DISTRACTORS = 32  # refused windows remembered while an object is lost
@@ -88,14 +89,22 @@ def _graph_cut(rgb8: np.ndarray, trimap: np.ndarray, model: Appearance, iteratio
     return (trimap == cv2.GC_FGD) | (trimap == cv2.GC_PR_FGD)
 
 
-def _grabcut(rgb8: np.ndarray, trimap: np.ndarray, iterations: int) -> np.ndarray:
-    """GrabCut with colour models learnt from ``trimap`` (GrabCut labels, modified in place);
-    returns the object bool mask."""
-    fg = (trimap == cv2.GC_FGD) | (trimap == cv2.GC_PR_FGD)
+def _grabcut(rgb8: np.ndarray, trimap: np.ndarray, iterations: int, margin: int | None = None) -> np.ndarray:
+    """GrabCut with colour models learnt from ``trimap`` (GrabCut labels, modified in place),
+    over the box of the undecided pixels grown by ``margin`` (None: the whole frame); returns
+    the object bool mask."""
+    box = (0, trimap.shape[0], 0, trimap.shape[1])
+    if margin is not None:
+        box = _bbox((trimap == cv2.GC_PR_FGD) | (trimap == cv2.GC_PR_BGD), margin) or box
+    y0, y1, x0, x1 = box
+    roi = np.ascontiguousarray(trimap[y0:y1, x0:x1])
+    fg = (roi == cv2.GC_FGD) | (roi == cv2.GC_PR_FGD)
     if fg.sum() >= 16 and (~fg).sum() >= 16:
         cv2.setRNGSeed(0)  # GrabCut's GMM initialisation draws from OpenCV's RNG: keep it repeatable
         bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-        cv2.grabCut(rgb8, trimap, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(np.ascontiguousarray(rgb8[y0:y1, x0:x1]), roi, None, bgd, fgd, iterations,
+                    cv2.GC_INIT_WITH_MASK)
+        trimap[y0:y1, x0:x1] = roi
     return (trimap == cv2.GC_FGD) | (trimap == cv2.GC_PR_FGD)
 
 
@@ -121,6 +130,10 @@ def moving_with(motion: Motion, mask: np.ndarray, region: np.ndarray):
     tol = 0.5 * gap
     near_obj = np.hypot(*(motion.back - obj).transpose(2, 0, 1)) < tol
     near_bg = np.hypot(*(motion.back - bg).transpose(2, 0, 1)) < tol
+    trusted = core & motion.reliable
+    fit = float((near_obj & trusted).sum() / max(trusted.sum(), 1))
+    if fit < RIGID:  # parts of the object move their own ways (limbs): motion cannot tell
+        return None, None
     sel = region & motion.reliable
     return near_obj & sel, near_bg & sel & ~near_obj
 
@@ -302,7 +315,7 @@ class ObjectTrack:
         post[y0:y1, x0:x1] = self.model.posterior(frame.rgb8[y0:y1, x0:x1])
         tri[near] = cv2.GC_PR_BGD
         tri[inside] = cv2.GC_PR_FGD
-        core = erode_mask(inside, max(2, band // 3)) & erode_mask(motion.reliable, 1) & (warped > 0.9) & (post > 0.05)
+        core = erode_mask(inside, max(2, int(self.band))) & erode_mask(motion.reliable, 1) & (warped > 0.9) & (post > 0.05)
         with_obj, with_bg = moving_with(motion, inside, near)
         if with_obj is not None:  # the object moves against its background: motion tells them apart
             core = (core & with_obj) | (erode_mask(with_obj, 2) & inside)
@@ -367,15 +380,15 @@ class ObjectTrack:
         gy, gx = np.mgrid[0:sh, 0:sw].astype(np.float32)
         sigma = max(sbw, sbh) * (1.0 + 0.5 * self.lost_for)
         near = np.exp(-((gx - self.centre[0] * k) ** 2 + (gy - self.centre[1] * k) ** 2) / (2 * sigma ** 2))
-        score = sim * (0.7 + 0.3 * near)
-        for dx, dy in self.distractors:  # windows already cut out and refused while lost
+        score = np.where(sim >= FOUND_SCORE * self.ref_score, sim * (0.7 + 0.3 * near), 0)
+        for dx, dy in self.distractors:  # something else of similar colours, seen while lost
             score[max(0, int(dy * k) - sbh // 2):int(dy * k) + sbh // 2 + 1,
                   max(0, int(dx * k) - sbw // 2):int(dx * k) + sbw // 2 + 1] *= 0.5
         post = self.model.posterior(frame.rgb8, against=frame.rgb8[::3, ::3])
         best, best_colour = None, FOUND_COLOUR * self.ref_colour
         for _ in range(SEARCH_WINDOWS):
             y, x = np.unravel_index(int(np.argmax(score)), score.shape)
-            if sim[y, x] < FOUND_SCORE * self.ref_score:
+            if score[y, x] <= 0:
                 break
             x0, y0 = int((x - sbw / 2) / k), int((y - sbh / 2) / k)
             score[max(0, y - sbh // 2):y + sbh // 2 + 1, max(0, x - sbw // 2):x + sbw // 2 + 1] = 0
@@ -386,7 +399,7 @@ class ObjectTrack:
             cut, colour = self._cut_window(frame, post, window)
             if cut is not None and colour > best_colour:
                 best, best_colour = cut, colour
-            elif len(self.distractors) < MAX_DISTRACTORS:
+            elif cut is not None and len(self.distractors) < MAX_DISTRACTORS:  # its size fits, its colours do not
                 self.distractors.append((x / k, y / k))
         if best is None:
             self._lose(frame.shape)
@@ -404,7 +417,7 @@ class ObjectTrack:
         tri = np.full((h, w), cv2.GC_BGD, np.uint8)
         tri[dilate_mask(window, max(2, int(0.1 * max(bw, bh))))] = cv2.GC_PR_BGD
         tri[window & (post > 0.5)] = cv2.GC_PR_FGD
-        cut = _graph_cut(frame.rgb8, tri, self.model, iterations=1)
+        cut = _grabcut(frame.rgb8, tri, 2, margin=max(bw, bh) // 2)  # this frame's colours around it
         n, labels, stats, _ = cv2.connectedComponentsWithStats(cut.astype(np.uint8), connectivity=8)
         if n < 2:
             return None, 0.0
