@@ -8,7 +8,8 @@ core (cv2.setNumThreads(1)). Targets (issue 12): mean IoU ≥ 0.85 on the slow s
 the shots where the lemur leaves the frame, ≥ 0.6 with fast motion and occlusion, last-10 IoU
 ≥ 0.5 after the occlusion, always above the box tracker; ≤ 0.15 s/frame.
 
-Timings on a shared machine are noisy: the speed is the best of the shots' per-frame means.
+Timings on a shared machine are noisy: the speed is seconds per frame over every frame of every
+shot (the target is checked on it), with each shot's figure beside it.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def main() -> int:
             results["FlowTrack v1"] = summary(run_tracker(v1("v1", prompts=prompts(shot)), shot)[0], shot)
         mattes, seconds = run_tracker(FlowTrack("track", prompts=prompts(shot)), shot)
         results["FlowTrack"] = summary(mattes, shot)
-        speeds.append(seconds)
+        speeds.append((seconds, len(shot.frames)))
         for who, r in results.items():
             rows.append(f"{name:14s} {who:13s} {r['mean_iou']:9.3f} {r['min_iou']:8.3f} {r['last10_iou']:9.3f} "
                         f"{r['sad']:9.1f}")
@@ -96,10 +97,11 @@ def main() -> int:
     print("FlowTrack on lemur ground-truth shots, 960x540 (IoU of matte>0.5 vs alpha>0.5; SAD in thousands/frame)")
     print(f"{'shot':14s} {'tracker':13s} {'mean IoU':>9s} {'min IoU':>8s} {'last10':>9s} {'SAD':>9s}")
     print("\n".join(rows))
-    speed = min(speeds)
-    print(f"speed: {speed:.3f} s/frame at 960x540 on one core (best shot; per shot "
-          f"{', '.join(f'{s:.3f}' for s in speeds)}); target <= {SPEED_TARGET}, ratio {speed / SPEED_TARGET:.2f} "
-          f"(shared machine: timings are noisy)")
+    speed = sum(s * n for s, n in speeds) / sum(n for _, n in speeds)
+    print(f"speed: {speed:.3f} s/frame at 960x540 on one core over all {sum(n for _, n in speeds)} frames "
+          f"(per shot {', '.join(f'{s:.3f}' for s, _ in speeds)}; frames where an object is lost cost more: "
+          f"the search); target <= {SPEED_TARGET}, ratio {speed / SPEED_TARGET:.2f}, worst shot "
+          f"{max(s for s, _ in speeds) / SPEED_TARGET:.2f} (shared machine: timings are noisy)")
     if speed > SPEED_TARGET:
         missed.append(f"speed {speed:.3f} s/frame")
     print("targets met" if not missed else "targets missed: " + "; ".join(missed))

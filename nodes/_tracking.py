@@ -42,7 +42,7 @@ FOUND_AREA = 0.2      # a re-found object's area, as a share of the reference ar
 FOUND_COLOUR = 0.93   # a re-found object's colour similarity, as a share of the keyframe's
 RIGID = 0.85          # share of the object its one affine motion must explain for motion cues
 REGROW = 0.3          # an object with this share hidden is re-cut with motion to regrow
-SEARCH_WINDOWS = 5    # candidate windows cut out per searched frame
+SEARCH_WINDOWS = 3    # candidate windows cut out per searched frame
 MAX_DISTRACTORS = 32  # refused windows remembered while an object is lost
 SEARCH_WINDOW_PX = 16  # the object's short side in the search's small copy of the frame
 
@@ -228,7 +228,7 @@ class ObjectTrack:
         prompt = (tri == cv2.GC_FGD) | (tri == cv2.GC_PR_FGD)
         mask = _grabcut(frame.rgb8, tri, GC_ITER_SEED)
         if boxes and motion is not None and mask.sum() >= 16:
-            mask = self._refine_by_motion(frame, mask, region, motion, dots)
+            mask = self._refine_by_motion(frame, mask, region, motion, dots, GC_ITER_SEED)
         if mask.sum() < 16:  # GrabCut found nothing: take the prompt itself
             mask = prompt
         model = Appearance.from_mask(frame.rgb8, mask, self._ring(mask))
@@ -239,10 +239,12 @@ class ObjectTrack:
         self._found(frame, mask, reference=True)
 
     def _refine_by_motion(self, frame: WorkFrame, mask: np.ndarray, region: np.ndarray, motion: Motion,
-                          dots: np.ndarray | None = None) -> np.ndarray:
+                          dots: np.ndarray | None = None, iterations: int = 2,
+                          margin: int | None = None) -> np.ndarray:
         """Re-cut ``mask`` inside ``region`` with what motion says (:func:`moving_with`): pixels
         moving with the object are object, those moving with the background are not, other
-        movers start as background; GrabCut decides the rest. ``dots``: GrabCut labels of the
+        movers start as background; GrabCut decides the rest (``iterations``, over the undecided
+        pixels' box grown by ``margin``, None: the whole frame). ``dots``: GrabCut labels of the
         prompt points (0: none), which win."""
         moving, still = moving_with(motion, mask, region)
         if moving is None:
@@ -255,7 +257,7 @@ class ObjectTrack:
         tri[erode_mask(still, r) & region] = cv2.GC_BGD
         if dots is not None:
             tri[dots > 0] = dots[dots > 0]
-        return _grabcut(frame.rgb8, tri, GC_ITER_SEED)
+        return _grabcut(frame.rgb8, tri, iterations, margin)
 
     def _ring(self, mask: np.ndarray) -> int:
         return int(max(2 * self.band, 0.3 * np.sqrt(max(mask.sum(), 1))))
@@ -333,7 +335,7 @@ class ObjectTrack:
         """A partly seen object (coming out from behind something, or into the frame) re-cut
         with motion over a reach of its full size, so the newly visible part joins it."""
         reach = max(self.ref_size) // 3
-        grown = self._refine_by_motion(frame, cut, dilate_mask(cut, reach), motion)
+        grown = self._refine_by_motion(frame, cut, dilate_mask(cut, reach), motion, margin=reach)
         grown = _keep_supported(grown, cut)
         if cut.sum() < grown.sum() <= 1.1 * self.ref_area and \
                 self.model.similarity(frame.rgb8[grown]) >= FOUND_COLOUR * self.ref_colour:
@@ -394,8 +396,8 @@ class ObjectTrack:
             score[max(0, y - sbh // 2):y + sbh // 2 + 1, max(0, x - sbw // 2):x + sbw // 2 + 1] = 0
             window = np.zeros((h, w), bool)
             window[max(0, y0):max(0, y0 + bh), max(0, x0):max(0, x0 + bw)] = True
-            if not window.any():
-                continue
+            if (window & (post > 0.5)).sum() < 0.5 * FOUND_AREA * self.ref_area:
+                continue  # too little of the object's colours to cut out
             cut, colour = self._cut_window(frame, post, window)
             if cut is not None and colour > best_colour:
                 best, best_colour = cut, colour
@@ -404,7 +406,8 @@ class ObjectTrack:
         if best is None:
             self._lose(frame.shape)
             return
-        refined = self._refine_by_motion(frame, best, dilate_mask(best, max(bw, bh) // 4), motion)
+        reach = max(bw, bh) // 4
+        refined = self._refine_by_motion(frame, best, dilate_mask(best, reach), motion, margin=reach)
         if refined.sum() >= FOUND_AREA * self.ref_area and refined.sum() <= 2.5 * self.ref_area:
             best = _keep_supported(refined, best)
         self._found(frame, best, reference=False)
@@ -417,7 +420,7 @@ class ObjectTrack:
         tri = np.full((h, w), cv2.GC_BGD, np.uint8)
         tri[dilate_mask(window, max(2, int(0.1 * max(bw, bh))))] = cv2.GC_PR_BGD
         tri[window & (post > 0.5)] = cv2.GC_PR_FGD
-        cut = _grabcut(frame.rgb8, tri, 2, margin=max(bw, bh) // 2)  # this frame's colours around it
+        cut = _grabcut(frame.rgb8, tri, 2, margin=max(bw, bh) // 4)  # this frame's colours around it
         n, labels, stats, _ = cv2.connectedComponentsWithStats(cut.astype(np.uint8), connectivity=8)
         if n < 2:
             return None, 0.0
