@@ -44,6 +44,7 @@ RIGID = 0.85          # share of the object its one affine motion must explain f
 REGROW = 0.3          # an object with this share hidden is re-cut with motion to regrow
 SEARCH_WINDOWS = 3    # candidate windows cut out per searched frame
 MAX_DISTRACTORS = 32  # refused windows remembered while an object is lost
+DISTRACTOR_COLOUR = 0.7  # a window's cut under this colour similarity (share of the keyframe's) is a distractor
 SEARCH_WINDOW_PX = 16  # the object's short side in the search's small copy of the frame
 
 
@@ -401,8 +402,8 @@ class ObjectTrack:
             cut, colour = self._cut_window(frame, post, window)
             if cut is not None and colour > best_colour:
                 best, best_colour = cut, colour
-            elif cut is not None and len(self.distractors) < MAX_DISTRACTORS:  # its size fits, its colours do not
-                self.distractors.append((x / k, y / k))
+            elif colour < DISTRACTOR_COLOUR * self.ref_colour and len(self.distractors) < MAX_DISTRACTORS:
+                self.distractors.append((x / k, y / k))  # not the object, nor a part of it
         if best is None:
             self._lose(frame.shape)
             return
@@ -413,8 +414,9 @@ class ObjectTrack:
         self._found(frame, best, reference=False)
 
     def _cut_window(self, frame: WorkFrame, post: np.ndarray, window: np.ndarray):
-        """The object cut out of a search window, with its colour similarity, or (None, 0)
-        when its size does not agree with the object's."""
+        """The largest part cut out of a search window and its colour similarity to the object
+        (0 when nothing is cut); the part is None when its size does not agree with the
+        object's."""
         h, w = frame.shape
         bw, bh = self.ref_size
         tri = np.full((h, w), cv2.GC_BGD, np.uint8)
@@ -425,7 +427,7 @@ class ObjectTrack:
         if n < 2:
             return None, 0.0
         cut = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        area = float(cut.sum())
+        area, colour = float(cut.sum()), self.model.similarity(frame.rgb8[cut])
         if not FOUND_AREA * (0.5 if _on_edge(cut) else 1.0) * self.ref_area <= area <= 2.5 * self.ref_area:
-            return None, 0.0
-        return cut, self.model.similarity(frame.rgb8[cut])
+            return None, colour
+        return cut, colour

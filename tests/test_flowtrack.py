@@ -70,7 +70,7 @@ def test_fast_motion_and_occlusion(registry, tmp_path, shots):
     assert len(hidden) >= 8
     for i in hidden[1:]:  # a frame of grace when it disappears
         assert not mattes[i].any() and masks[i].objects == [rotograph.MaskObject(1, "object1", 0.0, 1.0)], i
-    assert all(iou(mattes[i], shot.alpha[i]) > 0.5 for i in range(n - 8, n))
+    assert all(iou(mattes[i], shot.alpha[i]) > 0.75 for i in range(n - 6, n))  # found again, whole
     for i in range(1, hidden[0] - 2):  # tracked in the open: little false object on the uncovered side
         false = ((mattes[i] > 0.5) & (shot.alpha[i] < 0.5)).sum()
         assert false < 0.15 * (shot.alpha[i] > 0.5).sum(), i
