@@ -5,22 +5,31 @@ Per frame, for an object in view:
 
 1. the previous mask is carried to this frame along the backward optical flow
    (:class:`~._motion.Motion`);
-2. a trimap: definite object only deep inside the carried mask, where the flow passes the
-   forward–backward check and the colour does not say background; unknown around the carried
+2. a trimap from how far that warp can be trusted: definite object only ``band`` pixels inside
+   the carried edge, where the flow passes the forward–backward check; unknown around the
    edge (``band`` plus the object's speed) and wherever the flow failed — so background that
-   the object uncovered is never definite object; definite background elsewhere;
+   the object uncovered is never definite object; definite background elsewhere. When the
+   object moves against its background and one affine motion explains it (a rigid-ish object,
+   not limbs: ``RIGID``), motion decides too (:func:`moving_with`): what moves with the
+   background is not object, what moves with the object is, whatever the colours — white fur
+   on a white wall;
 3. a graph cut of the unknown pixels (GrabCut's energy: colour GMMs + contrast-sensitive
    smoothness; Rother et al. 2004, OpenCV ``cv2.grabCut`` in ``GC_EVAL_FREEZE_MODEL``) with
    colour models from the keyframe appearance (:class:`~._appearance.Appearance`) plus this
-   frame's definite pixels;
+   frame's definite pixels; a partly seen object is re-cut with motion to regrow what comes
+   into view;
 4. checks: when the visible area falls below ``LOST_AREA`` of the object's reference area, or
    its colours stop matching the appearance model, the object is lost (hidden or out of frame)
    and reported empty with ``occluded`` = 1; a partly hidden object reports
    ``occluded`` = 1 − visible area / reference area;
-5. while lost, the frame is searched for the appearance (the mean object posterior over
-   windows of the object's size, with a mild preference for where its last motion leads);
-   a good enough window is segmented by a graph cut and, if its size and colours agree, the
-   object is found again with its id.
+5. while lost, the frame is searched for the appearance: windows of the object's size whose
+   colours match the object's (an integral-histogram search; a mild preference for where its
+   last motion leads, a penalty where something else of similar colours was already refused —
+   distractors) are cut out with GrabCut, and a cut whose size and colours agree is the object
+   again, with its id.
+
+The keyframe seed is GrabCut from the prompts, re-cut with motion to the next frame of the run
+when the object moves against its background.
 """
 
 from __future__ import annotations
@@ -44,7 +53,7 @@ RIGID = 0.85          # share of the object its one affine motion must explain f
 REGROW = 0.3          # an object with this share hidden is re-cut with motion to regrow
 SEARCH_WINDOWS = 3    # candidate windows cut out per searched frame
 MAX_DISTRACTORS = 32  # refused windows remembered while an object is lost
-DISTRACTOR_COLOUR = 0.7  # a window's cut under this colour similarity (share of the keyframe's) is a distractor
+DISTRACTOR_COLOUR = 0.7  # a window cut under this colour similarity (share of the keyframe's): distractor
 SEARCH_WINDOW_PX = 16  # the object's short side in the search's small copy of the frame
 
 
@@ -212,8 +221,8 @@ class ObjectTrack:
         tri = np.full((sh, sw), cv2.GC_BGD, np.uint8)
         if boxes:
             for x0, y0, x1, y1 in boxes:
-                tri[max(0, int(y0 * scale)):int(np.ceil(y1 * scale)), max(0, int(x0 * scale)):int(np.ceil(x1 * scale))] = \
-                    cv2.GC_PR_FGD
+                ys = slice(max(0, int(y0 * scale)), int(np.ceil(y1 * scale)))
+                tri[ys, max(0, int(x0 * scale)):int(np.ceil(x1 * scale))] = cv2.GC_PR_FGD
         else:  # points only: a probable region around each positive point
             tri[:] = cv2.GC_PR_BGD
             r = int(0.15 * min(sh, sw))
@@ -308,17 +317,15 @@ class ObjectTrack:
             self._coast(frame.shape)
             self._lose(frame.shape)
             return
-        speed = float(np.hypot(*self.velocity))
-        band = int(round(self.band + speed))
-        tri = np.full(frame.shape, cv2.GC_BGD, np.uint8)
-        near = dilate_mask(inside, band)
-        box = _bbox(near)
-        y0, y1, x0, x1 = box
+        near = dilate_mask(inside, int(round(self.band + float(np.hypot(*self.velocity)))))
+        y0, y1, x0, x1 = _bbox(near)
         post = np.zeros(frame.shape, np.float32)
         post[y0:y1, x0:x1] = self.model.posterior(frame.rgb8[y0:y1, x0:x1])
+        tri = np.full(frame.shape, cv2.GC_BGD, np.uint8)
         tri[near] = cv2.GC_PR_BGD
         tri[inside] = cv2.GC_PR_FGD
-        core = erode_mask(inside, max(2, int(self.band))) & erode_mask(motion.reliable, 1) & (warped > 0.9) & (post > 0.05)
+        core = (erode_mask(inside, max(2, int(self.band))) & erode_mask(motion.reliable, 1) & (warped > 0.9)
+                & (post > 0.05))
         with_obj, with_bg = moving_with(motion, inside, near)
         if with_obj is not None:  # the object moves against its background: motion tells them apart
             core = (core & with_obj) | (erode_mask(with_obj, 2) & inside)

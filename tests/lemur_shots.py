@@ -17,8 +17,6 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Callable
-
 import cv2
 import numpy as np
 
@@ -74,9 +72,6 @@ def _plate_frames(name: str, start: int, count: int) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-Path = Callable[[int], tuple[float, float, float, float]]  # t -> (x, y, scale, degrees)
-
-
 def _lemur_affine(x: float, y: float, scale: float, degrees: float, k: float) -> np.ndarray:
     """Affine map from the lemur still to the plate: the lemur's centre lands on (x, y)·k."""
     _, alpha = _lemur()
@@ -87,13 +82,12 @@ def _lemur_affine(x: float, y: float, scale: float, degrees: float, k: float) ->
     return m
 
 
-def _panel(k: float, w: int, h: int, rect: tuple[float, float, float, float], plate: np.ndarray):
-    """A soft-edged foreground panel: (colour H×W×3 linear, alpha H×W) at ``rect`` (base px)."""
+def _panel_alpha(k: float, w: int, h: int, rect: tuple[float, float, float, float]) -> np.ndarray:
+    """Alpha (float32 H×W) of a soft-edged foreground panel at ``rect`` (x0, y0, x1, y1; base px)."""
     x0, y0, x1, y1 = (int(round(v * k)) for v in rect)
     a = np.zeros((h, w), np.float32)
     a[max(0, y0):y1, max(0, x0):x1] = 1
-    a = cv2.GaussianBlur(a, (0, 0), max(0.6, 1.5 * k))
-    return plate, a
+    return cv2.GaussianBlur(a, (0, 0), max(0.6, 1.5 * k))
 
 
 def make_shot(name: str, width: int = BASE_W, frames: int | None = None) -> Shot:
@@ -117,7 +111,7 @@ def make_shot(name: str, width: int = BASE_W, frames: int | None = None) -> Shot
         if occ is not None:
             colour = cv2.resize(occ_plate, (w, h), interpolation=cv2.INTER_AREA)
             colour = np.roll(colour, int(round(occ["shift"] * k)), axis=1)
-            _, ao = _panel(k, w, h, occ["rect"](t), colour)
+            ao = _panel_alpha(k, w, h, occ["rect"](t))
             comp = colour * ao[..., None] + comp * (1 - ao[..., None])
             a = a * (1 - ao)
         srgb = from_linear(np.clip(comp, 0, 1), "sRGB")
@@ -125,7 +119,8 @@ def make_shot(name: str, width: int = BASE_W, frames: int | None = None) -> Shot
         out_alpha.append(a.astype(np.float32))
     ys, xs = np.nonzero(out_alpha[0] > 0.5)
     pad = 0.04 * max(np.ptp(xs), np.ptp(ys))
-    box = [max(0.0, xs.min() - pad), max(0.0, ys.min() - pad), min(w - 1.0, xs.max() + pad), min(h - 1.0, ys.max() + pad)]
+    box = [max(0.0, xs.min() - pad), max(0.0, ys.min() - pad), min(w - 1.0, xs.max() + pad),
+           min(h - 1.0, ys.max() + pad)]
     return Shot(name, out_frames, out_alpha, [float(round(v, 1)) for v in box])
 
 
@@ -186,4 +181,5 @@ def summary(mattes: list[np.ndarray], shot: Shot) -> dict[str, float]:
     """Mean IoU, min IoU, mean IoU of the last 10 frames and mean SAD per frame."""
     ious = [iou(m, a) for m, a in zip(mattes, shot.alpha)]
     return {"mean_iou": float(np.mean(ious)), "min_iou": float(np.min(ious)),
-            "last10_iou": float(np.mean(ious[-10:])), "sad": float(np.mean([sad(m, a) for m, a in zip(mattes, shot.alpha)]))}
+            "last10_iou": float(np.mean(ious[-10:])),
+            "sad": float(np.mean([sad(m, a) for m, a in zip(mattes, shot.alpha)]))}
