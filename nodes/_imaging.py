@@ -145,9 +145,26 @@ def optical_flow(frm: np.ndarray, to: np.ndarray) -> np.ndarray:
     return dis.calc(frm, to, None)
 
 
-def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Backward warp: ``image`` sampled at p + flow(p), bilinear, edges replicated.
+def pixel_grid(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """float32 (x, y) coordinates of every pixel of an H×W(×C) array (the last size asked for
+    is kept: trackers warp many frames of one size)."""
+    key = (shape[0], shape[1])
+    if key not in _GRIDS:
+        gy, gx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+        _GRIDS.clear()
+        _GRIDS[key] = (gx, gy)
+    return _GRIDS[key]
+
+
+_GRIDS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def warp(image: np.ndarray, flow: np.ndarray, outside: float | None = None) -> np.ndarray:
+    """Backward warp: ``image`` sampled at p + flow(p), bilinear; samples from outside the image
+    take the nearest edge pixel, or the value ``outside`` when given.
     image: float32 H×W(×C); flow: float32 H×W×2 in pixels."""
-    h, w = flow.shape[:2]
-    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
-    return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    gx, gy = pixel_grid(flow.shape)
+    if outside is None:
+        return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                     borderValue=outside)

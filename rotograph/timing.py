@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .params import json_repr
+
 _TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})")
 
 
@@ -43,9 +45,9 @@ def exact_rate(value) -> Fraction:
         else:
             rate = Fraction(value)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
-        raise ValueError(f"{str(value)[:40]!r} is not a frame rate (use e.g. 24, 25, 24000/1001 or 23.976)") from None
+        raise ValueError(f"{json_repr(value)} is not a frame rate (use e.g. 24, 25, 24000/1001 or 23.976)") from None
     if not 0 < rate <= MAX_RATE:
-        raise ValueError(f"{str(value)[:40]!r} is not a frame rate: it must be above 0 and at most {MAX_RATE} fps")
+        raise ValueError(f"{json_repr(value)} is not a frame rate: it must be above 0 and at most {MAX_RATE} fps")
     if rate.denominator in (1, 1001):
         return rate
     n = round(rate * Fraction(1001, 1000))

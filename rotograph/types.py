@@ -28,11 +28,13 @@ import numpy as np
 
 @dataclass(frozen=True)
 class MaskObject:
-    """One object of a :class:`MaskSet`: label ``id`` (1..65535), ``name``, ``score`` in [0, 1]."""
+    """One object of a :class:`MaskSet`: label ``id`` (1..65535), ``name``, ``score`` in [0, 1],
+    ``occluded`` in [0, 1] (how much of the object is hidden or outside the frame; 1: not seen)."""
 
     id: int
     name: str = ""
     score: float = 1.0
+    occluded: float = 0.0
 
 
 @dataclass
@@ -132,11 +134,12 @@ def _masks_check(v):
 
 
 def _masks_encode(v: MaskSet):
-    return {"labels": v.labels}, {"objects": [[o.id, o.name, o.score] for o in v.objects]}
+    return {"labels": v.labels}, {"objects": [[o.id, o.name, o.score, o.occluded] for o in v.objects]}
 
 
-def _masks_decode(arrays, attrs):
-    return MaskSet(arrays["labels"], [MaskObject(int(i), str(n), float(s)) for i, n, s in attrs["objects"]])
+def _masks_decode(arrays, attrs):  # entries written before ``occluded`` have 3 fields
+    return MaskSet(arrays["labels"], [MaskObject(int(o[0]), str(o[1]), float(o[2]), float(o[3]) if len(o) > 3 else 0.0)
+                                      for o in attrs["objects"]])
 
 
 def _depth_check(v):

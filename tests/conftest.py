@@ -67,17 +67,19 @@ def square_shot(tmp_path):
 
 
 def build_track_graph(registry, pattern: str, out_dir: Path, box=(8, 28, 42, 62), keyframe=1001):
-    """Read → FlowTrack → Grow → Feather → Premult → WriteEXR, on a small sequence."""
+    """Read → FlowTrack → MasksToMatte → Grow → Feather → Premult → WriteEXR, on a small sequence."""
     g = rotograph.Graph(registry)
     g.add("rotograph.Read", "read", file=pattern, colorspace="sRGB")
     g.add("rotograph.FlowTrack", "track", prompts=[{"frame": keyframe, "box": list(box)}], work_size=128,
-          band=4.0, softness=0.0)
+          band=4.0)
+    g.add("rotograph.MasksToMatte", "track_matte")
     g.add("rotograph.Grow", "grow", size=1.0)
     g.add("rotograph.Feather", "feather", size=2.0)
     g.add("rotograph.Premult", "premult")
     g.add("rotograph.WriteEXR", "write", file=str(out_dir / "out.####.exr"))
     g.connect("read.image", "track.image")
-    g.connect("track.matte", "grow.matte")
+    g.connect("track.masks", "track_matte.masks")
+    g.connect("track_matte.matte", "grow.matte")
     g.connect("grow.out", "feather.matte")
     g.connect("read.image", "premult.image")
     g.connect("feather.out", "premult.matte")

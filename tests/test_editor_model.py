@@ -62,7 +62,7 @@ def test_duplicate_keeps_params_and_inner_links(registry):
     g = m.graph
     assert g.nodes[new[0]].size == g.nodes["grow"].size and g.nodes[new[1]].size == g.nodes["feather"].size
     assert g.inputs_of(new[1])["matte"] == (new[0], "out")  # inner link copied
-    assert g.inputs_of(new[0])["matte"] == ("track", "matte")  # outer link kept
+    assert g.inputs_of(new[0])["matte"] == ("track_matte", "matte")  # outer link kept
     assert m.selection == set(new)
 
 
@@ -134,13 +134,16 @@ def test_quickstart_built_from_nothing_renders_the_same(registry, tmp_path):
     m.set_param("read", "colorspace", "sRGB")
     m.add_node("rotograph.FlowTrack", (260, 0), "track")
     m.add_prompt("track", 1041, box=(190, 30, 720, 610))
+    m.set_param("track", "band", 6.0)
+    m.add_node("rotograph.MasksToMatte", (300, 120), "track_matte")
     for type_id, name, pos in (("rotograph.Grow", "grow", 520), ("rotograph.Feather", "feather", 780),
                                ("rotograph.Premult", "premult", 1040), ("rotograph.WriteEXR", "write_exr", 1300),
                                ("rotograph.WritePNG", "write_png", 1300)):
         m.add_node(type_id, (pos, 0), name)
     m.set_param("grow", "size", -2.0)
     m.set_param("feather", "size", 3.0)
-    for a, b in [("read.image", "track.image"), ("track.matte", "grow.matte"), ("grow.out", "feather.matte"),
+    for a, b in [("read.image", "track.image"), ("track.masks", "track_matte.masks"),
+                 ("track_matte.matte", "grow.matte"), ("grow.out", "feather.matte"),
                  ("read.image", "premult.image"), ("feather.out", "premult.matte"), ("premult.out", "write_exr.rgba"),
                  ("feather.out", "write_exr.matte"), ("premult.out", "write_png.image")]:
         m.connect(a, b)

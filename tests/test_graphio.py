@@ -100,7 +100,7 @@ def test_dangling_link_and_bad_ports(registry):
     e = _error(d, registry)
     assert e.path == "nodes.grow.inputs.matte" and "did you mean 'track'" in str(e)
     d = _doc()
-    d["nodes"]["grow"]["inputs"]["matte"] = "track.mate"
+    d["nodes"]["grow"]["inputs"]["matte"] = "track_matte.mate"
     assert "did you mean 'matte'" in str(_error(d, registry))
     d = _doc()
     d["nodes"]["grow"]["inputs"]["mate"] = d["nodes"]["grow"]["inputs"].pop("matte")

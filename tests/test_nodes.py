@@ -101,9 +101,11 @@ def _graph_with_writer(registry, tmp_path, **params):
     cv2.imwrite(str(tmp_path / "p.1001.png"), rgb)
     g.add("rotograph.Read", "read", file=str(tmp_path / "p.####.png"))
     g.add("rotograph.FlowTrack", "track", prompts=[{"frame": 1001, "box": [5, 5, 20, 15]}])
+    g.add("rotograph.MasksToMatte", "track_matte")
     g.add("rotograph.Premult", "premult")
+    g.connect("track.masks", "track_matte.masks")
     g.connect("read.image", "premult.image")
-    g.connect("track.matte", "premult.matte")
+    g.connect("track_matte.matte", "premult.matte")
     g.connect("read.image", "track.image")
     return g
 
@@ -117,7 +119,7 @@ def test_write_exr_layers_read_by_openimageio(registry, tmp_path, pixel_type, co
     g.add("rotograph.WriteEXR", "write", file=str(tmp_path / "out" / "o.####.exr"), pixel_type=pixel_type,
           compression=compression)
     g.connect("premult.out", "write.rgba")
-    g.connect("track.matte", "write.matte")
+    g.connect("track_matte.matte", "write.matte")
     assert rotograph.render(g, cache=rotograph.Cache()).ok
     path = str(tmp_path / "out" / "o.1001.exr")
     inp = oiio.ImageInput.open(path)
@@ -133,7 +135,7 @@ def test_write_exr_layers_read_by_openimageio(registry, tmp_path, pixel_type, co
     if compression == "dwaa":
         tol = 0.02  # lossy
     assert np.allclose(pixels[..., :4], want, atol=tol)
-    assert np.allclose(pixels[..., 4], g.evaluate("track", 1001), atol=tol)
+    assert np.allclose(pixels[..., 4], g.evaluate("track_matte", 1001), atol=tol)
     assert [f for f in os.listdir(tmp_path / "out") if "tmp" in f] == []
 
 

@@ -142,7 +142,7 @@ def test_a_range_node_runs_on_to_the_frames_a_window_reads(registry, square_shot
     pattern, _ = square_shot
     g = build_track_graph(registry, pattern, tmp_path / "out")
     g.add("rotograph.TemporalSmooth", "smooth", radius=2)
-    g.connect("track.matte", "smooth.matte")
+    g.connect("track_matte.matte", "smooth.matte")
     g.connect("smooth.out", "grow.matte")
     report = rotograph.render(g, "1001-1004", cache=cache)
     assert report.ok, report.error
