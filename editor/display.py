@@ -14,6 +14,15 @@ from rotograph.types import DepthMap, MaskSet
 
 MODES = ("rgb", "alpha", "red", "green", "blue", "overlay")
 
+# one colour per object id (prompts drawn in the viewer and masks use the same), RGB in [0, 1]
+OBJECT_COLOURS = np.float32([[1.0, 0.35, 0.25], [0.3, 0.8, 1.0], [0.45, 1.0, 0.35], [1.0, 0.85, 0.2],
+                             [0.85, 0.4, 1.0], [1.0, 0.55, 0.8], [0.2, 1.0, 0.85], [1.0, 0.6, 0.1]])
+
+
+def object_colour(obj: int) -> np.ndarray:
+    """The display colour of object id ``obj`` (≥ 1), float32 RGB in [0, 1]."""
+    return OBJECT_COLOURS[(int(obj) - 1) % len(OBJECT_COLOURS)]
+
 
 def _rgba(rgb: np.ndarray) -> np.ndarray:
     """H×W×3 (or H×W grey) → opaque float32 RGBA in [0, 1], written once into one buffer."""
@@ -37,9 +46,13 @@ def to_display(value, mode: str = "rgb", plate: np.ndarray | None = None) -> np.
         lo, hi = (np.percentile(z, 1), np.percentile(z, 99)) if z.size else (0, 1)
         return _rgba(false_colour(1 - (value.z - lo) / max(hi - lo, 1e-9)))
     if isinstance(value, MaskSet):
-        rng = np.random.default_rng(7)
-        colours = np.vstack([[0, 0, 0], rng.uniform(0.2, 1, (max(int(value.labels.max()), 1), 3))]).astype(np.float32)
-        return _rgba(colours[value.labels])
+        n = max(int(value.labels.max()), 1)
+        colours = np.vstack([[0, 0, 0], [object_colour(i) for i in range(1, n + 1)]]).astype(np.float32)
+        tint = colours[value.labels]
+        if mode == "overlay" and plate is not None and plate.shape[:2] == value.labels.shape:
+            inside = (value.labels > 0)[..., None] * np.float32(0.5)
+            return _rgba(from_linear(np.clip(plate[..., :3], 0, 1), "sRGB") * 0.6 * (1 - inside) + tint * inside)
+        return _rgba(tint)
     if not isinstance(value, np.ndarray):
         raise TypeError(f"cannot show a {type(value).__name__}")
     if value.ndim == 2:  # a matte
