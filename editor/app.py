@@ -22,6 +22,7 @@ from rotograph.errors import RotographError
 
 from .canvas import BASE_FONT, ZOOM_FONTS, Canvas
 from .inspector import Inspector
+from .items import held
 from .model import EditorModel
 from .palette import FILTER, Palette
 from .render_panel import RenderPanel
@@ -280,9 +281,8 @@ class EditorApp:
     def on_key(self, key: int) -> None:
         import dearpygui.dearpygui as dpg
 
-        down = dpg.is_key_down
-        ctrl = down(dpg.mvKey_LControl) or down(dpg.mvKey_RControl)
-        shift = down(dpg.mvKey_LShift) or down(dpg.mvKey_RShift)
+        ctrl = held(dpg.mvKey_LControl, dpg.mvKey_RControl)
+        shift = held(dpg.mvKey_LShift, dpg.mvKey_RShift)
         if ctrl:
             actions = {dpg.mvKey_Z: self.model.redo if shift else self.model.undo, dpg.mvKey_Y: self.model.redo,
                        dpg.mvKey_S: self.save_as if shift else self.save, dpg.mvKey_D: self.canvas.duplicate,

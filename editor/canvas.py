@@ -23,7 +23,7 @@ from rotograph.errors import RotographError
 from .items import rect
 from .layout import NODE_SIZE, bounds, duplicate_offset, free_position
 
-ZOOM_FONTS = (7, 9, 11, 13, 15, 18)  # font px per zoom step; 15 px is 100 %
+ZOOM_FONTS = (5, 7, 9, 11, 13, 15, 18)  # font px per zoom step; 15 px is 100 %
 BASE_FONT = 15
 PADDING = 8.0
 

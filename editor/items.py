@@ -17,3 +17,11 @@ def rect(item) -> tuple[float, float, float, float] | None:
         return None
     x, y = state["rect_min"] if "rect_min" in state else state["pos"]
     return (x, y, *state["rect_size"])
+
+
+def held(*keys) -> bool:
+    """Whether one of ``keys`` (modifiers) was down during the last frame: down, or pressed or
+    released in that frame (a fast chord can press Z and release Ctrl within one frame)."""
+    import dearpygui.dearpygui as dpg
+
+    return any(dpg.is_key_down(k) or dpg.is_key_pressed(k) or dpg.is_key_released(k) for k in keys)

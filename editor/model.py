@@ -323,7 +323,7 @@ class EditorModel:
             kf["points"][ref.index][:2] = [float(value[0]), float(value[1])]
         else:
             kf["box"] = [float(v) for v in value]
-        self.set_param(node, "prompts", prompts, merge=True)
+        self.set_param(node, "prompts", prompts)
 
     def remove_prompt(self, node: str, ref: PromptRef) -> None:
         """Delete one point or the box; a keyframe left with neither goes away."""

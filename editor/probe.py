@@ -41,7 +41,7 @@ def describe(app) -> dict:
         "palette": app.palette.describe(), "params": params,
         "items": {name: rect(name) for name in named},
         "confirm": bool(dpg.is_item_shown("confirm")),
-        "render": app.render_panel.state["message"],
+        "render": app.render_panel.state["message"], "view_status": dpg.get_value("view_status"),
         "font_size": dpg.get_text_size("Ag")[1] if dpg.get_text_size("Ag") else None,
     }
 

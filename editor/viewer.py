@@ -5,8 +5,8 @@ view, the wheel zooms about the cursor through fixed steps (…, 1/4, 1/3, 1/2, 
 and F fits the image to the panel. With a node that takes prompts (FlowTrack, SAM3…) in view, a
 click adds a positive point, Shift/Ctrl+click a negative one, and in box mode (B toggles) a drag
 draws the object's box, on the current frame. The current frame's points and boxes are drawn in
-their object's colour; a click selects one, a drag moves it (a box corner resizes it) and Del
-removes it — each an undoable edit of the node's ``prompts``. Image coordinates are plate pixels
+their object's colour; a click selects one, a drag moves it (a box corner resizes it, an edge
+moves it) and Del removes it — each an undoable edit of the node's ``prompts``. Image coordinates are plate pixels
 (x right, y down), rounded to whole pixels.
 
 Evaluation runs on :class:`~rotograph.editor.worker.EvalWorker`; while it works the previous
@@ -22,7 +22,7 @@ import numpy as np
 
 import rotograph
 
-from .items import rect
+from .items import held, rect
 from .display import MODES, object_colour, pixel_text, to_display
 from .model import PromptRef
 
@@ -248,7 +248,8 @@ class Viewer:
 
     def _hit(self, mouse) -> tuple[PromptRef, str] | None:
         """The prompt under the mouse: (ref, handle) with handle "point", a box corner
-        ("x0y0", "x1y0", "x0y1", "x1y1") or "inside" a box."""
+        ("x0y0", "x1y0", "x0y1", "x1y1") or "edge" (the whole box moves). Anywhere else a click
+        adds a point, or in box mode a drag draws a new box."""
         best = None
         for kf in self._keyframes_here():
             for i, (px, py, _) in enumerate(kf["points"]):
@@ -263,10 +264,13 @@ class Viewer:
                         best = (d, PromptRef(kf["frame"], kf["object"], "box"), handle)
         if best:
             return best[1], best[2]
-        ix, iy = self.to_image(mouse)
-        for kf in self._keyframes_here():
-            if kf["box"] and kf["box"][0] <= ix <= kf["box"][2] and kf["box"][1] <= iy <= kf["box"][3]:
-                return PromptRef(kf["frame"], kf["object"], "box"), "inside"
+        for kf in self._keyframes_here():  # a box's edge moves the box
+            if not kf["box"]:
+                continue
+            (x0, y0), (x1, y1) = self.to_screen(kf["box"][:2]), self.to_screen(kf["box"][2:])
+            if x0 - HANDLE <= mouse[0] <= x1 + HANDLE and y0 - HANDLE <= mouse[1] <= y1 + HANDLE and \
+                    min(abs(mouse[0] - x0), abs(mouse[0] - x1), abs(mouse[1] - y0), abs(mouse[1] - y1)) <= HANDLE:
+                return PromptRef(kf["frame"], kf["object"], "box"), "edge"
         return None
 
     def _value_of(self, ref: PromptRef):
@@ -279,7 +283,7 @@ class Viewer:
             return [round(start[0] + delta[0]), round(start[1] + delta[1])]
         x0, y0, x1, y1 = start
         dx, dy = round(delta[0]), round(delta[1])
-        if handle == "inside":
+        if handle == "edge":
             return [x0 + dx, y0 + dy, x1 + dx, y1 + dy]
         if "x0" in handle:
             x0 += dx
@@ -313,7 +317,7 @@ class Viewer:
         pressed = [d and not w for d, w in zip(down, self._buttons)]
         released = [w and not d for d, w in zip(down, self._buttons)]
         self._buttons = down
-        alt = dpg.is_key_down(dpg.mvKey_LAlt) or dpg.is_key_down(dpg.mvKey_RAlt)
+        alt = held(dpg.mvKey_LAlt, dpg.mvKey_RAlt)
         if self._drag is None and hovered:
             if pressed[2] or (pressed[0] and alt):
                 self._drag = ("pan", mouse, list(self.origin), 2 if pressed[2] else 0)
@@ -345,8 +349,7 @@ class Viewer:
             self._drag = ("move", mouse, ref, handle, self._value_of(ref))
             return
         self.selected = None
-        negative = any(dpg.is_key_down(k) for k in (dpg.mvKey_LShift, dpg.mvKey_RShift, dpg.mvKey_LControl,
-                                                    dpg.mvKey_RControl))
+        negative = held(dpg.mvKey_LShift, dpg.mvKey_RShift, dpg.mvKey_LControl, dpg.mvKey_RControl)
         self._drag = ("box" if self.prompt_mode == "box" else "point", mouse, 0 if negative else 1)
 
     def _dragging(self, mouse, released) -> None:

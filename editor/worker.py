@@ -4,8 +4,9 @@ computes it and the UI picks the newest result up on its next frame.
 The worker evaluates a private copy of the graph (rebuilt from the model's JSON when it
 changed) through one cache shared with renders: keys come from content, so whatever did not
 change upstream is a cache hit. Only the newest request matters: one that arrives while another
-is computing cancels it at the next node boundary — unless a range node is running whose result
-the new graph still needs (same key), which goes on, since its frames are cached as they come.
+is computing cancels it at the next node boundary — unless a range node is running that the new
+request needs too, unchanged (same key): that goes on, its frames cached as they come. A
+cancelled range run loses no emitted frame (they are cached), and resumable nodes go on from there.
 While it works, :attr:`EvalWorker.progress` says which node and frame it is at (for a range
 node: how far through its segment).
 """
@@ -148,21 +149,22 @@ class EvalWorker:
 
     # -- the worker thread ----------------------------------------------------------------
     def _superseded(self, ev: _Watched, running_range) -> bool:
+        """Whether a newer request makes the running evaluation useless: always, unless a range
+        node is running that the newer request needs too, unchanged (same key)."""
         newer = self._pending
         if newer is None:
             return False
         if running_range is None:
             return True
-        marker = newer.seq
-        if self._superseding is None or self._superseding[0] != marker:
+        if self._superseding is None or self._superseding[0] != newer.seq:
             node, frame = running_range
             try:
                 graph = rotograph.loads(newer.text, self.registry)
-                same = node in graph.nodes and rotograph.Evaluator(graph, self.cache).key(node, None, frame) == \
-                    ev.key(node, None, frame)
+                needed = node in graph.nodes and node in graph.upstream([newer.node]) and \
+                    rotograph.Evaluator(graph, self.cache).key(node, None, frame) == ev.key(node, None, frame)
             except RotographError:
-                same = False
-            self._superseding = (marker, not same)
+                needed = False
+            self._superseding = (newer.seq, not needed)
         return self._superseding[1]
 
     def _run(self) -> None:

@@ -196,12 +196,22 @@ class Session:
             self._count(f"wheel {'in' if notches > 0 else 'out'}", 1)
             self._step()
 
+    def window(self) -> int:
+        out = subprocess.run(["xdotool", "search", "--name", "rotograph"], env={**os.environ, "DISPLAY": self.display},
+                             capture_output=True, text=True, timeout=30).stdout.split()
+        if not out:
+            raise EditorError("no editor window on the display")
+        return int(out[0])
+
     def close_window(self) -> None:
         """Ask the window to close as a window manager does (WM_DELETE_WINDOW)."""
-        wid = subprocess.run(["xdotool", "search", "--name", "rotograph"], env={**os.environ, "DISPLAY": self.display},
-                             capture_output=True, text=True).stdout.split()[0]
-        _send_delete_window(self.display, int(wid))
+        _send_delete_window(self.display, self.window())
         self._count("close button", 1)
+
+    def resize_window(self, width: int, height: int) -> None:
+        """Resize the window as a window manager does."""
+        self._xdo("windowsize", self.window(), width, height)
+        self._count("resize", 1)
 
     def screenshot(self, path) -> Path:
         p = self.probe()["viewport"]
@@ -296,8 +306,13 @@ class Builder:
         self.graph = graph
         self.registry = registry
         self.names: dict[str, str] = {}  # the file's node → the editor's node
+        self.by_inspector: list[tuple[str, str]] = []  # (node, param) set through the inspector
+        self.shots: dict = {}
 
     def build(self, shots: dict | None = None) -> None:
+        """``shots``: where to save screenshots of the states "palette" (searching) and "box"
+        (a prompt box drawn on the plate)."""
+        self.shots = dict(shots or {})
         params = _canonical_params(self.graph, self.registry)
         links = _links(self.graph)
         for name in _order(self.graph):
@@ -311,7 +326,7 @@ class Builder:
             self.add_node(name, spec["type"], after)
             for pname, value in params[name].items():
                 if self.registry.get(spec["type"]).params[pname].type_name == "prompts":
-                    self.set_prompts(name, value, shots)
+                    self.set_prompts(name, value)
                 else:
                     self.set_param(name, pname, value)
         for src, out, dst, port in links:
@@ -358,7 +373,10 @@ class Builder:
         s.wait(lambda p: p["palette"]["open"] and p["palette"]["filter_active"], "the palette")
         short = type_id.rsplit(".", 1)[-1]
         s.type(short.lower())
-        s.wait(lambda p: p["palette"]["items"] and p["palette"]["items"][0].split()[0] == short, f"{short} listed first")
+        s.wait(lambda p: p["palette"]["filter"] == short.lower() and p["palette"]["items"][0].split()[0] == short,
+               f"{short} listed first")
+        if "palette" in self.shots:
+            s.screenshot(self.shots.pop("palette"))
         s.key("Return")
         p = s.wait(lambda p: len(p["graph"]["nodes"]) == len(before) + 1, f"{short} added")
         new = (set(p["graph"]["nodes"]) - before).pop()
@@ -394,6 +412,7 @@ class Builder:
         else:
             raise EditorError(f"no way to set {key} ({w})")
         s.wait(lambda p: p["graph"]["nodes"][node]["params"][pname] == value, f"{key} = {value!r}")
+        self.by_inspector.append((name, pname))
 
     def go_to_frame(self, frame: int) -> None:
         s = self.s
@@ -437,7 +456,7 @@ class Builder:
             v = s.settle()["viewer"]
         return v
 
-    def set_prompts(self, name: str, keyframes: list, shots: dict | None = None) -> None:
+    def set_prompts(self, name: str, keyframes: list) -> None:
         """Each keyframe's box dragged and points clicked on the viewer, at a zoom at which
         a screen pixel is a whole number of plate pixels (so the coordinates come out exact)."""
         s = self.s
@@ -463,8 +482,9 @@ class Builder:
                 s.drag(at(x0, y0), at(x1, y1))
                 s.wait(lambda p: any(k["box"] == kf["box"] for k in p["graph"]["nodes"][node]["params"]["prompts"]),
                        f"the box {kf['box']}")
-                if shots is not None:
-                    s.screenshot(shots["box"])
+                if "box" in self.shots:
+                    s.wait(lambda p: not p["viewer"]["waiting"], "the tracked matte", timeout=60)
+                    s.screenshot(self.shots.pop("box"))
             for x, y, label in kf["points"]:
                 if s.probe()["viewer"]["prompt_mode"] != "point":
                     s.key("b")
