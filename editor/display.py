@@ -2,7 +2,8 @@
 
 ``to_display(value, mode, plate)`` returns float32 H×W×4 RGBA in [0, 1] for a DearPyGui
 texture: images sRGB-encoded, mattes grey or overlaid on the plate, depth in false colour
-(near = warm), normals as 0.5 + 0.5·N, masks with one colour per object.
+(near = warm), normals as 0.5 + 0.5·N, masks with one colour per object. ``viewer_rgba`` is what
+the viewer shows, at the resolution it is drawn at.
 """
 
 from __future__ import annotations
@@ -79,3 +80,29 @@ def pixel_text(value, x: int, y: int) -> str:
         return ""
     px = np.atleast_1d(arr[y, x])
     return f"x {x} y {y}: " + " ".join(f"{float(v):.4f}" for v in px)
+
+
+def viewer_rgba(value, plate=None, mode: str = "rgb", downscale: int = 1) -> np.ndarray:
+    """What the viewer draws: ``value`` in ``mode`` — a matte or masks over ``plate`` when there
+    is one and the mode is ``rgb`` — shrunk by the whole factor ``downscale`` (an area average,
+    OpenCV ``INTER_AREA``) when the viewer draws it smaller than 1:1, so that no more texels are
+    uploaded than the screen shows. Raises TypeError for a value it cannot show."""
+    import cv2
+
+    if mode == "rgb" and plate is not None and not (isinstance(value, np.ndarray) and value.ndim == 3):
+        mode = "overlay"
+
+    def shrink(a):
+        h, w = a.shape[:2]
+        return cv2.resize(a, (max(1, w // downscale), max(1, h // downscale)), interpolation=cv2.INTER_AREA)
+
+    if downscale > 1 and isinstance(value, np.ndarray):  # images and mattes: shrink, then convert
+        return to_display(shrink(value), mode, shrink(plate) if plate is not None else None)
+    rgba = to_display(value, mode, plate)
+    return shrink(rgba) if downscale > 1 else rgba
+
+
+def size_of(value) -> tuple[int, int] | None:
+    """(width, height) of a value in pixels, or None."""
+    arr = value.z if isinstance(value, DepthMap) else value.labels if isinstance(value, MaskSet) else value
+    return (arr.shape[1], arr.shape[0]) if isinstance(arr, np.ndarray) and arr.ndim >= 2 else None

@@ -23,7 +23,7 @@ import numpy as np
 import rotograph
 
 from .items import held, rect
-from .display import MODES, object_colour, pixel_text, to_display
+from .display import MODES, object_colour, pixel_text
 from .model import PromptRef
 
 ZOOMS = (1 / 32, 1 / 16, 1 / 8, 1 / 6, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 1, 3 / 2, 2, 3, 4, 6, 8, 12, 16, 32)
@@ -64,6 +64,9 @@ class Viewer:
         self.waiting = False
         self.selected: PromptRef | None = None
         self._pixels = None
+        self._texture_size = None
+        self._texture = None
+        self._stale: list = []
         self._fit_pending = True
         self._drag = None
         self._buttons = [False, False, False]
@@ -156,7 +159,8 @@ class Viewer:
         self.requested = (name, output, self.model.frame)
         self.waiting = True
         self._seq = self.worker.request(rotograph.dumps(self.model.graph), name, output, self.model.frame,
-                                        plate if plate != name else None, frames)
+                                        plate if plate != name else None, frames, self.mode,
+                                        self.downscale() if self.image_size else 1)
         dpg.set_value("view_status", f"evaluating {name} at {self.model.frame}...")
 
     @property
@@ -166,7 +170,7 @@ class Viewer:
 
     # -- results --------------------------------------------------------------------------
     def take(self, res) -> None:
-        """Show a finished evaluation."""
+        """Show a finished evaluation (its pixels were made on the worker's thread)."""
         import dearpygui.dearpygui as dpg
 
         if self.requested is None or res.seq != self._seq:
@@ -174,38 +178,37 @@ class Viewer:
         self.waiting = False
         self.shown = res
         self._scene = None
-        value = res.value if res.error is None else res.plate
-        if value is None:
-            dpg.set_value("view_status", f"error: {res.error}")
+        if res.rgba is None:
+            dpg.set_value("view_status", res.display_error or f"error: {res.error}")
             return
-        mode = self.mode
-        if res.error is None and res.plate is not None and mode == "rgb" and not (
-                isinstance(value, np.ndarray) and value.ndim == 3):
-            mode = "overlay"  # a matte or masks over the plate it was made from
-        try:
-            rgba = to_display(value, mode, res.plate)
-        except TypeError as e:
-            dpg.set_value("view_status", str(e))
-            return
-        self._upload(rgba)
-        h, w = rgba.shape[:2]
+        self._upload(res.rgba, res.size)
+        w, h = res.size
         dpg.set_value("view_status", f"error: {res.error}" if res.error else
                       f"{res.node} @ {res.frame}: {w}x{h}, {res.seconds * 1000:.0f} ms")
+        if res.downscale != self.downscale():
+            self.request()  # zoomed since: the pixels at the resolution drawn (a cache hit)
 
-    def _upload(self, rgba: np.ndarray) -> None:
+    def downscale(self) -> int:
+        """How many times smaller than 1:1 the image is drawn (a whole factor, at least 1)."""
+        return max(1, int(1 / self.zoom + 1e-6))
+
+    def _upload(self, rgba: np.ndarray, size) -> None:
         import dearpygui.dearpygui as dpg
 
         h, w = rgba.shape[:2]
         self._pixels = np.ascontiguousarray(rgba, np.float32).ravel()  # DearPyGui reads this buffer
-        if self.image_size != (w, h):
-            if dpg.does_item_exist("view_tex"):
-                dpg.delete_item("view_tex")
-            dpg.add_raw_texture(w, h, self._pixels, format=dpg.mvFormat_Float_rgba, tag="view_tex",
-                                parent="view_textures")
-            self._fit_pending = True  # a new size of image: fit it
-            self.image_size = (w, h)
+        if self._texture_size != (w, h):  # a new texture; the old one goes once nothing draws it
+            if self._texture is not None:
+                self._stale.append(self._texture)
+            self._texture = dpg.add_raw_texture(w, h, self._pixels, format=dpg.mvFormat_Float_rgba,
+                                                parent="view_textures")
+            self._texture_size = (w, h)
+            self._scene = None
         else:
-            dpg.set_value("view_tex", self._pixels)
+            dpg.set_value(self._texture, self._pixels)
+        if self.image_size != tuple(size):
+            self.image_size = tuple(size)
+            self._fit_pending = True  # a new size of image: fit it
 
     # -- coordinates ----------------------------------------------------------------------
     def _rect(self):
@@ -228,6 +231,12 @@ class Viewer:
         self.origin = [float(round((self.size[0] - w * self.zoom) / 2)), float(round((self.size[1] - h * self.zoom) / 2))]
         self._fit_pending = False
         self._scene = None
+        self._match_resolution()
+
+    def _match_resolution(self) -> None:
+        """Ask for the pixels again when the zoom wants another resolution of them."""
+        if self.shown is not None and not self.waiting and self.shown.downscale != self.downscale():
+            self.request()
 
     def wheel(self, steps: int, mouse) -> None:
         z = next_zoom(self.zoom, steps)
@@ -238,6 +247,7 @@ class Viewer:
         self.origin = [float(round(mouse[0] - x - p[0] * z)), float(round(mouse[1] - y - p[1] * z))]
         self.zoom = z
         self._scene = None
+        self._match_resolution()
 
     # -- prompts --------------------------------------------------------------------------
     def _keyframes_here(self):
@@ -400,11 +410,14 @@ class Viewer:
         dpg.delete_item(self.TAG, children_only=True)
         W, H = self.size
         dpg.draw_rectangle((0, 0), (W, H), fill=(28, 28, 30, 255), color=(28, 28, 30, 255), parent=self.TAG)
-        if self.image_size is not None and dpg.does_item_exist("view_tex"):
+        for old in self._stale:
+            dpg.delete_item(old)
+        self._stale.clear()
+        if self.image_size is not None and self._texture is not None:
             w, h = self.image_size
             ox, oy = self.origin
             dim = (255, 255, 255, 110) if self.waiting else (255, 255, 255, 255)
-            dpg.draw_image("view_tex", (ox, oy), (ox + w * self.zoom, oy + h * self.zoom), color=dim, parent=self.TAG)
+            dpg.draw_image(self._texture, (ox, oy), (ox + w * self.zoom, oy + h * self.zoom), color=dim, parent=self.TAG)
             self._draw_prompts(mouse)
         dpg.set_value("view_zoom", f"{self.zoom * 100:.0f}%")
         if self.waiting:

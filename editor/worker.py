@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import rotograph
 from rotograph.errors import EvaluationError, RotographError
 
+from .display import size_of, viewer_rgba
+
 
 @dataclass
 class Request:
@@ -30,6 +32,8 @@ class Request:
     plate: str | None = None  # a node whose Image is shown under a matte (prompts are drawn on it)
     frames: tuple[int, ...] = ()  # the timeline's frames, for the cached-frames bar
     seq: int = 0              # the request's number, echoed by its result
+    mode: str = "rgb"         # how the viewer shows it (display.MODES)
+    downscale: int = 1        # the viewer draws it this many times smaller than 1:1
 
 
 @dataclass
@@ -43,6 +47,10 @@ class Result:
     seconds: float = 0.0
     cached: list[int] = field(default_factory=list)  # frames of ``node`` in the cache
     seq: int = 0
+    rgba: object = None        # the viewer's pixels (of the value, or of the plate if the node failed)
+    size: tuple[int, int] | None = None  # the full-resolution width and height they show
+    downscale: int = 1
+    display_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,11 +130,13 @@ class EvalWorker:
 
     # -- the UI thread's side -------------------------------------------------------------
     def request(self, graph_text: str, node: str, output: str | None, frame: int, plate: str | None = None,
-                frames=()) -> int:
-        """Ask for a value; returns the request's number (its result carries it)."""
+                frames=(), mode: str = "rgb", downscale: int = 1) -> int:
+        """Ask for a value (and its viewer pixels); returns the request's number (its result
+        carries it)."""
         with self._cv:
             self._seq += 1
-            self._pending = Request(graph_text, node, output, frame, plate, tuple(frames), self._seq)
+            self._pending = Request(graph_text, node, output, frame, plate, tuple(frames), self._seq, mode,
+                                    max(1, int(downscale)))
             self._cv.notify()
             return self._seq
 
@@ -201,6 +211,13 @@ class EvalWorker:
             res.error = str(e)
             self._set_error(e.node if isinstance(e, EvaluationError) else req.node, str(e))
         res.seconds = time.perf_counter() - t0
+        shown = res.value if res.error is None else res.plate
+        if shown is not None:
+            try:
+                res.rgba = viewer_rgba(shown, res.plate if res.error is None else None, req.mode, req.downscale)
+                res.size, res.downscale = size_of(shown), req.downscale
+            except TypeError as e:
+                res.display_error = str(e)
         res.cached = self._cached_frames(req)
         return res
 
