@@ -41,7 +41,7 @@ class Canvas:
         self.grid_zero: list[float] | None = None  # screen position of that origin (imnodes' panning included)
         self.sizes: dict[str, tuple[float, float]] = {}  # node → drawn size, graph units
         self.fonts: dict[int, int] = {}
-        self.themes: dict[tuple[str, int], int] = {}
+        self.themes: dict[tuple, int] = {}
         self._grid: dict[str, tuple[float, float]] = {}
         self._attr_ref: dict[int, str] = {}
         self._link_dst: dict[int, str] = {}
@@ -98,6 +98,19 @@ class Canvas:
                                     category=dpg.mvThemeCat_Nodes)
                 dpg.add_theme_style(dpg.mvNodeStyleVar_PinCircleRadius, max(2.0, 4 * z), category=dpg.mvThemeCat_Nodes)
                 dpg.add_theme_style(dpg.mvNodeStyleVar_PinHoverRadius, max(5.0, 10 * z), category=dpg.mvThemeCat_Nodes)
+            self.themes[key] = t
+        return self.themes[key]
+
+    def _link_theme(self, ptype) -> int:
+        """Links take their port type's colour (as the pins do); hovered white, selected orange."""
+        import dearpygui.dearpygui as dpg
+
+        key = ("link", ptype.name)
+        if key not in self.themes:
+            with dpg.theme() as t, dpg.theme_component(dpg.mvAll):
+                dpg.add_theme_color(dpg.mvNodeCol_Link, (*ptype.color, 220), category=dpg.mvThemeCat_Nodes)
+                dpg.add_theme_color(dpg.mvNodeCol_LinkHovered, (255, 255, 255, 255), category=dpg.mvThemeCat_Nodes)
+                dpg.add_theme_color(dpg.mvNodeCol_LinkSelected, (250, 170, 40, 255), category=dpg.mvThemeCat_Nodes)
             self.themes[key] = t
         return self.themes[key]
 
@@ -193,6 +206,7 @@ class Canvas:
                     continue
                 drawn.add((s_ref, d_ref))
                 link = dpg.add_node_link(attr_ids[f"out:{s_ref}"], attr_ids[f"in:{d_ref}"], parent=self.TAG)
+                dpg.bind_item_theme(link, self._link_theme(g.nodes[src].outputs[out].type))
                 self._link_dst[link] = d_ref
         self.restyle()
 

@@ -156,4 +156,4 @@ class Timeline:
     def describe(self) -> dict:
 
         return {"bar": rect("timebar"), "range": list(self.range), "keyframes": list(self.keyframes()),
-                "playing": self.playing, "cached": len(self.cached_frames())}
+                "playing": self.playing, "cached": list(self.cached_frames())}

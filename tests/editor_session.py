@@ -37,8 +37,9 @@ class Session:
     may not exist yet). ``s.gestures`` counts the user's actions (a key or chord, a typed text, a
     click, a drag, a wheel notch); ``s.x_events`` the X key and button presses behind them."""
 
-    def __init__(self, tmp, graph, size=(1600, 1000), env=None, timeout=30.0):
+    def __init__(self, tmp, graph, size=(1600, 1000), env=None, timeout=30.0, cache=None):
         self.tmp = Path(tmp)
+        self.cache = Path(cache) if cache else self.tmp / "cache"
         self.graph = str(graph)
         self.size = size
         self.env_extra = dict(env or {})
@@ -79,7 +80,7 @@ class Session:
         self.stderr_path = self.tmp / "editor.stderr"
         self.stdout_path = self.tmp / "editor.stdout"
         self.editor = subprocess.Popen(
-            [sys.executable, "-m", "rotograph.cli", "edit", self.graph, "--cache", str(self.tmp / "cache"),
+            [sys.executable, "-m", "rotograph.cli", "edit", self.graph, "--cache", str(self.cache),
              "--memory", "512M"], cwd=self.tmp, env=env, stdout=open(self.stdout_path, "w"),
             stderr=open(self.stderr_path, "w"), start_new_session=True)
         self.wait(lambda p: p["canvas"]["rect"] is not None, "the editor window", timeout=60)
@@ -511,3 +512,33 @@ class Builder:
 
 def _text(value) -> str:
     return repr(value) if isinstance(value, float) else str(value)
+
+
+def main(argv=None) -> int:
+    """``python tests/editor_session.py --docs``: build graphs/quickstart.json by hand in the
+    editor and save the README's screenshots in docs/ (needs Xvfb, xdotool, ImageMagick)."""
+    import argparse
+    import tempfile
+
+    import rotograph
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--docs", action="store_true", help="write docs/editor*.png")
+    args = parser.parse_args(argv)
+    out = ROOT / "docs" if args.docs else Path(tempfile.mkdtemp(prefix="rotograph-shots-"))
+    graph = json.loads((ROOT / "graphs" / "quickstart.json").read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        shots = {"palette": out / "editor-palette.png", "box": out / "editor-box.png"}
+        with Session(Path(tmp) / "session", Path(tmp) / "quickstart.json", size=(1600, 940)) as s:
+            Builder(s, graph, rotograph.Registry.default()).build(shots)
+            s.key("ctrl+s")
+            s.wait(lambda p: not p["dirty"], "saved")
+            s.wait(lambda p: not p["viewer"]["waiting"], "the viewer", timeout=60)
+            s.screenshot(out / "editor.png")
+            print(f"built {len(graph['nodes'])} nodes with {s.gestures} gestures ({s.x_events} X key/button "
+                  f"events); screenshots in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -267,6 +267,25 @@ def test_progress_while_a_range_node_runs(tmp_path, quickstart):
         assert "Traceback" not in s.stderr, s.stderr[-3000:]
 
 
+def test_edit_reuses_what_render_cached(tmp_path, quickstart):
+    """``rotograph edit --cache URL`` reads the cache ``rotograph render`` filled: viewing the
+    keyframe computes that frame at most, yet the frames the CLI tracked after it are cached."""
+    cache = tmp_path / "shared"
+    run = subprocess.run([sys.executable, "-m", "rotograph.cli", "render", str(quickstart), "--frames", "1041-1046",
+                          "--cache", str(cache), "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    with Session(tmp_path / "s", quickstart, size=(1280, 800), cache=cache) as s:
+        r = s.wait(lambda p: p["items"]["frame_no"], "the timeline")["items"]["frame_no"]
+        s.click(r[0] + 20, r[1] + r[3] / 2)
+        s.type("1041")
+        s.key("Return")
+        s.wait(lambda p: p["frame"] == 1041, "the keyframe")
+        click_node(s, "track")
+        p = s.wait(lambda p: p["viewer"]["shown"] == ["track", 1041, None] and not p["viewer"]["waiting"], "the track",
+                   timeout=60)
+        assert set(range(1041, 1047)) <= set(p["timeline"]["cached"])
+
+
 def test_no_display_is_a_one_line_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     for extra in ({}, {"DISPLAY": ":987"}):
