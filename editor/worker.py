@@ -4,8 +4,9 @@ computes it and the UI picks the newest result up on its next frame.
 The worker evaluates a private copy of the graph (rebuilt from the model's JSON when it
 changed) through one cache shared with renders: keys come from content, so whatever did not
 change upstream is a cache hit. Only the newest request matters: one that arrives while another
-is computing cancels it at the next node boundary — unless a range node is running that the new
-request needs too, unchanged (same key): that goes on, its frames cached as they come. A
+is computing cancels it at the next node boundary — unless a range node is running whose run
+(segment) the new request needs too, unchanged (same key): that goes on, its frames cached as
+they come. A
 cancelled range run loses no emitted frame (they are cached), and resumable nodes go on from there.
 While it works, :attr:`EvalWorker.progress` says which node and frame it is at (for a range
 node: how far through its segment).
@@ -160,7 +161,8 @@ class EvalWorker:
     # -- the worker thread ----------------------------------------------------------------
     def _superseded(self, ev: _Watched, running_range) -> bool:
         """Whether a newer request makes the running evaluation useless: always, unless a range
-        node is running that the newer request needs too, unchanged (same key)."""
+        node is running whose run the newer request needs too — the same segment, unchanged
+        (same key)."""
         newer = self._pending
         if newer is None:
             return False
@@ -170,8 +172,10 @@ class EvalWorker:
             node, frame = running_range
             try:
                 graph = rotograph.loads(newer.text, self.registry)
-                needed = node in graph.nodes and node in graph.upstream([newer.node]) and \
-                    rotograph.Evaluator(graph, self.cache).key(node, None, frame) == ev.key(node, None, frame)
+                new = rotograph.Evaluator(graph, self.cache)
+                needed = (node in graph.nodes and node in graph.upstream([newer.node]) and
+                          new.segment_of(node, newer.frame) == ev.segment_of(node, frame) and
+                          new.key(node, None, frame) == ev.key(node, None, frame))
             except RotographError:
                 needed = False
             self._superseding = (newer.seq, not needed)

@@ -48,6 +48,7 @@ class Session:
         self.gestures = 0
         self.x_events = 0
         self.log: list[str] = []
+        self.t0 = time.monotonic()
         self.xvfb = self.editor = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -130,10 +131,16 @@ class Session:
         status = last.get("status") if last else None
         raise EditorError(f"timed out waiting for {what} (status: {status!r}); actions: {self.log[-6:]}")
 
-    def settle(self, frames: int = 3) -> dict:
-        """Wait until the editor has drawn ``frames`` more frames (it has seen what was sent)."""
-        first = self.probe()["frame_count"]
-        return self.wait(lambda p: p["frame_count"] >= first + frames, f"{frames} frames")
+    def settle(self, frames: int = 3) -> dict | None:
+        """Wait until the editor has drawn ``frames`` more frames (it has seen what was sent);
+        None if what was sent closed it."""
+        try:
+            first = self.probe()["frame_count"]
+            return self.wait(lambda p: p["frame_count"] >= first + frames, f"{frames} frames")
+        except EditorError:
+            if self.editor.poll() == 0:
+                return None
+            raise
 
     def _step(self) -> None:
         """Between the parts of a gesture: let the editor draw a frame (a busy machine draws
@@ -148,7 +155,7 @@ class Session:
     def _count(self, what: str, x_events: int) -> None:
         self.gestures += 1
         self.x_events += x_events
-        self.log.append(what)
+        self.log.append(f"{time.monotonic() - self.t0:6.1f}s {what}")
 
     def move(self, x, y) -> None:
         self._xdo("mousemove", int(round(x)), int(round(y)))

@@ -99,6 +99,17 @@ def test_canvas_inspector_and_shortcuts(tmp_path, quickstart):
         s.key("Return")
         s.wait(lambda p: params(p, "feather")["size"] == 4.5, "feather 4.5")
 
+        # a refused value is reported and the widget shows the graph's value again
+        p = click_node(s, "write_exr")
+        w = s.wait(lambda p: p["params"]["write_exr.file"]["rect"], "the file field")["params"]["write_exr.file"]
+        s.click(w["rect"][0] + 30, w["rect"][1] + w["rect"][3] / 2)
+        s.type("out.exr")
+        s.key("Return")
+        p = s.wait(lambda p: p["status"].startswith("refused"), "the refusal")
+        assert "no frame pattern" in p["status"] and params(p, "write_exr")["file"] == w["value"]
+        s.wait(lambda p: p["params"]["write_exr.file"]["value"] == w["value"], "the widget reverted")
+        click_node(s, "feather")
+
         # Ctrl+D: a copy free of every node, selected and inspected; Del removes it
         s.key("ctrl+d")
         p = s.wait(lambda p: len(p["graph"]["nodes"]) == 8 and p["selection"][0] in p["canvas"]["nodes"], "a copy")
@@ -115,6 +126,21 @@ def test_canvas_inspector_and_shortcuts(tmp_path, quickstart):
         s.drag(*pins(s, "out:read.image", "in:grow.matte"))
         p = s.wait(lambda p: "refused" in p["status"], "the refusal")
         assert "mismatched types" in p["status"] and p["graph"] == before
+
+        # a click on a link selects it and Del removes it; Ctrl+click on a link removes it too
+        def unlink(dst, port, modifier=None):
+            a, b = pins(s, "out:" + s.probe()["graph"]["nodes"][dst]["inputs"][port], f"in:{dst}.{port}")
+            s.click((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, modifier=modifier)  # a link's middle: between its pins
+            if modifier is None:
+                s.key("Delete")
+            s.wait(lambda p: port not in p["graph"]["nodes"][dst].get("inputs", {}), f"{dst}.{port} unlinked")
+            s.key("ctrl+z")
+            s.wait(lambda p: port in p["graph"]["nodes"][dst].get("inputs", {}), f"{dst}.{port} linked again")
+
+        unlink("write_png", "image")
+        unlink("grow", "matte", modifier="ctrl")
+        s.key("Escape")
+        s.wait(lambda p: p["selection"] == [], "nothing selected")
 
         # Tab with a node selected: the new node is fed by it and placed free of the others
         click_node(s, "premult")
@@ -145,6 +171,16 @@ def test_canvas_inspector_and_shortcuts(tmp_path, quickstart):
         s.key("ctrl+z")
         s.wait(lambda p: "grow" in p["canvas"]["nodes"] and not p["graph"].get("groups"), "ungrouped")
 
+        # the render panel renders the writers over in→out in the background
+        for field in ("in", "out"):
+            r = s.probe()["items"][field]
+            s.click(r[0] + 20, r[1] + r[3] / 2)
+            s.type("1041")
+            s.key("Return")
+        s.click(*s.centre(s.probe()["items"]["render_btn"]))
+        s.wait(lambda p: p["render"].startswith("rendered 1 frames"), "a frame rendered", timeout=90)
+        assert (tmp_path / "s" / "render" / "quickstart" / "quickstart.1041.exr").exists()
+
         # Ctrl+S saves; the title says so
         assert s.probe()["title"].endswith(" *")
         s.key("ctrl+s")
@@ -157,9 +193,13 @@ def test_canvas_inspector_and_shortcuts(tmp_path, quickstart):
         v = p["viewer"]["rect"]
         assert v[0] + v[2] <= 1000 and p["items"]["render_btn"][1] + 10 < 640
 
-        # closing with unsaved changes asks first; Cancel keeps the window
+        # New and closing with unsaved changes ask first; Cancel keeps the graph and the window
         s.key("ctrl+z")
-        s.wait(lambda p: p["dirty"], "unsaved")
+        graph = s.wait(lambda p: p["dirty"], "unsaved")["graph"]
+        s.key("ctrl+n")
+        p = s.wait(lambda p: p["confirm"] and p["items"]["confirm_cancel"], "the question")
+        s.click(*s.centre(p["items"]["confirm_cancel"]))
+        s.wait(lambda p: not p["confirm"] and p["graph"] == graph, "the graph kept")
         s.close_window()
         p = s.wait(lambda p: p["confirm"] and p["items"]["confirm_cancel"], "the question")
         s.click(*s.centre(p["items"]["confirm_cancel"]))
@@ -175,8 +215,9 @@ def test_canvas_inspector_and_shortcuts(tmp_path, quickstart):
 def test_viewer_navigation_and_prompts(tmp_path, quickstart):
     with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
         s.wait(lambda p: "track" in p["canvas"]["nodes"], "the canvas")
+        s.key("bracketright")  # to the keyframe; then its box is drawn, the tracked matte over the plate
+        s.wait(lambda p: p["frame"] == 1041, "the keyframe")
         click_node(s, "track")
-        s.key("bracketright")  # to the keyframe: its box is drawn, the tracked matte over the plate
         p = s.wait(lambda p: p["frame"] == 1041 and p["viewer"]["shown"] == ["track", 1041, None], "the track",
                    timeout=90)
         v = p["viewer"]
@@ -241,7 +282,7 @@ def test_viewer_navigation_and_prompts(tmp_path, quickstart):
 
         # a long run: the viewer says what it waits for; play waits for each frame
         s.key("space")
-        p = s.wait(lambda p: p["frame"] >= 1044, "playing", timeout=90)
+        p = s.wait(lambda p: p["frame"] >= 1043, "playing", timeout=90)
         assert p["timeline"]["playing"]
         s.key("space")
         p = s.wait(lambda p: not p["timeline"]["playing"] and not p["viewer"]["waiting"], "stopped", timeout=90)
