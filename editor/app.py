@@ -442,6 +442,7 @@ class EditorApp:
         self.viewer.update(dpg.is_item_hovered(Viewer.TAG) and not modal)
         self.timeline.update()
         self.render_panel.update()
+        self.palette.update()
         dpg.set_value("status", self.services.message)
         if self.probe and time.monotonic() - self._probe_at > 0.05:
             from .probe import write_probe

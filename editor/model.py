@@ -60,7 +60,7 @@ class EditorModel:
         self.redo_stack: list[Step] = []
         self.saved_text = rotograph.dumps(self.graph)
         self._observers: list[tuple[Callable[[str, str], None], tuple[str, ...]]] = []
-        self._range_memo: tuple[str, tuple[int, int] | None] | None = None
+        self._range_memo: dict[tuple, tuple[int, int] | None] = {}
 
     # -- files ----------------------------------------------------------------------------
     @classmethod
@@ -81,6 +81,7 @@ class EditorModel:
         self.undo_stack.clear()
         self.redo_stack.clear()
         self.saved_text = rotograph.dumps(self.graph)
+        self._range_memo.clear()  # files may have changed since
         rng = self.frame_range()
         self.frame = rng[0] if rng else 1001
         for event in EVENTS:
@@ -106,31 +107,25 @@ class EditorModel:
         name = os.path.basename(self.path) if self.path else "untitled"
         return f"rotograph — {name}{' *' if self.dirty else ''}"
 
-    def node_range(self, name: str) -> tuple[int, int] | None:
-        """A node's frame range, or ``None`` (not connected, no file yet, ...)."""
-        from rotograph import Cache, Evaluator
-
-        try:
-            return Evaluator(self.graph, Cache()).frame_range(name)
-        except RotographError:
-            return None
-
     def frame_range(self) -> tuple[int, int] | None:
-        """The span of every node's frame range (Reads probe their files), memoised per graph."""
-        text = rotograph.dumps(self.graph)
-        if self._range_memo is None or self._range_memo[0] != text:
-            from rotograph import Cache, Evaluator
+        """The span of every node's frame range. Each node's range is memoised by its type,
+        params and input ranges, so an edit that cannot change a range (a slider drag) probes
+        no file."""
+        import json
 
-            ev = Evaluator(self.graph, Cache())
-            ranges = []
-            for n in self.graph.nodes:
+        ranges: dict[str, tuple[int, int] | None] = {}
+        for name in self.graph.topological():
+            node = self.graph.nodes[name]
+            ins = {i: ranges.get(src) for i, (src, _) in self.graph.inputs_of(name).items()}
+            key = (node.type_id, node.version, json.dumps(node.get_params(), sort_keys=True), tuple(sorted(ins.items())))
+            if key not in self._range_memo:
                 try:
-                    ranges.append(ev.frame_range(n))
-                except RotographError:
-                    pass
-            ranges = [r for r in ranges if r]
-            self._range_memo = (text, (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None)
-        return self._range_memo[1]
+                    self._range_memo[key] = node.frame_range(ins)
+                except (RotographError, OSError, ValueError):
+                    self._range_memo[key] = None
+            ranges[name] = self._range_memo[key]
+        found = [r for r in ranges.values() if r]
+        return (min(r[0] for r in found), max(r[1] for r in found)) if found else None
 
     # -- events ---------------------------------------------------------------------------
     def subscribe(self, fn: Callable[[str, str], None], *events: str) -> None:

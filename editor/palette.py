@@ -2,10 +2,12 @@
 
 Typing filters (every word must appear in the type id, its category or its docstring's first
 line; names that start with the text come first), ↑/↓ move the highlight, Enter or a click adds
-the highlighted entry, Escape closes.
+the highlighted entry, Escape or a click outside closes it.
 """
 
 from __future__ import annotations
+
+from .items import rect
 
 PALETTE, FILTER, LIST = "palette", "palette_filter", "palette_list"
 
@@ -17,6 +19,7 @@ class Palette:
         self.items: list[str] = []  # entries shown, best first
         self.highlight = 0
         self.mouse = None
+        self._down = False
 
     def build(self) -> None:
         import dearpygui.dearpygui as dpg
@@ -103,6 +106,18 @@ class Palette:
         entry = self._labels[self.items[self.highlight]]
         self.close()
         self.on_pick(entry, self.mouse)
+
+    def update(self) -> None:
+        """Per frame: a click outside the palette closes it."""
+        import dearpygui.dearpygui as dpg
+
+        down = dpg.is_mouse_button_down(0)
+        pressed, self._down = down and not self._down, down
+        if pressed and self.is_open:
+            r = rect(PALETTE)
+            x, y = dpg.get_mouse_pos(local=False)
+            if r is not None and not (r[0] <= x < r[0] + r[2] and r[1] <= y < r[1] + r[3]):
+                self.close()
 
     def describe(self) -> dict:
         import dearpygui.dearpygui as dpg

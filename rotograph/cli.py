@@ -176,7 +176,10 @@ def cmd_edit(args) -> int:
         raise RotographError(f"the editor needs DearPyGui: pip install 'rotograph[editor]' ({e})") from None
     from .cache import open_cache
 
-    cache = open_cache(args.cache, max_bytes=args.cache_size, memory_bytes=args.memory)
+    try:
+        cache = open_cache(args.cache, max_bytes=args.cache_size, memory_bytes=args.memory)
+    except ValueError as e:  # a size that does not read
+        raise RotographError(f"edit: {e}") from None
     return editor_main(args.graph, cache)
 
 

@@ -142,6 +142,15 @@ def test_canvas_inspector_and_shortcuts(tmp_path, quickstart):
         s.key("Escape")
         s.wait(lambda p: p["selection"] == [], "nothing selected")
 
+        # Tab opens the palette at the mouse; a click outside closes it
+        c = s.probe()["canvas"]["rect"]
+        s.move(c[0] + 100, c[1] + 120)
+        s.key("Tab")
+        p = s.wait(lambda p: p["palette"]["open"] and p["items"]["palette_filter"], "the palette")
+        assert abs(p["items"]["palette_filter"][0] - (c[0] + 100)) < 40
+        s.click(c[0] + c[2] - 30, c[1] + c[3] - 150)
+        s.wait(lambda p: not p["palette"]["open"], "the palette closed")
+
         # Tab with a node selected: the new node is fed by it and placed free of the others
         click_node(s, "premult")
         s.key("Tab")
