@@ -444,7 +444,7 @@ class EditorApp:
         self.render_panel.update()
         self.palette.update()
         dpg.set_value("status", self.services.message)
-        if self.probe and time.monotonic() - self._probe_at > 0.05:
+        if self.probe and time.monotonic() - self._probe_at > 0.03:
             from .probe import write_probe
 
             self._probe_at = time.monotonic()

@@ -23,7 +23,7 @@ from rotograph.errors import RotographError
 from .items import rect
 from .layout import NODE_SIZE, bounds, duplicate_offset, free_position
 
-ZOOM_FONTS = (5, 7, 9, 11, 13, 15, 18)  # font px per zoom step; 15 px is 100 %
+ZOOM_FONTS = (4, 5, 7, 9, 11, 13, 15, 18)  # font px per zoom step; 15 px is 100 %
 BASE_FONT = 15
 PADDING = 8.0
 
@@ -47,7 +47,7 @@ class Canvas:
         self._link_dst: dict[int, str] = {}
         self._pins: dict[str, tuple[str, int]] = {}  # "in:node.port" → (side, text item)
         self._fit_pending = 2  # frame the graph once it has been drawn (twice: sizes settle)
-        self._reveal: str | None = None  # a node just added, to bring into view
+        self._reveal: tuple[str, int] | None = None  # a node just added (and frames to wait), to bring into view
         self._picked: set[str] | None = set()
         self._press = None
         self._buttons = [False, False]
@@ -286,7 +286,7 @@ class Canvas:
 
                 return self.model.insert_template(list_templates()[type_id[len("template:"):]], pos)
             name = self.model.add_node(type_id, pos, after=after)
-            self._reveal = name
+            self._reveal = (name, 2)
             return name
         except (RotographError, KeyError, OSError) as e:
             self.services.status(f"cannot add {type_id}: {e}")
@@ -336,7 +336,6 @@ class Canvas:
 
     def _show_node(self, name: str) -> None:
         """Frame the graph again if ``name`` (just added) is not wholly in view."""
-        self._reveal = None
         r, panel = rect(f"node:{name}"), rect(self.PANEL)
         if panel is None:
             return
@@ -370,8 +369,11 @@ class Canvas:
         if self._fit_pending and self.grid_zero is not None:
             self._fit_pending -= 1
             self.fit()
-        elif self._reveal is not None and self._reveal in self.sizes:
-            self._show_node(self._reveal)
+        elif self._reveal is not None:  # once it has been drawn (or found out of view)
+            name, frames = self._reveal
+            self._reveal = (name, frames - 1) if frames > 0 else None
+            if frames == 0:
+                self._show_node(name)
         self._follow_mouse(hovered)
 
     def _follow_mouse(self, hovered: bool) -> None:

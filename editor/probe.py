@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import rotograph
 
@@ -32,7 +33,7 @@ def describe(app) -> dict:
              "timebar", "confirm_save", "confirm_discard", "confirm_cancel", "palette_filter", "palette_list")
     m = app.model
     return {
-        "frame_count": dpg.get_frame_count(),
+        "frame_count": dpg.get_frame_count(), "time": time.time(),
         "viewport": [*dpg.get_viewport_pos(), dpg.get_viewport_client_width(), dpg.get_viewport_client_height()],
         "title": m.title, "path": m.path, "dirty": m.dirty, "frame": m.frame, "selection": sorted(m.selection),
         "status": app.services.message, "undo": [s.label for s in m.undo_stack],

@@ -135,7 +135,8 @@ class Session:
         """Wait until the editor has drawn ``frames`` more frames (it has seen what was sent);
         None if what was sent closed it."""
         try:
-            first = self.probe()["frame_count"]
+            sent = time.time()
+            first = self.wait(lambda p: p["time"] > sent, "a probe after the action")["frame_count"]
             return self.wait(lambda p: p["frame_count"] >= first + frames, f"{frames} frames")
         except EditorError:
             if self.editor.poll() == 0:
@@ -412,6 +413,7 @@ class Builder:
             s.key("Return")
         elif kind == "mvCombo":
             s.click(*s.centre(r, 0.3))
+            s.settle(2)  # the menu opens, hidden for its first frame
             i = w["items"].index(str(value))
             line = p["font_size"] + 4  # a Selectable's height plus the item spacing
             s.click(r[0] + 30, r[1] + r[3] + 8 + (i + 0.5) * line - 2)
