@@ -494,6 +494,7 @@ class Builder:
                        f"the box {kf['box']}")
                 if "box" in self.shots:
                     s.wait(lambda p: not p["viewer"]["waiting"], "the tracked matte", timeout=60)
+                    s.settle(3)  # drawn
                     s.screenshot(self.shots.pop("box"))
             for x, y, label in kf["points"]:
                 if s.probe()["viewer"]["prompt_mode"] != "point":
@@ -543,6 +544,7 @@ def main(argv=None) -> int:
             s.key("ctrl+s")
             s.wait(lambda p: not p["dirty"], "saved")
             s.wait(lambda p: not p["viewer"]["waiting"], "the viewer", timeout=60)
+            s.settle(3)
             s.screenshot(out / "editor.png")
             print(f"built {len(graph['nodes'])} nodes with {s.gestures} gestures ({s.x_events} X key/button "
                   f"events); screenshots in {out}")
