@@ -307,14 +307,14 @@ class Canvas:
         self.model.duplicate(names, duplicate_offset(self.rects(names), self.rects(others)))
 
     def group(self) -> None:
-        from rotograph.groups import _unique
-
         g = self.model.graph
         names = [n for n in g.topological() if n in self.model.selection]  # a stable order
         if not names:
             return
+        taken = set(g.nodes) | set(g.groups)
+        name = next(f"group{i}" for i in range(1, len(taken) + 2) if f"group{i}" not in taken)
         try:
-            self.model.collapse(names, _unique("group", set(g.nodes) | set(g.groups)))
+            self.model.collapse(names, name)
         except RotographError as e:
             self.services.status(str(e))
 
