@@ -2,7 +2,8 @@
 
 ``to_display(value, mode, plate)`` returns float32 H×W×4 RGBA in [0, 1] for a DearPyGui
 texture: images sRGB-encoded, mattes grey or overlaid on the plate, depth in false colour
-(near = warm), normals as 0.5 + 0.5·N, masks with one colour per object.
+(near = warm), normals as 0.5 + 0.5·N, masks with one colour per object. ``viewer_rgba`` is what
+the viewer shows, at the resolution it is drawn at.
 """
 
 from __future__ import annotations
@@ -13,6 +14,15 @@ from rotograph.colour import from_linear
 from rotograph.types import DepthMap, MaskSet
 
 MODES = ("rgb", "alpha", "red", "green", "blue", "overlay")
+
+# one colour per object id (prompts drawn in the viewer and masks use the same), RGB in [0, 1]
+OBJECT_COLOURS = np.float32([[1.0, 0.35, 0.25], [0.3, 0.8, 1.0], [0.45, 1.0, 0.35], [1.0, 0.85, 0.2],
+                             [0.85, 0.4, 1.0], [1.0, 0.55, 0.8], [0.2, 1.0, 0.85], [1.0, 0.6, 0.1]])
+
+
+def object_colour(obj: int) -> np.ndarray:
+    """The display colour of object id ``obj`` (≥ 1), float32 RGB in [0, 1]."""
+    return OBJECT_COLOURS[(int(obj) - 1) % len(OBJECT_COLOURS)]
 
 
 def _rgba(rgb: np.ndarray) -> np.ndarray:
@@ -37,9 +47,13 @@ def to_display(value, mode: str = "rgb", plate: np.ndarray | None = None) -> np.
         lo, hi = (np.percentile(z, 1), np.percentile(z, 99)) if z.size else (0, 1)
         return _rgba(false_colour(1 - (value.z - lo) / max(hi - lo, 1e-9)))
     if isinstance(value, MaskSet):
-        rng = np.random.default_rng(7)
-        colours = np.vstack([[0, 0, 0], rng.uniform(0.2, 1, (max(int(value.labels.max()), 1), 3))]).astype(np.float32)
-        return _rgba(colours[value.labels])
+        n = max(int(value.labels.max()), 1)
+        colours = np.vstack([[0, 0, 0], [object_colour(i) for i in range(1, n + 1)]]).astype(np.float32)
+        tint = colours[value.labels]
+        if mode == "overlay" and plate is not None and plate.shape[:2] == value.labels.shape:
+            inside = (value.labels > 0)[..., None] * np.float32(0.5)
+            return _rgba(from_linear(np.clip(plate[..., :3], 0, 1), "sRGB") * 0.6 * (1 - inside) + tint * inside)
+        return _rgba(tint)
     if not isinstance(value, np.ndarray):
         raise TypeError(f"cannot show a {type(value).__name__}")
     if value.ndim == 2:  # a matte
@@ -66,3 +80,29 @@ def pixel_text(value, x: int, y: int) -> str:
         return ""
     px = np.atleast_1d(arr[y, x])
     return f"x {x} y {y}: " + " ".join(f"{float(v):.4f}" for v in px)
+
+
+def viewer_rgba(value, plate=None, mode: str = "rgb", downscale: int = 1) -> np.ndarray:
+    """What the viewer draws: ``value`` in ``mode`` — a matte or masks over ``plate`` when there
+    is one and the mode is ``rgb`` — shrunk by the whole factor ``downscale`` (an area average,
+    OpenCV ``INTER_AREA``) when the viewer draws it smaller than 1:1, so that no more texels are
+    uploaded than the screen shows. Raises TypeError for a value it cannot show."""
+    import cv2
+
+    if mode == "rgb" and plate is not None and not (isinstance(value, np.ndarray) and value.ndim == 3):
+        mode = "overlay"
+
+    def shrink(a):
+        h, w = a.shape[:2]
+        return cv2.resize(a, (max(1, w // downscale), max(1, h // downscale)), interpolation=cv2.INTER_AREA)
+
+    if downscale > 1 and isinstance(value, np.ndarray):  # images and mattes: shrink, then convert
+        return to_display(shrink(value), mode, shrink(plate) if plate is not None else None)
+    rgba = to_display(value, mode, plate)
+    return shrink(rgba) if downscale > 1 else rgba
+
+
+def size_of(value) -> tuple[int, int] | None:
+    """(width, height) of a value in pixels, or None."""
+    arr = value.z if isinstance(value, DepthMap) else value.labels if isinstance(value, MaskSet) else value
+    return (arr.shape[1], arr.shape[0]) if isinstance(arr, np.ndarray) and arr.ndim >= 2 else None

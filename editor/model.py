@@ -1,16 +1,20 @@
 """The editor's state in plain Python: the graph, layout, selection, current frame and the
 undo/redo history — everything the DearPyGui view shows, testable without a window.
 
-Every edit goes through :meth:`EditorModel.edit`, which records the graph file's text before
-and after; undo and redo swap them back. Snapshots of the canonical JSON are small (a graph is a
-few KB) and make every edit, present and future, undoable by construction. Observers registered
-with :meth:`subscribe` are told after each change so the view can redraw.
+Every graph edit goes through :meth:`EditorModel.edit`, which records the graph file's text
+before and after; undo and redo swap them back. Snapshots of the canonical JSON are small (a
+graph is a few KB) and make every edit, present and future, undoable by construction.
+
+The panels of the window never call each other: they change the model and listen to its events
+(:meth:`EditorModel.subscribe`): ``"graph"`` after an edit, undo or redo (detail: the step's
+label), ``"selection"``, ``"frame"`` and ``"file"`` (opened, saved, renamed).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,6 +23,8 @@ from rotograph import Graph, Registry
 from rotograph.errors import GraphError, RotographError
 
 HISTORY = 200
+EVENTS = ("graph", "selection", "frame", "file")
+MERGE_SECONDS = 1.0  # repeated edits of one param within this time are one undo step (a slider drag)
 
 
 @dataclass
@@ -26,6 +32,18 @@ class Step:
     label: str
     before: str
     after: str
+    at: float = 0.0
+    merge: bool = False
+
+
+@dataclass(frozen=True)
+class PromptRef:
+    """One prompt of a node: the ``index``-th point, or the box, of ``obj`` on ``frame``."""
+
+    frame: int
+    obj: int
+    kind: str  # "point" or "box"
+    index: int = 0
 
 
 class EditorModel:
@@ -35,57 +53,118 @@ class EditorModel:
     def __init__(self, registry: Registry | None = None, graph: Graph | None = None, path: str | None = None):
         self.registry = registry or Registry.default()
         self.graph = graph or Graph(self.registry)
-        self.path = path
+        self.path = os.path.abspath(path) if path else None
         self.selection: set[str] = set()
         self.frame = 1001
         self.undo_stack: list[Step] = []
         self.redo_stack: list[Step] = []
         self.saved_text = rotograph.dumps(self.graph)
-        self._observers: list[Callable[[str], None]] = []
+        self._observers: list[tuple[Callable[[str, str], None], tuple[str, ...]]] = []
+        self._range_memo: dict[tuple, tuple[int, int] | None] = {}
 
     # -- files ----------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str, registry: Registry | None = None) -> "EditorModel":
-        registry = registry or Registry.default()
-        model = cls(registry, rotograph.load(path, registry), os.path.abspath(path))
-        first = [r[0] for r in (model.evaluator_range(n) for n in model.graph.nodes) if r]
-        model.frame = min(first) if first else 1001
+        """Open a graph file; a path that does not exist yet gives an empty graph that saves there."""
+        model = cls(registry or Registry.default())
+        model.open_file(path)
         return model
+
+    def open_file(self, path: str | None) -> None:
+        """Start over on the graph in ``path`` (File > Open), or on an empty graph (File > New,
+        ``path`` None, or a file that does not exist yet, which Save then creates): the history
+        is cleared and every panel is told."""
+        exists = path is not None and os.path.exists(path)
+        self.graph = rotograph.load(path, self.registry) if exists else Graph(self.registry)
+        self.path = os.path.abspath(path) if path else None
+        self.selection = set()
+        self.undo_stack.clear()
+        self.redo_stack.clear()
+        self.saved_text = rotograph.dumps(self.graph)
+        self._range_memo.clear()  # files may have changed since
+        rng = self.frame_range()
+        self.frame = rng[0] if rng else 1001
+        for event in EVENTS:
+            self._notify(event, "opened" if exists else "new")
 
     def save(self, path: str | None = None) -> str:
         path = path or self.path
         if not path:
-            raise GraphError("no file name yet: use save as")
+            raise GraphError("no file name yet: use File > Save as")
         rotograph.save(self.graph, path)
         self.path = os.path.abspath(path)
         self.saved_text = rotograph.dumps(self.graph)
-        self._notify("saved")
+        self._notify("file", "saved")
         return self.path
 
     @property
     def dirty(self) -> bool:
         return rotograph.dumps(self.graph) != self.saved_text
 
-    def evaluator_range(self, name: str):
-        from rotograph import Cache, Evaluator
+    @property
+    def title(self) -> str:
+        """The window title: ``rotograph — quickstart.json *`` (``*``: unsaved changes)."""
+        name = os.path.basename(self.path) if self.path else "untitled"
+        return f"rotograph — {name}{' *' if self.dirty else ''}"
 
-        try:
-            return Evaluator(self.graph, Cache()).frame_range(name)
-        except RotographError:
-            return None
+    def frame_range(self) -> tuple[int, int] | None:
+        """The span of every node's frame range. Each node's range is memoised by its type,
+        params and input ranges, so an edit that cannot change a range (a slider drag) probes
+        no file."""
+        import json
 
-    # -- observers ------------------------------------------------------------------------
-    def subscribe(self, fn: Callable[[str], None]) -> None:
-        self._observers.append(fn)
+        ranges: dict[str, tuple[int, int] | None] = {}
+        for name in self.graph.topological():
+            node = self.graph.nodes[name]
+            ins = {i: ranges.get(src) for i, (src, _) in self.graph.inputs_of(name).items()}
+            key = (node.type_id, node.version, json.dumps(node.get_params(), sort_keys=True), tuple(sorted(ins.items())))
+            if key not in self._range_memo:
+                try:
+                    self._range_memo[key] = node.frame_range(ins)
+                except (RotographError, OSError, ValueError):
+                    self._range_memo[key] = None
+            ranges[name] = self._range_memo[key]
+        found = [r for r in ranges.values() if r]
+        return (min(r[0] for r in found), max(r[1] for r in found)) if found else None
 
-    def _notify(self, what: str) -> None:
-        for fn in self._observers:
-            fn(what)
+    # -- events ---------------------------------------------------------------------------
+    def subscribe(self, fn: Callable[[str, str], None], *events: str) -> None:
+        """Call ``fn(event, detail)`` after each of ``events`` (default: all of :data:`EVENTS`)."""
+        unknown = set(events) - set(EVENTS)
+        if unknown:
+            raise ValueError(f"unknown editor event {sorted(unknown)[0]!r} (known: {', '.join(EVENTS)})")
+        self._observers.append((fn, events or EVENTS))
+
+    def _notify(self, event: str, detail: str = "") -> None:
+        for fn, events in list(self._observers):
+            if event in events:
+                fn(event, detail)
+
+    # -- selection and time ---------------------------------------------------------------
+    def select(self, names) -> None:
+        """Select nodes or groups (unknown names are dropped)."""
+        names = {n for n in names if n in self.graph.nodes or n in self.graph.groups}
+        if names != self.selection:
+            self.selection = names
+            self._notify("selection", ", ".join(sorted(names)))
+
+    def set_frame(self, frame: int) -> None:
+        """Go to ``frame``, clamped to the graph's frame range when it has one."""
+        rng = self.frame_range()
+        frame = int(frame)
+        if rng:
+            frame = min(max(frame, rng[0]), rng[1])
+        if frame != self.frame:
+            self.frame = frame
+            self._notify("frame", str(frame))
 
     # -- the one way to change the graph --------------------------------------------------
     @contextlib.contextmanager
-    def edit(self, label: str):
-        """Run the block as one undoable step; on an error the graph is left as it was."""
+    def edit(self, label: str, merge: bool = False):
+        """Run the block as one undoable step; on an error the graph is left as it was.
+
+        ``merge``: fold into the previous step when that was the same edit (same label, also
+        mergeable) less than :data:`MERGE_SECONDS` ago — a slider drag is one step."""
         before = rotograph.dumps(self.graph)
         try:
             yield self.graph
@@ -93,15 +172,25 @@ class EditorModel:
             self._restore(before)
             raise
         after = rotograph.dumps(self.graph)
-        if after != before:
-            self.undo_stack.append(Step(label, before, after))
+        if after == before:
+            return
+        now = time.monotonic()
+        last = self.undo_stack[-1] if self.undo_stack else None
+        if merge and last is not None and last.merge and last.label == label and now - last.at < MERGE_SECONDS:
+            last.after, last.at = after, now
+        else:
+            self.undo_stack.append(Step(label, before, after, now, merge))
             del self.undo_stack[:-HISTORY]
-            self.redo_stack.clear()
-            self._notify(label)
+        self.redo_stack.clear()
+        self._notify("graph", label)
+        self._prune_selection()
 
     def _restore(self, text: str) -> None:
         self.graph = rotograph.loads(text, self.registry)
-        self.selection &= set(self.graph.nodes)
+
+    def _prune_selection(self) -> None:
+        """Drop what an edit removed from the selection (telling the panels)."""
+        self.select(self.selection)
 
     def undo(self) -> str | None:
         return self._replay(self.undo_stack, self.redo_stack, "before", "undo")
@@ -114,27 +203,49 @@ class EditorModel:
         if not source:
             return None
         step = source.pop()
+        step.merge = False  # an undone-then-redone step never absorbs later edits
         self._restore(getattr(step, side))
         target.append(step)
-        self._notify(f"{verb} {step.label}")
+        self._notify("graph", f"{verb} {step.label}")
+        self._prune_selection()
         return step.label
 
     # -- edits ----------------------------------------------------------------------------
-    def add_node(self, type_id: str, pos=(0, 0), name: str | None = None, **params) -> str:
+    def add_node(self, type_id: str, pos=(0, 0), name: str | None = None, after: str | None = None, **params) -> str:
+        """Add a node at graph position ``pos`` and select it. With ``after`` (a node), link the
+        first output of ``after`` to the first free input of the new node of the same type, as
+        Nuke does with the selected node — one undoable step."""
         with self.edit(f"add {type_id}") as g:
             node = g.add(type_id, name, **params)
             g.ui[node.name] = {"pos": [int(pos[0]), int(pos[1])]}
-        self.selection = {node.name}
+            link = self.auto_link(after, node.name) if after in g.nodes else None
+            if link:
+                g.connect(*link)
+        self.select({node.name})
         return node.name
 
+    def auto_link(self, src: str, dst: str) -> tuple[str, str] | None:
+        """The link ``add_node(after=src)`` makes into ``dst``: ``("src.out", "dst.in")`` or ``None``."""
+        g = self.graph
+        taken = g.inputs_of(dst)
+        for oname, out in g.nodes[src].outputs.items():
+            for iname, inp in g.nodes[dst].inputs.items():
+                if iname not in taken and inp.type is out.type:
+                    return f"{src}.{oname}", f"{dst}.{iname}"
+        return None
+
     def remove_nodes(self, names) -> None:
-        names = [n for n in names if n in self.graph.nodes]
+        """Delete nodes; a group in ``names`` deletes its inner nodes."""
+        expanded = []
+        for n in names:
+            expanded += self.graph.groups[n].nodes if n in self.graph.groups else [n]
+        names = [n for n in dict.fromkeys(expanded) if n in self.graph.nodes]
         if not names:
             return
         with self.edit(f"delete {', '.join(names)}") as g:
             for n in names:
                 g.remove(n)
-        self.selection -= set(names)
+        self.select(self.selection - set(names))
 
     def move_nodes(self, positions: dict[str, tuple[float, float]]) -> None:
         """Move nodes or groups (a group's position is its collapsed node's)."""
@@ -154,8 +265,8 @@ class EditorModel:
         with self.edit(f"disconnect {dst}") as g:
             g.disconnect(dst)
 
-    def set_param(self, node: str, param: str, value) -> None:
-        with self.edit(f"set {node}.{param}") as g:
+    def set_param(self, node: str, param: str, value, merge: bool = False) -> None:
+        with self.edit(f"set {node}.{param}", merge=merge) as g:
             g.node(node).set(param, value)
 
     def duplicate(self, names, offset=(40, 40)) -> list[str]:
@@ -168,28 +279,57 @@ class EditorModel:
                 copy = g.add(node.type_id, g.unique_name(n.rstrip("0123456789") or "node"), **node.get_params())
                 mapping[n] = copy.name
                 x, y = g.ui.get(n, {}).get("pos", [0, 0])
-                g.ui[copy.name] = {"pos": [x + offset[0], y + offset[1]]}
+                g.ui[copy.name] = {"pos": [int(x + offset[0]), int(y + offset[1])]}
             for n in names:
                 for inp, (src, out) in g.inputs_of(n).items():
                     g.connect(f"{mapping.get(src, src)}.{out}", f"{mapping[n]}.{inp}")
-        self.selection = set(mapping.values())
+        self.select(set(mapping.values()))
         return [mapping[n] for n in names]
 
-    def add_prompt(self, node: str, frame: int, point=None, box=None, obj: int = 1) -> None:
-        """Add a positive/negative point ``(x, y, label)`` or a box to a node's ``prompts`` on
-        ``frame`` (which becomes a keyframe)."""
+    # -- prompts --------------------------------------------------------------------------
+    def _prompts(self, node: str) -> list[dict]:
         n = self.graph.node(node)
         if "prompts" not in n.params:
             raise GraphError(f"node '{node}' ({n.type_id}) takes no prompts")
-        prompts = [dict(k) for k in n.prompts]
+        return [{**k, "points": [list(p) for p in k["points"]]} for k in n.prompts]
+
+    def add_prompt(self, node: str, frame: int, point=None, box=None, obj: int = 1) -> PromptRef:
+        """Add a positive/negative point ``(x, y, label)`` or set the box ``(x0, y0, x1, y1)`` of
+        object ``obj`` in a node's ``prompts`` on ``frame`` (which becomes a keyframe)."""
+        prompts = self._prompts(node)
         kf = next((k for k in prompts if k["frame"] == frame and k["object"] == obj), None)
         if kf is None:
             kf = {"frame": frame, "object": obj, "points": [], "box": None}
             prompts.append(kf)
+        ref = PromptRef(frame, obj, "box")
         if point is not None:
-            kf["points"] = kf["points"] + [list(point)]
+            kf["points"].append(list(point))
+            ref = PromptRef(frame, obj, "point", len(kf["points"]) - 1)
         if box is not None:
             kf["box"] = list(box)
+        self.set_param(node, "prompts", prompts)
+        return ref
+
+    def move_prompt(self, node: str, ref: PromptRef, value) -> None:
+        """Give a point new ``(x, y)`` (its label kept) or the box new ``(x0, y0, x1, y1)``."""
+        prompts = self._prompts(node)
+        kf = next(k for k in prompts if k["frame"] == ref.frame and k["object"] == ref.obj)
+        if ref.kind == "point":
+            kf["points"][ref.index][:2] = [float(value[0]), float(value[1])]
+        else:
+            kf["box"] = [float(v) for v in value]
+        self.set_param(node, "prompts", prompts)
+
+    def remove_prompt(self, node: str, ref: PromptRef) -> None:
+        """Delete one point or the box; a keyframe left with neither goes away."""
+        prompts = self._prompts(node)
+        kf = next(k for k in prompts if k["frame"] == ref.frame and k["object"] == ref.obj)
+        if ref.kind == "point":
+            del kf["points"][ref.index]
+        else:
+            kf["box"] = None
+        if not kf["points"] and kf["box"] is None:
+            prompts.remove(kf)
         self.set_param(node, "prompts", prompts)
 
     def keyframes(self, node: str) -> list[int]:
@@ -203,7 +343,7 @@ class EditorModel:
 
         with self.edit(f"group {group}") as g:
             collapse(g, group, names, params)
-        self.selection = {group}
+        self.select({group})
 
     def save_template(self, group: str, path: str | None = None) -> str:
         from rotograph.graphio import save_template
@@ -214,9 +354,28 @@ class EditorModel:
         return path
 
     def insert_template(self, path: str, pos=(0, 0), name: str | None = None) -> str:
-        from rotograph.graphio import insert_template
-
         with self.edit(f"insert {os.path.basename(path)}") as g:
+            from rotograph.graphio import insert_template
+
             group = insert_template(g, path, name, pos)
-        self.selection = {group.name}
+        self.select({group.name})
         return group.name
+
+    # -- what a node shows ----------------------------------------------------------------
+    def plate_of(self, name: str) -> str | None:
+        """The plate behind ``name``: the nearest upstream source (a node with no inputs) with
+        an Image output — found by what nodes are, never by their type names."""
+        g = self.graph
+        seen, frontier = {name}, [name]
+        while frontier:
+            nxt = []
+            for n in frontier:
+                node = g.nodes[n]
+                if not node.inputs and any(o.type.name == "Image" for o in node.outputs.values()):
+                    return n
+                for src, _ in g.inputs_of(n).values():
+                    if src not in seen:
+                        seen.add(src)
+                        nxt.append(src)
+            frontier = sorted(nxt)
+        return None

@@ -2,19 +2,39 @@
 computes it and the UI picks the newest result up on its next frame.
 
 The worker evaluates a private copy of the graph (rebuilt from the model's JSON when it
-changed), sharing one memory cache across copies: keys come from content, so whatever did not
-change upstream is a cache hit. A newer request supersedes an older one that has not started.
+changed) through one cache shared with renders: keys come from content, so whatever did not
+change upstream is a cache hit. Only the newest request matters: one that arrives while another
+is computing cancels it at the next node boundary — unless a range node is running whose run
+(segment) the new request needs too, unchanged (same key): that goes on, its frames cached as
+they come. A
+cancelled range run loses no emitted frame (they are cached), and resumable nodes go on from there.
+While it works, :attr:`EvalWorker.progress` says which node and frame it is at (for a range
+node: how far through its segment).
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import rotograph
-from rotograph.errors import RotographError
+from rotograph.errors import EvaluationError, RotographError
+
+from .display import size_of, viewer_rgba
+
+
+@dataclass
+class Request:
+    text: str               # the graph, as the file's JSON
+    node: str
+    output: str | None
+    frame: int
+    plate: str | None = None  # a node whose Image is shown under a matte (prompts are drawn on it)
+    frames: tuple[int, ...] = ()  # the timeline's frames, for the cached-frames bar
+    seq: int = 0              # the request's number, echoed by its result
+    mode: str = "rgb"         # how the viewer shows it (display.MODES)
+    downscale: int = 1        # the viewer draws it this many times smaller than 1:1
 
 
 @dataclass
@@ -26,67 +46,198 @@ class Result:
     plate: object = None
     error: str | None = None
     seconds: float = 0.0
+    cached: list[int] = field(default_factory=list)  # frames of ``node`` in the cache
+    seq: int = 0
+    rgba: object = None        # the viewer's pixels (of the value, or of the plate if the node failed)
+    size: tuple[int, int] | None = None  # the full-resolution width and height they show
+    downscale: int = 1
+    display_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the worker is computing for the request ``(node, frame)``: ``at`` is the node it is
+    in, ``at_frame`` its frame, ``done``/``total`` the frames of a range node's segment run."""
+
+    node: str
+    frame: int
+    at: str
+    at_frame: int
+    done: int = 0
+    total: int = 0
+    since: float = 0.0
+
+
+class Cancelled(Exception):
+    """A newer request superseded the one being computed."""
+
+
+class _Watched(rotograph.Evaluator):
+    """An evaluator that reports where it is and stops at a node boundary when superseded."""
+
+    def __init__(self, graph, cache, worker: "EvalWorker", request: Request):
+        super().__init__(graph, cache, log=lambda msg: None)
+        self.worker, self.request = worker, request
+        self.stack: list[tuple[str, int]] = []  # (node, frame) being asked for, outermost first
+        self.cancelled = False
+
+    def get(self, name, output, frame):
+        self._checkpoint(name, frame)
+        self.stack.append((name, frame))
+        try:
+            return super().get(name, output, frame)
+        finally:
+            self.stack.pop()
+
+    def _running_range(self) -> tuple[str, int] | None:
+        return next(((n, f) for n, f in self.stack if self.graph.nodes[n].is_range), None)
+
+    def _checkpoint(self, name: str, frame: int) -> None:
+        rng = self._running_range()
+        at, at_frame, done, total = name, frame, 0, 0
+        if rng is not None:  # inside a range node's run: ``frame`` is the frame it is pulling
+            r, rf = rng
+            try:
+                frames = self.segment_of(r, rf).frames
+                at, total = r, frames.index(rf) + 1
+                done = frames.index(frame) if frame in frames else 0
+            except (RotographError, ValueError):
+                pass
+        req = self.request
+        self.worker.progress = Progress(req.node, req.frame, at, at_frame, done, total, self.worker._started)
+        if self.worker._superseded(self, rng):
+            self.cancelled = True
+            raise Cancelled()
 
 
 class EvalWorker:
     def __init__(self, registry, cache=None):
         self.registry = registry
         self.cache = cache or rotograph.Cache()
-        self._requests: queue.Queue = queue.Queue()
-        self._results: queue.Queue = queue.Queue()
+        self.errors: dict[str, str] = {}  # node → last evaluation error (error badges)
+        self.errors_version = 0
+        self.progress: Progress | None = None
+        self._cv = threading.Condition()
+        self._pending: Request | None = None
+        self._results: list[Result] = []
+        self._closed = False
         self._graph = None
         self._text = None
-        self.errors: dict[str, str] = {}  # node → last evaluation error (error badges)
+        self._started = 0.0
+        self._superseding: tuple[int, bool] | None = None
+        self._seq = 0
         self._thread = threading.Thread(target=self._run, daemon=True, name="rotograph-eval")
         self._thread.start()
 
-    def request(self, graph_text: str, node: str, output: str | None, frame: int, plate_node: str | None = None):
-        self._requests.put((graph_text, node, output, frame, plate_node))
+    # -- the UI thread's side -------------------------------------------------------------
+    def request(self, graph_text: str, node: str, output: str | None, frame: int, plate: str | None = None,
+                frames=(), mode: str = "rgb", downscale: int = 1) -> int:
+        """Ask for a value (and its viewer pixels); returns the request's number (its result
+        carries it)."""
+        with self._cv:
+            self._seq += 1
+            self._pending = Request(graph_text, node, output, frame, plate, tuple(frames), self._seq, mode,
+                                    max(1, int(downscale)))
+            self._cv.notify()
+            return self._seq
 
     def result(self) -> Result | None:
         """The newest finished result, if any (older ones are dropped)."""
-        out = None
-        while True:
+        with self._cv:
+            out = self._results[-1] if self._results else None
+            self._results.clear()
+            return out
+
+    @property
+    def busy(self) -> bool:
+        return self.progress is not None
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify()
+        self._thread.join(timeout=2)
+
+    # -- the worker thread ----------------------------------------------------------------
+    def _superseded(self, ev: _Watched, running_range) -> bool:
+        """Whether a newer request makes the running evaluation useless: always, unless a range
+        node is running whose run the newer request needs too — the same segment, unchanged
+        (same key)."""
+        newer = self._pending
+        if newer is None:
+            return False
+        if running_range is None:
+            return True
+        if self._superseding is None or self._superseding[0] != newer.seq:
+            node, frame = running_range
             try:
-                out = self._results.get_nowait()
-            except queue.Empty:
-                return out
+                graph = rotograph.loads(newer.text, self.registry)
+                new = rotograph.Evaluator(graph, self.cache)
+                needed = (node in graph.nodes and node in graph.upstream([newer.node]) and
+                          new.segment_of(node, newer.frame) == ev.segment_of(node, frame) and
+                          new.key(node, None, frame) == ev.key(node, None, frame))
+            except RotographError:
+                needed = False
+            self._superseding = (newer.seq, not needed)
+        return self._superseding[1]
 
     def _run(self) -> None:
         while True:
-            item = self._requests.get()
-            while True:  # only the newest request matters
-                try:
-                    item = self._requests.get_nowait()
-                except queue.Empty:
-                    break
-            if item is None:
-                return
-            text, node, output, frame, plate_node = item
-            t0 = time.perf_counter()
-            res = Result(node, output, frame)
-            try:
-                if text != self._text:
-                    self._graph, self._text = rotograph.loads(text, self.registry), text
-                ev = rotograph.Evaluator(self._graph, self.cache)
-                res.value = ev.get(node, output, frame)
-                if plate_node:
-                    res.plate = ev.get(plate_node, None, frame)
-                self.errors.pop(node, None)
-            except RotographError as e:
-                res.error = str(e)
-                self.errors[getattr(e, "node", node) or node] = str(e)
-            res.seconds = time.perf_counter() - t0
-            self._results.put(res)
+            with self._cv:
+                while self._pending is None and not self._closed:
+                    self._cv.wait()
+                if self._closed:
+                    return
+                req, self._pending = self._pending, None
+            res = self._evaluate(req)
+            self.progress = None
+            if res is not None:
+                with self._cv:
+                    self._results.append(res)
 
-    def cached_frames(self, graph_text: str, node: str, frames) -> list[int]:
-        """Frames of ``node`` whose result is in the cache (for the timeline bar)."""
+    def _evaluate(self, req: Request) -> Result | None:
+        self._started = t0 = time.perf_counter()
+        res = Result(req.node, req.output, req.frame, seq=req.seq)
+        ev = None
         try:
-            g = rotograph.loads(graph_text, self.registry)
-            ev = rotograph.Evaluator(g, self.cache)
-            return [f for f in frames if self.cache.contains(ev.key(node, None, f), g.nodes[node].cache_policy)]
+            if req.text != self._text:
+                self._graph, self._text = rotograph.loads(req.text, self.registry), req.text
+            ev = _Watched(self._graph, self.cache, self, req)
+            if req.plate:  # first, so that a node that fails still shows what to prompt on
+                res.plate = ev.get(req.plate, None, req.frame)
+            res.value = ev.get(req.node, req.output, req.frame)
+            self._set_error(req.node, None)
+        except Cancelled:
+            return None
+        except RotographError as e:
+            if ev is not None and ev.cancelled:
+                return None
+            res.error = str(e)
+            self._set_error(e.node if isinstance(e, EvaluationError) else req.node, str(e))
+        res.seconds = time.perf_counter() - t0
+        shown = res.value if res.error is None else res.plate
+        if shown is not None:
+            try:
+                res.rgba = viewer_rgba(shown, res.plate if res.error is None else None, req.mode, req.downscale)
+                res.size, res.downscale = size_of(shown), req.downscale
+            except TypeError as e:
+                res.display_error = str(e)
+        res.cached = self._cached_frames(req)
+        return res
+
+    def _set_error(self, node: str, error: str | None) -> None:
+        if self.errors.get(node) != error:
+            if error is None:
+                self.errors.pop(node, None)
+            else:
+                self.errors[node] = error
+            self.errors_version += 1
+
+    def _cached_frames(self, req: Request) -> list[int]:
+        """Frames of the requested node whose result is in the cache (the timeline's bar)."""
+        try:
+            ev = rotograph.Evaluator(self._graph, self.cache)
+            policy = self._graph.nodes[req.node].cache_policy
+            return [f for f in req.frames if self.cache.contains(ev.key(req.node, req.output, f), policy)]
         except RotographError:
             return []
-
-    def close(self) -> None:
-        self._requests.put(None)

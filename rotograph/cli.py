@@ -212,7 +212,9 @@ def cmd_edit(args) -> int:
         from .editor.app import main as editor_main
     except ImportError as e:
         raise RotographError(f"the editor needs DearPyGui: pip install 'rotograph[editor]' ({e})") from None
-    return editor_main(args.graph)
+    from .cache import open_cache
+
+    return editor_main(args.graph, open_cache(args.cache, max_bytes=args.cache_size, memory_bytes=args.memory))
 
 
 def cmd_doctor(args) -> int:
@@ -341,7 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
     x.set_defaults(fn=cmd_export_nuke)
 
     e = sub.add_parser("edit", help="open the node editor")
-    e.add_argument("graph", nargs="?")
+    e.add_argument("graph", nargs="?", help="graph file to open (a new one is created on save)")
+    e.add_argument("--cache", metavar="URL", help="cache directory or fsspec URL, shared with render "
+                                                  "(default: user cache dir)")
+    e.add_argument("--cache-size", default="50G", type=_size("--cache-size"), help="disk cache bound (default 50G)")
+    e.add_argument("--memory", default="1G", type=_size("--memory"), help="memory cache bound (default 1G)")
     e.set_defaults(fn=cmd_edit)
 
     d = sub.add_parser("doctor", help="report GPUs, AI packages and which model weights are present")

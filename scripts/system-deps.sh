@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# System packages the test suite needs beyond Python: a virtual X server and an input driver for
-# the editor's real-window tests (Xvfb, xauth, xdotool), Mesa's software OpenGL for DearPyGui,
-# and a font. Installs what is missing with apt-get when run as root (or through sudo); otherwise
+# System packages the test suite needs beyond Python: a virtual X server, an input driver and a
+# screen grabber for the editor's real-window tests (Xvfb, xdotool, ImageMagick's `import`), Mesa's
+# software OpenGL for DearPyGui, and a font. Installs what is missing with apt-get when run as root (or through sudo); otherwise
 # says exactly what to install. `make test` and `make setup` run it; it is quick when all is there.
 set -euo pipefail
 pkgs=()
 need() { command -v "$1" >/dev/null 2>&1 || pkgs+=("$2"); }
-need xvfb-run xvfb
-need xauth xauth
+need Xvfb xvfb
 need xdotool xdotool
+need import imagemagick
 if command -v dpkg >/dev/null 2>&1; then
     for p in libgl1-mesa-dri libgl1 fonts-dejavu-core; do
         dpkg -s "$p" >/dev/null 2>&1 || pkgs+=("$p")
@@ -16,7 +16,7 @@ if command -v dpkg >/dev/null 2>&1; then
 fi
 [ ${#pkgs[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "rotograph tests need: ${pkgs[*]} (Xvfb, xauth, xdotool, Mesa OpenGL) — install them with your package manager" >&2
+    echo "rotograph tests need: ${pkgs[*]} (Xvfb, xdotool, ImageMagick, Mesa OpenGL) — install them with your package manager" >&2
     exit 1
 fi
 sudo=""

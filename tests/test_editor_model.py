@@ -95,12 +95,125 @@ def test_prompts_make_keyframes(registry):
 
 
 def test_observers_hear_every_change(model):
-    heard = []
-    model.subscribe(heard.append)
+    heard, graph_only = [], []
+    model.subscribe(lambda event, detail: heard.append((event, detail)))
+    model.subscribe(lambda event, detail: graph_only.append(detail), "graph")
     model.add_node("rotograph.Grow", name="g")
     model.undo()
     model.redo()
-    assert heard == ["add rotograph.Grow", "undo add rotograph.Grow", "redo add rotograph.Grow"]
+    model.set_frame(1005)
+    model.select(set())
+    assert heard == [("graph", "add rotograph.Grow"), ("selection", "g"), ("graph", "undo add rotograph.Grow"),
+                     ("selection", ""),  # the node went away, and with it the selection
+                     ("graph", "redo add rotograph.Grow"), ("frame", "1005")]  # selecting nothing again: no event
+    assert graph_only == ["add rotograph.Grow", "undo add rotograph.Grow", "redo add rotograph.Grow"]
+    with pytest.raises(ValueError, match="unknown editor event 'frames'"):
+        model.subscribe(print, "frames")
+
+
+def test_a_slider_drag_is_one_undo_step(registry):
+    m = EditorModel.open(str(GRAPHS / "quickstart.json"), registry)
+    steps = len(m.undo_stack)
+    for size in (3.5, 4.0, 4.5, 6.0):  # a drag: one edit per frame
+        m.set_param("feather", "size", size, merge=True)
+    m.set_param("grow", "size", 1.0, merge=True)  # another param: a step of its own
+    assert len(m.undo_stack) == steps + 2
+    m.undo()
+    m.undo()
+    assert m.graph.nodes["feather"].size == 3.0 and m.graph.nodes["grow"].size == -2.0
+
+
+def test_adding_after_the_selected_node_links_it(model):
+    """Nuke's way: a new node is fed by the selected one (first output → first free input of
+    that type), in the same undo step."""
+    model.add_node("rotograph.Read", name="read")
+    model.add_node("rotograph.Premult", name="premult", after="read")
+    assert model.graph.inputs_of("premult") == {"image": ("read", "image")}
+    model.add_node("rotograph.Keyer", name="keyer", after="read")
+    model.add_node("rotograph.Grow", name="grow", after="keyer")
+    assert model.graph.inputs_of("grow") == {"matte": ("keyer", "matte")}
+    model.add_node("rotograph.Read", name="other", after="grow")  # nothing to feed: no link
+    assert model.graph.inputs_of("other") == {} and model.selection == {"other"}
+    model.undo()
+    model.undo()
+    assert "grow" not in model.graph.nodes and model.graph.inputs_of("premult")
+
+
+def test_the_plate_is_found_by_what_nodes_are(registry):
+    """The plate under a matte is the nearest upstream source of an Image — a plugin reader
+    counts as much as the built-in Read."""
+    m = EditorModel.open(str(GRAPHS / "quickstart.json"), registry)
+    assert m.plate_of("feather") == "read" and m.plate_of("read") == "read"
+    m.add_node("rotograph.Grow", name="lonely")
+    assert m.plate_of("lonely") is None
+
+
+def test_prompts_move_and_delete(registry):
+    m = EditorModel.open(str(GRAPHS / "quickstart.json"), registry)
+    ref = m.add_prompt("track", 1041, point=(300, 200, 1))
+    assert ref.kind == "point" and ref.index == 0
+    m.move_prompt("track", ref, (310, 205))
+    box = m.add_prompt("track", 1041, box=(10, 20, 30, 40), obj=2)
+    m.move_prompt("track", box, (12, 20, 40, 44))
+    kfs = {k["object"]: k for k in m.graph.nodes["track"].prompts if k["frame"] == 1041}
+    assert kfs[1]["points"] == [[310.0, 205.0, 1]] and kfs[1]["box"] == [190.0, 30.0, 720.0, 610.0]
+    assert kfs[2]["box"] == [12.0, 20.0, 40.0, 44.0]
+    m.remove_prompt("track", box)  # object 2 is left with nothing: its keyframe goes
+    m.remove_prompt("track", ref)
+    assert m.graph.nodes["track"].prompts == rotograph.load(GRAPHS / "quickstart.json").nodes["track"].prompts
+
+
+def test_open_a_new_file_and_the_title(registry, tmp_path):
+    path = tmp_path / "shot.json"
+    m = EditorModel.open(str(path), registry)  # not there yet: an empty graph that saves there
+    assert m.graph.nodes == {} and m.title == "rotograph — shot.json"
+    m.add_node("rotograph.Grow", name="g")
+    assert m.title == "rotograph — shot.json *"
+    m.save()
+    assert path.exists() and m.title == "rotograph — shot.json"
+    m.open_file(str(GRAPHS / "quickstart.json"))
+    assert m.frame == 1001 and not m.undo_stack and m.frame_range() == (1001, 1132)
+
+
+def test_free_positions():
+    from rotograph.editor.layout import duplicate_offset, free_position, overlaps
+
+    taken = [(0, 0, 200, 100), (260, 0, 200, 100)]
+    x, y = free_position((10, 10), (200, 100), taken)
+    assert not any(overlaps((x, y, 200, 100), r) for r in taken) and abs(x - 10) + abs(y - 10) < 400
+    assert free_position((600, 0), (200, 100), taken) == (600, 0)  # already free
+    dx, dy = duplicate_offset(taken, [(0, 150, 200, 100)])
+    copies = [(r[0] + dx, r[1] + dy, r[2], r[3]) for r in taken]
+    assert not any(overlaps(c, r) for c in copies for r in taken + [(0, 150, 200, 100)])
+
+
+def test_widget_kinds_follow_the_declarations():
+    from rotograph.editor.widgets import WidgetKinds
+    from rotograph.errors import RegistryError
+    from rotograph.params import ParamKind
+
+    reg = rotograph.Registry.builtin()
+    kinds = WidgetKinds.builtin()
+    read, track, grow = (reg.get(f"rotograph.{n}") for n in ("Read", "FlowTrack", "Grow"))
+    assert kinds.kind_for(read.params["file"]) == "file_open"  # ui["widget"]
+    assert kinds.kind_for(read.params["colorspace"]) == "colorspace"
+    assert kinds.kind_for(read.params["missing_frames"]) == "choice"
+    assert kinds.kind_for(track.params["prompts"]) == "prompts"
+    assert kinds.kind_for(grow.params["size"]) == "float"
+
+    class Curve(ParamKind):
+        name = "curve"
+
+        @classmethod
+        def canonical(cls, value):
+            return [float(v) for v in value]
+
+    curve = rotograph.Param(Curve, [0.0, 1.0])
+    assert kinds.kind_for(curve) == "readonly"  # a kind nobody registered: shown, not editable
+    kinds.add("curve", lambda field: None)
+    assert kinds.kind_for(curve) == "curve"
+    with pytest.raises(RegistryError, match="widget kind 'float' is claimed by both"):
+        kinds.add("float", lambda field: None)
 
 
 def test_viewer_display_modes():

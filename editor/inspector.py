@@ -1,0 +1,154 @@
+"""The inspector panel: the selected node's params, each drawn by its widget kind
+(:mod:`rotograph.editor.widgets`), its last error and its docstring.
+
+It listens to the model: a new selection redraws it; a graph edit puts the new values into the
+widgets in place (so a slider being dragged is never destroyed under the mouse), or redraws it
+when the node changed shape. Every change a widget commits is one undoable model edit (a drag
+merges into one step); a refused value is reported in the status line and the widget reverts.
+"""
+
+from __future__ import annotations
+
+import inspect as pyinspect
+
+from rotograph.errors import RotographError
+
+from .widgets import Field, Widget, WidgetKinds
+
+
+class Inspector:
+    TAG = "inspector"
+
+    def __init__(self, model, widgets: WidgetKinds, services, errors: dict):
+        self.model = model
+        self.widgets = widgets
+        self.services = services
+        self.errors = errors  # node → last evaluation error (the worker's)
+        self.fields: dict[str, tuple[Widget, str]] = {}  # "node.param" → (widget, kind)
+        self._shown: tuple | None = None
+        self._values: dict[str, object] = {}
+        model.subscribe(self._on_event, "graph", "selection")
+
+    def build(self, parent) -> None:
+        import dearpygui.dearpygui as dpg
+
+        dpg.add_child_window(tag=self.TAG, parent=parent, width=-1, height=-1)
+        self.redraw()
+
+    # -- events ---------------------------------------------------------------------------
+    def _on_event(self, event: str, detail: str) -> None:
+        if event == "graph" and self._shown == self._shape():
+            self.refresh()
+        else:
+            self.redraw()
+
+    def _target(self) -> str | None:
+        sel = [n for n in self.model.selection if n in self.model.graph.nodes or n in self.model.graph.groups]
+        return sel[0] if len(sel) == 1 else None
+
+    def _params(self):
+        """``[(label, node, param name)]`` shown for the selection."""
+        g, name = self.model.graph, self._target()
+        if name is None:
+            return []
+        if name in g.groups:
+            return [(exposed, *ref.split(".")) for exposed, ref in g.groups[name].params.items()]
+        return [(p.ui.get("label", pname), name, pname) for pname, p in g.nodes[name].params.items()]
+
+    def _shape(self) -> tuple:
+        g, name = self.model.graph, self._target()
+        return (name, tuple((label, n, p, g.nodes[n].type_id) for label, n, p in self._params()))
+
+    def refresh(self) -> None:
+        """Show the model's values in the widgets drawn (a redraw when one cannot)."""
+        g = self.model.graph
+        for key, (widget, _) in self.fields.items():
+            n, p = key.split(".")
+            value = g.nodes[n].get_params()[p]
+            if value != self._values.get(key):
+                if widget.show is None:
+                    self.redraw()
+                    return
+                widget.show(value)
+                self._values[key] = value
+
+    # -- drawing --------------------------------------------------------------------------
+    def redraw(self) -> None:
+        import dearpygui.dearpygui as dpg
+
+        if not dpg.does_item_exist(self.TAG):
+            return
+        dpg.delete_item(self.TAG, children_only=True)
+        self.fields.clear()
+        self._values.clear()
+        self._shown = self._shape()
+        g, name = self.model.graph, self._target()
+        if name is None:
+            n = len(self.model.selection)
+            dpg.add_text("Select one node to edit its parameters." if not n else f"{n} nodes selected",
+                         parent=self.TAG)
+            return
+        if name in g.groups:
+            grp = g.groups[name]
+            dpg.add_text(f"{name} - group of {', '.join(grp.nodes)}", parent=self.TAG, color=(230, 200, 60), wrap=0)
+        else:
+            node = g.nodes[name]
+            dpg.add_text(f"{name} - {node.type_id} v{node.version}", parent=self.TAG, color=(230, 200, 60))
+        for label, n, p in self._params():
+            self._field(label, n, p)
+        if name in g.groups:
+            dpg.add_button(label="Save as template", parent=self.TAG, callback=lambda: self._save_template(name))
+            return
+        dpg.add_text("", tag="inspector_error", parent=self.TAG, wrap=0, color=(240, 90, 90))
+        self.show_error()
+        dpg.add_separator(parent=self.TAG)
+        dpg.add_text(pyinspect.cleandoc(g.nodes[name].__doc__ or ""), parent=self.TAG, wrap=0, color=(170, 170, 170))
+
+    def show_error(self) -> None:
+        """The inspected node's last evaluation error (the worker's), in place."""
+        import dearpygui.dearpygui as dpg
+
+        if dpg.does_item_exist("inspector_error"):
+            error = self.errors.get(self._target())
+            dpg.set_value("inspector_error", f"last error: {error}" if error else "")
+            dpg.configure_item("inspector_error", show=bool(error))
+
+    def _field(self, label: str, node: str, pname: str) -> None:
+        import dearpygui.dearpygui as dpg
+
+        decl = self.model.graph.nodes[node].params[pname]
+        value = self.model.graph.nodes[node].get_params()[pname]
+        key = f"{node}.{pname}"
+
+        def commit(new):
+            self.commit(node, pname, new)
+
+        field = Field(node, decl, value, label, self.TAG, commit, self.model, self.services)
+        kind = self.widgets.kind_for(decl)
+        widget = self.widgets.make(field)
+        self.fields[key] = (widget, kind)
+        self._values[key] = value
+        if decl.doc and widget.item is not None:
+            with dpg.tooltip(widget.item):
+                dpg.add_text(decl.doc)
+
+    def commit(self, node: str, pname: str, value) -> None:
+        """A widget's new value → one undoable edit; a refused value reverts the widget."""
+        try:
+            self.model.set_param(node, pname, value, merge=True)
+        except RotographError as e:
+            self.services.status(f"refused: {e}")
+            widget, _ = self.fields.get(f"{node}.{pname}", (None, None))
+            if widget is not None and widget.show is not None and node in self.model.graph.nodes:
+                widget.show(self.model.graph.nodes[node].get_params()[pname])
+
+    def _save_template(self, group: str) -> None:
+        try:
+            self.services.status(f"saved template {self.model.save_template(group)}")
+        except (RotographError, OSError) as e:
+            self.services.status(f"cannot save the template: {e}")
+
+    # -- for the window -------------------------------------------------------------------
+    def text_items(self) -> list:
+        """The inspector's text-entry items (while one is active, keys are typing, not shortcuts)."""
+        return [w.item for w, _ in self.fields.values() if w.item is not None]

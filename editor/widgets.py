@@ -1,0 +1,247 @@
+"""Inspector widgets by kind, in a registry that plugins extend.
+
+The inspector draws each param with the widget kind its declaration asks for:
+``Param.ui["widget"]`` when that kind is registered, else the param kind's name (``file_in``,
+``color``, ``prompts``, or a plugin's own :class:`~rotograph.params.ParamKind`), else
+``choice`` for params with choices, else the value type (``float``, ``int``, ``bool``, ``str``);
+a kind nobody registered is shown read-only, naming the kind.
+
+A widget kind is a factory ``factory(field) -> Widget``: it adds DearPyGui items under
+``field.parent`` and calls ``field.commit(value)`` when the user changes the value (the
+inspector validates it, makes it an undoable edit and reports a refused value in the status
+line). Plugins add kinds with an entry point in the group ``rotograph.editor_widgets``::
+
+    [project.entry-points."rotograph.editor_widgets"]
+    curves = "my_pkg.editor:register"      # def register(widgets): widgets.add("curve", curve_widget)
+
+DearPyGui calls a callback with as many of ``(sender, app_data, user_data)`` as it declares:
+factories pass what they need by closure, never as extra defaulted arguments.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from rotograph.errors import RegistryError
+from rotograph.params import Param
+
+ENTRY_POINT_GROUP = "rotograph.editor_widgets"
+
+
+@dataclass
+class Field:
+    """A param as the inspector edits it."""
+
+    node: str                        # the node's name
+    param: Param                     # its declaration: type, range, choices, doc, ui hints
+    value: Any                       # the canonical current value
+    label: str
+    parent: int | str                # the DearPyGui container to add items to
+    commit: Callable[[Any], None]    # hand a new value back (validated; an undoable edit)
+    model: Any = None                # the EditorModel (for widgets that show more than a value)
+    services: Any = None             # the window's services: file_dialog(mode, callback), status(text)
+
+
+@dataclass
+class Widget:
+    """What a factory made: ``item`` is the input a user clicks (None for none); ``show(value)``
+    puts a new value into it in place (None: the inspector redraws the widget instead)."""
+
+    item: int | str | None
+    show: Callable[[Any], None] | None = None
+
+
+class WidgetKinds:
+    """Widget factories by kind name, each with the source that registered it."""
+
+    def __init__(self):
+        self._kinds: dict[str, Callable[[Field], Widget]] = {}
+        self._sources: dict[str, str] = {}
+        self._current = "<api>"
+
+    def add(self, name: str, factory: Callable[[Field], Widget]) -> None:
+        if not callable(factory):
+            raise RegistryError(f"{self._current}: the widget kind '{name}' is not callable")
+        if name in self._kinds and self._kinds[name] is not factory:
+            raise RegistryError(f"widget kind '{name}' is claimed by both {self._sources[name]} and {self._current}")
+        self._kinds[name] = factory
+        self._sources[name] = self._current
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._kinds
+
+    def kind_for(self, param: Param) -> str:
+        """The kind that draws ``param`` (see the module docstring for the order)."""
+        for name in (param.ui.get("widget"), "choice" if param.choices else None, param.type_name):
+            if name in self._kinds:
+                return name
+        return "readonly"
+
+    def make(self, field: Field) -> Widget:
+        return self._kinds[self.kind_for(field.param)](field)
+
+    @classmethod
+    def builtin(cls) -> "WidgetKinds":
+        kinds = cls()
+        kinds._current = "rotograph.editor (built-in)"
+        for name, factory in BUILTIN.items():
+            kinds.add(name, factory)
+        kinds._current = "<api>"
+        return kinds
+
+    @classmethod
+    def default(cls) -> "WidgetKinds":
+        """The built-in kinds plus those of the ``rotograph.editor_widgets`` entry points."""
+        kinds = cls.builtin()
+        for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            kinds._current = f"entry point '{ep.name}' ({ep.value})"
+            try:
+                register = ep.load()
+            except Exception as e:
+                raise RegistryError(f"{kinds._current} failed to import: {type(e).__name__}: {e}") from e
+            register(kinds)
+        kinds._current = "<api>"
+        return kinds
+
+
+# -- the built-in kinds ---------------------------------------------------------------------
+def _dpg():
+    import dearpygui.dearpygui as dpg
+
+    return dpg
+
+
+WIDTH = -150  # leave room for the label
+
+
+def float_widget(f: Field) -> Widget:
+    dpg = _dpg()
+    if f.param.range:
+        lo, hi = f.param.range
+        item = dpg.add_slider_float(label=f.label, default_value=f.value, min_value=lo, max_value=hi, clamped=True,
+                                    width=WIDTH, parent=f.parent, callback=lambda s, a: f.commit(float(a)))
+    else:
+        item = dpg.add_input_float(label=f.label, default_value=f.value, step=0, on_enter=True, width=WIDTH,
+                                   parent=f.parent, callback=lambda s, a: f.commit(float(a)))
+    return Widget(item, lambda v: dpg.set_value(item, v))
+
+
+def int_widget(f: Field) -> Widget:
+    dpg = _dpg()
+    lo, hi = f.param.range or (-2**31, 2**31 - 1)
+    item = dpg.add_input_int(label=f.label, default_value=f.value, min_value=lo, max_value=hi, min_clamped=True,
+                             max_clamped=True, on_enter=True, width=WIDTH, parent=f.parent,
+                             callback=lambda s, a: f.commit(int(a)))
+    return Widget(item, lambda v: dpg.set_value(item, v))
+
+
+def bool_widget(f: Field) -> Widget:
+    dpg = _dpg()
+    item = dpg.add_checkbox(label=f.label, default_value=f.value, parent=f.parent,
+                            callback=lambda s, a: f.commit(bool(a)))
+    return Widget(item, lambda v: dpg.set_value(item, v))
+
+
+def str_widget(f: Field) -> Widget:
+    dpg = _dpg()
+    item = dpg.add_input_text(label=f.label, default_value=f.value, on_enter=True, auto_select_all=True,
+                              width=WIDTH, parent=f.parent, callback=lambda s, a: f.commit(a))
+    return Widget(item, lambda v: dpg.set_value(item, v))
+
+
+def _combo(f: Field, items: list[str]) -> Widget:
+    dpg = _dpg()
+    by_text = {str(c): c for c in items}
+    current = str(f.value)
+    if current not in by_text:
+        by_text[current] = f.value
+    item = dpg.add_combo(list(by_text), label=f.label, default_value=current, width=WIDTH, parent=f.parent,
+                         callback=lambda s, a: f.commit(by_text[a]))
+    return Widget(item, lambda v: dpg.set_value(item, str(v)))
+
+
+def choice_widget(f: Field) -> Widget:
+    return _combo(f, list(f.param.choices))
+
+
+def colorspace_widget(f: Field) -> Widget:
+    """A menu of colourspaces: auto (when the param takes it), the built-in names, then the
+    OpenColorIO config's colourspaces."""
+    from rotograph.colour import COLORSPACES, ocio_config
+    from rotograph.errors import ParamError
+
+    names = []
+    try:
+        f.param.canonical("auto")
+        names.append("auto")
+    except ParamError:
+        pass
+    names += list(COLORSPACES)
+    try:
+        names += [n for n in ocio_config().getColorSpaceNames() if n not in names]
+    except Exception:  # an unreadable $OCIO: the built-in names still work
+        pass
+    return _combo(f, names)
+
+
+def color_widget(f: Field) -> Widget:
+    dpg = _dpg()
+    to_widget = lambda v: [min(max(c, 0.0), 1.0) * 255 for c in v] + [255]  # noqa: E731
+    item = dpg.add_color_edit(to_widget(f.value), label=f.label, no_alpha=True, width=WIDTH, parent=f.parent,
+                              callback=lambda s, a: f.commit([float(c) for c in a[:3]]))
+    return Widget(item, lambda v: dpg.set_value(item, to_widget(v)))
+
+
+def _file_widget(f: Field, mode: str) -> Widget:
+    dpg = _dpg()
+    with dpg.group(horizontal=True, parent=f.parent):
+        item = dpg.add_input_text(label=f.label, default_value=f.value, on_enter=True, auto_select_all=True,
+                                  width=WIDTH - 30, callback=lambda s, a: f.commit(a))
+        if f.services is not None:
+            dpg.add_button(label="...", callback=lambda: f.services.file_dialog(mode, f.commit))
+    return Widget(item, lambda v: dpg.set_value(item, v))
+
+
+def file_open_widget(f: Field) -> Widget:
+    return _file_widget(f, "open")
+
+
+def file_save_widget(f: Field) -> Widget:
+    return _file_widget(f, "save")
+
+
+def prompts_widget(f: Field) -> Widget:
+    """Keyframes of a prompts param, each with a button to go there; the points and boxes are
+    drawn, added, moved and deleted in the viewer."""
+    dpg = _dpg()
+    dpg.add_text(f"{f.label}: {len(f.value)} keyframe prompt{'s' if len(f.value) != 1 else ''}", parent=f.parent)
+    for kf in f.value:
+        with dpg.group(horizontal=True, parent=f.parent):
+            frame = kf["frame"]
+            dpg.add_button(label=f"go {frame}", callback=lambda s, a, u: f.model.set_frame(u), user_data=frame)
+            box = " box " + " ".join(f"{v:g}" for v in kf["box"]) if kf["box"] else ""
+            dpg.add_text(f"object {kf['object']}:{box} {len(kf['points'])} point(s)")
+    dpg.add_text("In the viewer: click adds a + point, Shift/Ctrl+click a - point; in box mode drag a box. "
+                 "Drag a point or corner to move it, Del removes the selected one.", wrap=0, parent=f.parent,
+                 color=(150, 150, 150))
+    return Widget(None)
+
+
+def readonly_widget(f: Field) -> Widget:
+    import json
+
+    dpg = _dpg()
+    dpg.add_text(f"{f.label}: {json.dumps(f.value)[:80]}  (no editor widget for '{f.param.type_name}' params)",
+                 parent=f.parent, wrap=0)
+    return Widget(None)
+
+
+BUILTIN: dict[str, Callable[[Field], Widget]] = {
+    "float": float_widget, "int": int_widget, "bool": bool_widget, "str": str_widget,
+    "choice": choice_widget, "colorspace": colorspace_widget, "color": color_widget,
+    "file_open": file_open_widget, "file_in": file_open_widget,
+    "file_save": file_save_widget, "file_out": file_save_widget, "movie_out": file_save_widget,
+    "prompts": prompts_widget, "readonly": readonly_widget,
+}
