@@ -43,7 +43,8 @@ test: $(AI)
 
 ## Benchmarks: print measured ratios against the targets in DESIGN.md.
 bench: $(AI)
-	$(PY) bench/run_all.py
+	bash scripts/system-deps.sh
+	xvfb-run -a $(PY) bench/run_all.py  # a virtual display for the editor's window latency
 
 ## On a CUDA machine, random weights: SAM 3 upstream vs SAM3Track side by side (text and 3-object points, 289 and ~1000 frames:
 ## fps ratio, GPU memory per chunk, host RSS), tracker offload on/off, SAM 3 weights from a HF cache, full-size builds, and
