@@ -38,11 +38,11 @@ class MemoryCache:
                 self._bytes -= old[1]
             self._items[key] = (value, nbytes)
             self._bytes += nbytes
-            if self._bytes > self.max_bytes:
-                for k in [k for k in self._items if k not in self._pinned]:
-                    if self._bytes <= self.max_bytes:
-                        break
-                    self._bytes -= self._items.pop(k)[1]
+            while self._bytes > self.max_bytes:  # evict the least recently used unpinned value
+                victim = next((k for k in self._items if k not in self._pinned), None)
+                if victim is None:
+                    break
+                self._bytes -= self._items.pop(victim)[1]
 
     def pin(self, keys) -> None:
         """Never evict ``keys`` (present or still to come) until :meth:`unpin`."""
