@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from rotograph import Delivery, Input, Matte, Param, RangeWriter
+from rotograph import Input, Matte, Param, RangeWriter
 
 from .write import output_file_kind
 
@@ -64,6 +64,7 @@ class MatteStats(RangeWriter):
     """
 
     type_id = "rotograph.MatteStats"
+    delivery_kind = "table"
     matte = Input(Matte)
     file = Param(SidecarFile, "", doc="render/shot_matte_stats.csv (or .json)", ui={"widget": "file_save"})
     threshold = Param(float, 0.01, range=(0.0, 0.999), doc="Alpha above which a pixel counts in the bounding box")
@@ -90,6 +91,3 @@ class MatteStats(RangeWriter):
         written = self.publish(frames[0], write)
         for f in frames:
             yield f, written
-
-    def deliveries(self, connected):
-        return [Delivery(self.pattern(), "table", self.pattern().rsplit(".", 1)[-1].lower(), per_frame=False)]

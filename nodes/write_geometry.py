@@ -80,6 +80,7 @@ class WriteCamera(RangeWriter):
     """
 
     type_id = "rotograph.WriteCamera"
+    delivery_kind = "camera"
     camera = Input(Camera)
     file = Param(CameraFile, "", doc="render/shot_camera.chan (or .json, .npz)", ui={"widget": "file_save"})
 
@@ -110,9 +111,6 @@ class WriteCamera(RangeWriter):
         written = self.publish(frames[0], write)
         for f in frames:
             yield f, written
-
-    def deliveries(self, connected):
-        return [Delivery(self.pattern(), "camera", self.pattern().rsplit(".", 1)[-1].lower(), per_frame=False)]
 
 
 class WritePointCloud(RangeWriter):

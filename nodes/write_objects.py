@@ -66,6 +66,7 @@ class MasksToBoxes(RangeWriter):
     chosen by the file's extension. masks: Masks. Output ``written``: the table."""
 
     type_id = "rotograph.MasksToBoxes"
+    delivery_kind = "table"
     masks = Input(Masks)
     file = Param(TableFile, "", doc="render/shot_boxes.csv (or .json)", ui={"widget": "file_save"})
 
@@ -76,9 +77,6 @@ class MasksToBoxes(RangeWriter):
         written = self.publish(frames[0], lambda tmp: write_text(tmp, text))
         for f in frames:
             yield f, written
-
-    def deliveries(self, connected):
-        return [Delivery(self.pattern(), "table", self.pattern().rsplit(".", 1)[-1].lower(), per_frame=False)]
 
 
 CROP_COLUMNS = BOX_COLUMNS + ("crop_x", "crop_y", "crop_size", "scale", "file")

@@ -136,13 +136,14 @@ class Writer:
     """The protocol every writer implements (mixed into a :class:`Node` or :class:`RangeNode`).
 
     Subclasses declare a ``file`` param (the output path) and write through :meth:`publish`.
-    Override :meth:`deliveries` to say what kind of file is written (default: ``file``, with
-    the extension as format)."""
+    ``delivery_kind`` says what kind of file is written (:class:`Delivery`; the extension is its
+    format); override :meth:`deliveries` when a writer delivers more than that one file."""
 
     category = "Output"
     is_writer = True
     frame_dependent = True
     holds: ClassVar[bool] = True  # whether --on-error hold can write a failed frame
+    delivery_kind: ClassVar[str] = "file"
 
     def check(self) -> None:
         if not self.file:
@@ -166,7 +167,7 @@ class Writer:
     def deliveries(self, connected: set[str]) -> list[Delivery]:
         """What this writer delivers, given its connected inputs (names)."""
         path = self.pattern()
-        return [Delivery(path, "file", os.path.splitext(path)[1][1:].lower(), per_frame=not self.is_range)]
+        return [Delivery(path, self.delivery_kind, os.path.splitext(path)[1][1:].lower(), per_frame=not self.is_range)]
 
     def publish(self, frame: int, write: Callable[[str], None], obj: str | None = None) -> Written:
         """Write ``path(frame, obj)`` atomically through ``write(tmp_path)``; see :func:`publish_file`."""
