@@ -70,24 +70,21 @@ class TaskResult:
     stats: Stats = field(default_factory=Stats)
 
 
-def range_stages(graph, evaluator: Evaluator, targets: list[str], frames: list[int]) -> list[list[Task]]:
-    """Stages of range-node segment tasks; every task of a stage may run in parallel."""
-    upstream = graph.upstream(targets)
+def range_stages(graph, evaluator: Evaluator) -> list[list[Task]]:
+    """Stages of range-node segment tasks for the render begun on ``evaluator`` (each range
+    node's segments over the frames the render reads it at, :attr:`Evaluator.wanted`); every
+    task of a stage may run in parallel."""
     depth: dict[str, int] = {}
     for name in graph.topological():
         ups = [depth[u] for u in graph.dag.predecessors(name)]
         depth[name] = max(ups, default=0) + (1 if graph.nodes[name].is_range else 0)
-    wanted = set(frames)
     stages: dict[int, list[Task]] = {}
     for name in graph.topological():
-        node = graph.nodes[name]
-        if name not in upstream or not node.is_range or node.cache_policy is not CachePolicy.ALWAYS:
-            continue
-        rng = evaluator.frame_range(name)
-        if rng is None:
+        node, wanted = graph.nodes[name], evaluator.wanted.get(name)
+        if not wanted or node.cache_policy is not CachePolicy.ALWAYS or evaluator.frame_range(name) is None:
             continue
         for seg in evaluator.segments(name):
-            need = [f for f in seg.frames if f in evaluator.wanted.get(name, wanted)]
+            need = [f for f in seg.frames if f in wanted]
             if need:
                 res = tuple(sorted(node.resources.items()))
                 stages.setdefault(depth[name], []).append(Task("segment", tuple(need), name, res))

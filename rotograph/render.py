@@ -167,7 +167,7 @@ def _run(graph, evaluator: Evaluator, targets, frames, report: RenderReport, wor
     t0 = time.perf_counter()
     try:
         evaluator.begin_render(targets, frames)
-        stages = range_stages(graph, evaluator, targets, frames)
+        stages = range_stages(graph, evaluator)
         pins = pinned_entries(graph, evaluator)
     except RotographError as e:
         report.error = str(e)
