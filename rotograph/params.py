@@ -77,6 +77,23 @@ class MovieOut(FileIn):
         return value
 
 
+def output_file_kind(name: str, extensions: tuple[str, ...], what: str) -> type[FileIn]:
+    """A param kind for the path of one output file ending in one of ``extensions`` (lower
+    case, with the dot: ``(".csv", ".json")``); ``what`` names such files in the error
+    (``"box tables"``). Use it for a writer's ``file`` param when it writes one file that is not
+    a movie, e.g. ``TableFile = output_file_kind("table_out", (".csv",), "tables")``. The kind's
+    ``name`` is ``name`` (the editor shows a save-file picker for it)."""
+
+    def canonical(cls, value):
+        value = FileIn.canonical(value)
+        if value and not value.lower().endswith(extensions):
+            raise ValueError(f"{value!r}: {what} end in {', '.join(extensions)}")
+        return value
+
+    return type(name, (FileIn,), {"name": name, "canonical": classmethod(canonical),
+                                  "__doc__": f"Path of {what} ({', '.join(extensions)})."})
+
+
 class FrameRate(ParamKind):
     """A frame rate: ``"auto"`` (the source's) or an exact rate given as a number or a string
     (``24``, ``"24000/1001"``, ``23.976`` = 24000/1001), kept canonical as ``"24000/1001"``
