@@ -21,6 +21,8 @@ class ParamKind:
 
     @classmethod
     def canonical(cls, value: Any) -> Any:  # pragma: no cover - overridden
+        """The canonical form of ``value`` for this kind (what is stored, saved and hashed);
+        raises ``ValueError`` with the reason (``Param`` adds node and param names)."""
         raise NotImplementedError
 
 
@@ -240,6 +242,8 @@ class Param:
 
     @property
     def type_name(self) -> str:
+        """The value type's name as graph files and ``rotograph nodes --json`` show it:
+        the kind's ``name`` (``file_out``, ``prompts``) or ``int``/``float``/``str``/``bool``."""
         return self.type.name if isinstance(self.type, type) and issubclass(self.type, ParamKind) else self.type.__name__
 
     def canonical(self, value, where: str = ""):

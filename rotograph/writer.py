@@ -147,6 +147,8 @@ class Writer:
     delivery_kind: ClassVar[str] = "file"
 
     def check(self) -> None:
+        """Before a render: raise :class:`ParamError` naming the node when ``file`` is empty or
+        its folder (or the nearest existing parent) cannot be written."""
         if not self.file:
             raise ParamError(f"node '{self.name}': param 'file': no output path set")
         folder = os.path.dirname(os.path.abspath(os.path.expanduser(self.file)))
@@ -177,6 +179,8 @@ class Writer:
         return publish_file(self.path(frame, obj), write)
 
     def validate_cached(self, output, value: Written) -> bool:
+        """A cached result stands while every file it names exists with the recorded size
+        and modification time (a deleted or rewritten file makes the frame render again)."""
         for path, size, mtime_ns in value.files():
             try:
                 st = os.stat(path)
