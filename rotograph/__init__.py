@@ -18,7 +18,7 @@ from .evaluate import Evaluator, Stats
 from .graph import Graph
 from .graphio import dumps, load, loads, save, schema
 from .node import CachePolicy, Context, Input, Node, Output, RangeNode, Reach, Segment
-from .params import Color, FileIn, FileOut, FrameRate, MovieOut, Param, Prompts, output_file_kind
+from .params import Color, FileIn, FileOut, FrameRate, MovieOut, Param, ParamKind, Prompts, output_file_kind
 from .registry import Registry
 from .render import RenderReport, parse_frames, render
 from .shots import Shot, load_shots, render_shots
@@ -34,8 +34,8 @@ __all__ = [
     "Cache", "CachePolicy", "Camera", "CameraData", "Color", "Context", "Delivery", "Depth", "DepthMap",
     "EvaluationError", "Evaluator", "File", "FileIn", "FileOut", "FrameRate", "FrameWriter", "Graph", "GraphError",
     "Image", "Input", "LinkError", "MaskObject", "MaskSet", "Masks", "Matte", "MediaError", "MovieOut", "Node",
-    "Normals", "Output", "Param", "ParamError", "PortType", "Prompts", "RangeNode", "RangeWriter", "Reach", "Registry",
-    "RegistryError", "RenderReport", "RotographError", "Segment", "Shot", "Stats", "Timing", "UnknownNodeTypeError",
-    "WRITER_PATH_KINDS", "Writer", "Written", "dumps", "load", "load_shots", "loads", "open_cache", "output_file_kind",
-    "parse_frames", "render", "render_shots", "save", "schema",
+    "Normals", "Output", "Param", "ParamError", "ParamKind", "PortType", "Prompts", "RangeNode", "RangeWriter", "Reach",
+    "Registry", "RegistryError", "RenderReport", "RotographError", "Segment", "Shot", "Stats", "Timing",
+    "UnknownNodeTypeError", "WRITER_PATH_KINDS", "Writer", "Written", "dumps", "load", "load_shots", "loads",
+    "open_cache", "output_file_kind", "parse_frames", "render", "render_shots", "save", "schema",
 ]
