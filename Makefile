@@ -4,6 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 AI     := $(VENV)/.ai-$(shell cksum pyproject.toml | cut -d' ' -f1)
+DOCS   := $(VENV)/.docs-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: demo test setup bench gpu-check clean
 
@@ -54,6 +55,17 @@ gpu-check: $(AI)
 	$(PY) -m pip install --quiet --no-deps "sam3==0.1.4"
 	$(PY) -m pip install --quiet timm ftfy regex iopath pycocotools einops
 	$(PY) bench/gpu_check.py
+
+$(DOCS): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[docs]"
+	rm -f $(VENV)/.docs-*
+	touch $(DOCS)
+
+## The API reference (from the docstrings, mkdocs + mkdocstrings) and the guides (docs/*.md) into build/docs; warnings are errors.
+.PHONY: docs
+docs: $(DOCS)
+	$(PY) -m mkdocs build --strict
+	@echo "Docs: $(CURDIR)/build/docs/index.html"
 
 clean:
 	rm -rf render .cache .pytest_cache

@@ -12,7 +12,7 @@ import numpy as np
 
 from rotograph import Delivery, Depth, FileOut, FrameWriter, Image, Input, Masks, Matte, Normals, Param
 from rotograph.errors import RotographError
-from rotograph.params import FileIn
+from rotograph.params import output_file_kind  # noqa: F401  (was defined here; the writers import it from this module)
 
 from ._colour import ColourKeyed, colorspace_param, convert_rgba, working_space_param
 
@@ -26,19 +26,6 @@ class FileWriter(ColourKeyed, FrameWriter):
 
     file = Param(FileOut, "", doc="Output path with a frame pattern, e.g. render/shot.####.exr",
                  ui={"widget": "file_save"})
-
-
-def output_file_kind(name: str, extensions: tuple[str, ...], what: str) -> type[FileIn]:
-    """A param kind for the path of one output file ending in one of ``extensions``."""
-
-    def canonical(cls, value):
-        value = FileIn.canonical(value)
-        if value and not value.lower().endswith(extensions):
-            raise ValueError(f"{value!r}: {what} end in {', '.join(extensions)}")
-        return value
-
-    return type(name, (FileIn,), {"name": name, "canonical": classmethod(canonical),
-                                  "__doc__": f"Path of {what} ({', '.join(extensions)})."})
 
 
 def exr_timing(ctx) -> dict:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from .cache import Cache, open_cache
 from .errors import (EvaluationError, GraphError, LinkError, MediaError, ParamError, RegistryError,
-                     RotographError)
+                     RotographError, UnknownNodeTypeError)
 from .evaluate import Evaluator, Stats
 from .graph import Graph
 from .graphio import dumps, load, loads, save, schema
 from .node import CachePolicy, Context, Input, Node, Output, RangeNode, Reach, Segment
-from .params import Color, FileIn, FileOut, FrameRate, MovieOut, Param, Prompts
+from .params import Color, FileIn, FileOut, FrameRate, MovieOut, Param, ParamKind, Prompts, output_file_kind
 from .registry import Registry
 from .render import RenderReport, parse_frames, render
 from .shots import Shot, load_shots, render_shots
@@ -26,14 +26,16 @@ from .timing import Timing
 from .types import (Camera, CameraData, Depth, DepthMap, File, Image, MaskObject, MaskSet, Masks, Matte,
                     Normals, PortType, Written)
 from .writer import Delivery, FrameWriter, RangeWriter, Writer
+from .contract import WRITER_PATH_KINDS  # noqa: E402  (imports writer)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Cache", "CachePolicy", "Camera", "CameraData", "Color", "Context", "Delivery", "Depth", "DepthMap",
-    "EvaluationError", "Evaluator", "File", "FileIn", "FileOut", "FrameRate", "FrameWriter", "Graph", "GraphError", "Image",
-    "Input", "LinkError", "MaskObject", "MaskSet", "Masks", "Matte", "MediaError", "MovieOut", "Node", "Normals",
-    "Output", "Param", "ParamError", "PortType", "Prompts", "RangeNode", "RangeWriter", "Registry", "RegistryError",
-    "Reach", "RenderReport", "RotographError", "Segment", "Shot", "Stats", "Timing", "Writer", "Written", "dumps", "load",
-    "load_shots", "loads", "open_cache", "parse_frames", "render", "render_shots", "save", "schema",
+    "EvaluationError", "Evaluator", "File", "FileIn", "FileOut", "FrameRate", "FrameWriter", "Graph", "GraphError",
+    "Image", "Input", "LinkError", "MaskObject", "MaskSet", "Masks", "Matte", "MediaError", "MovieOut", "Node",
+    "Normals", "Output", "Param", "ParamError", "ParamKind", "PortType", "Prompts", "RangeNode", "RangeWriter", "Reach",
+    "Registry", "RegistryError", "RenderReport", "RotographError", "Segment", "Shot", "Stats", "Timing",
+    "UnknownNodeTypeError", "WRITER_PATH_KINDS", "Writer", "Written", "dumps", "load", "load_shots", "loads",
+    "open_cache", "output_file_kind", "parse_frames", "render", "render_shots", "save", "schema",
 ]

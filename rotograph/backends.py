@@ -27,11 +27,14 @@ class SerialBackend:
         self.evaluator = evaluator
 
     def run(self, session: Session, tasks: list[Task], on_result: OnResult) -> None:
+        """Run ``tasks`` in order in this process, passing each result to ``on_result``; stop
+        when it returns False. A task's failure is in its :class:`TaskResult`, not raised."""
         for task in tasks:
             if not on_result(execute(self.evaluator, session, task)):
                 return
 
     def close(self) -> None:
+        """Nothing to release (the evaluator is the caller's)."""
         pass
 
 
@@ -59,6 +62,8 @@ class PoolBackend:
                                         initializer=_exit_with_parent, initargs=(os.getpid(),))
 
     def run(self, session: Session, tasks: list[Task], on_result: OnResult) -> None:
+        """Submit every task to the pool and pass each result to ``on_result`` as it completes
+        (in completion order); when it returns False, cancel the tasks not yet started and return."""
         pending = {self.pool.submit(run_task, session, t) for t in tasks}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -69,6 +74,7 @@ class PoolBackend:
                     return
 
     def close(self) -> None:
+        """Shut the pool down, cancelling queued tasks (running ones finish)."""
         self.pool.shutdown(cancel_futures=True)
 
 
@@ -114,6 +120,8 @@ class DaskBackend:
                 raise RotographError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
 
     def run(self, session: Session, tasks: list[Task], on_result: OnResult) -> None:
+        """Submit every task to the cluster (with its resources, e.g. ``{"GPU": 1}``) and pass each
+        result to ``on_result`` as it completes; when it returns False, cancel the rest and return."""
         from distributed import as_completed
 
         futures = [self.client.submit(run_task, session, t, pure=False, resources=dict(t.resources) or None,
@@ -125,6 +133,7 @@ class DaskBackend:
                 return
 
     def close(self) -> None:
+        """Close the client, and the ``local:N`` cluster when this backend started it."""
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()

@@ -110,6 +110,8 @@ def check_colorspace(name: str) -> str:
 
 
 def uses_ocio(*names: str) -> bool:
+    """Whether any of the colourspace ``names`` goes through OpenColorIO (is not one of the
+    built-in :data:`COLORSPACES`), so that the OCIO config must enter cache keys."""
     return any(n not in COLORSPACES for n in names)
 
 

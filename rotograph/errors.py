@@ -54,12 +54,26 @@ class CacheCorruptError(RotographError):
 
 
 class RegistryError(RotographError):
-    """Two plugins claim one type_id, or a plugin failed to register."""
+    """Two plugins claim one type_id, a plugin failed to import or register, or a node class
+    breaks the node author's contract (a writer without a ``file`` path param, …)."""
 
 
-def did_you_mean(name: str, candidates) -> str:
-    """Return ``" (did you mean 'x'?)"`` for the closest candidate, or ``""``."""
+class UnknownNodeTypeError(GraphError, KeyError):
+    """:meth:`rotograph.Registry.get` was asked for a ``type_id`` nobody registered; the message
+    names it and the closest registered ones. A :class:`GraphError` (and, for code written
+    before it existed, a ``KeyError``)."""
+
+    __str__ = Exception.__str__  # KeyError would quote the message
+
+
+def did_you_mean(name: str, candidates, n: int = 1) -> str:
+    """Return ``" (did you mean 'x'?)"`` (or ``'x', 'y' or 'z'`` with ``n`` > 1) for the
+    closest of ``candidates`` by :func:`difflib.get_close_matches` (ratio ≥ 0.5), or ``""``."""
     import difflib
 
-    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.5)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=n, cutoff=0.5)
+    if not close:
+        return ""
+    quoted = [f"'{c}'" for c in close]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f" (did you mean {listed}?)"

@@ -44,6 +44,12 @@ class Graph:
         self.revision += 1
 
     def add(self, type_id: str | type[Node], name: str | None = None, **params) -> Node:
+        """Add a node of ``type_id`` (a registered id or a Node class) named ``name`` (default:
+        the type's name, lower case, numbered: ``grow1``) with ``params``; return it.
+
+        Raises :class:`~rotograph.errors.UnknownNodeTypeError` (a :class:`GraphError`) for an
+        unknown type, :class:`GraphError` for a name that is taken or not an identifier, and
+        :class:`~rotograph.errors.ParamError` for a refused param value."""
         cls = self.registry.get(type_id) if isinstance(type_id, str) else type_id
         name = name or self.unique_name(cls.type_id.rsplit(".", 1)[-1].lower())
         if not name.isidentifier():
@@ -58,12 +64,15 @@ class Graph:
         return node
 
     def unique_name(self, base: str) -> str:
+        """``base`` followed by the smallest number ≥ 1 no node uses (``grow1``, ``grow2``, …)."""
         i = 1
         while f"{base}{i}" in self.nodes:
             i += 1
         return f"{base}{i}"
 
     def remove(self, name: str) -> None:
+        """Remove node ``name`` and its links; a group holding it dissolves (its other nodes
+        stay). Raises :class:`GraphError` for an unknown name."""
         self.node(name)
         self.dag.remove_node(name)
         del self.nodes[name]
@@ -74,6 +83,7 @@ class Graph:
         self._changed()
 
     def node(self, name: str) -> Node:
+        """The node named ``name``; :class:`GraphError` (with the closest name) if there is none."""
         try:
             return self.nodes[name]
         except KeyError:
@@ -127,15 +137,18 @@ class Graph:
         return {k: (u, d) for u, _, k, d in self.dag.in_edges(name, keys=True, data="output")}
 
     def topological(self) -> list[str]:
+        """Every node name in dependency order (ties broken by name, so the order is stable)."""
         return list(nx.lexicographical_topological_sort(self.dag))
 
     def upstream(self, names) -> set[str]:
+        """The nodes ``names`` and everything they depend on (a set of names)."""
         out = set()
         for n in names:
             out |= nx.ancestors(self.dag, n) | {n}
         return out
 
     def writers(self) -> list[str]:
+        """The writer nodes (those a render renders by default), in dependency order."""
         return [n for n in self.topological() if self.nodes[n].is_writer]
 
     def __iter__(self) -> Iterator[Node]:

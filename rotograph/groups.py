@@ -24,6 +24,10 @@ TEMPLATE_FORMAT = "rotograph.template"
 
 @dataclass
 class Group:
+    """A group of ``nodes`` of a graph with its interface: ``inputs`` (port → the inner
+    ``node.input`` refs it feeds), ``outputs`` (port → one inner ``node.output``) and ``params``
+    (exposed name → inner ``node.param``). See the module's docstring."""
+
     name: str
     nodes: list[str]
     inputs: dict[str, list[str]] = field(default_factory=dict)   # port → inner "node.input"s
@@ -31,10 +35,13 @@ class Group:
     params: dict[str, str] = field(default_factory=dict)         # exposed name → inner "node.param"
 
     def to_dict(self) -> dict:
+        """The group as saved in a graph file's ``"groups"`` (without its name, the key)."""
         return {"nodes": list(self.nodes), "inputs": self.inputs, "outputs": self.outputs, "params": self.params}
 
     @classmethod
     def from_dict(cls, name: str, d: dict) -> "Group":
+        """The group ``name`` read from a graph file's ``"groups"`` entry ``d`` (not checked:
+        see :meth:`check`)."""
         return cls(name, list(d.get("nodes", [])), {k: list(v) for k, v in d.get("inputs", {}).items()},
                    dict(d.get("outputs", {})), dict(d.get("params", {})))
 

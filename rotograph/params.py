@@ -21,6 +21,8 @@ class ParamKind:
 
     @classmethod
     def canonical(cls, value: Any) -> Any:  # pragma: no cover - overridden
+        """The canonical form of ``value`` for this kind (what is stored, saved and hashed);
+        raises ``ValueError`` with the reason (``Param`` adds node and param names)."""
         raise NotImplementedError
 
 
@@ -75,6 +77,23 @@ class MovieOut(FileIn):
         if value and os.path.splitext(value)[1].lower() not in MOVIE_EXTS:
             raise ValueError(f"{value!r} is not a movie file name ({', '.join(sorted(MOVIE_EXTS))})")
         return value
+
+
+def output_file_kind(name: str, extensions: tuple[str, ...], what: str) -> type[FileIn]:
+    """A param kind for the path of one output file ending in one of ``extensions`` (lower
+    case, with the dot: ``(".csv", ".json")``); ``what`` names such files in the error
+    (``"box tables"``). Use it for a writer's ``file`` param when it writes one file that is not
+    a movie, e.g. ``TableFile = output_file_kind("table_out", (".csv",), "tables")``. The kind's
+    ``name`` is ``name`` (the editor shows a save-file picker for it)."""
+
+    def canonical(cls, value):
+        value = FileIn.canonical(value)
+        if value and not value.lower().endswith(extensions):
+            raise ValueError(f"{value!r}: {what} end in {', '.join(extensions)}")
+        return value
+
+    return type(name, (FileIn,), {"name": name, "canonical": classmethod(canonical),
+                                  "__doc__": f"Path of {what} ({', '.join(extensions)})."})
 
 
 class FrameRate(ParamKind):
@@ -223,6 +242,8 @@ class Param:
 
     @property
     def type_name(self) -> str:
+        """The value type's name as graph files and ``rotograph nodes --json`` show it:
+        the kind's ``name`` (``file_out``, ``prompts``) or ``int``/``float``/``str``/``bool``."""
         return self.type.name if isinstance(self.type, type) and issubclass(self.type, ParamKind) else self.type.__name__
 
     def canonical(self, value, where: str = ""):

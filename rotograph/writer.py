@@ -24,6 +24,7 @@ checks without any change to the engine.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import uuid
@@ -146,6 +147,8 @@ class Writer:
     delivery_kind: ClassVar[str] = "file"
 
     def check(self) -> None:
+        """Before a render: raise :class:`ParamError` naming the node when ``file`` is empty or
+        its folder (or the nearest existing parent) cannot be written."""
         if not self.file:
             raise ParamError(f"node '{self.name}': param 'file': no output path set")
         folder = os.path.dirname(os.path.abspath(os.path.expanduser(self.file)))
@@ -165,7 +168,9 @@ class Writer:
         return object_path(path, obj) if obj is not None else path
 
     def deliveries(self, connected: set[str]) -> list[Delivery]:
-        """What this writer delivers, given its connected inputs (names)."""
+        """What this writer delivers. ``connected``: the names of its inputs that are linked
+        (e.g. ``{"image", "matte"}``; an unlinked optional input writes nothing). Default: one
+        :class:`Delivery` of ``delivery_kind`` at :meth:`pattern`, format from its extension."""
         path = self.pattern()
         return [Delivery(path, self.delivery_kind, os.path.splitext(path)[1][1:].lower(), per_frame=not self.is_range)]
 
@@ -174,6 +179,8 @@ class Writer:
         return publish_file(self.path(frame, obj), write)
 
     def validate_cached(self, output, value: Written) -> bool:
+        """A cached result stands while every file it names exists with the recorded size
+        and modification time (a deleted or rewritten file makes the frame render again)."""
         for path, size, mtime_ns in value.files():
             try:
                 st = os.stat(path)
@@ -190,7 +197,12 @@ class Writer:
 
 
 class FrameWriter(Writer, Node):
-    """Base of writers of one file (or one set of files) per frame. Output ``written``."""
+    """Base of writers of one file (or one set of files) per frame. Output ``written``.
+
+    ``compute(ctx, **inputs)`` receives the inputs at ``ctx.frame`` only and returns
+    :meth:`publish`'s :class:`~rotograph.types.Written`. ``ctx.frames`` is empty for a
+    per-frame node: the render calls ``compute`` once per frame it writes (in any order, maybe
+    in several processes), so a writer never walks the frame range itself."""
 
     written = Output(File)
 
@@ -198,13 +210,57 @@ class FrameWriter(Writer, Node):
 class RangeWriter(Writer, RangeNode):
     """Base of writers of one file for the frame range (movies, cameras, tables): one segment
     over the input's frame range, written in frame order. Output ``written`` (the same file
-    for every frame)."""
+    for every frame).
+
+    ``compute_range(ctx, segment, pull)`` is called once per render (and again only when its
+    file must be rewritten): ``ctx.frames`` holds the frames this render writes, ascending (a
+    subset of ``segment.frames``, which spans the input's whole range); ``pull(f)`` evaluates
+    the inputs at frame f and returns ``{input: value}``. Pull each frame of ``ctx.frames``
+    once, write the file with :meth:`publish`, then yield ``(f, written)`` for each of them.
+    Pulling is bounded (see :func:`bounded_pulls`): a frame pulled twice, or more pulls than
+    twice the frames written (one neighbour each, as MatteStats's flicker reads the frame
+    before), is refused — walking ``segment.frames`` would evaluate the input at every frame
+    of the shot for a render of a few."""
 
     holds = False
     written = Output(File)
 
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "compute_range" in vars(cls):
+            cls.compute_range = bounded_pulls(vars(cls)["compute_range"])
+
     def segments(self, first: int, last: int) -> list[Segment]:
+        """One segment over the whole frame range [first, last], forwards."""
         return [Segment(tuple(range(first, last + 1)))]
+
+
+def bounded_pulls(compute_range):
+    """Wrap a range writer's ``compute_range`` so that its ``pull`` refuses a frame already
+    pulled in this run, and more pulls than ``2 × len(ctx.frames)`` (``segment.frames`` when
+    ``ctx.frames`` is empty), with a :class:`RotographError` saying what to iterate instead."""
+    if getattr(compute_range, "bounded_pulls", False):
+        return compute_range
+
+    @functools.wraps(compute_range)
+    def guarded(self, ctx, segment, pull, resume=None):
+        written = ctx.frames or segment.frames
+        limit, pulled = 2 * len(written), set()
+
+        def bounded(frame):
+            if frame in pulled:
+                raise RotographError(f"writer pulled its inputs at frame {frame} twice in one run: keep the value "
+                                     f"(each pull evaluates the inputs again)")
+            if len(pulled) >= limit:
+                raise RotographError(f"writer pulled {len(pulled) + 1} input frames for the {len(written)} frames "
+                                     f"this render writes: iterate ctx.frames, not segment.frames or the frame range")
+            pulled.add(frame)
+            return pull(frame)
+
+        return compute_range(self, ctx, segment, bounded, resume)
+
+    guarded.bounded_pulls = True
+    return guarded
 
 
 def check_deliveries(graph, names) -> None:

@@ -21,6 +21,8 @@ __all__ = ["Cache", "DiskCache", "Pin", "DiskStats", "MemoryCache", "default_cac
 
 
 def default_cache_url() -> str:
+    """The cache a render uses when none is given: ``$ROTOGRAPH_CACHE``, else ``cache`` in the
+    user cache folder (``~/.cache/rotograph/cache`` on Linux)."""
     return os.environ.get("ROTOGRAPH_CACHE") or os.path.join(platformdirs.user_cache_dir("rotograph"), "cache")
 
 
@@ -56,6 +58,9 @@ class Cache:
         self.disk = disk
 
     def get(self, key: str, ptype: PortType, policy: CachePolicy = CachePolicy.ALWAYS):
+        """The value cached under ``key`` (decoded as ``ptype``), or ``None`` when absent or when
+        ``policy`` is ``NEVER``. The memory tier first; a disk hit (``ALWAYS`` only) is promoted to
+        memory, its arrays made read-only. A corrupt disk entry reads as absent."""
         if policy is CachePolicy.NEVER:
             return None
         value = self.memory.get(key)
@@ -67,11 +72,15 @@ class Cache:
         return value
 
     def contains(self, key: str, policy: CachePolicy = CachePolicy.ALWAYS) -> bool:
+        """Whether ``key`` is cached (memory, or disk for ``ALWAYS``), without decoding it."""
         if key in self.memory:
             return True
         return policy is CachePolicy.ALWAYS and self.disk is not None and self.disk.contains(key)
 
     def put(self, key: str, ptype: PortType, value, policy: CachePolicy = CachePolicy.ALWAYS) -> None:
+        """Cache ``value`` (of port type ``ptype``) under ``key``: in memory unless ``policy`` is
+        ``NEVER``, on disk too when it is ``ALWAYS`` and there is a disk tier. The value's arrays
+        become read-only (nodes must not change a shared value in place)."""
         if policy is CachePolicy.NEVER:
             return
         self.memory.put(key, value, _freeze(ptype, value))
@@ -105,6 +114,7 @@ class Pin:
         self.cache, self.memory_keys, self.token = cache, memory_keys, token
 
     def release(self) -> None:
+        """Let the pinned entries be evicted again (idempotent)."""
         if self.memory_keys:
             self.cache.memory.unpin(self.memory_keys)
             self.memory_keys = []

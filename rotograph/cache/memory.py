@@ -19,6 +19,7 @@ class MemoryCache:
         self._lock = threading.Lock()
 
     def get(self, key: str):
+        """The value under ``key`` (marked most recently used), or ``None``."""
         with self._lock:
             item = self._items.get(key)
             if item is None:
@@ -30,6 +31,9 @@ class MemoryCache:
         return key in self._items
 
     def put(self, key: str, value, nbytes: int) -> None:
+        """Store ``value`` of about ``nbytes`` bytes under ``key``, evicting least recently used
+        unpinned values until the tier fits ``max_bytes``. A value larger than the whole bound
+        is not kept (unless its key is pinned)."""
         if nbytes > self.max_bytes and key not in self._pinned:
             return
         with self._lock:
@@ -51,6 +55,7 @@ class MemoryCache:
                 self._pinned[k] = self._pinned.get(k, 0) + 1
 
     def unpin(self, keys) -> None:
+        """Undo one :meth:`pin` of each of ``keys`` (pins are counted)."""
         with self._lock:
             for k in keys:
                 n = self._pinned.get(k, 0) - 1
@@ -60,18 +65,21 @@ class MemoryCache:
                     self._pinned.pop(k, None)
 
     def discard(self, key: str) -> None:
+        """Drop ``key`` if present."""
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
                 self._bytes -= old[1]
 
     def clear(self) -> None:
+        """Drop every value (pins stay)."""
         with self._lock:
             self._items.clear()
             self._bytes = 0
 
     @property
     def nbytes(self) -> int:
+        """Bytes held now (the sum of the ``nbytes`` given to :meth:`put`)."""
         return self._bytes
 
     def __len__(self) -> int:
