@@ -23,17 +23,18 @@ from .registry import Registry
 from .render import RenderReport, parse_frames, render
 from .shots import Shot, load_shots, render_shots
 from .timing import Timing
+from .shapes import Curve, ShapeObject, ShapeSet
 from .types import (Camera, CameraData, Depth, DepthMap, File, Image, MaskObject, MaskSet, Masks, Matte,
-                    Normals, PortType, Written)
+                    Normals, PortType, Shapes, Written)
 from .writer import Delivery, FrameWriter, RangeWriter, Writer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Cache", "CachePolicy", "Camera", "CameraData", "Color", "Context", "Delivery", "Depth", "DepthMap",
+    "Cache", "CachePolicy", "Camera", "CameraData", "Color", "Context", "Curve", "Delivery", "Depth", "DepthMap",
     "EvaluationError", "Evaluator", "File", "FileIn", "FileOut", "FrameRate", "FrameWriter", "Graph", "GraphError", "Image",
     "Input", "LinkError", "MaskObject", "MaskSet", "Masks", "Matte", "MediaError", "MovieOut", "Node", "Normals",
     "Output", "Param", "ParamError", "PortType", "Prompts", "RangeNode", "RangeWriter", "Registry", "RegistryError",
-    "RenderReport", "RotographError", "Segment", "Shot", "Stats", "Timing", "Writer", "Written", "dumps", "load",
+    "RenderReport", "RotographError", "Segment", "ShapeObject", "ShapeSet", "Shapes", "Shot", "Stats", "Timing", "Writer", "Written", "dumps", "load",
     "load_shots", "loads", "open_cache", "parse_frames", "render", "render_shots", "save", "schema",
 ]
