@@ -43,6 +43,7 @@ class Curve:
         self.points = np.asarray(self.points, np.float64).reshape(-1, 6)
         self.feather = (np.zeros(len(self.points)) if self.feather is None
                         else np.asarray(self.feather, np.float64).reshape(-1))
+        self.closed, self.hole = bool(self.closed), bool(self.hole)
 
     @property
     def vertices(self) -> np.ndarray:
