@@ -31,6 +31,7 @@ import numpy as np
 from rotograph.shapes import Curve
 
 DENSE = 8  # dense edge samples per vertex
+REPARAMETERISE = 2  # Newton passes on the samples' curve parameters
 COUNTS = (4, 6, 8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256)
 
 
@@ -94,7 +95,7 @@ def edge(points: np.ndarray, matte: np.ndarray, threshold: float, sigma: float =
     frac = np.clip((v0 - threshold) / np.maximum(v0 - v1, 1e-6), 0, 1)
     s = steps[i0] + frac * (steps[1] - steps[0])
     s = np.where(ok, s, 0.0)
-    return _smooth(p + s[:, None] * n, 1.0)
+    return _smooth(p + s[:, None] * n, 0.7)
 
 
 def resample(p: np.ndarray, count: int, start: float = 0.0) -> np.ndarray:
@@ -140,37 +141,59 @@ def fit_bezier(dense: np.ndarray, count: int, start: float) -> tuple[np.ndarray,
     tang = np.roll(d, -1, axis=0) - np.roll(d, 1, axis=0)
     tang = tang[::DENSE] / np.maximum(np.linalg.norm(tang[::DENSE], axis=1, keepdims=True), 1e-12)
     # per segment: the dense samples between vertex i and i+1, inclusive, parameterised by chord
-    seg_pts = np.stack([d[(np.arange(count)[:, None] * DENSE + np.arange(DENSE + 1)[None, :]) % m]], 0)[0]
+    seg_pts = d[(np.arange(count)[:, None] * DENSE + np.arange(DENSE + 1)[None, :]) % m]
     chords = np.linalg.norm(np.diff(seg_pts, axis=1), axis=2)
     u = np.concatenate([np.zeros((count, 1)), np.cumsum(chords, axis=1)], axis=1)
     u /= np.maximum(u[:, -1:], 1e-12)
-    b0, b1, b2, b3 = (1 - u) ** 3, 3 * (1 - u) ** 2 * u, 3 * (1 - u) * u ** 2, u ** 3
     v0, v3 = verts, np.roll(verts, -1, axis=0)
     t0, t3 = tang, -np.roll(tang, -1, axis=0)
+    chord = np.linalg.norm(v3 - v0, axis=1)
+    for _ in range(REPARAMETERISE + 1):
+        al1, al2 = _handle_lengths(u, seg_pts, v0, v3, t0, t3, chord)
+        ctrl = np.stack([v0, v0 + t0 * al1[:, None], v3 + t3 * al2[:, None], v3], axis=1)  # S×4×2
+        fitted, d1, d2 = _bezier(ctrl, u)
+        # Newton step of each sample's parameter towards its closest point (Schneider's reparameterisation)
+        diff = fitted - seg_pts
+        num = (diff * d1).sum(axis=2)
+        den = (d1 * d1).sum(axis=2) + (diff * d2).sum(axis=2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(np.abs(den) > 1e-12, num / den, 0.0)
+        u = np.clip(u - step, 0.0, 1.0)
+        u[:, 0], u[:, -1] = 0.0, 1.0
+    out_t = t0 * al1[:, None]
+    in_t = np.roll(t3 * al2[:, None], 1, axis=0)
+    err = float(np.linalg.norm(_bezier(ctrl, u)[0] - seg_pts, axis=2).max()) if count else 0.0
+    return np.concatenate([verts, in_t, out_t], axis=1), err
+
+
+def _bezier(ctrl: np.ndarray, u: np.ndarray):
+    """Points, first and second derivatives of S cubic segments (S×4×2) at parameters S×K."""
+    w = 1 - u
+    b = [w ** 3, 3 * w * w * u, 3 * w * u * u, u ** 3]
+    p = sum(b[i][..., None] * ctrl[:, None, i] for i in range(4))
+    d = 3 * (ctrl[:, 1:] - ctrl[:, :-1])
+    d1 = (w * w)[..., None] * d[:, None, 0] + (2 * w * u)[..., None] * d[:, None, 1] + (u * u)[..., None] * d[:, None, 2]
+    dd = 2 * (d[:, 1:] - d[:, :-1])
+    d2 = w[..., None] * dd[:, None, 0] + u[..., None] * dd[:, None, 1]
+    return p, d1, d2
+
+
+def _handle_lengths(u, pts, v0, v3, t0, t3, chord):
+    """Least-squares handle lengths (α1 along t0, α2 along t3) of each segment for samples
+    ``pts`` at parameters ``u``; a third of the chord where that fails (Schneider 1990)."""
+    b0, b1, b2, b3 = (1 - u) ** 3, 3 * (1 - u) ** 2 * u, 3 * (1 - u) * u ** 2, u ** 3
     a1 = t0[:, None, :] * b1[..., None]
     a2 = t3[:, None, :] * b2[..., None]
-    c00 = (a1 * a1).sum(axis=(1, 2))
-    c01 = (a1 * a2).sum(axis=(1, 2))
-    c11 = (a2 * a2).sum(axis=(1, 2))
-    base = v0[:, None, :] * (b0 + b1)[..., None] + v3[:, None, :] * (b2 + b3)[..., None]
-    r = seg_pts - base
-    x0 = (a1 * r).sum(axis=(1, 2))
-    x1 = (a2 * r).sum(axis=(1, 2))
+    c00, c01, c11 = (a1 * a1).sum(axis=(1, 2)), (a1 * a2).sum(axis=(1, 2)), (a2 * a2).sum(axis=(1, 2))
+    r = pts - v0[:, None, :] * (b0 + b1)[..., None] - v3[:, None, :] * (b2 + b3)[..., None]
+    x0, x1 = (a1 * r).sum(axis=(1, 2)), (a2 * r).sum(axis=(1, 2))
     det = c00 * c11 - c01 * c01
-    chord = np.linalg.norm(v3 - v0, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         al1 = (x0 * c11 - x1 * c01) / det
         al2 = (c00 * x1 - c01 * x0) / det
-    bad = ~np.isfinite(al1) | ~np.isfinite(al2) | (al1 <= 1e-6 * chord) | (al2 <= 1e-6 * chord) | (np.abs(det) < 1e-12)
-    bad |= (al1 > 2 * chord) | (al2 > 2 * chord)
-    al1 = np.where(bad, chord / 3, al1)
-    al2 = np.where(bad, chord / 3, al2)
-    out_t = t0 * al1[:, None]
-    in_t = np.roll(t3 * al2[:, None], 1, axis=0)
-    fitted = (v0[:, None, :] * b0[..., None] + (v0 + out_t)[:, None, :] * b1[..., None]
-              + (v3 + t3 * al2[:, None])[:, None, :] * b2[..., None] + v3[:, None, :] * b3[..., None])
-    err = float(np.linalg.norm(fitted - seg_pts, axis=2).max()) if count else 0.0
-    return np.concatenate([verts, in_t, out_t], axis=1), err
+    bad = ~np.isfinite(al1) | ~np.isfinite(al2) | (np.abs(det) < 1e-12)
+    bad |= (al1 <= 1e-6 * chord) | (al2 <= 1e-6 * chord) | (al1 > 2 * chord) | (al2 > 2 * chord)
+    return np.where(bad, chord / 3, al1), np.where(bad, chord / 3, al2)
 
 
 def choose_count(dense: np.ndarray, tolerance: float, budget: int) -> int:
