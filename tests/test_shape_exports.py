@@ -209,3 +209,28 @@ def test_write_shapes_in_a_graph(registry, square_shot, tmp_path):
         g.validate()
     with pytest.raises(rotograph.ParamError, match="shape files end in"):
         g.set("w_nk.file", str(tmp_path / "roto.txt"))
+
+
+def test_bundled_roto_shapes_graph_writes_matte_shapes_and_nuke_script(registry, tmp_path):
+    from conftest import CHILD_BOX, GRAPHS, footage, read_exr
+
+    g = rotograph.load(GRAPHS / "roto_shapes.json", registry)
+    g.set("read.file", str(footage("bedroom.mp4")))
+    g.set("track.prompts", [{"frame": 1001, "box": CHILD_BOX}])
+    g.set("track.work_size", 192)
+    for node, name in (("write_exr", "roto.####.exr"), ("write_nk", "roto.nk"), ("write_json", "roto.json")):
+        g.set(f"{node}.file", str(tmp_path / name))
+    rotograph.render(g, "1001-1004", cache=rotograph.Cache())
+    matte = read_exr(tmp_path / "roto.1004.exr")["matte.A"]
+    assert matte.shape == (540, 960) and 0.01 < matte.mean() < 0.5
+    doc = json.loads((tmp_path / "roto.json").read_text())
+    back = rotograph.ShapeSet.from_json(doc["frames"]["1004"])
+    from rotograph.nodes._shape_raster import rasterise
+    from shape_scenes import iou
+
+    assert iou(rasterise(back), matte) > 0.99
+    tree = nk_tree((tmp_path / "roto.nk").read_text())
+    root = tree[tree.index("Root") + 1]
+    assert (root[root.index("first_frame") + 1], root[root.index("last_frame") + 1]) == ("1001", "1004")
+    assert root[root.index("format") + 1].startswith('"960 540')
+    assert len(list(find(tree, "curvegroup"))) >= 1
