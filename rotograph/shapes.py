@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .params import ParamKind
+
 POINT_COLUMNS = ("x", "y", "in_dx", "in_dy", "out_dx", "out_dy")
 
 
@@ -207,3 +209,45 @@ def decode_shapes(arrays: dict[str, np.ndarray], attrs: dict) -> ShapeSet:
                                         arrays["feather"][start:start + n].copy(), bool(closed), bool(hole)))
         start += n
     return ShapeSet(int(w), int(h), float(pa), objects)
+
+
+def interpolate(a: ShapeSet, b: ShapeSet, t: float) -> ShapeSet:
+    """Shapes between keyframe ``a`` (t = 0) and ``b`` (t = 1): every vertex, tangent and
+    feather linearly interpolated for each curve (object id and curve index) that both hold
+    with the same vertex count and kind; any other curve holds ``a``'s. Format: ``a``'s."""
+    objects = []
+    for oa in a.objects:
+        ob = b.object(oa.id)
+        curves = []
+        for i, ca in enumerate(oa.curves):
+            cb = ob.curves[i] if ob is not None and i < len(ob.curves) else None
+            if cb is None or cb.points.shape != ca.points.shape or (cb.closed, cb.hole) != (ca.closed, ca.hole):
+                curves.append(ca)
+            else:
+                curves.append(Curve(ca.points + t * (cb.points - ca.points), ca.feather + t * (cb.feather - ca.feather),
+                                    ca.closed, ca.hole))
+        objects.append(ShapeObject(oa.id, oa.name, curves))
+    return ShapeSet(a.width, a.height, a.pixel_aspect, objects)
+
+
+class ShapeKeys(ParamKind):
+    """Keyframed roto shapes: ``[{"frame": 1001, "shapes": <ShapeSet JSON>}, …]`` (see
+    :meth:`ShapeSet.to_json`), one entry per keyframe, kept sorted by frame; frames unique."""
+
+    name = "shape_keys"
+
+    @classmethod
+    def canonical(cls, value):
+        if not isinstance(value, list):
+            raise ValueError("expected a list of {frame, shapes} keyframes")
+        out = {}
+        for i, key in enumerate(value):
+            if not isinstance(key, dict) or set(key) != {"frame", "shapes"}:
+                raise ValueError(f"[{i}]: expected an object with 'frame' and 'shapes'")
+            frame = key["frame"]
+            if isinstance(frame, bool) or not isinstance(frame, int):
+                raise ValueError(f"[{i}].frame: expected an integer frame number")
+            if frame in out:
+                raise ValueError(f"[{i}].frame: frame {frame} is keyed twice")
+            out[frame] = ShapeSet.from_json(key["shapes"], where=f"[{i}].shapes").to_json()
+        return [{"frame": f, "shapes": out[f]} for f in sorted(out)]

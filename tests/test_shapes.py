@@ -216,3 +216,47 @@ def test_tracked_masks_become_shapes_in_a_graph_and_come_back_from_the_disk_cach
     again = Evaluator(g, rotograph.open_cache(cache.disk.url))
     assert again.get("shapes", None, 1012).to_json() == ev.get("shapes", None, 1012).to_json()
     assert again.stats.computes["shapes"] == 0 and again.stats.computes["track"] == 0
+
+
+# -- Roto --------------------------------------------------------------------------------------
+def _keys(*frames_and_mattes):
+    return [{"frame": f, "shapes": fit([m])[0].to_json()} for f, m in frames_and_mattes]
+
+
+def test_roto_interpolates_between_keyframes_and_holds_outside_them():
+    from rotograph.nodes.shapes_roto import Roto
+
+    a, b = disc(SIZE, 80, 90, 30), disc(SIZE, 160, 90, 30)  # the same disc moved 80 px: same vertex count
+    node = Roto("roto", keys=_keys((1010, b), (1000, a)), operation="replace")
+    assert [k["frame"] for k in node.keys] == [1000, 1010]  # kept sorted
+    mid = node.compute(Context(1005, "roto"), None)
+    assert iou(mid["out"], disc(SIZE, 120, 90, 30)) > 0.97
+    before, after = node.compute(Context(990, "roto"), None), node.compute(Context(1020, "roto"), None)
+    assert iou(before["out"], a) > 0.97 and iou(after["out"], b) > 0.97
+    assert mid["shapes"].objects[0].vertex_count == before["shapes"].objects[0].vertex_count
+
+
+def test_roto_adds_and_subtracts_from_a_matte():
+    from rotograph.nodes.shapes_roto import Roto
+
+    model = disc(SIZE, 120, 90, 50)
+    patch, cut = disc(SIZE, 175, 90, 15), disc(SIZE, 120, 90, 20)
+    added = Roto("r", keys=_keys((1001, patch)), operation="add").compute(Context(1001, "r"), model)["out"]
+    assert iou(added, np.maximum(model, patch)) > 0.97
+    removed = Roto("r", keys=_keys((1001, cut)), operation="subtract").compute(Context(1001, "r"), model)["out"]
+    assert iou(removed, model * (1 - cut)) > 0.97 and removed[90, 120] == 0
+    kept = Roto("r", keys=_keys((1001, cut)), operation="intersect").compute(Context(1001, "r"), model)["out"]
+    assert iou(kept, cut) > 0.97
+    none = Roto("r").compute(Context(1001, "r"), model)
+    assert none["out"] is model and none["shapes"].objects == []
+
+
+def test_roto_keys_are_validated_with_the_field_named():
+    from rotograph.nodes.shapes_roto import Roto
+
+    good = _keys((1001, disc(SIZE, 80, 90, 30)))
+    with pytest.raises(rotograph.ParamError, match=r"keys.*\[1\]\.frame: frame 1001 is keyed twice"):
+        Roto("r", keys=good + good)
+    bad = [{"frame": 1001, "shapes": {**good[0]["shapes"], "format": [0, 1, 1]}}]
+    with pytest.raises(rotograph.ParamError, match=r"\[0\]\.shapes\.format"):
+        Roto("r", keys=bad)
