@@ -12,9 +12,9 @@ Algorithm (per object, per frame):
 4. Vertices: N points at equal arc length. N is chosen on the curve's first frame as the
    smallest count of :data:`COUNTS` whose fit stays within ``tolerance`` pixels of the edge (at
    most the object's vertex budget, shared by perimeter); afterwards the curve keeps its N and
-   its start point is the arc position that brings the N vertices closest (least squares) to
-   the previous frame's vertices — searched over every dense sample, refined to a fraction of
-   a sample by a parabola through the best three — so vertices do not crawl along the edge.
+   its start point is the arc position whose N vertices best match the previous frame's once
+   the object's translation and turn are removed (:func:`align_start`) — searched over every
+   dense sample, refined between samples by a parabola — so vertices do not crawl.
 5. Tangents: at each vertex the edge's direction (central difference of the dense samples);
    handle lengths per segment by least squares with fixed tangent directions (P. J. Schneider,
    "An Algorithm for Automatically Fitting Digitized Curves", Graphics Gems, 1990), falling
@@ -32,6 +32,7 @@ from rotograph.shapes import Curve
 
 DENSE = 8  # dense edge samples per vertex
 REPARAMETERISE = 2  # Newton passes on the samples' curve parameters
+TURN_WEIGHT = 0.05  # weight of plain vertex displacement against the shape match (align_start)
 COUNTS = (4, 6, 8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256)
 
 
@@ -115,15 +116,26 @@ def perimeter(p: np.ndarray) -> float:
 
 def align_start(dense: np.ndarray, count: int, previous: np.ndarray) -> float:
     """Arc position (pixels from ``dense[0]``) of the first of ``count`` equally spaced vertices
-    that lands them closest, in least squares, to ``previous`` (count×2) once both are centred
-    on their mean (so that the object's translation does not drag the vertices along the edge;
-    a turn is what the search itself follows)."""
+    that best correspond to ``previous`` (count×2, the previous frame's vertices).
+
+    Every start point on the dense edge is scored by how well the vertices it gives match the
+    previous ones once the object's motion is taken out: both sets are centred on their mean
+    and the best rotation between them is removed (2-D Procrustes), so a translation or a turn
+    of the object does not drag the vertices along its edge; ``TURN_WEIGHT`` × the plain
+    squared distance (centred, not rotated) is added so that a shape with no features to lock
+    on (a disc) or with symmetries (a star's arms) keeps the start that moves the vertices
+    least. The best start is refined between dense samples by a parabola."""
     m = len(dense)
     step = m / count
-    # compare shapes, not positions: the object's own motion is taken out first
-    previous = previous - previous.mean(axis=0) + dense.mean(axis=0)
     idx = (np.arange(m)[:, None] + np.round(np.arange(count) * step).astype(int)[None, :]) % m
-    cost = ((dense[idx] - previous[None, :, :]) ** 2).sum(axis=(1, 2))
+    cand = dense[idx]
+    cand = cand - cand.mean(axis=1, keepdims=True)  # M×N×2
+    prev = previous - previous.mean(axis=0)
+    dot = (cand * prev).sum(axis=(1, 2))
+    cross = (prev[None, :, 0] * cand[..., 1] - prev[None, :, 1] * cand[..., 0]).sum(axis=1)
+    norms = (cand ** 2).sum(axis=(1, 2)) + (prev ** 2).sum()
+    rotated = norms - 2 * np.hypot(dot, cross)  # residual after the best rotation
+    cost = rotated + TURN_WEIGHT * (norms - 2 * dot)
     k = int(np.argmin(cost))
     c0, c1, c2 = cost[(k - 1) % m], cost[k], cost[(k + 1) % m]
     denom = c0 - 2 * c1 + c2
