@@ -225,10 +225,10 @@ def start_point(dense: np.ndarray) -> float:
     return float(np.linalg.norm(np.diff(dense[: i + 1], axis=0), axis=1).sum())
 
 
-def match(current: list[tuple[np.ndarray, bool]], previous: list[Curve]) -> list[Curve | None]:
-    """For each current contour, the previous frame's curve of the same kind with the nearest
-    centroid (each used once, greedily by distance), or None."""
-    out: list[Curve | None] = [None] * len(current)
+def match(current: list[tuple[np.ndarray, bool]], previous: list[Curve]) -> list[int | None]:
+    """For each current contour, the index of the previous frame's curve of the same kind with
+    the nearest centroid (each used once, greedily by distance), or None."""
+    out: list[int | None] = [None] * len(current)
     pairs = []
     for i, (p, hole) in enumerate(current):
         c = p.mean(axis=0)
@@ -238,7 +238,7 @@ def match(current: list[tuple[np.ndarray, bool]], previous: list[Curve]) -> list
     used_i, used_j = set(), set()
     for _, i, j in sorted(pairs):
         if i not in used_i and j not in used_j:
-            out[i] = previous[j]
+            out[i] = j
             used_i.add(i)
             used_j.add(j)
     return out
@@ -246,9 +246,10 @@ def match(current: list[tuple[np.ndarray, bool]], previous: list[Curve]) -> list
 
 def fit_object(matte: np.ndarray, mask: np.ndarray, previous: list[Curve], *, threshold: float, tolerance: float,
                max_vertices: int, min_area: float) -> list[Curve]:
-    """The closed curves (outlines, then holes) of one object: ``mask`` bool H×W selects it,
-    ``matte`` float32 H×W gives the soft edge, ``previous`` is the object's curves on the
-    previous frame (empty on the first)."""
+    """The closed curves of one object: ``mask`` bool H×W selects it, ``matte`` float32 H×W
+    gives the soft edge, ``previous`` is the object's curves on the previous frame (empty on
+    the first). Curves matched to a previous one come in the previous order, then new ones
+    (outlines by decreasing area, then holes); all run clockwise on screen."""
     contours = trace(mask, min_area)
     edges = [(edge(p, matte, threshold), hole) for p, hole in contours]
     edges = [(e, hole) for e, hole in edges if perimeter(e) > 1e-6]
@@ -256,8 +257,11 @@ def fit_object(matte: np.ndarray, mask: np.ndarray, previous: list[Curve], *, th
         return []
     total = sum(perimeter(e) for e, _ in edges)
     matched = match(edges, previous)
+    # a curve keeps its place in the object's list from frame to frame (exports key curves by it)
+    order = sorted(range(len(edges)), key=lambda i: (matched[i] is None, i if matched[i] is None else matched[i]))
     curves = []
-    for (e, hole), prev in zip(edges, matched):
+    for i in order:
+        (e, hole), prev = edges[i], None if matched[i] is None else previous[matched[i]]
         if _area(e) < 0:  # one orientation for every curve: clockwise on screen (y down)
             e = e[::-1]
         if prev is not None:

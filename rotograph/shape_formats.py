@@ -87,13 +87,14 @@ def _nk_value(values: list[float]) -> str:
 
 def _nk_curve(frames: list[int], curves: list[Curve], height: float, feather: bool) -> str:
     """One ``cc`` block: per vertex the triple {in tangent} {vertex} {out tangent}, each value
-    one number per key frame. The feather curve holds each vertex's feather offset."""
+    one number per key frame. The feather curve holds each vertex's feather offset: away from
+    the object (outwards of an outline, into a hole)."""
     keys = " ".join(nuke_float(f) for f in frames)
     lines = []
     for v in range(len(curves[0].points)):
         p = np.array([c.points[v] for c in curves])  # K×6
         if feather:
-            n = np.array([_normal(c, v) * c.feather[v] for c in curves])  # outwards, our axes
+            n = np.array([_inward(c, v) * c.feather[v] * (1 if c.hole else -1) for c in curves])
             triple = [(p[:, 2], -p[:, 3]), (n[:, 0], -n[:, 1]), (p[:, 4], -p[:, 5])]
         else:
             triple = [(p[:, 2], -p[:, 3]), (p[:, 0], height - p[:, 1]), (p[:, 4], -p[:, 5])]
@@ -102,8 +103,9 @@ def _nk_curve(frames: list[int], curves: list[Curve], height: float, feather: bo
     return "      {cc\n       {f 8192}\n       {px " + keys + "\n" + "\n".join(lines) + "}}"
 
 
-def _normal(c: Curve, i: int) -> np.ndarray:
-    """Unit outward normal at vertex i of a clockwise (on screen) closed curve."""
+def _inward(c: Curve, i: int) -> np.ndarray:
+    """Unit normal at vertex i pointing into a curve that runs clockwise on screen (y down), as
+    MatteToShapes' curves do."""
     t = c.points[i, 4:6] - c.points[i, 2:4]
     if not np.any(t):
         t = c.vertices[(i + 1) % len(c.points)] - c.vertices[i - 1]

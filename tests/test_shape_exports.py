@@ -105,6 +105,9 @@ def test_nuke_script_holds_the_curves_bottom_left(anim):
         feather = np.linalg.norm(offsets, axis=1).T  # K×N: each vertex's feather offset, per key
         source = {c_name: c for c_name, _, _, _, c in tracks(anim)}[name]
         np.testing.assert_allclose(feather, [source[f].feather for f in frames], atol=1e-4)
+        if not hole:  # pushed out of the shape: away from its centre (Nuke's y is up)
+            away = (pts[0, :, :2] - pts[0, :, :2].mean(axis=0)) * [1, -1]
+            assert ((offsets[:, :, 0] * away).sum(axis=1) >= 0).all()
 
 
 # -- After Effects ----------------------------------------------------------------------------
