@@ -249,7 +249,8 @@ def fit_object(matte: np.ndarray, mask: np.ndarray, previous: list[Curve], *, th
     """The closed curves of one object: ``mask`` bool H×W selects it, ``matte`` float32 H×W
     gives the soft edge, ``previous`` is the object's curves on the previous frame (empty on
     the first). Curves matched to a previous one come in the previous order, then new ones
-    (outlines by decreasing area, then holes); all run clockwise on screen."""
+    (outlines by decreasing area, then holes) with new keys; a matched curve keeps its
+    previous ``key`` and vertex count; all run clockwise on screen."""
     contours = trace(mask, min_area)
     edges = [(edge(p, matte, threshold), hole) for p, hole in contours]
     edges = [(e, hole) for e, hole in edges if perimeter(e) > 1e-6]
@@ -260,6 +261,7 @@ def fit_object(matte: np.ndarray, mask: np.ndarray, previous: list[Curve], *, th
     # a curve keeps its place in the object's list from frame to frame (exports key curves by it)
     order = sorted(range(len(edges)), key=lambda i: (matched[i] is None, i if matched[i] is None else matched[i]))
     curves = []
+    next_key = max((c.key for c in previous), default=-1) + 1
     for i in order:
         (e, hole), prev = edges[i], None if matched[i] is None else previous[matched[i]]
         if _area(e) < 0:  # one orientation for every curve: clockwise on screen (y down)
@@ -274,5 +276,9 @@ def fit_object(matte: np.ndarray, mask: np.ndarray, previous: list[Curve], *, th
             dense = resample(e, 4 * DENSE * max(budget, 4))
             count = choose_count(dense, tolerance, budget)
             pts, _ = fit_bezier(dense, count, start_point(dense))
-        curves.append(Curve(pts, None, True, hole))
+        if prev is not None:
+            key = prev.key
+        else:
+            key, next_key = next_key, next_key + 1
+        curves.append(Curve(pts, None, True, hole, key))
     return curves

@@ -47,17 +47,16 @@ Animation = dict[int, ShapeSet]
 
 
 def tracks(anim: Animation) -> list[tuple[str, int, int, bool, dict[int, Curve]]]:
-    """Every animated curve: ``(name, object id, curve index, hole, {frame: curve})``, keyed on
-    the frames where the curve exists with the vertex count of its first frame."""
+    """Every animated curve: ``(name, object id, curve key, hole, {frame: curve})``, keyed on
+    the frames where the curve (its object's curve of that ``key``) exists with the vertex
+    count of its first frame."""
     out: dict[tuple[int, int], tuple[str, int, int, bool, dict[int, Curve]]] = {}
     for f in sorted(anim):
         for o in anim[f].objects:
             name = _ident(o.name or f"object{o.id}")
-            holes = outlines = 0
-            for i, c in enumerate(o.curves):
-                label = f"{name}_hole{holes + 1}" if c.hole else (name if outlines == 0 else f"{name}_{outlines + 1}")
-                holes, outlines = holes + c.hole, outlines + (not c.hole)
-                entry = out.setdefault((o.id, i), (label, o.id, i, c.hole, {}))
+            for c in o.curves:
+                label = f"{name}_hole{c.key}" if c.hole else (name if c.key == 0 else f"{name}_{c.key}")
+                entry = out.setdefault((o.id, c.key), (label, o.id, c.key, c.hole, {}))
                 first = next(iter(entry[4].values()), None)
                 if first is None or len(first.points) == len(c.points):
                     entry[4][f] = c

@@ -34,18 +34,21 @@ POINT_COLUMNS = ("x", "y", "in_dx", "in_dy", "out_dx", "out_dy")
 class Curve:
     """One Bézier curve: ``points`` float64 N×6 (x, y, in_dx, in_dy, out_dx, out_dy) in plate
     pixels, ``feather`` float64 N (pixels, ≥ 0), ``closed`` (a closed outline, else an open
-    path), ``hole`` (cut out of the object's other curves; only for closed curves)."""
+    path), ``hole`` (cut out of the object's other curves; only for closed curves), ``key``
+    (the curve's identity within its object, the same on every frame: what exporters and
+    keyframe interpolation pair curves by; unique within the object)."""
 
     points: np.ndarray
     feather: np.ndarray | None = None
     closed: bool = True
     hole: bool = False
+    key: int = 0
 
     def __post_init__(self):
         self.points = np.asarray(self.points, np.float64).reshape(-1, 6)
         self.feather = (np.zeros(len(self.points)) if self.feather is None
                         else np.asarray(self.feather, np.float64).reshape(-1))
-        self.closed, self.hole = bool(self.closed), bool(self.hole)
+        self.closed, self.hole, self.key = bool(self.closed), bool(self.hole), int(self.key)
 
     @property
     def vertices(self) -> np.ndarray:
@@ -75,7 +78,7 @@ class Curve:
         return pts if self.closed else np.vstack([pts, seg[-1, 3]])
 
     def to_json(self) -> dict:
-        return {"closed": self.closed, "hole": self.hole,
+        return {"key": self.key, "closed": self.closed, "hole": self.hole,
                 "points": [[float(v) for v in row] for row in self.points],
                 "feather": [float(v) for v in self.feather]}
 
@@ -114,7 +117,7 @@ class ShapeSet:
         sx, sy = width / self.width, height / self.height
         scale = np.array([sx, sy] * 3)
         return ShapeSet(width, height, self.pixel_aspect * sy / sx if sx != sy else self.pixel_aspect,
-                        [ShapeObject(o.id, o.name, [Curve(c.points * scale, c.feather * (sx + sy) / 2, c.closed, c.hole)
+                        [ShapeObject(o.id, o.name, [Curve(c.points * scale, c.feather * (sx + sy) / 2, c.closed, c.hole, c.key)
                                                     for c in o.curves]) for o in self.objects])
 
     # -- JSON -----------------------------------------------------------------------------
@@ -149,11 +152,13 @@ class ShapeSet:
                 if not (isinstance(pts, list) and all(isinstance(p, list) and len(p) == 6 and all(map(_is_number, p))
                                                       for p in pts)):
                     raise ValueError(f"{wc}.points: expected a list of [x, y, in_dx, in_dy, out_dx, out_dy] numbers")
+                if not isinstance(c.get("key", j), int) or isinstance(c.get("key"), bool):
+                    raise ValueError(f"{wc}.key: expected an integer")
                 feather = c.get("feather", [0.0] * len(pts))
                 if not (isinstance(feather, list) and len(feather) == len(pts) and all(map(_is_number, feather))):
                     raise ValueError(f"{wc}.feather: expected {len(pts)} numbers (one per vertex)")
                 curves.append(Curve(np.array(pts, np.float64).reshape(-1, 6), np.array(feather, np.float64),
-                                    bool(c.get("closed", True)), bool(c.get("hole", False))))
+                                    bool(c.get("closed", True)), bool(c.get("hole", False)), c.get("key", j)))
             objects.append(ShapeObject(o["id"], str(o.get("name", "")), curves))
         shapes = cls(int(fmt[0]), int(fmt[1]), float(fmt[2]), objects)
         problem = check_shapes(shapes)
@@ -176,6 +181,9 @@ def check_shapes(v) -> str | None:
     if len(set(ids)) != len(ids):
         return f"object ids repeat: {ids}"
     for o in v.objects:
+        keys = [c.key for c in o.curves]
+        if len(set(keys)) != len(keys):
+            return f"object {o.id}: curve keys repeat: {keys}"
         for j, c in enumerate(o.curves):
             if c.points.ndim != 2 or c.points.shape[1] != 6 or c.feather.shape != (len(c.points),):
                 return f"object {o.id} curve {j}: points must be N×6 with N feather values"
@@ -190,12 +198,13 @@ def check_shapes(v) -> str | None:
 
 def encode_shapes(v: ShapeSet) -> tuple[dict[str, np.ndarray], dict]:
     """Arrays for the disk cache: ``points`` M×6 float64 and ``feather`` M float64 (every
-    curve's vertices, in order) and ``curves`` K×4 int64 (object index, vertex count, closed,
-    hole); attributes: the format and the object table."""
+    curve's vertices, in order) and ``curves`` K×5 int64 (object index, vertex count, closed,
+    hole, key); attributes: the format and the object table."""
     curves = [(i, c) for i, o in enumerate(v.objects) for c in o.curves]
     points = np.concatenate([c.points for _, c in curves]) if curves else np.zeros((0, 6))
     feather = np.concatenate([c.feather for _, c in curves]) if curves else np.zeros(0)
-    table = np.array([[i, len(c.points), int(c.closed), int(c.hole)] for i, c in curves], np.int64).reshape(-1, 4)
+    table = np.array([[i, len(c.points), int(c.closed), int(c.hole), c.key] for i, c in curves],
+                     np.int64).reshape(-1, 5)
     attrs = {"format": [v.width, v.height, v.pixel_aspect], "objects": [[o.id, o.name] for o in v.objects]}
     return {"points": points, "feather": feather, "curves": table}, attrs
 
@@ -204,9 +213,9 @@ def decode_shapes(arrays: dict[str, np.ndarray], attrs: dict) -> ShapeSet:
     w, h, pa = attrs["format"]
     objects = [ShapeObject(int(i), str(n)) for i, n in attrs["objects"]]
     start = 0
-    for oi, n, closed, hole in arrays["curves"].tolist():
+    for oi, n, closed, hole, key in arrays["curves"].tolist():
         objects[oi].curves.append(Curve(arrays["points"][start:start + n].copy(),
-                                        arrays["feather"][start:start + n].copy(), bool(closed), bool(hole)))
+                                        arrays["feather"][start:start + n].copy(), bool(closed), bool(hole), key))
         start += n
     return ShapeSet(int(w), int(h), float(pa), objects)
 
@@ -214,18 +223,20 @@ def decode_shapes(arrays: dict[str, np.ndarray], attrs: dict) -> ShapeSet:
 def interpolate(a: ShapeSet, b: ShapeSet, t: float) -> ShapeSet:
     """Shapes between keyframe ``a`` (t = 0) and ``b`` (t = 1): every vertex, tangent and
     feather linearly interpolated for each curve (object id and curve index) that both hold
-    with the same vertex count and kind; any other curve holds ``a``'s. Format: ``a``'s."""
+    with the same vertex count and kind (curves paired by ``key``); any other curve holds
+    ``a``'s. Format: ``a``'s."""
     objects = []
     for oa in a.objects:
         ob = b.object(oa.id)
         curves = []
-        for i, ca in enumerate(oa.curves):
-            cb = ob.curves[i] if ob is not None and i < len(ob.curves) else None
+        by_key = {c.key: c for c in ob.curves} if ob is not None else {}
+        for ca in oa.curves:
+            cb = by_key.get(ca.key)
             if cb is None or cb.points.shape != ca.points.shape or (cb.closed, cb.hole) != (ca.closed, ca.hole):
                 curves.append(ca)
             else:
                 curves.append(Curve(ca.points + t * (cb.points - ca.points), ca.feather + t * (cb.feather - ca.feather),
-                                    ca.closed, ca.hole))
+                                    ca.closed, ca.hole, ca.key))
         objects.append(ShapeObject(oa.id, oa.name, curves))
     return ShapeSet(a.width, a.height, a.pixel_aspect, objects)
 

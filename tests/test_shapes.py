@@ -30,8 +30,8 @@ def sample_set():
     rng = np.random.default_rng(1)
     return ShapeSet(1920, 1080, 2.0, [
         ShapeObject(3, "person", [Curve(rng.normal(500, 200, (7, 6)), rng.random(7) * 4),
-                                  Curve(rng.normal(500, 20, (4, 6)), None, True, True),
-                                  Curve(rng.normal(5, 2, (3, 6)), None, False)]),
+                                  Curve(rng.normal(500, 20, (4, 6)), None, True, True, key=4),
+                                  Curve(rng.normal(5, 2, (3, 6)), None, False, key=2)]),
         ShapeObject(9, "", []),
     ])
 
@@ -75,6 +75,9 @@ def test_bad_shapes_json_names_the_field():
         ShapeSet.from_json(doc)
     with pytest.raises(ValueError, match=r"format"):
         ShapeSet.from_json({"format": [0, 10, 1], "objects": []})
+    twice = sample_set()
+    twice.objects[0].curves[1].key = 0
+    assert "curve keys repeat" in Shapes.check(twice)
     assert "negative feather" in Shapes.check(ShapeSet(10, 10, 1.0, [ShapeObject(1, "", [Curve(np.zeros((3, 6)), -np.ones(3))])]))
 
 
@@ -153,6 +156,16 @@ def test_a_run_resumed_from_the_previous_frame_gives_the_same_shapes():
     resumed = [v for _, v in node.compute_range(Context(1001, "m2s"), seg, lambda f: {"matte": mattes[f - 1001]},
                                                 resume=(1003, {"shapes": whole[2]}))]
     assert [s.to_json() for s in resumed] == [s.to_json() for s in whole[3:]]
+
+
+def test_curves_keep_their_keys_when_another_curve_goes_away():
+    big, small, far = disc(SIZE, 70, 90, 40), disc(SIZE, 190, 60, 15), disc(SIZE, 190, 140, 20)
+    shots = fit([np.maximum(np.maximum(big, small), far), np.maximum(big, far), np.maximum(big, far)])
+    keys = [{c.key: len(c.points) for c in s.objects[0].curves} for s in shots]
+    assert len(keys[0]) == 3 and keys[1] == keys[2] and set(keys[1]) < set(keys[0])
+    assert all(keys[1][k] == keys[0][k] for k in keys[1])  # survivors keep key and vertex count
+    far_key = next(c.key for c in shots[0].objects[0].curves if c.vertices[:, 1].mean() > 100)
+    assert next(c.key for c in shots[2].objects[0].curves if c.vertices[:, 1].mean() > 100) == far_key
 
 
 def test_tolerance_and_max_vertices_bound_the_fit():
