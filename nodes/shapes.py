@@ -4,7 +4,7 @@ at any resolution)."""
 
 from __future__ import annotations
 
-from rotograph import Input, Masks, Matte, Output, Param, RangeNode
+from rotograph import Input, Masks, Matte, Output, Param, RangeNode, Reach
 from rotograph.errors import RotographError
 from rotograph.node import CachePolicy, Node
 from rotograph.shapes import ShapeObject, ShapeSet
@@ -58,6 +58,10 @@ class MatteToShapes(RangeNode):
     min_area = Param(float, 16.0, range=(0.0, 1e7), doc="Drop outlines and holes smaller than this (px²)")
     pixel_aspect = Param(float, 1.0, range=(0.1, 10.0), doc="Pixel aspect of the plate (width/height of a pixel)")
     shapes = Output(Shapes)
+
+    def reach(self) -> Reach:
+        """Causal: frame f's key chains from f − 1's with the inputs at f."""
+        return Reach(causal=True)
 
     def _objects(self, values: dict) -> tuple[list, tuple[int, int]]:
         """``(id, name, matte, mask)`` for every object of this frame, and the frame's size."""

@@ -7,6 +7,8 @@ outline is given in the Shapes convention: pixel (c, r) covers [c, c+1] × [r, r
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -41,6 +43,7 @@ def star_motion(i: int, slow: bool = False) -> tuple[float, float, float, float]
     return 90.0 + 2.5 * i, 85.0 + 0.8 * i, 40.0 * (1 + 0.01 * i), 0.02 * i
 
 
+@functools.lru_cache(maxsize=8)
 def moving_star(n=30, shape=(180, 240), slow=False) -> list[np.ndarray]:
     return [star(shape, *star_motion(i, slow)[:3], angle=star_motion(i, slow)[3]) for i in range(n)]
 
