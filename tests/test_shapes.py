@@ -282,3 +282,34 @@ def test_roto_keys_are_validated_with_the_field_named():
     bad = [{"frame": 1001, "shapes": {**good[0]["shapes"], "format": [0, 1, 1]}}]
     with pytest.raises(rotograph.ParamError, match=r"\[0\]\.shapes\.format"):
         Roto("r", keys=bad)
+
+
+def test_a_changed_frame_recomputes_only_the_shapes_from_there_on(registry, tmp_path, cache):
+    import cv2
+
+    mattes = moving_star(8, SIZE, slow=True)
+    folder = tmp_path / "mattes"
+    folder.mkdir()
+
+    def write(f, m):
+        rgba = np.dstack([np.zeros(SIZE + (3,), np.uint8), (m * 255 + 0.5).astype(np.uint8)])
+        cv2.imwrite(str(folder / f"m.{f}.png"), rgba)
+
+    for i, m in enumerate(mattes):
+        write(1001 + i, m)
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=str(folder / "m.####.png"), colorspace="linear")
+    g.add("rotograph.ShuffleMatte", "alpha")
+    g.add("rotograph.MatteToShapes", "shapes")
+    g.connect("read.image", "alpha.image")
+    g.connect("alpha.matte_out", "shapes.matte")
+    ev = Evaluator(g, cache)
+    before = {f: ev.get("shapes", None, f) for f in range(1001, 1009)}
+    write(1005, star(SIZE, 110, 85, 45, angle=0.3))  # a correction on frame 1005
+    again = Evaluator(g, rotograph.open_cache(cache.disk.url))
+    assert again.get("shapes", None, 1004).to_json() == before[1004].to_json()
+    assert again.stats.computes["shapes"] == 0
+    after = again.get("shapes", None, 1008)
+    assert again.stats.computes["shapes"] == 4  # 1005..1008, resumed from the cached 1004
+    assert after.to_json() != before[1008].to_json()
+    assert after.objects[0].vertex_count == before[1008].objects[0].vertex_count
