@@ -17,15 +17,25 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import skia
 
+from rotograph.errors import RotographError
 from rotograph.shapes import Curve, ShapeObject, ShapeSet
 
 SAMPLES = 16  # edge samples per Bézier segment for the feather's nearest-vertex lookup
 
 
-def _path(curves: list[Curve]) -> skia.Path:
-    path = skia.Path()
+def _skia():
+    """skia-python, imported on first use (so that the other nodes load without it)."""
+    try:
+        import skia
+    except ImportError as e:
+        raise RotographError(f"rasterising shapes needs skia-python ({e}): pip install skia-python; on Linux it "
+                             f"also needs libGL and libEGL (apt-get install libgl1 libegl1)") from None
+    return skia
+
+
+def _path(curves: list[Curve]):
+    path = _skia().Path()
     for c in curves:
         seg = c.segments()
         if not len(seg):
@@ -40,6 +50,7 @@ def _path(curves: list[Curve]) -> skia.Path:
 
 def _coverage(objects: list[ShapeObject], width: int, height: int) -> np.ndarray:
     """float32 H×W union of the objects' filled outlines less their holes (anti-aliased)."""
+    skia = _skia()
     info = skia.ImageInfo.Make(width, height, skia.ColorType.kAlpha_8_ColorType, skia.AlphaType.kPremul_AlphaType)
     surface = skia.Surface.MakeRaster(info)
     canvas = surface.getCanvas()

@@ -222,9 +222,8 @@ def decode_shapes(arrays: dict[str, np.ndarray], attrs: dict) -> ShapeSet:
 
 def interpolate(a: ShapeSet, b: ShapeSet, t: float) -> ShapeSet:
     """Shapes between keyframe ``a`` (t = 0) and ``b`` (t = 1): every vertex, tangent and
-    feather linearly interpolated for each curve (object id and curve index) that both hold
-    with the same vertex count and kind (curves paired by ``key``); any other curve holds
-    ``a``'s. Format: ``a``'s."""
+    feather linearly interpolated for each curve that both hold (same object id and ``key``)
+    with the same vertex count and kind; any other curve holds ``a``'s. Format: ``a``'s."""
     objects = []
     for oa in a.objects:
         ob = b.object(oa.id)
