@@ -252,12 +252,21 @@ def fit_object(matte: np.ndarray, mask: np.ndarray, previous: list[Curve], *, th
     (outlines by decreasing area, then holes) with new keys; a matched curve keeps its
     previous ``key`` and vertex count; all run clockwise on screen."""
     contours = trace(mask, min_area)
+    limit = max(1, max_vertices // COUNTS[0])  # every curve has at least COUNTS[0] vertices
+    if len(contours) > limit:  # keep the largest curves within the object's vertex budget
+        keep = sorted(range(len(contours)), key=lambda i: -abs(_area(contours[i][0])))[:limit]
+        contours = [contours[i] for i in sorted(keep)]
     edges = [(edge(p, matte, threshold), hole) for p, hole in contours]
     edges = [(e, hole) for e, hole in edges if perimeter(e) > 1e-6]
     if not edges:
         return []
-    total = sum(perimeter(e) for e, _ in edges)
     matched = match(edges, previous)
+    # new curves get COUNTS[0] vertices each and share the rest of the object's budget (what the
+    # curves kept from the previous frame do not use) by length: the sum stays within it
+    new = [e for (e, _), m in zip(edges, matched) if m is None]
+    used = sum(len(previous[m].points) for m in matched if m is not None)
+    spare = max(0, max_vertices - used - COUNTS[0] * len(new))
+    new_length = sum(perimeter(e) for e in new) or 1.0
     # a curve keeps its place in the object's list from frame to frame (exports key curves by it)
     order = sorted(range(len(edges)), key=lambda i: (matched[i] is None, i if matched[i] is None else matched[i]))
     curves = []
@@ -272,7 +281,7 @@ def fit_object(matte: np.ndarray, mask: np.ndarray, previous: list[Curve], *, th
             start = align_start(dense, count, prev.vertices)
             pts, _ = fit_bezier(dense, count, start)
         else:
-            budget = max(4, int(max_vertices * perimeter(e) / total))
+            budget = COUNTS[0] + int(spare * perimeter(e) / new_length)
             dense = resample(e, 4 * DENSE * max(budget, 4))
             count = choose_count(dense, tolerance, budget)
             pts, _ = fit_bezier(dense, count, start_point(dense))

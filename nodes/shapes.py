@@ -31,7 +31,8 @@ class MatteToShapes(RangeNode):
     Method (``nodes/_shape_fit.py``): OpenCV contours of ``matte > threshold``, moved to the
     sub-pixel edge; vertices at equal arc length; on a curve's first frame the vertex count is
     the smallest that keeps the fit within ``tolerance`` px (at most ``max_vertices`` per
-    object); on later frames the count is kept and the start point is the one that lands the
+    object, shared by its curves in proportion to their length, at least 4 each: an object
+    keeps its ``max_vertices`` // 4 largest curves — raise ``min_area`` to drop specks); on later frames the count is kept and the start point is the one that lands the
     vertices closest to the previous frame's; handles by least squares (Schneider 1990).
 
     Temporal design: causal. Frame f depends on the matte at f and on this node's own output at

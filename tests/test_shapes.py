@@ -313,3 +313,13 @@ def test_a_changed_frame_recomputes_only_the_shapes_from_there_on(registry, tmp_
     assert again.stats.computes["shapes"] == 4  # 1005..1008, resumed from the cached 1004
     assert after.to_json() != before[1008].to_json()
     assert after.objects[0].vertex_count == before[1008].objects[0].vertex_count
+
+
+def test_a_speckled_matte_stays_within_the_vertex_budget():
+    import cv2
+
+    rng = np.random.default_rng(0)
+    noisy = (cv2.GaussianBlur(rng.random((270, 480)).astype(np.float32), (0, 0), 4) > 0.52).astype(np.float32)
+    shots = fit([noisy, np.roll(noisy, 3, axis=1)], max_vertices=64, min_area=4.0)
+    for s in shots:
+        assert s.objects[0].vertex_count <= 64 and 1 <= len(s.objects[0].curves) <= 16
