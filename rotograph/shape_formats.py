@@ -28,8 +28,9 @@ Holes: AE masks in Subtract mode, Fusion polygon masks in Subtract paint mode ov
 object's outline, Silhouette shapes in Subtract mode, SVG sub-paths (even-odd). Nuke Roto
 shapes cannot hold a hole: a hole is its own shape named ``<object>_hole<i>`` (set its blending
 mode to *minus* in Nuke). Feather: per-vertex feather goes to Nuke's feather curve (each
-feather point pushed out along the vertex normal); AE, Fusion and Silhouette get the curve's
-mean feather as the mask/shape feather (their per-point feather is not written).
+feather point pushed out along the vertex normal) and to After Effects' feather points (one of
+that radius on each feathered vertex: ``Shape.featherSegLocs`` … ``featherRadii``); Fusion and
+Silhouette get the curve's mean feather as the mask/shape softness.
 """
 
 from __future__ import annotations
@@ -147,7 +148,6 @@ _AE_BODY = r"""
     var mask = layer.property("ADBE Mask Parade").addProperty("ADBE Mask Atom");
     mask.name = m.name;
     mask.maskMode = m.hole ? MaskMode.SUBTRACT : MaskMode.ADD;
-    mask.property("ADBE Mask Feather").setValue([m.feather, m.feather]);
     var times = [], values = [];
     for (var k = 0; k < m.keys.length; k++) {
       var s = new Shape();
@@ -155,6 +155,14 @@ _AE_BODY = r"""
       s.inTangents = m.keys[k].inTangents;
       s.outTangents = m.keys[k].outTangents;
       s.closed = m.closed;
+      var f = m.keys[k].feather, locs = [], rel = [], radii = [], zeros = [], half = [];
+      for (var v = 0; v < f.length; v++) {
+        if (f[v] > 0) { locs.push(v); rel.push(0); radii.push(f[v]); zeros.push(0); half.push(0.5); }
+      }
+      if (locs.length) {  // per-vertex outer feather points (AE CC 2015+)
+        s.featherSegLocs = locs; s.featherRelSegLocs = rel; s.featherRadii = radii; s.featherTypes = zeros;
+        s.featherInterps = zeros; s.featherTensions = zeros; s.featherRelCornerAngles = half;
+      }
       times.push((m.keys[k].frame - d.first) / d.fps);
       values.push(s);
     }
@@ -172,10 +180,9 @@ def ae_data(anim: Animation, first: int, last: int, fps: float, name: str = "rot
     masks = []
     for label, _, _, hole, keyed in tracks(anim):
         keys = [{"frame": f, "vertices": c.points[:, :2].tolist(), "inTangents": c.points[:, 2:4].tolist(),
-                 "outTangents": c.points[:, 4:6].tolist()} for f, c in sorted(keyed.items())]
-        feather = float(np.mean([c.feather.mean() if len(c.feather) else 0.0 for c in keyed.values()]))
-        masks.append({"name": label, "hole": hole, "closed": next(iter(keyed.values())).closed,
-                      "feather": feather, "keys": keys})
+                 "outTangents": c.points[:, 4:6].tolist(), "feather": c.feather.tolist()}
+                for f, c in sorted(keyed.items())]
+        masks.append({"name": label, "hole": hole, "closed": next(iter(keyed.values())).closed, "keys": keys})
     return {"name": name, "width": w, "height": h, "pixelAspect": pa, "fps": fps, "first": first,
             "frames": last - first + 1, "masks": masks}
 

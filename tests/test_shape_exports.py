@@ -124,6 +124,9 @@ def test_after_effects_keys_hold_the_vertices_top_left(anim):
         assert m["hole"] == hole and [k["frame"] for k in m["keys"]] == frames
         got = np.array([np.hstack([k["vertices"], k["inTangents"], k["outTangents"]]) for k in m["keys"]])
         assert np.array_equal(got, pts)
+        source = {c_name: c for c_name, _, _, _, c in tracks(anim)}[m["name"]]
+        assert [k["feather"] for k in m["keys"]] == [source[f].feather.tolist() for f in frames]
+    assert "s.featherRadii = radii" in text
 
 
 # -- SVG --------------------------------------------------------------------------------------
