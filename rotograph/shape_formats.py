@@ -26,7 +26,7 @@ JSON            our convention, with the format and the frame numbers.
 
 Holes: AE masks in Subtract mode, Fusion polygon masks in Subtract paint mode over the
 object's outline, Silhouette shapes in Subtract mode, SVG sub-paths (even-odd). Nuke Roto
-shapes cannot hold a hole: a hole is its own shape named ``<object>_hole<i>`` (set its blending
+shapes cannot hold a hole: a hole is its own shape named ``<object>_hole<key>`` (set its blending
 mode to *minus* in Nuke). Feather: per-vertex feather goes to Nuke's feather curve (each
 feather point pushed out along the vertex normal) and to After Effects' feather points (one of
 that radius on each feathered vertex: ``Shape.featherSegLocs`` … ``featherRadii``); Fusion and
