@@ -52,12 +52,18 @@ def tracks(anim: Animation) -> list[tuple[str, int, int, bool, dict[int, Curve]]
     the frames where the curve (its object's curve of that ``key``) exists with the vertex
     count of its first frame."""
     out: dict[tuple[int, int], tuple[str, int, int, bool, dict[int, Curve]]] = {}
+    labels: set[str] = set()
     for f in sorted(anim):
         for o in anim[f].objects:
             name = _ident(o.name or f"object{o.id}")
             for c in o.curves:
-                label = f"{name}_hole{c.key}" if c.hole else (name if c.key == 0 else f"{name}_{c.key}")
-                entry = out.setdefault((o.id, c.key), (label, o.id, c.key, c.hole, {}))
+                if (o.id, c.key) not in out:
+                    label = f"{name}_hole{c.key}" if c.hole else (name if c.key == 0 else f"{name}_{c.key}")
+                    if label in labels:  # two objects of one name
+                        label = f"{label}_id{o.id}"
+                    labels.add(label)
+                    out[(o.id, c.key)] = (label, o.id, c.key, c.hole, {})
+                entry = out[(o.id, c.key)]
                 first = next(iter(entry[4].values()), None)
                 if first is None or len(first.points) == len(c.points):
                     entry[4][f] = c
@@ -65,7 +71,7 @@ def tracks(anim: Animation) -> list[tuple[str, int, int, bool, dict[int, Curve]]
 
 
 def _ident(name: str) -> str:
-    s = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
+    s = "".join(ch if (ch.isascii() and ch.isalnum()) or ch == "_" else "_" for ch in name)
     return s if s and not s[0].isdigit() else f"_{s}"
 
 

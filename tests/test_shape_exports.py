@@ -240,3 +240,13 @@ def test_bundled_roto_shapes_graph_writes_matte_shapes_and_nuke_script(registry,
     assert (root[root.index("first_frame") + 1], root[root.index("last_frame") + 1]) == ("1001", "1004")
     assert root[root.index("format") + 1].startswith('"960 540')
     assert len(list(find(tree, "curvegroup"))) >= 1
+
+
+def test_two_objects_of_one_name_get_distinct_names_in_every_export(anim):
+    twin = {f: rotograph.ShapeSet(s.width, s.height, 1.0, [rotograph.ShapeObject(1, "él", s.objects[0].curves),
+                                                             rotograph.ShapeObject(2, "él", s.objects[0].curves)])
+            for f, s in anim.items()}
+    names = [name for name, *_ in tracks(twin)]
+    assert len(set(names)) == len(names) == 6 and all(n.isascii() for n in names)
+    groups = [g[1] for g in find(nk_tree(write_nuke(twin, FIRST, LAST)), "curvegroup")]
+    assert sorted(groups) == sorted(names)
