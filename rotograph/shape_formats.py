@@ -75,6 +75,13 @@ def _ident(name: str) -> str:
     return s if s and not s[0].isdigit() else f"_{s}"
 
 
+def _mean_feather(keyed: dict[int, Curve]) -> float:
+    """A curve's feather averaged over its vertices and keys (px): for formats with one
+    softness per shape."""
+    values = np.concatenate([c.feather for c in keyed.values()])
+    return float(values.mean()) if len(values) else 0.0
+
+
 def _format(anim: Animation) -> tuple[int, int, float]:
     s = anim[min(anim)]
     return s.width, s.height, s.pixel_aspect
@@ -215,20 +222,24 @@ def _fusion_points(c: Curve, w: int, h: int) -> str:
 
 def write_fusion(anim: Animation, first: int, last: int, fps: float = 24.0) -> str:
     """A Fusion macro/setting (.setting: paste into Fusion or Resolve's Fusion page): per curve a
-    PolygonMask whose polyline is keyed on every frame; a hole masks its object's outline in
-    Subtract paint mode."""
+    PolygonMask whose polyline is keyed on every frame; an object's holes chain after its
+    outline in Subtract paint mode (the last hole's mask is the object's)."""
     w, h, pa = _format(anim)
     tools, outline_of = [], {}
+    for name, oid, _, hole, _ in tracks(anim):
+        if not hole:
+            outline_of.setdefault(oid, name)
     for name, oid, _, hole, keyed in tracks(anim):
         keys = ",\n\t\t\t\t".join(
             f"[{f}] = {{ 0, Flags = {{ Linear = true, LockedY = true }}, Value = Polyline {{\n\t\t\t\t\t\t"
             f"Closed = {'true' if c.closed else 'false'},\n\t\t\t\t\t\tPoints = {{\n\t\t\t\t\t\t\t"
             f"{_fusion_points(c, w, h)}\n\t\t\t\t\t\t}}\n\t\t\t\t\t}} }}" for f, c in sorted(keyed.items()))
-        soft = float(np.mean([c.feather.mean() for c in keyed.values()])) / w
+        soft = _mean_feather(keyed) / w
         link = f'\t\t\t\tEffectMask = Input {{ SourceOp = "{outline_of[oid]}", Source = "Mask", }},\n' \
             if hole and oid in outline_of else ""
+        if link:  # holes chain: each cuts from the outline less the holes before it
+            outline_of[oid] = name
         mode = '\t\t\t\tPaintMode = Input { Value = FuID { "Subtract" }, },\n' if link else ""
-        outline_of.setdefault(oid, name)
         tools.append(
             f"\t\t{name} = PolygonMask {{\n\t\t\tInputs = {{\n{link}{mode}"
             f"\t\t\t\tSoftEdge = Input {{ Value = {_fu(soft)}, }},\n"
@@ -263,7 +274,7 @@ def write_silhouette(anim: Animation, first: int, last: int, fps: float = 24.0) 
         mode = ET.SubElement(props, "Property", {"id": "mode", "constant": "True"})
         ET.SubElement(mode, "Value").text = "Subtract" if hole else "Add"
         blur = ET.SubElement(props, "Property", {"id": "outerBlur", "constant": "True"})
-        ET.SubElement(blur, "Value").text = repr(float(np.mean([c.feather.mean() for c in keyed.values()])))
+        ET.SubElement(blur, "Value").text = repr(_mean_feather(keyed))
         path = ET.SubElement(props, "Property", {"id": "path"})
         for f, c in sorted(keyed.items()):
             key = ET.SubElement(path, "Key", {"frame": str(f - first), "interp": "linear"})
