@@ -32,8 +32,11 @@ class MatteToShapes(RangeNode):
     sub-pixel edge; vertices at equal arc length; on a curve's first frame the vertex count is
     the smallest that keeps the fit within ``tolerance`` px (at most ``max_vertices`` per
     object, shared by its curves in proportion to their length, at least 4 each: an object
-    keeps its ``max_vertices`` // 4 largest curves — raise ``min_area`` to drop specks); on later frames the count is kept and the start point is the one that lands the
-    vertices closest to the previous frame's; handles by least squares (Schneider 1990).
+    keeps its ``max_vertices`` // 4 largest curves — raise ``min_area`` to drop specks); on
+    later frames a curve (paired with the previous frame's by centroid; its ``key`` stays) keeps
+    its count, and its start point is the one whose vertices best match the previous frame's
+    once the object's translation and turn are taken out; handles by least squares
+    (Schneider 1990).
 
     Temporal design: causal. Frame f depends on the matte at f and on this node's own output at
     f − 1 (its vertex counts and positions), never on a later frame; the run starts at the first
