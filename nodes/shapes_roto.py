@@ -47,7 +47,7 @@ class Roto(Node):
     matte (optional): Matte float32 H×W; without it the matte has the shapes' format.
     ``feather``: px added to every vertex's feather. Outputs ``shapes`` (the shapes at this
     frame: Shapes) and ``matte`` (float32 H×W in [0, 1]). No keyframes: empty shapes and the
-    input matte unchanged (all zero without one).
+    input matte unchanged (a 1×1 zero matte without one).
     """
 
     type_id = "rotograph.Roto"
@@ -69,8 +69,8 @@ class Roto(Node):
             empty = ShapeSet(w, h)
             return {"shapes": empty, "out": matte if matte is not None else np.zeros((1, 1), np.float32)}
         h, w = matte.shape if matte is not None else (shapes.height, shapes.width)
-        if matte is not None and (w, h) != (shapes.width, shapes.height) and \
-                abs(w / shapes.width - h / shapes.height) > 1e-6 * max(w, h):
+        sx, sy = w / shapes.width, h / shapes.height
+        if abs(sx - sy) > 0.01 * max(sx, sy):  # a proxy or a Reformat keeps the aspect (within rounding)
             raise RotographError(f"node '{self.name}': the shapes' format {shapes.width}×{shapes.height} and the "
                                  f"matte's {w}×{h} differ in aspect")
         roto = rasterise(shapes, w, h, None, self.feather)
