@@ -323,3 +323,13 @@ def test_a_speckled_matte_stays_within_the_vertex_budget():
     shots = fit([noisy, np.roll(noisy, 3, axis=1)], max_vertices=64, min_area=4.0)
     for s in shots:
         assert s.objects[0].vertex_count <= 64 and 1 <= len(s.objects[0].curves) <= 16
+
+
+def test_roto_refuses_a_matte_of_another_aspect_and_scales_to_a_proxy():
+    from rotograph.nodes.shapes_roto import Roto
+
+    node = Roto("roto", keys=_keys((1001, disc(SIZE, 120, 90, 40))), operation="replace")
+    with pytest.raises(rotograph.RotographError, match="differ in aspect"):
+        node.compute(Context(1001, "roto"), np.zeros((100, 100), np.float32))
+    half = node.compute(Context(1001, "roto"), np.zeros((90, 120), np.float32))["out"]
+    assert half.shape == (90, 120) and iou(half, disc((90, 120), 60, 45, 20)) > 0.95
