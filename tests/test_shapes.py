@@ -333,3 +333,14 @@ def test_roto_refuses_a_matte_of_another_aspect_and_scales_to_a_proxy():
         node.compute(Context(1001, "roto"), np.zeros((100, 100), np.float32))
     half = node.compute(Context(1001, "roto"), np.zeros((90, 120), np.float32))["out"]
     assert half.shape == (90, 120) and iou(half, disc((90, 120), 60, 45, 20)) > 0.95
+
+
+def test_scaling_to_another_format_keeps_the_outline_and_open_curves_are_not_filled():
+    shapes = fit([disc(SIZE, 120, 90, 40)])[0]
+    squeezed = shapes.scaled(120, 180)  # half the width: pixels twice as wide
+    assert squeezed.pixel_aspect == 2.0
+    np.testing.assert_allclose(squeezed.objects[0].curves[0].vertices[:, 0], shapes.objects[0].curves[0].vertices[:, 0] / 2)
+    path = Curve(shapes.objects[0].curves[0].points, None, closed=False, key=1)
+    with_path = ShapeSet(shapes.width, shapes.height, 1.0, [ShapeObject(1, "", [shapes.objects[0].curves[0], path])])
+    assert np.array_equal(rasterise(with_path), rasterise(shapes))
+    assert len(path.segments()) == len(path.points) - 1 and np.allclose(path.sample(8)[-1], path.vertices[-1])
