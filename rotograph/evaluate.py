@@ -92,8 +92,9 @@ class Evaluator:
             self._ranges: dict[str, tuple[int, int] | None] = {}
             self._timing: dict[str, Timing | None] = {}
             self._segments: dict[str, list[Segment]] = {}
-            self._segment_keys: dict[tuple[str, Segment], str] = {}
-            self._chains: dict[tuple[str, Segment], list[str]] = {}
+            self._where: dict[str, dict[int, int]] = {}  # range node → frame → number of its segment
+            self._segment_keys: dict[tuple[str, int], str] = {}
+            self._chains: dict[tuple[str, int], list[str]] = {}
             self._revision = self.graph.revision
 
     def begin_render(self, targets, frames) -> None:
@@ -152,11 +153,17 @@ class Evaluator:
         return self._segments[name]
 
     def segment_of(self, name: str, frame: int) -> Segment:
-        for seg in self.segments(name):
-            if frame in seg.frames:
-                return seg
-        rng = self.frame_range(name)
-        raise EvaluationError(name, frame, f"frame {frame} is outside the node's frame range {rng[0]}-{rng[1]}")
+        """The segment of range node ``name`` whose emitted frames hold ``frame``."""
+        return self.segments(name)[self._segment_number(name, frame)]
+
+    def _segment_number(self, name: str, frame: int) -> int:
+        where = self._where.get(name)
+        if where is None:
+            where = self._where[name] = {f: n for n, seg in enumerate(self.segments(name)) for f in seg.frames}
+        if frame not in where:
+            rng = self.frame_range(name)
+            raise EvaluationError(name, frame, f"frame {frame} is outside the node's frame range {rng[0]}-{rng[1]}")
+        return where[frame]
 
     def _passthrough(self, node: Node) -> tuple[str, str] | None:
         if len(node.outputs) != 1:
@@ -188,11 +195,15 @@ class Evaluator:
             if extra is not None:
                 material["extra"] = extra
             if node.is_range:
-                seg = self.segment_of(name, frame)
+                number = self._segment_number(name, frame)
                 if node.reach().causal:
-                    material = {"chain": self._chain(name, seg, seg.run.index(frame)), "output": output}
+                    seg = self.segments(name)[number]
+                    upto = len(seg.lead) + (frame - seg.frames[0]) * seg.direction  # runs step by one frame
+                    if seg.run[upto] != frame:
+                        upto = seg.run.index(frame)
+                    material = {"chain": self._chain(name, number, upto), "output": output}
                 else:
-                    material["segment"] = self._segment_key(name, seg)
+                    material["segment"] = self._segment_key(name, number)
                 material["frame"] = frame
             else:
                 material["inputs"] = {i: self._input_key(node, i, frame) for i in sorted(self.links(name))}
@@ -242,15 +253,16 @@ class Evaluator:
                     need.setdefault(src, set()).update(node.input_frame(i, g) for g in (window or (f,)))
         self.wanted = {n: need[n] for n in need if self.graph.nodes[n].is_range}
 
-    def _chain(self, name: str, seg: Segment, upto: int) -> str:
-        """Key of a causal range node's state after processing ``seg.run[upto]``: the node's
-        type, version and params other than keyframes, the run's start, then one hash per frame
-        of the run chained from the previous one — the inputs at that frame and ``lookahead``
-        frames on (along the run, within the frame range) and the keyframes applied there."""
-        chain = self._chains.setdefault((name, seg), [])
+    def _chain(self, name: str, number: int, upto: int) -> str:
+        """Key of a causal range node's state after processing ``run[upto]`` of its segment
+        ``number``: the node's type, version and params other than keyframes, the run's start,
+        then one hash per frame of the run chained from the previous one — the inputs at that
+        frame and ``lookahead`` frames on (along the run, within the frame range) and the
+        keyframes applied there."""
+        chain = self._chains.setdefault((name, number), [])
         if len(chain) > upto:
             return chain[upto]
-        node = self.graph.nodes[name]
+        node, seg = self.graph.nodes[name], self.segments(name)[number]
         reach = node.reach()
         run, step = seg.run, seg.direction
         rng = self.frame_range(name)
@@ -276,10 +288,10 @@ class Evaluator:
                        "inputs": [self._input_key(node, i, f) for i in inputs],
                        "ahead": [[self._input_key(node, i, g) for i in inputs] for g in ahead]}, where=where)
 
-    def _segment_key(self, name: str, seg: Segment) -> str:
-        memo = (name, seg)
+    def _segment_key(self, name: str, number: int) -> str:
+        memo = (name, number)
         if memo not in self._segment_keys:
-            node = self.graph.nodes[name]
+            node, seg = self.graph.nodes[name], self.segments(name)[number]
             keys = [[self._input_key(node, i, f) for i in sorted(self.links(name))] for f in seg.run]
             self._segment_keys[memo] = digest({"frames": list(seg.frames), "lead": list(seg.lead), "inputs": keys})
         return self._segment_keys[memo]
@@ -384,13 +396,15 @@ class Evaluator:
     def _run_range(self, node: Node, seg: Segment, todo, keep: int) -> dict[str, Any]:
         """Run ``node``'s segment ``seg`` so that it emits (and caches) every frame of ``todo``;
         return the outputs at ``keep`` (one of them). A resumable node starts after the nearest
-        cached frame before the first frame to do, others at the segment's start."""
+        cached frame before the first missing frame to do, others at the segment's start."""
         name, frames = node.name, seg.frames
-        order = sorted(frames.index(f) for f in todo)
+        pos = {f: i for i, f in enumerate(frames)}
+        order = sorted(pos[f] for f in todo)
         first, stop = order[0], order[-1]
         resume = None
-        if node.resumable:  # restart after the nearest cached frame before the first to do
-            back = next((j for j in range(first - 1, -1, -1) if not self.missing(name, [frames[j]])), None)
+        if node.resumable:  # restart after the nearest cached frame before the first missing one
+            gap = next((i for i in order if self.missing(name, [frames[i]])), first)
+            back = next((j for j in range(gap - 1, -1, -1) if not self.missing(name, [frames[j]])), None)
             state = self._cached_outputs(node, frames[back]) if back is not None else None
             if state is not None:
                 resume = (frames[back], state)
@@ -400,12 +414,12 @@ class Evaluator:
         result = None
         self.stats.range_runs[name] += 1
         gen = node.compute_range(ctx, seg, lambda f: self._pull(node, f), resume)
-        last = frames.index(resume[0]) if resume else -1
+        last = pos[resume[0]] if resume else -1
         with blame(name, keep), contextlib.closing(gen):
             for f, value in gen:
-                if f not in frames or frames.index(f) <= last:
+                if pos.get(f, -1) <= last:
                     raise EvaluationError(name, f, "range node emitted frames out of segment order")
-                last = frames.index(f)
+                last = pos[f]
                 outs = self._store(node, f, value)
                 self.stats.computes[name] += 1
                 if f == keep:
