@@ -250,3 +250,58 @@ def test_two_objects_of_one_name_get_distinct_names_in_every_export(anim):
     assert len(set(names)) == len(names) == 6 and all(n.isascii() for n in names)
     groups = [g[1] for g in find(nk_tree(write_nuke(twin, FIRST, LAST)), "curvegroup")]
     assert sorted(groups) == sorted(names)
+
+
+AE_MODEL = """
+// A stand-in for the parts of After Effects' object model the script uses; it records calls.
+var MaskMode = {ADD: "add", SUBTRACT: "subtract"};
+function Shape() {}
+var layer = {masks: [], property: function (group) {
+  if (group !== "ADBE Mask Parade") throw new Error("unknown layer property " + group);
+  return {addProperty: function (kind) {
+    if (kind !== "ADBE Mask Atom") throw new Error("unknown mask kind " + kind);
+    var mask = {keys: null, property: function (name) {
+      if (name !== "ADBE Mask Shape") throw new Error("unknown mask property " + name);
+      return {setValuesAtTimes: function (times, shapes) { mask.keys = {times: times, shapes: shapes}; }};
+    }};
+    layer.masks.push(mask);
+    return mask;
+  }};
+}};
+var app = {undo: 0, beginUndoGroup: function () { app.undo++; }, endUndoGroup: function () { app.undo--; },
+  project: {items: {addComp: function (name, w, h, pa, duration, fps) {
+    app.comp = {name: name, width: w, height: h, pixelAspect: pa, duration: duration, frameRate: fps,
+      layers: {addSolid: function (colour, n, sw, sh, spa, sd) { app.solid = [sw, sh, spa, sd]; return layer; }}};
+    return app.comp;
+  }}}};
+"""
+
+
+def test_after_effects_script_runs_against_a_model_of_ae(anim, tmp_path):
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node.js is not installed: the script's run is not checked")
+    fps = 24000 / 1001
+    script = tmp_path / "run.js"
+    script.write_text(AE_MODEL + write_after_effects(anim, FIRST, LAST, fps)
+                      + "\nconsole.log(JSON.stringify({comp: app.comp, solid: app.solid, undo: app.undo,"
+                        " masks: layer.masks}));\n")
+    out = json.loads(subprocess.run([node, str(script)], capture_output=True, text=True, check=True).stdout)
+    comp = out["comp"]
+    assert (comp["width"], comp["height"], comp["displayStartFrame"], out["undo"]) == (W, H, FIRST, 0)
+    assert comp["duration"] == pytest.approx((LAST - FIRST + 1) / fps) and out["solid"][:2] == [W, H]
+    want = expected(anim)
+    assert [m["name"] for m in out["masks"]] == list(want)
+    for m in out["masks"]:
+        hole, frames, pts = want[m["name"]]
+        assert m["maskMode"] == ("subtract" if hole else "add")
+        assert m["keys"]["times"] == pytest.approx([(f - FIRST) / fps for f in frames])
+        got = np.array([np.hstack([s["vertices"], s["inTangents"], s["outTangents"]]) for s in m["keys"]["shapes"]])
+        assert np.array_equal(got, pts) and all(s["closed"] for s in m["keys"]["shapes"])
+        feathered = [s for s in m["keys"]["shapes"] if "featherRadii" in s]
+        assert bool(feathered) == (m["name"] == "matte")  # the star's third vertex
+        for s in feathered:
+            assert s["featherSegLocs"] == [2] and s["featherRadii"] == [4.0] and s["featherTypes"] == [0]
