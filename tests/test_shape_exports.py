@@ -305,3 +305,35 @@ def test_after_effects_script_runs_against_a_model_of_ae(anim, tmp_path):
         assert bool(feathered) == (m["name"] == "matte")  # the star's third vertex
         for s in feathered:
             assert s["featherSegLocs"] == [2] and s["featherRadii"] == [4.0] and s["featherTypes"] == [0]
+
+
+FUSION_MODEL = """
+local function tagged(kind) return function(t) t.__kind = kind; return t end end
+ordered = function() return function(t) return t end end
+PolygonMask, BezierSpline, Polyline, Input = tagged("PolygonMask"), tagged("BezierSpline"), tagged("Polyline"), tagged("Input")
+FuID = function(t) return t[1] end
+"""
+
+
+def test_fusion_setting_is_lua_that_holds_the_polylines(anim):
+    lupa = pytest.importorskip("lupa")
+    lua = lupa.LuaRuntime()
+    lua.execute(FUSION_MODEL)
+    setting = lua.execute("return " + write_fusion(anim, FIRST, LAST))  # a Lua table, as Fusion reads it
+    tools = setting["Tools"]
+    want = expected(anim)
+    for name, (hole, frames, pts) in want.items():
+        mask, spline = tools[name], tools[name + "Polyline"]
+        assert (mask["__kind"], spline["__kind"]) == ("PolygonMask", "BezierSpline")
+        assert mask["Inputs"]["Polyline"]["SourceOp"] == name + "Polyline"
+        assert (mask["Inputs"]["PaintMode"] is not None and mask["Inputs"]["PaintMode"]["Value"] == "Subtract") == hole
+        keys = spline["KeyFrames"]
+        assert sorted(keys.keys()) == frames
+        for k, f in enumerate(frames):
+            poly = keys[f]["Value"]
+            got = np.array([[p["X"], p["Y"], p["LX"], p["LY"], p["RX"], p["RY"]] for p in poly["Points"].values()])
+            ours = np.stack([(got[:, 0] + 0.5) * W, H / 2 - got[:, 1] * W, got[:, 2] * W, -got[:, 3] * W,
+                             got[:, 4] * W, -got[:, 5] * W], axis=1)
+            np.testing.assert_allclose(ours, pts[k], atol=1e-9)
+            assert poly["Closed"] is True
+    assert list(setting["RenderRange"].values()) == [FIRST, LAST]
