@@ -16,6 +16,9 @@ from .matte_ops import Feather, Grow
 from .matte_stats import MatteStats
 from .matterefine import MatteRefine
 from .read import Read
+from .shapes import MatteToShapes, ShapesToMatte
+from .shapes_roto import Roto
+from .shapes_write import WriteShapes
 from .sam3 import SAM3Segment, SAM3Track
 from .temporal import EdgeMotionBlur, TemporalSmooth
 from .write import WriteEXR
@@ -30,6 +33,7 @@ BUILTIN_NODES = (
     FlowTrack, SAM3Segment, SAM3Track, MatAnyoneRefine,                     # segmentation and matting
     Keyer, Despill, EdgeExtend, Grow, Feather, MatteRefine, MasksFromMattes, MasksToMatte,  # keying and mattes
     FillHoles, RemoveDots, BorderFix, TemporalSmooth, EdgeMotionBlur,       # matte clean-up
+    MatteToShapes, ShapesToMatte, Roto, WriteShapes,                        # roto shapes
     Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
     DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
     WriteEXR, WritePNG, WriteTIFF, WriteDPX, WriteProRes, WriteVideo,       # image and movie outputs

@@ -54,6 +54,7 @@ class Stats:
     range_runs: Counter = field(default_factory=Counter)
 
     def reset(self) -> None:
+        """Zero every counter."""
         self.computes.clear()
         self.hits.clear()
         self.range_runs.clear()
@@ -64,6 +65,7 @@ class Stats:
                      self.range_runs - before.range_runs)
 
     def merge(self, other: "Stats") -> None:
+        """Add ``other``'s counts to these (a worker's task into the render's report)."""
         self.computes.update(other.computes)
         self.hits.update(other.hits)
         self.range_runs.update(other.range_runs)
@@ -103,15 +105,18 @@ class Evaluator:
         self.want(targets, frames)
 
     def end_render(self) -> None:
+        """End the render begun by :meth:`begin_render`: range nodes run to the frame asked again."""
         self.wanted = {}
 
     # -- structure ------------------------------------------------------------------------
     def links(self, name: str) -> dict[str, tuple[str, str]]:
+        """Node ``name``'s connected inputs: input port → (source node, source output)."""
         if name not in self._links:
             self._links[name] = self.graph.inputs_of(name)
         return self._links[name]
 
     def output_name(self, node: Node, output: str | None) -> str:
+        """``output``, checked against ``node``'s outputs (``None``: its first); raises :class:`GraphError` naming close matches."""
         if output is None:
             return next(iter(node.outputs))
         if output not in node.outputs:

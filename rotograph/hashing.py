@@ -38,6 +38,7 @@ def normalise(value: Any, where: str = "") -> Any:
 
 
 def canonical_bytes(value: Any, where: str = "") -> bytes:
+    """Canonical JSON bytes of ``value`` (see :func:`normalise`): what :func:`digest` hashes."""
     return json.dumps(normalise(value, where), sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode()
 

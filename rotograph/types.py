@@ -12,6 +12,8 @@ Depth      :class:`DepthMap` (float32 H×W Z + ``metric``, ``units``)    Z-depth
 Normals    ``np.ndarray`` float32 H×W×3 in [-1, 1], camera space        surface normals
 Camera     :class:`CameraData` (3×3 intrinsics, 4×4 world-to-camera     OpenCV convention
            extrinsics, image size)
+Shapes     :class:`~rotograph.shapes.ShapeSet` (per object: cubic       roto splines, plate
+           Bézier curves, per-vertex feather; format w, h, aspect)      pixels, y down
 =========  ==========================================================  ===================
 
 Each :class:`PortType` knows how to check a value, measure its bytes and turn it into named
@@ -24,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+
+from .shapes import ShapeSet, check_shapes, decode_shapes, encode_shapes  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -185,4 +189,6 @@ File = PortType(
                              tuple((str(p), int(s), int(m)) for p, s, m in attrs.get("extra", []))),
 )
 
-BUILTIN_TYPES = (Image, Matte, Masks, Depth, Normals, Camera, File)
+Shapes = PortType("Shapes", (250, 150, 60), check_shapes, encode_shapes, decode_shapes)
+
+BUILTIN_TYPES = (Image, Matte, Masks, Depth, Normals, Camera, File, Shapes)

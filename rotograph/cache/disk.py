@@ -81,6 +81,7 @@ def _filesystem(url: str):
 
 @dataclass
 class DiskStats:
+    """What :meth:`DiskCache.stats` reports: the cache URL, its entry count, the bytes they hold and the bound."""
     root: str
     entries: int
     bytes: int
@@ -129,6 +130,7 @@ class DiskCache:
 
     # -- API ------------------------------------------------------------------------------
     def contains(self, key: str) -> bool:
+        """Whether an entry for ``key`` is published (a presence check: its content is verified when read)."""
         return self.fs.exists(self._entry(key) + "/zarr.json")
 
     def get(self, key: str, ptype: PortType):
@@ -175,6 +177,9 @@ class DiskCache:
         return value
 
     def put(self, key: str, ptype: PortType, value) -> None:
+        """Store ``value`` (of port type ``ptype``) under ``key``: written to ``tmp/`` then
+        published by one rename (a key already there is kept); prunes when over the bound.
+        Raises ``OSError`` when the disk refuses the write."""
         if self.contains(key):
             return
         arrays, attrs = ptype.encode(value)
@@ -216,6 +221,7 @@ class DiskCache:
         return None
 
     def remove(self, key: str) -> None:
+        """Unpublish and delete the entry of ``key`` (no error when absent)."""
         path = self._entry(key)
         if self.local:
             trash = self._join("tmp", f"del-{key}-{uuid.uuid4().hex[:8]}")
@@ -254,6 +260,7 @@ class DiskCache:
         return out
 
     def stats(self) -> DiskStats:
+        """Entries and bytes held now (walks the cache)."""
         entries = self._entries()
         return DiskStats(self.url, len(entries), sum(e[1] for e in entries), self.max_bytes)
 
@@ -291,6 +298,7 @@ class DiskCache:
         return token
 
     def unpin(self, token: str) -> None:
+        """Release the pin ``token`` returned by :meth:`pin`."""
         self._pins.pop(token, None)
         try:
             self.fs.rm(self._join("pins", token + ".json"))
@@ -331,6 +339,7 @@ class DiskCache:
                 pass
 
     def clear(self) -> None:
+        """Remove every entry (pins and temporaries stay)."""
         for path in self.fs.ls(self._join("entries"), detail=False):
             self.fs.rm(path, recursive=True)
         self._approx_bytes = 0
