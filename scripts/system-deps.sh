@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the test suite needs beyond Python: a virtual X server, an input driver and a
 # screen grabber for the editor's real-window tests (Xvfb, xdotool, ImageMagick's `import`), Mesa's
-# software OpenGL for DearPyGui, and a font. Installs what is missing with apt-get when run as root (or through sudo); otherwise
+# software OpenGL for DearPyGui, EGL for skia-python (ShapesToMatte), and a font. Installs what is missing with apt-get when run as root (or through sudo); otherwise
 # says exactly what to install. `make test` and `make setup` run it; it is quick when all is there.
 set -euo pipefail
 pkgs=()
@@ -10,7 +10,7 @@ need Xvfb xvfb
 need xdotool xdotool
 need import imagemagick
 if command -v dpkg >/dev/null 2>&1; then
-    for p in libgl1-mesa-dri libgl1 fonts-dejavu-core; do
+    for p in libgl1-mesa-dri libgl1 libegl1 fonts-dejavu-core; do
         dpkg -s "$p" >/dev/null 2>&1 || pkgs+=("$p")
     done
 fi
