@@ -13,7 +13,7 @@ import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
 
-from .errors import RotographError
+from .errors import RotographError, UsageError
 from .models import visible_gpus, worker_gpu
 from .plan import Session, Task, TaskResult, execute, run_task
 
@@ -96,7 +96,7 @@ class DaskBackend:
             except ValueError:
                 n = 0
             if n < 1:
-                raise RotographError(f"--scheduler {scheduler!r}: expected local:N with N ≥ 1 workers")
+                raise UsageError(f"--scheduler {scheduler!r}: expected local:N with N ≥ 1 workers")
             gpus = visible_gpus()
             if gpus:
                 worker_resources = {"GPU": 1, **(worker_resources or {})}
