@@ -7,9 +7,13 @@ returns False the backend cancels what has not started and returns.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
+import shlex
+import shutil
+import tempfile
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
 
@@ -72,6 +76,32 @@ class PoolBackend:
         self.pool.shutdown(cancel_futures=True)
 
 
+@contextlib.contextmanager
+def _workers_ignore_sigint():
+    """While a local cluster starts, spawn its worker processes through a ``/bin/sh`` wrapper
+    that ignores SIGINT before it runs Python (an ignored signal stays ignored through
+    ``exec``, and Python keeps it so). A Ctrl+C then reaches only this process — one
+    ``interrupted`` line instead of a traceback from every worker still importing — which
+    stops the workers (:meth:`DaskBackend.close`, or their parent-alive watch when this
+    process exits). Without ``/bin/sh`` or on a ``noexec`` temporary folder, workers start as usual."""
+    from multiprocessing import spawn
+
+    tmp = tempfile.mkdtemp(prefix="rotograph-workers-")
+    exe = spawn.get_executable()
+    try:
+        usable = os.name == "posix" and os.path.exists("/bin/sh") and not os.statvfs(tmp).f_flag & os.ST_NOEXEC
+        if usable:
+            wrapper = os.path.join(tmp, "python")
+            with open(wrapper, "w") as f:
+                f.write(f"#!/bin/sh\ntrap '' INT\nexec {shlex.quote(os.fsdecode(exe))} \"$@\"\n")
+            os.chmod(wrapper, 0o755)
+            spawn.set_executable(wrapper)
+        yield
+    finally:
+        spawn.set_executable(exe)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 class DaskBackend:
     """A Dask distributed cluster: ``tcp://host:8786`` (an existing scheduler) or ``local:N``
     (a ``LocalCluster`` of N single-threaded worker processes). Tasks that need resources
@@ -101,12 +131,20 @@ class DaskBackend:
             if gpus:
                 worker_resources = {"GPU": 1, **(worker_resources or {})}
             # no dashboard, and its HTTP server on a free port (8787 may be another cluster's)
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                        scheduler_kwargs={"dashboard_address": ":0"},
-                                        resources=worker_resources or None, silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
-            if gpus:
-                self.client.register_plugin(_one_gpu_per_worker(gpus), name="rotograph-gpus")
+            from distributed.deploy.spec import SpecCluster
+
+            before = set(SpecCluster._instances)
+            try:
+                with _workers_ignore_sigint():
+                    self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                                                resources=worker_resources or None, silence_logs=logging.ERROR)
+                self.client = Client(self.cluster)
+                if gpus:
+                    self.client.register_plugin(_one_gpu_per_worker(gpus), name="rotograph-gpus")
+            except BaseException:  # Ctrl+C during start-up: stop the workers already started, quietly
+                _close_quietly(set(SpecCluster._instances) - before)
+                raise
         else:
             try:
                 self.client = Client(scheduler, timeout=30)
@@ -128,6 +166,25 @@ class DaskBackend:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def _close_quietly(clusters) -> None:
+    """Close clusters whose start-up was interrupted (their state may be half-built: errors and
+    distributed's log lines are dropped) and take them off distributed's close-at-exit list,
+    whose own attempt would print a traceback. Workers that remain exit with this process."""
+    from contextlib import suppress
+
+    from distributed.deploy.spec import SpecCluster
+
+    log = logging.getLogger("distributed")
+    level, log.level = log.level, logging.CRITICAL + 1
+    try:
+        for cluster in clusters:
+            with suppress(BaseException):
+                cluster.close(timeout=5)
+            SpecCluster._instances.discard(cluster)
+    finally:
+        log.setLevel(level)
 
 
 def _one_gpu_per_worker(gpus: list[str]):

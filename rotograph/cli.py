@@ -392,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         print("interrupted: frames already rendered are kept; run again to resume", file=sys.stderr)
+        logging.disable(logging.CRITICAL)  # what interrupted workers and tasks would log at exit
         return EXIT_INTERRUPTED
 
 

@@ -17,6 +17,8 @@ Each error class has an ``exit_code``: what ``rotograph`` exits with when it sto
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import sys
 
@@ -67,6 +69,23 @@ class OutputError(RotographError):
     """An output or cache file cannot be written: disk full, read-only folder, permission."""
 
     exit_code = EXIT_OUTPUT
+
+
+_DISK_FAULTS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+                errno.EROFS: "read-only filesystem", errno.EACCES: "permission denied",
+                errno.EPERM: "permission denied"}
+
+
+def output_error(what: str, error: BaseException, hint: str = "") -> OutputError:
+    """An :class:`OutputError` for a failed write of ``what`` (a file, ``cache <url>``):
+    says the disk is full / read-only / not writable when ``error`` (an ``OSError``, or a
+    library's error quoting one) says so, else quotes it; ``hint`` says how to fix it."""
+    code = getattr(error, "errno", None)
+    text = str(error)
+    if code not in _DISK_FAULTS:
+        code = next((c for c in _DISK_FAULTS if os.strerror(c) in text), None)
+    why = _DISK_FAULTS.get(code) or f"{type(error).__name__}: {getattr(error, 'strerror', None) or text}"
+    return OutputError(f"{what}: cannot write ({why})" + (f": {hint}" if hint else ""))
 
 
 class GraphError(RotographError):

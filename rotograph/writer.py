@@ -30,7 +30,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable, ClassVar
 
-from .errors import GraphError, ParamError, RotographError
+from .errors import GraphError, ParamError, RotographError, output_error
 from .media import expand_frame, frame_pattern
 from .node import Context, Node, Output, RangeNode, Segment
 from .types import File, Written
@@ -114,11 +114,14 @@ def publish_file(path: str, write: Callable[[str], None]) -> Written:
         write(tmp)
         os.replace(tmp, path)
     except Exception as e:
-        if os.path.exists(tmp):
+        try:
             os.remove(tmp)
+        except OSError:
+            pass
         if isinstance(e, RotographError):
             raise
-        raise RotographError(f"{path}: cannot write ({type(e).__name__}: {e})") from e
+        raise output_error(path, e, "frames already written are kept; free space or fix the folder, "
+                                    "then run again to resume") from e
     st = os.stat(path)
     return Written(path, st.st_size, st.st_mtime_ns)
 

@@ -42,7 +42,7 @@ import zarr
 from fsspec.registry import known_implementations
 from zarr.codecs import ZstdCodec
 
-from ..errors import CacheError
+from ..errors import CacheError, output_error
 from ..types import PortType
 
 log = logging.getLogger("rotograph.cache")
@@ -174,6 +174,22 @@ class DiskCache:
                     "created": time.time()}
         tmp = self._join("tmp", f"{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
+            self._write(tmp, key, manifest, arrays)
+        finally:
+            try:
+                if self.fs.exists(tmp):
+                    self.fs.rm(tmp, recursive=True)
+            except OSError:
+                pass
+        if self._approx_bytes is not None:
+            self._approx_bytes += self._size(self._entry(key))
+        if self._approx_bytes is None or self._approx_bytes > self._prune_at:
+            self._approx_bytes = self.prune(self.max_bytes)
+
+    def _write(self, tmp: str, key: str, manifest: dict, arrays: dict) -> None:
+        """Write an entry to ``tmp``, then publish it under ``key``; a failed write (disk full,
+        read-only cache) raises :class:`OutputError` naming the cache."""
+        try:
             group = zarr.create_group(store=self._store(tmp, False), attributes={MANIFEST: manifest},
                                       zarr_format=3, overwrite=True)
             for name, a in arrays.items():
@@ -181,13 +197,13 @@ class DiskCache:
                                        compressors=[self.codec], fill_value=0, config={"write_empty_chunks": True})
                 z[...] = a
             self._publish(tmp, self._entry(key))
-        finally:
-            if self.fs.exists(tmp):
-                self.fs.rm(tmp, recursive=True)
-        if self._approx_bytes is not None:
-            self._approx_bytes += self._size(self._entry(key))
-        if self._approx_bytes is None or self._approx_bytes > self._prune_at:
-            self._approx_bytes = self.prune(self.max_bytes)
+        except OSError as e:
+            raise self._write_error(e) from None
+
+    def _write_error(self, error: OSError):
+        return output_error(f"cache {self.url}", error, "outputs already written are kept; give --cache a writable "
+                                                         "folder with free space (or lower --cache-size), then run "
+                                                         "again to resume")
 
     def _publish(self, tmp: str, final: str) -> None:
         self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
@@ -274,8 +290,11 @@ class DiskCache:
         token = f"{HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         keys = set(keys)
         doc = {"host": HOST, "pid": os.getpid(), "created": time.time(), "keys": sorted(keys)}
-        with self.fs.open(self._join("pins", token + ".json"), "w") as f:
-            json.dump(doc, f)
+        try:
+            with self.fs.open(self._join("pins", token + ".json"), "w") as f:
+                json.dump(doc, f)
+        except OSError as e:
+            raise self._write_error(e) from None
         self._pins[token] = keys
         return token
 
