@@ -9,11 +9,15 @@ clip shipped by an installed package (``sample:bigbuckbunny.mp4`` from scikit-vi
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import importlib.metadata
 import math
 import os
 import re
+import sys
+import tempfile
+import threading
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -194,14 +198,63 @@ def _leading_run(pts: list[int]) -> list[int]:
 CHANNEL_ORDER = ("R", "G", "B", "A", "X", "Y", "Z", "red", "green", "blue", "alpha")
 
 
+_STDERR_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _library_messages():
+    """Catch what a C library prints on file descriptors 1 and 2 (OpenEXR prints its own error
+    lines, and its Python binding a warning, before giving up) into the yielded list of lines,
+    so that a damaged file gives one error of ours; other output meanwhile is passed on after."""
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    lines: list[str] = []
+    with _STDERR_LOCK, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = [(fd, os.dup(fd), tmp) for fd, tmp in ((1, out), (2, err))]
+        for fd, _, tmp in saved:
+            os.dup2(tmp.fileno(), fd)
+        try:
+            yield lines
+        finally:
+            libc.fflush(None)  # C and C++ streams buffered for the files
+            for fd, copy, tmp in saved:
+                os.dup2(copy, fd)
+                os.close(copy)
+                tmp.seek(0)
+                text = [ln for ln in tmp.read().decode("utf-8", "replace").splitlines()]
+                lines.extend(text)
+                other = [ln for ln in text if "EXR_ERR" not in ln and "reading pixel data" not in ln]
+                if other:
+                    print("\n".join(other), file=sys.stdout if fd == 1 else sys.stderr)
+
+
 def _exr_channels(path: str) -> dict[str, np.ndarray]:
-    """Every channel of every part of an EXR (multi-part files included)."""
+    """Every channel of every part of an EXR (multi-part files included). A file that is not
+    an EXR, or whose pixel data is truncated or corrupt, raises :class:`MediaError` naming it
+    and quoting the library's first complaint."""
     import OpenEXR
 
-    with OpenEXR.File(path, separate_channels=True) as f:
-        out = {}
-        for part in f.parts:
-            out.update({name: ch.pixels.copy() for name, ch in part.channels.items()})
+    out: dict[str, np.ndarray] = {}
+    listed: list[str] = []
+    with _library_messages() as messages:
+        try:
+            with OpenEXR.File(path, header_only=True) as f:
+                listed = [c.name for part in f.parts for c in part.header.get("channels", ())]
+            with OpenEXR.File(path, separate_channels=True) as f:
+                for part in f.parts:
+                    out.update({name: ch.pixels.copy() for name, ch in part.channels.items() if ch.pixels is not None})
+        except (RuntimeError, OSError, ValueError, TypeError, IndexError) as e:
+            error = e
+        else:
+            error = None
+    if error is not None or len(out) < len(set(listed)):
+        why = next((m.split(") ", 1)[-1] for m in messages if "EXR_ERR" in m), None) or \
+            (f"{error}".replace(f"'{path}'", "the file") if error else "its pixel data cannot be read")
+        what = "not a readable EXR file" if not listed else "truncated or corrupt EXR"
+        raise MediaError(f"{path}: {what} ({why})")
     return out
 
 
@@ -215,7 +268,7 @@ def exr_layers(channels) -> list[str]:
     return sorted({layer_of(c) for c in channels})
 
 
-def read_image(path: str, layer: str = "") -> tuple[np.ndarray, int, list[str]]:
+def read_image(path: str, layer: str | None = "") -> tuple[np.ndarray, int, list[str]]:
     """One image file → (array H×W×C, bit depth, channel names in the file). The array holds
     RGB(A) — or, for an EXR, the channels of ``layer`` (``matte``, ``depth``, ``N``, …; one
     channel is repeated into RGB). EXR via OpenEXR (float32, multi-part too), PNG/TIFF 8/16/32-bit
@@ -225,11 +278,16 @@ def read_image(path: str, layer: str = "") -> tuple[np.ndarray, int, list[str]]:
         raise FileNotFoundError(path)
     if ext == ".exr":
         chans = _exr_channels(path)
+        if layer is None:  # describe the file: its RGBA, or else its first layer
+            layer = "" if {"R", "G", "B", "Y"} & set(chans) else exr_layers(chans)[0] if chans else ""
         prefix = f"{layer}." if layer else ""
         mine = [c for c in chans if layer_of(c) == layer]
+        others = ", ".join(repr(x) for x in exr_layers(chans) if x) or "none"
+        if not layer and not {"R", "G", "B", "Y"} & set(mine):  # alpha or data alone is no picture
+            raise MediaError(f"{path}: no RGB channels to read as an image (channels: "
+                             f"{', '.join(sorted(chans)) or 'none'}); read a layer instead (layers: {others})")
         if not mine:
-            raise MediaError(f"{path}: no layer {layer!r} (layers: "
-                             f"{', '.join(repr(x) for x in exr_layers(chans))})")
+            raise MediaError(f"{path}: no layer {layer!r} (layers: {', '.join(repr(x) for x in exr_layers(chans))})")
         key = lambda c: (CHANNEL_ORDER.index(c[len(prefix):]) if c[len(prefix):] in CHANNEL_ORDER else 99, c)  # noqa
         names = sorted(mine, key=key)[:4]
         planes = [chans[c].astype(np.float32) for c in (names * 3 if len(names) == 1 else names)]
@@ -315,8 +373,9 @@ def sequence_frames(path: str) -> dict[int, str]:
     return dict(sorted(frames.items()))
 
 
-def probe(path: str, first_frame: int = 1001) -> MediaInfo:
-    """Describe a movie, a sequence pattern or a single image without decoding every frame."""
+def probe(path: str, first_frame: int = 1001, layer: str | None = None) -> MediaInfo:
+    """Describe a movie, a sequence pattern or a single image without decoding every frame.
+    ``layer``: the EXR layer to describe (``None``: RGBA, or the first layer when there is no RGB)."""
     real = resolve_path(path)
     ext = os.path.splitext(real)[1].lower()
     if frame_pattern(real) and ext in IMAGE_EXTS:
@@ -324,7 +383,7 @@ def probe(path: str, first_frame: int = 1001) -> MediaInfo:
         if not frames:
             raise MediaError(f"{path}: no files match this sequence pattern")
         first_num, last_num = min(frames), max(frames)
-        img, bits, names = read_image(frames[first_num])
+        img, bits, names = read_image(frames[first_num], layer)
         missing = [f for f in range(first_num, last_num + 1) if f not in frames]
         rate, tc = image_timing(frames[first_num])
         return MediaInfo(path, img.shape[1], img.shape[0], first_num, last_num, rate, ext[1:], names, bits, missing,
@@ -332,7 +391,7 @@ def probe(path: str, first_frame: int = 1001) -> MediaInfo:
     if not os.path.exists(real):
         raise MediaError(f"{path}: file not found")
     if ext in IMAGE_EXTS:
-        img, bits, names = read_image(real)
+        img, bits, names = read_image(real, layer)
         rate, tc = image_timing(real)
         return MediaInfo(path, img.shape[1], img.shape[0], first_frame, first_frame, rate, ext[1:], names, bits,
                          timecode=tc)

@@ -15,7 +15,7 @@ import math
 import os
 
 from . import __version__
-from .errors import GraphError, RotographError
+from .errors import GraphError, OutputError, RotographError
 from .media import expand_frame
 from .writer import Delivery, Writer
 
@@ -127,7 +127,7 @@ def export_nuke(graph, path: str, frames: list[int] | None = None) -> str:
     except OSError as e:
         folder = os.path.dirname(os.path.abspath(path))
         why = f"folder {folder} does not exist" if not os.path.isdir(folder) else e.strerror
-        raise RotographError(f"{path}: cannot write the Nuke script ({why})") from None
+        raise OutputError(f"{path}: cannot write the Nuke script ({why})") from None
     return text
 
 

@@ -132,7 +132,7 @@ def test_info_cli(tmp_path):
     assert info["codec"] == "h264" and info["fps"] == "29.970 (30000/1001)" and info["timecode"] == "00:00:00:00"
     bad = subprocess.run([sys.executable, "-m", "rotograph.cli", "info", str(tmp_path / "nope.mov")],
                          capture_output=True, text=True)
-    assert bad.returncode == 1 and "nope.mov" in bad.stderr and "not found" in bad.stderr
+    assert bad.returncode == 4 and "nope.mov" in bad.stderr and "not found" in bad.stderr
 
 
 @pytest.mark.parametrize("ext,codec", [("mov", "mpeg4"), ("avi", "mjpeg"), ("webm", "libvpx-vp9"), ("mkv", "ffv1")])
@@ -285,10 +285,10 @@ def test_frames_past_the_plate_are_refused_before_rendering(tmp_path, capsys):
     argv = ["render", str(GRAPHS / "quickstart.json"), "--set", f"read.file={footage('bedroom.mp4')}",
             "--set", f"write_exr.file={out}/b.####.exr", "--set", f"write_png.file={out}/b.####.png",
             "--cache", str(tmp_path / "cache"), "-q"]
-    assert main([*argv, "--frames", "1195-1205"]) == 1
+    assert main([*argv, "--frames", "1195-1205"]) == 3
     err = capsys.readouterr().err
     assert err.strip() == (f"error: frames 1201-1205 are outside the frame range 1001-1200 of node 'read' "
                            f"({footage('bedroom.mp4')})")
     assert not out.exists()  # nothing rendered
-    assert main([*argv, "--frames", "990,1001-1003"]) == 1
+    assert main([*argv, "--frames", "990,1001-1003"]) == 3
     assert "frame 990 is outside the frame range 1001-1200 of node 'read'" in capsys.readouterr().err
