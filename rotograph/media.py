@@ -324,7 +324,8 @@ def read_image(path: str, layer: str | None = "") -> tuple[np.ndarray, int, list
     img = np.asarray(img, np.float32).reshape(spec.height, spec.width, spec.nchannels)
     if spec.nchannels == 1:
         img = np.dstack([img[..., 0]] * 3)
-    return img[..., :4], spec.format.size() * 8, list(spec.channelnames)[:4]
+    bits = spec.get_int_attribute("oiio:BitsPerSample", 0) or spec.format.size() * 8  # 10-bit DPX: 10, not 16
+    return img[..., :4], bits, list(spec.channelnames)[:4]
 
 
 def image_timing(path: str) -> tuple[Fraction | None, str | None]:

@@ -71,7 +71,7 @@ def test_integer_sequences(registry, tmp_path, ext, dtype):
     assert np.allclose(img, rgb / top, atol=1e-6)
 
 
-def test_jpeg_and_dpx(registry, tmp_path):
+def test_jpeg_and_dpx(registry, tmp_path, capsys):
     import OpenImageIO as oiio
 
     rgb = np.full((16, 16, 3), 128, np.uint8)
@@ -86,6 +86,10 @@ def test_jpeg_and_dpx(registry, tmp_path):
     out.close()
     img = _read(registry, tmp_path / "d.####.dpx", 1001, colorspace="linear")
     assert np.allclose(img, ramp, atol=1 / 1023 + 1e-6)
+    # rotograph info says what the file holds: 10 bits per sample (OpenImageIO's oiio:BitsPerSample), not 16
+    assert probe(str(tmp_path / "d.####.dpx")).bit_depth == 10
+    assert main(["info", str(tmp_path / "d.1001.dpx"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["bit depth"] == "10"
 
 
 def test_exr_sequence_is_linear_float(registry, tmp_path):
