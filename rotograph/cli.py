@@ -283,13 +283,13 @@ def cmd_cache(args) -> int:
 
     url = args.cache or default_cache_url()
     if not DiskCache.exists(url):  # never create a cache just to look at it
-        verb = {"stats": "show"}.get(args.action, args.action)
+        verb = {"stats": "show", "info": "show"}.get(args.action, args.action)
         print(f"cache: {url}\nno cache at this path: nothing to {verb}")
         return 0
     disk = DiskCache(url)
-    if args.action == "stats":
+    if args.action in ("stats", "info"):
         s = disk.stats()
-        print(f"cache: {s.root}\nentries: {s.entries}\nsize: {s.bytes / 2**20:.1f} MiB")
+        print(f"cache: {s.root}\nentries: {s.entries}\nsize: {s.bytes / 2**20:.1f} MiB on disk")
     elif args.action == "prune":
         left = disk.prune(args.max_size)
         print(f"pruned {disk.url} to {left / 2**20:.1f} MiB")
@@ -365,8 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true")
     i.set_defaults(fn=cmd_info)
 
-    c = sub.add_parser("cache", help="cache stats | prune | clear")
-    c.add_argument("action", choices=("stats", "prune", "clear"))
+    c = sub.add_parser("cache", help="cache stats (or info) | prune | clear: sizes are what the disk holds")
+    c.add_argument("action", choices=("stats", "info", "prune", "clear"))
     c.add_argument("--cache", metavar="URL")
     c.add_argument("--max-size", type=_size("--max-size"), default="50G", help="prune down to this size")
     c.set_defaults(fn=cmd_cache)

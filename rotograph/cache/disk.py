@@ -237,10 +237,17 @@ class DiskCache:
 
     # -- management -----------------------------------------------------------------------
     def _size(self, path: str) -> int:
+        """Bytes an entry takes: on a local disk what its files and folders really occupy
+        (allocated blocks, ``st_blocks`` × 512 — a 1 kB chunk takes a 4 kB block, as ``du``
+        counts), elsewhere the files' sizes. Stats, pruning and the bound all use it."""
         if self.local:
             total = 0
             for dirpath, _, files in os.walk(path):
-                total += sum(os.path.getsize(os.path.join(dirpath, f)) for f in files)
+                for f in (".", *files):  # the folders' own blocks too, as du counts them
+                    try:
+                        total += disk_bytes(os.stat(os.path.join(dirpath, f)))
+                    except FileNotFoundError:
+                        pass
             return total
         return sum(self.fs.du(path, total=False).values())
 
@@ -342,6 +349,14 @@ class DiskCache:
         for path in self.fs.ls(self._join("entries"), detail=False):
             self.fs.rm(path, recursive=True)
         self._approx_bytes = 0
+
+
+
+def disk_bytes(st: os.stat_result) -> int:
+    """What a file occupies on disk: its allocated blocks (``st_blocks`` counts 512-byte
+    units), or its size where the filesystem does not say."""
+    blocks = getattr(st, "st_blocks", None)
+    return blocks * 512 if blocks is not None else st.st_size
 
 
 def _alive(pid: int) -> bool:
