@@ -160,5 +160,7 @@ def did_you_mean(name: str, candidates) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest candidate, or ``""``."""
     import difflib
 
+    if len(str(name)) > 200:  # a pasted value, not a typo (difflib would take seconds on 10 MB)
+        return ""
     close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import importlib.metadata
+import io
 import math
 import os
 import re
@@ -230,32 +231,37 @@ _STDERR_LOCK = threading.Lock()
 
 @contextlib.contextmanager
 def _library_messages():
-    """Catch what a C library prints on file descriptors 1 and 2 (OpenEXR prints its own error
-    lines, and its Python binding a warning, before giving up) into the yielded list of lines,
-    so that a damaged file gives one error of ours; other output meanwhile is passed on after."""
+    """Catch what a library prints — on file descriptors 1 and 2 (OpenEXR's C core prints its
+    own error lines) and through Python's ``sys.stdout``/``sys.stderr`` (its binding's warning)
+    — into the yielded list of lines, so that a damaged file gives one error of ours; other
+    output printed meanwhile (another thread's) is passed on afterwards."""
     import ctypes
 
     libc = ctypes.CDLL(None)
     lines: list[str] = []
     with _STDERR_LOCK, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        saved = [(fd, os.dup(fd), tmp) for fd, tmp in ((1, out), (2, err))]
-        for fd, _, tmp in saved:
+        streams = sys.stdout, sys.stderr
+        for stream in streams:
+            stream.flush()
+        saved = [(fd, os.dup(fd), tmp, stream, io.StringIO())
+                 for fd, tmp, stream in ((1, out, streams[0]), (2, err, streams[1]))]
+        for fd, _, tmp, _, _ in saved:
             os.dup2(tmp.fileno(), fd)
+        sys.stdout, sys.stderr = saved[0][4], saved[1][4]
         try:
             yield lines
         finally:
             libc.fflush(None)  # C and C++ streams buffered for the files
-            for fd, copy, tmp in saved:
+            sys.stdout, sys.stderr = streams
+            for fd, copy, tmp, stream, caught in saved:
                 os.dup2(copy, fd)
                 os.close(copy)
                 tmp.seek(0)
-                text = [ln for ln in tmp.read().decode("utf-8", "replace").splitlines()]
+                text = tmp.read().decode("utf-8", "replace").splitlines() + caught.getvalue().splitlines()
                 lines.extend(text)
                 other = [ln for ln in text if "EXR_ERR" not in ln and "reading pixel data" not in ln]
                 if other:
-                    print("\n".join(other), file=sys.stdout if fd == 1 else sys.stderr)
+                    print("\n".join(other), file=stream)
 
 
 def _exr_channels(path: str) -> dict[str, np.ndarray]:
