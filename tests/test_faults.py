@@ -350,3 +350,17 @@ def test_cache_size_is_what_the_disk_holds(shot, capfd):
     assert disk.stats().bytes == blocks
     left = disk.prune(blocks // 2)  # the bound is in disk bytes too
     assert left <= blocks // 2 * 0.9 + 1 and disk.stats().bytes == left
+
+
+def test_a_folder_of_frames_as_read_input(shot, capfd):
+    """A Read given the plates' folder reads its one sequence; a folder of two sequences is
+    refused listing them (hidden temporaries do not count)."""
+    (shot / "plates" / ".p.1005.tmp-host-1-abc.exr").write_bytes(b"partial")
+    rc, _, err = cli(capfd, "render", shot / "g.json", "--set", f"read.file={shot / 'plates'}", "--cache",
+                     shot / "cache", "-q")
+    assert rc == 0, err
+    assert_rendered(shot / "out", FRAMES)
+    _exr(shot / "plates" / "q.0001.exr", {"RGB": _plate(1)})
+    line = assert_error(*cli(capfd, "validate", shot / "g.json", "--set", f"read.file={shot / 'plates'}"), 4,
+                        "node 'read'", "param 'file'", "2 image sequences", "p.####.exr", "q.####.exr", lines=1)
+    assert "name one" in line
