@@ -215,6 +215,7 @@ def test_disk_full_while_writing_outputs(shot, capfd, monkeypatch):
     with disk:
         line = assert_error(*cli(capfd, "render", shot / "g.json", "--cache", shot / "cache", "-q"), 5,
                             "the disk is full", ".exr")
+        assert "node 'write_exr'" in line and "frames already written are kept" in line
         written = sorted(p.name for p in out.iterdir())
         assert written and all(not n.startswith(".") for n in written)  # no temporary left
         assert len(written) < len(FRAMES)
