@@ -13,7 +13,9 @@ import multiprocessing
 import os
 import shlex
 import shutil
+import sys
 import tempfile
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
 
@@ -56,9 +58,12 @@ def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
 
 
 class PoolBackend:
-    """``workers`` spawned processes sharing the disk cache; each exits when this process dies."""
+    """``workers`` spawned processes sharing the disk cache; each exits when this process dies.
+    They ignore SIGINT (:func:`_workers_ignore_sigint`): on Ctrl+C this process stops them."""
 
     def __init__(self, workers: int):
+        self._quiet = _workers_ignore_sigint()  # workers are spawned as tasks are submitted
+        self._quiet.__enter__()
         self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_exit_with_parent, initargs=(os.getpid(),))
 
@@ -73,33 +78,55 @@ class PoolBackend:
                     return
 
     def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
+        """Wait for the running tasks — or, when closing on Ctrl+C, stop the workers now
+        (outputs are written atomically: a stopped frame leaves no half file)."""
+        try:
+            if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+                for proc in list((self.pool._processes or {}).values()):
+                    proc.terminate()
+                self.pool.shutdown(wait=False, cancel_futures=True)
+            else:
+                self.pool.shutdown(cancel_futures=True)
+        finally:
+            self._quiet.__exit__(None, None, None)
+
+
+_QUIET = {"users": 0, "folder": None, "python": None}
+_QUIET_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
 def _workers_ignore_sigint():
-    """While a local cluster starts, spawn its worker processes through a ``/bin/sh`` wrapper
-    that ignores SIGINT before it runs Python (an ignored signal stays ignored through
-    ``exec``, and Python keeps it so). A Ctrl+C then reaches only this process — one
-    ``interrupted`` line instead of a traceback from every worker still importing — which
-    stops the workers (:meth:`DaskBackend.close`, or their parent-alive watch when this
-    process exits). Without ``/bin/sh`` or on a ``noexec`` temporary folder, workers start as usual."""
+    """While in this block, worker processes are spawned through a ``/bin/sh`` wrapper that
+    ignores SIGINT before it runs Python (an ignored signal stays ignored through ``exec``, and
+    Python keeps it so). A Ctrl+C then reaches only this process — one ``interrupted`` line
+    instead of a traceback from every worker still importing — which stops the workers
+    (the backends' ``close``, or the workers' parent watch when this process exits).
+    Blocks may overlap (two renders in one process): the first sets the wrapper up, the last
+    puts Python back. Without ``/bin/sh`` or on a ``noexec`` temporary folder, workers start
+    as usual."""
     from multiprocessing import spawn
 
-    tmp = tempfile.mkdtemp(prefix="rotograph-workers-")
-    exe = spawn.get_executable()
+    with _QUIET_LOCK:
+        if _QUIET["users"] == 0:
+            folder = tempfile.mkdtemp(prefix="rotograph-workers-")
+            python = spawn.get_executable()
+            if os.name == "posix" and os.path.exists("/bin/sh") and not os.statvfs(folder).f_flag & os.ST_NOEXEC:
+                wrapper = os.path.join(folder, "python")
+                with open(wrapper, "w") as f:
+                    f.write(f"#!/bin/sh\ntrap '' INT\nexec {shlex.quote(os.fsdecode(python))} \"$@\"\n")
+                os.chmod(wrapper, 0o755)
+                spawn.set_executable(wrapper)
+            _QUIET.update(folder=folder, python=python)
+        _QUIET["users"] += 1
     try:
-        usable = os.name == "posix" and os.path.exists("/bin/sh") and not os.statvfs(tmp).f_flag & os.ST_NOEXEC
-        if usable:
-            wrapper = os.path.join(tmp, "python")
-            with open(wrapper, "w") as f:
-                f.write(f"#!/bin/sh\ntrap '' INT\nexec {shlex.quote(os.fsdecode(exe))} \"$@\"\n")
-            os.chmod(wrapper, 0o755)
-            spawn.set_executable(wrapper)
         yield
     finally:
-        spawn.set_executable(exe)
-        shutil.rmtree(tmp, ignore_errors=True)
+        with _QUIET_LOCK:
+            _QUIET["users"] -= 1
+            if _QUIET["users"] == 0:
+                spawn.set_executable(_QUIET["python"])
+                shutil.rmtree(_QUIET["folder"], ignore_errors=True)
 
 
 class DaskBackend:

@@ -308,11 +308,13 @@ def _session(sid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_ctrl_c_while_a_local_cluster_starts(shot):
+@pytest.mark.parametrize("parallel", [("--scheduler", "local:2"), ("--workers", "2")], ids=["local:2", "workers2"])
+def test_ctrl_c_while_the_workers_start(shot, parallel):
     """SIGINT to the whole process group (what Ctrl+C in a terminal does) as soon as the first
-    worker process of ``--scheduler local:2`` exists: one line, exit 130, no worker left."""
-    p = subprocess.Popen([sys.executable, "-m", "rotograph.cli", "render", str(shot / "smooth.json"), "--scheduler",
-                          "local:2", "--cache", str(shot / "cache"), "-q"], cwd=shot, stdout=subprocess.PIPE,
+    worker process of ``--scheduler local:2`` (or ``--workers 2``) exists: one line, exit 130,
+    no worker left."""
+    p = subprocess.Popen([sys.executable, "-m", "rotograph.cli", "render", str(shot / "smooth.json"), *parallel,
+                          "--cache", str(shot / "cache"), "-q"], cwd=shot, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
