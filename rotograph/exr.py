@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -31,7 +32,8 @@ def _library_messages():
     with _STDERR_LOCK, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         streams = sys.stdout, sys.stderr
         for stream in streams:
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         saved = [(fd, os.dup(fd), tmp, stream, io.StringIO())
                  for fd, tmp, stream in ((1, out, streams[0]), (2, err, streams[1]))]
         for fd, _, tmp, _, _ in saved:
@@ -46,11 +48,18 @@ def _library_messages():
                 os.dup2(copy, fd)
                 os.close(copy)
                 tmp.seek(0)
-                text = tmp.read().decode("utf-8", "replace").splitlines() + caught.getvalue().splitlines()
-                lines.extend(text)
-                other = [ln for ln in text if "EXR_ERR" not in ln and "reading pixel data" not in ln]
-                if other:
-                    print("\n".join(other), file=stream)
+                text = tmp.read().decode("utf-8", "replace") + caught.getvalue()
+                lines.extend(text.splitlines())
+                # pass the rest on byte for byte (a progress bar's \r and escape codes too)
+                other = "".join(seg for seg in re.split(r"(?<=\n)", text) if not _is_chatter(seg))
+                if other and stream is not None:
+                    stream.write(other)
+                    stream.flush()
+
+
+def _is_chatter(line: str) -> bool:
+    """A line OpenEXR or its binding prints about a file it cannot read."""
+    return "EXR_ERR" in line or "reading pixel data" in line
 
 
 def exr_channels(path: str) -> dict[str, np.ndarray]:
