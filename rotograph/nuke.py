@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import replace
 
 from . import __version__
-from .errors import GraphError, RotographError
-from .media import expand_frame
+from .errors import GraphError, OutputError, RotographError
+from .media import expand_frame, probe, sequence_frames
 from .writer import Delivery, Writer
 
 HAPERTURE = 24.576  # Nuke's default horizontal aperture (mm)
@@ -72,14 +73,55 @@ def _read(name: str, d: Delivery, rng: tuple[int, int], x: int) -> list[tuple[st
     return knobs
 
 
+def _nuke_name(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text)
+
+
+def _object_folders(d: Delivery) -> list[tuple[str, Delivery]]:
+    """A per-object delivery (``out/{object}/shot.####.png``) as one delivery per object
+    folder rendered on disk, sorted by name."""
+    folder, base = os.path.split(d.path)
+    parent = os.path.dirname(folder)
+    try:
+        names = sorted(os.listdir(parent))
+    except OSError:
+        return []
+    out = []
+    for obj in names:
+        one = replace(d, path=os.path.join(parent, obj, base), per_object=False)
+        if os.path.isdir(os.path.join(parent, obj)) and sequence_frames(one.path):
+            out.append((obj, one))
+    return out
+
+
+def _rendered(d: Delivery, rng: tuple[int, int], frames: list[int] | None) -> tuple[int, int]:
+    """The frames a delivery holds: ``frames`` when given; else, for an image sequence, the
+    first to last file on disk (what was rendered), for a movie its length from ``rng[0]``;
+    ``rng`` (the graph's range) when nothing was written yet."""
+    if frames:
+        return min(frames), max(frames)
+    if d.kind == "image" and d.per_frame:
+        have = sequence_frames(d.path)
+        return (min(have), max(have)) if have else rng
+    if d.kind == "movie" and os.path.exists(d.path):
+        try:
+            info = probe(d.path, rng[0])
+        except RotographError:
+            return rng
+        return info.first, info.last
+    return rng
+
+
 def export_nuke(graph, path: str, frames: list[int] | None = None) -> str:
-    """Write ``path`` and return its text. Frame ranges come from the writers' inputs unless
-    ``frames`` is given; the script's format from the first written image."""
+    """Write ``path`` and return its text. Frame ranges: ``frames`` when given, else what was
+    rendered (the files of each sequence on disk, a movie's length; the writers' input range
+    for outputs not written yet). A per-object writer gives one Read per object folder on
+    disk. The script's format comes from the first written image."""
     from .cache import Cache
     from .evaluate import Evaluator
 
     ev = Evaluator(graph, Cache())
-    outputs = []  # (writer, delivery, frame range)
+    outputs = []  # (Nuke node name, delivery, frame range)
     for name in graph.writers():
         node = graph.nodes[name]
         if not isinstance(node, Writer) or not node.file:
@@ -88,8 +130,11 @@ def export_nuke(graph, path: str, frames: list[int] | None = None) -> str:
         if rng is None:
             continue
         for d in node.deliveries(set(graph.inputs_of(name))):
-            if (d.kind in ("image", "movie") and not d.per_object) or (d.kind == "camera" and d.format == "chan"):
-                outputs.append((name, d, rng))
+            if d.kind == "image" and d.per_object:
+                outputs.extend((f"{name}_{_nuke_name(obj)}", one, _rendered(one, rng, frames))
+                               for obj, one in _object_folders(d))
+            elif d.kind in ("image", "movie") or (d.kind == "camera" and d.format == "chan"):
+                outputs.append((name, d, _rendered(d, rng, frames)))
     if not outputs:
         raise GraphError("the graph has no writers of images, movies or .chan cameras to export")
     outputs.sort(key=lambda o: (o[1].kind == "camera", o[1].format != "exr"))  # plates first, cameras last
@@ -127,7 +172,7 @@ def export_nuke(graph, path: str, frames: list[int] | None = None) -> str:
     except OSError as e:
         folder = os.path.dirname(os.path.abspath(path))
         why = f"folder {folder} does not exist" if not os.path.isdir(folder) else e.strerror
-        raise RotographError(f"{path}: cannot write the Nuke script ({why})") from None
+        raise OutputError(f"{path}: cannot write the Nuke script ({why})") from None
     return text
 
 

@@ -67,6 +67,7 @@ class TaskResult:
     failed: dict[int, str] = field(default_factory=dict)
     retried: int = 0
     stats: Stats = field(default_factory=Stats)
+    exit_code: int = 0  # the exit code of the last failure (RotographError.exit_code)
 
 
 def range_stages(graph, evaluator: Evaluator) -> list[list[Task]]:
@@ -133,6 +134,7 @@ def execute(evaluator: Evaluator, session: Session, task: Task) -> TaskResult:
             result.done = list(task.frames)
         except RotographError as e:
             result.failed = {f: str(e) for f in task.frames}
+            result.exit_code = e.exit_code
     else:
         for f in task.frames:
             for attempt in range(retries + 1):
@@ -147,6 +149,7 @@ def execute(evaluator: Evaluator, session: Session, task: Task) -> TaskResult:
                         result.retried += 1
             else:
                 result.failed[f] = str(error) if isinstance(error, EvaluationError) else f"frame {f}: {error}"
+                result.exit_code = error.exit_code
                 if on_error == "stop":
                     break
     result.stats = evaluator.stats.since(before)

@@ -21,29 +21,36 @@ import uuid
 from dataclasses import dataclass, field
 
 from .cache import Cache, open_cache
-from .errors import GraphError, RotographError
+from .errors import EXIT_FAILED, GraphError, RotographError, UsageError, shorten
 from .evaluate import Evaluator, Stats, blame
 from .node import Context
 from .plan import Session, TaskResult, frame_tasks, pinned_entries, range_stages
 from .writer import Writer
 
 ON_ERROR = ("stop", "skip", "hold")
+MAX_FRAMES = 1_000_000  # frames one render may list (11.5 hours at 24 fps)
 
 
 def parse_frames(text: str) -> list[int]:
-    """``"1001-1100"``, ``"1001,1010-1020"``, ``"1001-1100x10"`` (every 10th) → frame list."""
-    frames: list[int] = []
+    """``"1001-1100"``, ``"1001,1010-1020"``, ``"1001-1100x10"`` (every 10th) → frame list.
+    Raises :class:`UsageError` naming the part it cannot read, an empty range, or more than
+    :data:`MAX_FRAMES` frames (refused before any list is built)."""
+    parts, count = [], 0
     for part in str(text).replace(" ", "").split(","):
-        m = re.fullmatch(r"(-?\d+)(?:-(-?\d+)(?:x(\d+))?)?", part)
+        m = re.fullmatch(r"(-?\d{1,18})(?:-(-?\d{1,18})(?:x(\d{1,18}))?)?", part)
         if not m:
-            raise GraphError(f"--frames: cannot read {part!r} (use e.g. 1001-1100 or 1001,1005,1010-1020)")
+            raise UsageError(f"--frames: cannot read {shorten(repr(part))} (use e.g. 1001-1100 or 1001,1005,1010-1020)")
         a = int(m.group(1))
         b = int(m.group(2)) if m.group(2) is not None else a
         step = int(m.group(3) or 1)
         if b < a or step < 1:
-            raise GraphError(f"--frames: {part!r} is an empty range")
-        frames.extend(range(a, b + 1, step))
-    return sorted(set(frames))
+            raise UsageError(f"--frames: {part!r} is an empty range")
+        count += len(range(a, b + 1, step))
+        if count > MAX_FRAMES:
+            raise UsageError(f"--frames: {part!r} holds {len(range(a, b + 1, step))} frames; a render takes at most "
+                             f"{MAX_FRAMES} (split the range, or check the numbers)")
+        parts.append(range(a, b + 1, step))
+    return sorted({f for r in parts for f in r})
 
 
 @dataclass
@@ -60,6 +67,7 @@ class RenderReport:
     seconds: float = 0.0
     stats: Stats = field(default_factory=Stats)
     error: str | None = None
+    exit_code: int = 0  # what ``rotograph render`` exits with (0: ok; see rotograph.errors)
 
     @property
     def ok(self) -> bool:
@@ -170,7 +178,7 @@ def _run(graph, evaluator: Evaluator, targets, frames, report: RenderReport, wor
         stages = range_stages(graph, evaluator)
         pins = pinned_entries(graph, evaluator)
     except RotographError as e:
-        report.error = str(e)
+        report.error, report.exit_code = str(e), e.exit_code
         return
     from .graphio import dumps
 
@@ -190,6 +198,8 @@ def _run(graph, evaluator: Evaluator, targets, frames, report: RenderReport, wor
         elif result.failed:
             segment_failed.update(result.failed)
             report.failed.update(result.failed)
+        if result.failed:
+            report.exit_code = result.exit_code if on_error == "stop" else EXIT_FAILED
         if result.failed and on_error == "stop":
             report.error = next(iter(result.failed.values()))
         if progress:

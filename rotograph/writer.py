@@ -31,7 +31,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable, ClassVar
 
-from .errors import GraphError, ParamError, RotographError
+from .errors import GraphError, ParamError, RotographError, output_error
 from .media import expand_frame, frame_pattern
 from .node import Context, Node, Output, RangeNode, Segment
 from .types import File, Written
@@ -115,11 +115,14 @@ def publish_file(path: str, write: Callable[[str], None]) -> Written:
         write(tmp)
         os.replace(tmp, path)
     except Exception as e:
-        if os.path.exists(tmp):
+        try:
             os.remove(tmp)
+        except OSError:
+            pass
         if isinstance(e, RotographError):
             raise
-        raise RotographError(f"{path}: cannot write ({type(e).__name__}: {e})") from e
+        raise output_error(path, e, "frames already written are kept; free space or fix the folder, "
+                                    "then run again to resume") from e
     st = os.stat(path)
     return Written(path, st.st_size, st.st_mtime_ns)
 
@@ -263,10 +266,64 @@ def bounded_pulls(compute_range):
     return guarded
 
 
+def _file_set(path: str, per_frame: bool = True) -> tuple[str, str, str | None]:
+    """What files a path names, comparable across spellings: ``(folder, head, tail)`` with
+    the folder's symlinks resolved; ``tail`` is ``None`` for one file (``head`` is its name),
+    else the sequence is ``head`` + frame digits + ``tail`` (``####``, ``%04d``, ``@@@@``)."""
+    folder, base = os.path.split(os.path.abspath(os.path.expanduser(path)))
+    folder = os.path.normcase(os.path.realpath(folder))
+    pattern = frame_pattern(base) if per_frame else None
+    if pattern is None:
+        return folder, os.path.normcase(base), None
+    head, tail = pattern[0].split("{:0%dd}" % pattern[1])
+    unbrace = lambda t: os.path.normcase(t.replace("{{", "{").replace("}}", "}"))  # noqa: E731
+    return folder, unbrace(head), unbrace(tail)
+
+
+def _overlap(a: tuple[str, str, str | None], b: tuple[str, str, str | None]) -> bool:
+    """Whether two :func:`_file_set` results can name one file (paddings aside: ``###`` and
+    ``####`` both name ``1001``)."""
+    if a[0] != b[0]:
+        return False
+    if a[2] is not None and b[2] is not None:
+        return a[1:] == b[1:]
+    if a[2] is None and b[2] is None:
+        return a[1] == b[1]
+    seq, one = (a, b) if a[2] is not None else (b, a)
+    middle = one[1][len(seq[1]):len(one[1]) - len(seq[2])] if one[1].startswith(seq[1]) and \
+        one[1].endswith(seq[2]) and len(one[1]) > len(seq[1]) + len(seq[2]) else ""
+    return middle.lstrip("-").isdigit()
+
+
+def graph_reads(graph, names) -> list[tuple[str, str, str]]:
+    """``(node, param, path)`` of every file the nodes ``names`` read: the file params
+    (:class:`~rotograph.params.FileIn`) of the nodes that are not writers, resolved as the
+    node reads them (``sample:`` names, a folder of frames → its sequence)."""
+    from .errors import MediaError
+    from .media import resolve_path
+    from .params import FileIn
+
+    out = []
+    for name in names:
+        node = graph.nodes[name]
+        if isinstance(node, Writer):
+            continue
+        for pname, param in node.params.items():
+            value = getattr(node, pname)
+            if isinstance(param.type, type) and issubclass(param.type, FileIn) and value:
+                try:
+                    out.append((name, pname, resolve_path(value)))
+                except MediaError:  # the node's own check names a path that cannot resolve
+                    continue
+    return out
+
+
 def check_deliveries(graph, names) -> None:
     """Refuse two writers among ``names`` that write the same files (the second would
-    overwrite the first). Raises :class:`GraphError` naming both."""
+    overwrite the first), and a writer whose files are files the graph reads (it would render
+    over its own plates). Raises :class:`GraphError` naming the writer's ``file`` param."""
     seen: dict[str, str] = {}
+    reads = [(n, p, _file_set(path)) for n, p, path in graph_reads(graph, graph.topological())]
     for name in names:
         node = graph.nodes[name]
         if not isinstance(node, Writer) or not node.file:
@@ -275,3 +332,9 @@ def check_deliveries(graph, names) -> None:
             other = seen.setdefault(d.files_key(), name)
             if other != name:
                 raise GraphError(f"writers '{other}' and '{name}' both write {d.path}", path=f"nodes.{name}.params.file")
+            mine = _file_set(d.path, d.per_frame and not d.per_object)
+            for reader, param, files in reads:
+                if _overlap(mine, files):
+                    raise GraphError(f"{d.path} would overwrite the files node '{reader}' reads (its param "
+                                     f"'{param}'): write the output elsewhere",
+                                     path=f"nodes.{name}.params.file")

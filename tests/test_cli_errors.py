@@ -1,5 +1,6 @@
 """Bad command-line values and bad files give a one-line ``error: …`` naming the value at
-fault and exit 1 — never a traceback. Each case runs the real CLI entry point."""
+fault and the exit code of its kind (README, "Exit codes": 2 usage, 3 graph, 4 input, 5 output)
+— never a traceback. Each case runs the real CLI entry point."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ from conftest import GRAPHS
 QUICKSTART = str(GRAPHS / "quickstart.json")
 
 
-def run_cli(capsys, *argv) -> str:
-    """Run ``rotograph *argv``; assert exit 1 and one ``error:`` line without a traceback."""
+def run_cli(capsys, *argv, code: int = 3) -> str:
+    """Run ``rotograph *argv``; assert exit ``code`` and one ``error:`` line without a traceback."""
     rc = main(list(argv))
     out, err = capsys.readouterr()
-    assert rc == 1, (rc, out, err)
+    assert rc == code, (rc, out, err)
     assert "Traceback" not in out + err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
@@ -42,7 +43,7 @@ def run_cli(capsys, *argv) -> str:
 def test_bad_option_values(capsys, tmp_path, argv, expected):
     if argv[0] == "cache":
         argv = [*argv, "--cache", str(tmp_path / "cache")]
-    assert expected in run_cli(capsys, *argv)
+    assert expected in run_cli(capsys, *argv, code=2)
 
 
 def test_render_api_refuses_workers_and_retries(registry, tmp_path):
@@ -55,13 +56,13 @@ def test_render_api_refuses_workers_and_retries(registry, tmp_path):
 
 def test_local_cluster_of_no_workers(capsys):
     assert "--scheduler 'local:0': expected local:N with N ≥ 1" in run_cli(
-        capsys, "render", QUICKSTART, "--scheduler", "local:0", "-q")
+        capsys, "render", QUICKSTART, "--scheduler", "local:0", "-q", code=2)
 
 
 def test_cache_that_is_a_file(capsys, tmp_path):
     path = tmp_path / "cache.bin"
     path.write_bytes(b"not a folder")
-    line = run_cli(capsys, "render", QUICKSTART, "--cache", str(path), "-q")
+    line = run_cli(capsys, "render", QUICKSTART, "--cache", str(path), "-q", code=5)
     assert f"cache {path}: is a file, not a folder" in line
     assert path.read_bytes() == b"not a folder"
 
@@ -69,9 +70,9 @@ def test_cache_that_is_a_file(capsys, tmp_path):
 def test_cache_url_without_its_filesystem_package(capsys):
     if importlib.util.find_spec("s3fs") is not None:
         pytest.skip("s3fs is installed here")
-    line = run_cli(capsys, "render", QUICKSTART, "--cache", "s3://bucket/rotograph", "-q")
+    line = run_cli(capsys, "render", QUICKSTART, "--cache", "s3://bucket/rotograph", "-q", code=5)
     assert line == "error: cache s3://bucket/rotograph: the s3:// filesystem needs the s3fs package: pip install s3fs"
-    line = run_cli(capsys, "cache", "stats", "--cache", "s3://bucket/rotograph")
+    line = run_cli(capsys, "cache", "stats", "--cache", "s3://bucket/rotograph", code=5)
     assert "pip install s3fs" in line
 
 
@@ -110,7 +111,7 @@ def test_prompt_points_that_are_not_a_list(capsys, tmp_path):
 
 def test_export_nuke_into_a_missing_folder(capsys, tmp_path):
     nk = tmp_path / "missing" / "shot.nk"
-    line = run_cli(capsys, "export-nuke", QUICKSTART, "-o", str(nk))
+    line = run_cli(capsys, "export-nuke", QUICKSTART, "-o", str(nk), code=5)
     assert line == f"error: {nk}: cannot write the Nuke script (folder {nk.parent} does not exist)"
 
 

@@ -75,3 +75,24 @@ def test_version_1_movie_graphs_keep_their_rate(plugin_registry):
         "b": {"type": "rotograph.WriteProRes", "version": 1, "params": {"fps": 24.0, "file": "b.mov"}}}}
     g = rotograph.loads(json.dumps(doc), plugin_registry)
     assert g.nodes["a"].fps == "24000/1001" and g.nodes["b"].fps == "24"
+
+
+def test_matte_video_is_the_rendered_matte_on_every_frame(plugin_registry, tmp_path):
+    """``alpha.mp4`` as a user makes it (WriteVideo's defaults but lossless crf=0; burn_in left
+    on the matte too): decoded with PyAV, every frame is the rendered matte within one code value
+    — no frame number burnt in, nothing else drawn."""
+    g = rotograph.Graph(plugin_registry)
+    g.add("test.Squares", "scene")
+    g.add("rotograph.WriteVideo", "plain", file=str(tmp_path / "alpha.mp4"), crf=0)
+    g.add("rotograph.WriteVideo", "asked", file=str(tmp_path / "alpha_burn.mp4"), crf=0, burn_in=True)
+    g.connect("scene.matte", "plain.matte")
+    g.connect("scene.matte", "asked.matte")
+    assert g.nodes["plain"].burn_in is False  # burn-ins are off by default
+    assert rotograph.render(g, cache=rotograph.Cache()).ok
+    for name in ("alpha.mp4", "alpha_burn.mp4"):
+        _, grey = _decode(tmp_path / name, "rgb24")
+        assert len(grey) == 6
+        for i, f in enumerate(range(1001, 1007)):
+            want = np.round(np.clip(g.evaluate("scene", f, "matte"), 0, 1) * 255)
+            diff = np.abs(grey[i].astype(int) - want[..., None])
+            assert diff.max() <= 1, (name, f, diff.max())

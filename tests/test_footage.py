@@ -67,10 +67,10 @@ def test_quickstart_sample_shot_first_frames(tmp_path):
 
 def test_render_errors_exit_non_zero(tmp_path):
     r = _render(["--set", "read.file=missing.mov"], tmp_path)
-    assert r.returncode == 1 and "missing.mov" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 4 and "missing.mov" in r.stderr and "Traceback" not in r.stderr  # missing input
     r = _render(["--set", "feather.size=-1"], tmp_path)
-    assert r.returncode == 1 and "feather" in r.stderr and "outside the range" in r.stderr
+    assert r.returncode == 3 and "feather" in r.stderr and "outside the range" in r.stderr  # bad graph
     r = _render(["--frames", "1-5", "--set", "read.first_frame=1"], tmp_path)
-    assert r.returncode == 1 and "no keyframe prompt inside the frame range" in r.stderr
+    assert r.returncode == 3 and "no keyframe prompt inside the frame range" in r.stderr
     r = _render(["--frames", "1001-1005", "--set", "read.first_frame=1"], tmp_path)
-    assert r.returncode == 1 and "frames 1001-1005 are outside the frame range 1-132 of node 'read'" in r.stderr
+    assert r.returncode == 3 and "frames 1001-1005 are outside the frame range 1-132 of node 'read'" in r.stderr

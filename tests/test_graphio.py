@@ -141,7 +141,7 @@ def test_cli_validate_exit_codes(tmp_path):
     d["nodes"]["feather"]["params"]["size"] = "big"
     bad.write_text(json.dumps(d))
     run = subprocess.run([sys.executable, "-m", "rotograph.cli", "validate", str(bad)], capture_output=True, text=True)
-    assert run.returncode == 1
+    assert run.returncode == 3  # bad graph
     assert run.stderr.strip().count("\n") == 0
     assert "nodes.feather.params.size" in run.stderr and "bad.json" in run.stderr
     ok = subprocess.run([sys.executable, "-m", "rotograph.cli", "validate", str(GRAPHS / "quickstart.json")],

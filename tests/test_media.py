@@ -71,7 +71,7 @@ def test_integer_sequences(registry, tmp_path, ext, dtype):
     assert np.allclose(img, rgb / top, atol=1e-6)
 
 
-def test_jpeg_and_dpx(registry, tmp_path):
+def test_jpeg_and_dpx(registry, tmp_path, capsys):
     import OpenImageIO as oiio
 
     rgb = np.full((16, 16, 3), 128, np.uint8)
@@ -86,6 +86,10 @@ def test_jpeg_and_dpx(registry, tmp_path):
     out.close()
     img = _read(registry, tmp_path / "d.####.dpx", 1001, colorspace="linear")
     assert np.allclose(img, ramp, atol=1 / 1023 + 1e-6)
+    # rotograph info says what the file holds: 10 bits per sample (OpenImageIO's oiio:BitsPerSample), not 16
+    assert probe(str(tmp_path / "d.####.dpx")).bit_depth == 10
+    assert main(["info", str(tmp_path / "d.1001.dpx"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["bit depth"] == "10"
 
 
 def test_exr_sequence_is_linear_float(registry, tmp_path):
@@ -132,7 +136,7 @@ def test_info_cli(tmp_path):
     assert info["codec"] == "h264" and info["fps"] == "29.970 (30000/1001)" and info["timecode"] == "00:00:00:00"
     bad = subprocess.run([sys.executable, "-m", "rotograph.cli", "info", str(tmp_path / "nope.mov")],
                          capture_output=True, text=True)
-    assert bad.returncode == 1 and "nope.mov" in bad.stderr and "not found" in bad.stderr
+    assert bad.returncode == 4 and "nope.mov" in bad.stderr and "not found" in bad.stderr
 
 
 @pytest.mark.parametrize("ext,codec", [("mov", "mpeg4"), ("avi", "mjpeg"), ("webm", "libvpx-vp9"), ("mkv", "ffv1")])
@@ -285,10 +289,10 @@ def test_frames_past_the_plate_are_refused_before_rendering(tmp_path, capsys):
     argv = ["render", str(GRAPHS / "quickstart.json"), "--set", f"read.file={footage('bedroom.mp4')}",
             "--set", f"write_exr.file={out}/b.####.exr", "--set", f"write_png.file={out}/b.####.png",
             "--cache", str(tmp_path / "cache"), "-q"]
-    assert main([*argv, "--frames", "1195-1205"]) == 1
+    assert main([*argv, "--frames", "1195-1205"]) == 3
     err = capsys.readouterr().err
     assert err.strip() == (f"error: frames 1201-1205 are outside the frame range 1001-1200 of node 'read' "
                            f"({footage('bedroom.mp4')})")
     assert not out.exists()  # nothing rendered
-    assert main([*argv, "--frames", "990,1001-1003"]) == 1
+    assert main([*argv, "--frames", "990,1001-1003"]) == 3
     assert "frame 990 is outside the frame range 1001-1200 of node 'read'" in capsys.readouterr().err

@@ -66,7 +66,7 @@ def test_prores_422hq_and_partial_range(registry, tmp_path):
 def test_h264_preview_with_burnt_in_frame_numbers(registry, tmp_path):
     cache = rotograph.open_cache(str(tmp_path / "cache"))
     burnt, clean = tmp_path / "burnt.mp4", tmp_path / "clean.mp4"
-    g = _graph(registry, tmp_path, "rotograph.WriteVideo", file=str(burnt))
+    g = _graph(registry, tmp_path, "rotograph.WriteVideo", file=str(burnt), burn_in=True)
     report = rotograph.render(g, "1001-1010", cache=cache, workers=2)  # the movie is one segment task
     assert report.ok, report.error
     assert report.stats.range_runs["movie"] == 1

@@ -124,3 +124,36 @@ def test_export_nuke_reads_every_image_and_movie_delivery(tmp_path, monkeypatch)
     assert (mov["first"], mov["last"], mov["frame_mode"], mov["frame"]) == ("1", "10", '"start at"', '"1001"')
     root = items[0][1]
     assert root["first_frame"] == "1001" and root["last_frame"] == "1010" and root["format"].startswith('"64 48 ')
+
+
+def test_export_nuke_holds_the_rendered_range_and_every_object_folder(tmp_path, monkeypatch):
+    """After rendering 1003-1006 of a 1001-1010 graph, ``export-nuke`` (no --frames) writes
+    that range — not the graph's — and one Read per per-object PNG folder."""
+    monkeypatch.setenv("ROTOGRAPH_PLUGIN_PATH", str(PLUGINS))
+    g = rotograph.Graph(rotograph.Registry.default())
+    g.add("test.WallScene", "scene")
+    g.add("rotograph.Keyer", "key", screen="blue", adaptive=False, combine="average", clip_black=0.5)
+    g.add("rotograph.Grow", "ring", size=3.0)  # object 2: the ring around object 1
+    g.add("rotograph.MasksFromMattes", "objects", names="left,ring")
+    g.add("rotograph.WriteEXR", "beauty", file=str(tmp_path / "out" / "wall.####.exr"))
+    g.add("rotograph.WritePNG", "mattes", file=str(tmp_path / "out" / "mattes" / "m.####.png"))
+    for a, b in [("scene.image", "key.image"), ("key.matte", "objects.matte_1"), ("key.matte", "ring.matte"),
+                 ("ring.out", "objects.matte_2"), ("scene.image", "beauty.rgba"), ("objects.masks", "mattes.masks")]:
+        g.connect(a, b)
+    graph_file = tmp_path / "wall.json"
+    rotograph.save(g, graph_file)
+    assert rotograph.render(rotograph.load(graph_file), "1003-1006", cache=rotograph.Cache()).ok
+    folders = sorted(p.name for p in (tmp_path / "out" / "mattes").iterdir())
+    assert folders == ["left", "ring"] and all(len(list((tmp_path / "out" / "mattes" / f).glob("m.*.png"))) == 4 for f in folders)
+    nk = tmp_path / "wall.nk"
+    run = subprocess.run([sys.executable, "-m", "rotograph.cli", "export-nuke", str(graph_file), "-o", str(nk)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    items = parse_nk(nk.read_text())
+    root = items[0][1]
+    assert (root["first_frame"], root["last_frame"]) == ("1003", "1006")
+    reads = {k["name"]: k for c, k in items if c == "Read"}
+    assert set(reads) == {"Read_beauty"} | {f"Read_mattes_{f}" for f in folders}
+    for f in folders:
+        assert reads[f"Read_mattes_{f}"]["file"] == f'"{tmp_path}/out/mattes/{f}/m.####.png"'
+    assert all((r["first"], r["last"]) == ("1003", "1006") for r in reads.values())

@@ -52,13 +52,13 @@ def test_plugin_writer_gets_validate_and_hold(plugin_registry, tmp_path):
     g.set("text.file", str(tmp_path / "a_file" / "x.####.txt"))
     rotograph.save(g, graph_file)
     bad = _cli("validate", graph_file)
-    assert bad.returncode == 1 and "nodes.text" in bad.stderr and "cannot write to" in bad.stderr
+    assert bad.returncode == 3 and "nodes.text" in bad.stderr and "cannot write to" in bad.stderr
     g.set("text.file", str(tmp_path / "out" / "report.####.txt"))
     g.add("test.WriteText", "again", file=str(tmp_path / "out" / "report.%04d.txt"))
     g.connect("scene.matte", "again.matte")
     rotograph.save(g, graph_file)
     clash = _cli("validate", graph_file)
-    assert clash.returncode == 1 and "writers 'again' and 'text' both write" in clash.stderr, clash.stderr
+    assert clash.returncode == 3 and "writers 'again' and 'text' both write" in clash.stderr, clash.stderr
 
 
 def test_held_exr_carries_its_own_frame_and_timecode(plugin_registry, tmp_path):

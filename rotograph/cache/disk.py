@@ -43,7 +43,7 @@ import zarr
 from fsspec.registry import known_implementations
 from zarr.codecs import ZstdCodec
 
-from ..errors import CacheError
+from ..errors import CacheError, output_error
 from ..types import PortType
 
 log = logging.getLogger("rotograph.cache")
@@ -190,6 +190,22 @@ class DiskCache:
         manifest["digest"] = manifest_digest(manifest)
         tmp = self._join("tmp", f"{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
+            self._write(tmp, key, manifest, arrays)
+        finally:
+            try:
+                if self.fs.exists(tmp):
+                    self.fs.rm(tmp, recursive=True)
+            except OSError:
+                pass
+        if self._approx_bytes is not None:
+            self._approx_bytes += self._size(self._entry(key))
+        if self._approx_bytes is None or self._approx_bytes > self._prune_at:
+            self._approx_bytes = self.prune(self.max_bytes)
+
+    def _write(self, tmp: str, key: str, manifest: dict, arrays: dict) -> None:
+        """Write an entry to ``tmp``, then publish it under ``key``; a failed write (disk full,
+        read-only cache) raises :class:`OutputError` naming the cache."""
+        try:
             group = zarr.create_group(store=self._store(tmp, False), attributes={MANIFEST: manifest},
                                       zarr_format=3, overwrite=True)
             for name, a in arrays.items():
@@ -197,13 +213,13 @@ class DiskCache:
                                        compressors=[self.codec], fill_value=0, config={"write_empty_chunks": True})
                 z[...] = a
             self._publish(tmp, self._entry(key))
-        finally:
-            if self.fs.exists(tmp):
-                self.fs.rm(tmp, recursive=True)
-        if self._approx_bytes is not None:
-            self._approx_bytes += self._size(self._entry(key))
-        if self._approx_bytes is None or self._approx_bytes > self._prune_at:
-            self._approx_bytes = self.prune(self.max_bytes)
+        except OSError as e:
+            raise self._write_error(e) from None
+
+    def _write_error(self, error: OSError):
+        return output_error(f"cache {self.url}", error, "outputs already written are kept; give --cache a writable "
+                                                         "folder with free space (or lower --cache-size), then run "
+                                                         "again to resume")
 
     def _publish(self, tmp: str, final: str) -> None:
         self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
@@ -238,10 +254,17 @@ class DiskCache:
 
     # -- management -----------------------------------------------------------------------
     def _size(self, path: str) -> int:
+        """Bytes an entry takes: on a local disk what its files and folders really occupy
+        (allocated blocks, ``st_blocks`` × 512 — a 1 kB chunk takes a 4 kB block, as ``du``
+        counts), elsewhere the files' sizes. Stats, pruning and the bound all use it."""
         if self.local:
             total = 0
             for dirpath, _, files in os.walk(path):
-                total += sum(os.path.getsize(os.path.join(dirpath, f)) for f in files)
+                for f in (".", *files):  # the folders' own blocks too, as du counts them
+                    try:
+                        total += disk_bytes(os.stat(os.path.join(dirpath, f)))
+                    except FileNotFoundError:
+                        pass
             return total
         return sum(self.fs.du(path, total=False).values())
 
@@ -292,8 +315,11 @@ class DiskCache:
         token = f"{HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         keys = set(keys)
         doc = {"host": HOST, "pid": os.getpid(), "created": time.time(), "keys": sorted(keys)}
-        with self.fs.open(self._join("pins", token + ".json"), "w") as f:
-            json.dump(doc, f)
+        try:
+            with self.fs.open(self._join("pins", token + ".json"), "w") as f:
+                json.dump(doc, f)
+        except OSError as e:
+            raise self._write_error(e) from None
         self._pins[token] = keys
         return token
 
@@ -343,6 +369,14 @@ class DiskCache:
         for path in self.fs.ls(self._join("entries"), detail=False):
             self.fs.rm(path, recursive=True)
         self._approx_bytes = 0
+
+
+
+def disk_bytes(st: os.stat_result) -> int:
+    """What a file occupies on disk: its allocated blocks (``st_blocks`` counts 512-byte
+    units), or its size where the filesystem does not say."""
+    blocks = getattr(st, "st_blocks", None)
+    return blocks * 512 if blocks is not None else st.st_size
 
 
 def _alive(pid: int) -> bool:
