@@ -181,15 +181,17 @@ TRACK_SHOTS: dict[str, dict] = {
     # fast (≈22 px/frame) with motion blur over the bedroom
     "motion_blur": dict(object="lemur", bg=("movie", "bedroom.mp4", 20), blur=8,
                         path=lambda t: (180 + 16 * t, 260 + 60 * math.sin(t / 5), 0.42, 8 * math.sin(t / 6))),
-    # a thin dark pole sweeps across the lemur (covers ≤ ~15 %) over the dog plate
-    "thin_occluder": dict(object="lemur", bg=("movie", "01_dog.mp4", 150),
-                          path=lambda t: (420 + 3 * t, 280, 0.5, 0.0),
-                          occluders=[dict(at=lambda t: (150 + 18 * t, 270), width=24, degrees=8)]),
-    # a thick bar (covers up to ~40 %) over a generated texture
-    "thick_occluder": dict(object="blob3", bg=("texture", 5),
-                           path=lambda t: (480 - 2 * t, 270, 0.55, 2 * t),
-                           occluders=[dict(at=lambda t: (820 - 16 * t, 270), width=50, degrees=0,
-                                           colour=(0.5, 0.45, 0.35))]),
+    # a thin light pole (≈ a fifth of the lemur's width, hiding up to ~30 % of it) sweeps across the
+    # slowly moving lemur over the bedroom's white wall and striped bed
+    "thin_occluder": dict(object="lemur", bg=("movie", "bedroom.mp4", 0),
+                          path=lambda t: (400 + 4 * t, 270, 0.5, 0.0),
+                          occluders=[dict(at=lambda t: (200 + 14 * t, 270), width=45, degrees=3,
+                                          colour=(0.8, 0.8, 0.78))]),
+    # a thick bar (hiding up to ~40 %) crosses the lemur walking the other way over the dog plate
+    "thick_occluder": dict(object="lemur", bg=("movie", "01_dog.mp4", 100),
+                           path=lambda t: (560 - 5 * t, 280, 0.5, 2 * math.sin(t / 6)),
+                           occluders=[dict(at=lambda t: (150 + 16 * t, 270), width=70, degrees=0,
+                                           colour=(0.35, 0.3, 0.25))]),
     # a generated shape leaves the frame on the left and comes back, over flat grey
     "exit_reentry": dict(object="blob8", bg=("flat", 0.18),
                          path=lambda t: (480 - 680 * math.sin(math.pi * t / 39), 260 + 20 * math.sin(t / 4),
