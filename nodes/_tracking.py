@@ -54,7 +54,9 @@ REGROW = 0.3          # an object with this share hidden is re-cut with motion t
 SEARCH_WINDOWS = 3    # candidate windows cut out per searched frame
 MAX_DISTRACTORS = 32  # refused windows remembered while an object is lost
 DISTRACTOR_COLOUR = 0.7  # a window cut under this colour similarity (share of the keyframe's): distractor
-SEARCH_WINDOW_PX = 16  # the object's short side in the search's small copy of the frame
+SEARCH_WINDOW_PX = 16
+AGREE_PX = 1.5        # flow within this of the object's motion (work px, plus 10 % of its speed) moves with it
+RIGID_AGREE = 0.6     # share of the visible object that must move with it for motion to tell an occluder  # the object's short side in the search's small copy of the frame
 
 
 @dataclass
@@ -162,6 +164,22 @@ def _affine_flow(motion: Motion, where: np.ndarray) -> np.ndarray | None:
     return model
 
 
+def _object_motion(motion: Motion, where: np.ndarray) -> np.ndarray | None:
+    """2×3 similarity transform (rotation, scale, shift) mapping this frame's pixels to the
+    previous frame's, fitted with RANSAC to the reliable backward flow of ``where`` (eroded, on a
+    3-px grid); None when too little of it is reliable."""
+    h, w = where.shape
+    sy, sx = np.mgrid[0:h:3, 0:w:3]
+    pick = erode_mask(where, 2)[sy, sx] & motion.reliable[sy, sx]
+    if pick.sum() < 20:
+        return None
+    src = np.stack([sx[pick], sy[pick]], axis=1).astype(np.float32)
+    cv2.setRNGSeed(0)
+    model, _ = cv2.estimateAffinePartial2D(src, src + motion.back[sy[pick], sx[pick]], method=cv2.RANSAC,
+                                           ransacReprojThreshold=1.0, maxIters=500, refineIters=5)
+    return model
+
+
 def _apply(model: np.ndarray, xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
     """The displacement field (H×W×2) of an affine ``model`` at pixel grids ``xx``, ``yy``."""
     return np.stack([model[0, 0] * xx + model[0, 1] * yy + model[0, 2] - xx,
@@ -194,6 +212,8 @@ class ObjectTrack:
         self.band = band
         self.model: Appearance | None = None
         self.mask: np.ndarray | None = None
+        self.full: np.ndarray | None = None  # the whole object, seen and hidden (its predicted extent)
+        self._model = np.float32([[1, 0, 0], [0, 1, 0]])  # the object's last motion (current → previous)
         self.prior: np.ndarray | None = None
         self.lost = False
         self.lost_for = 0
@@ -274,7 +294,7 @@ class ObjectTrack:
 
     def _found(self, frame: WorkFrame, mask: np.ndarray, reference: bool) -> None:
         """Take ``mask`` as the object on this frame; with ``reference``, as its full size."""
-        self.mask, self.prior = mask, mask.astype(np.float32)
+        self.mask, self.prior, self.full = mask, mask.astype(np.float32), mask.copy()
         self.lost, self.lost_for, self.distractors = False, 0, []
         ys, xs = np.nonzero(mask)
         self.centre = np.array([xs.mean(), ys.mean()], np.float32)
@@ -317,7 +337,9 @@ class ObjectTrack:
             self._coast(frame.shape)
             self._lose(frame.shape)
             return
-        near = dilate_mask(inside, int(round(self.band + float(np.hypot(*self.velocity)))))
+        full = self._carry_full(motion, inside)
+        hidden = full & ~inside  # predicted object that was not seen on the previous frame
+        near = dilate_mask(inside | full, int(round(self.band + float(np.hypot(*self.velocity)))))
         y0, y1, x0, x1 = _bbox(near)
         post = np.zeros(frame.shape, np.float32)
         post[y0:y1, x0:x1] = self.model.posterior(frame.rgb8[y0:y1, x0:x1])
@@ -332,12 +354,56 @@ class ObjectTrack:
             tri[with_obj & ~inside] = cv2.GC_PR_FGD
             tri[with_bg & inside] = cv2.GC_PR_BGD
             tri[erode_mask(with_bg, 2)] = cv2.GC_BGD
+        support = core
+        agree, disagree = self._motion_evidence(motion, inside, near)
+        if agree is not None:  # a rigid-ish object: what does not move with it is something else
+            core &= ~dilate_mask(disagree, 2)
+            tri[inside & disagree] = cv2.GC_PR_BGD  # an occluder coming over it
+            tri[hidden & disagree] = cv2.GC_PR_BGD  # the occluder still there
+            tri[hidden & agree] = cv2.GC_PR_FGD  # the hidden part coming back into view
+            tri[erode_mask(disagree, 1) & (inside | hidden)] = cv2.GC_BGD
+            back = erode_mask(hidden & agree, 1) & (post > 0.2)
+            tri[back] = cv2.GC_FGD
+            support = core | back
+        tri[hidden & ~motion.reliable & (post > 0.5)] = cv2.GC_PR_FGD
         tri[core] = cv2.GC_FGD
         cut = _graph_cut(frame.rgb8, tri, self.model)
-        cut = _keep_supported(cut, core if core.any() else inside)
+        cut = _keep_supported(cut, support if support.any() else inside)
         if cut.any() and cut.sum() < (1 - REGROW) * self.ref_area:
             cut = self._regrow(frame, cut, motion)
-        self._judge(frame, cut, warped, motion)
+        self._judge(frame, cut, warped, motion, full)
+
+    def _carry_full(self, motion: Motion, inside: np.ndarray) -> np.ndarray:
+        """The whole object (seen and hidden: ``self.full``) carried to this frame by the motion
+        of its visible part ``inside`` (a similarity transform fitted to its reliable flow), or
+        by its last velocity when that flow says too little."""
+        h, w = inside.shape
+        model = _object_motion(motion, inside)
+        if model is None:
+            model = np.float32([[1, 0, -self.velocity[0]], [0, 1, -self.velocity[1]]])
+        self._model = model
+        carried = cv2.warpAffine(self.full.astype(np.uint8), model, (w, h),
+                                 flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0) > 0
+        return carried | inside
+
+    def _motion_evidence(self, motion: Motion, inside: np.ndarray, near: np.ndarray):
+        """Pixels of ``near`` whose reliable flow agrees with the object's motion and those whose
+        flow disagrees (bool H×W each), or (None, None) when one motion does not explain most of
+        the visible object (limbs, a non-rigid object: then colour alone decides)."""
+        h, w = inside.shape
+        y0, y1, x0, x1 = _bbox(near)
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        expected = _apply(self._model.astype(np.float64), xx, yy)
+        err = np.hypot(*(motion.back[y0:y1, x0:x1] - expected).transpose(2, 0, 1))
+        tol = AGREE_PX + 0.1 * float(np.hypot(*self.velocity))
+        agree, disagree = np.zeros((h, w), bool), np.zeros((h, w), bool)
+        rel = motion.reliable[y0:y1, x0:x1] & near[y0:y1, x0:x1]
+        agree[y0:y1, x0:x1] = rel & (err < tol)
+        disagree[y0:y1, x0:x1] = rel & (err >= 2 * tol)
+        seen = inside & motion.reliable
+        if seen.sum() < 20 or (agree & seen).sum() < RIGID_AGREE * seen.sum():
+            return None, None
+        return agree, disagree
 
     def _regrow(self, frame: WorkFrame, cut: np.ndarray, motion: Motion) -> np.ndarray:
         """A partly seen object (coming out from behind something, or into the frame) re-cut
@@ -350,13 +416,16 @@ class ObjectTrack:
             return grown
         return cut
 
-    def _judge(self, frame: WorkFrame, cut: np.ndarray, warped: np.ndarray, motion: Motion) -> None:
+    def _judge(self, frame: WorkFrame, cut: np.ndarray, warped: np.ndarray, motion: Motion,
+               full: np.ndarray) -> None:
         area = float(cut.sum())
         colour = self.model.similarity(frame.rgb8[cut]) if area else 0.0
         if area < LOST_AREA * (0.5 if _on_edge(cut) else 1.0) * self.ref_area or colour < LOST_COLOUR * self.ref_colour:
+            self.full = full
             self._coast(frame.shape)
             self._lose(frame.shape)
             return
+        self.full = cut if (area >= 0.9 * self.ref_area or full.sum() > 1.4 * self.ref_area) else full | cut
         ys, xs = np.nonzero(cut)
         centre = np.array([xs.mean(), ys.mean()], np.float32)
         shift = motion.displacement(cut)
