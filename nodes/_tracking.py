@@ -55,7 +55,9 @@ SEARCH_WINDOWS = 3    # candidate windows cut out per searched frame
 MAX_DISTRACTORS = 32  # refused windows remembered while an object is lost
 DISTRACTOR_COLOUR = 0.7  # a window cut under this colour similarity (share of the keyframe's): distractor
 SEARCH_WINDOW_PX = 16
-AGREE_PX = 1.5        # flow within this of the object's motion (work px, plus 10 % of its speed) moves with it
+AGREE_PX = 0.6        # flow within this of the object's motion (work px, plus 1 % of its size and 10 % of its
+                      # speed) moves with it
+CONFIDENT = 0.8       # a whole object seen this confidently may renew the appearance model
 RIGID_AGREE = 0.6     # share of the visible object that must move with it for motion to tell an occluder  # the object's short side in the search's small copy of the frame
 
 
@@ -213,7 +215,8 @@ class ObjectTrack:
         self.model: Appearance | None = None
         self.mask: np.ndarray | None = None
         self.full: np.ndarray | None = None  # the whole object, seen and hidden (its predicted extent)
-        self._model = np.float32([[1, 0, 0], [0, 1, 0]])  # the object's last motion (current → previous)
+        self._model = np.float32([[1, 0, 0], [0, 1, 0]])
+        self._agree: np.ndarray | None = None  # pixels moving with the object on this frame  # the object's last motion (current → previous)
         self.prior: np.ndarray | None = None
         self.lost = False
         self.lost_for = 0
@@ -312,6 +315,9 @@ class ObjectTrack:
         """Where an unseen object probably is: its last motion, slowing, kept inside the frame."""
         self.centre = np.clip(self.centre + self.velocity, 0, [shape[1] - 1, shape[0] - 1]).astype(np.float32)
         self.velocity = (0.95 * self.velocity).astype(np.float32)
+        if self.full is not None and self.full.any():
+            move = np.float32([[1, 0, self.velocity[0]], [0, 1, self.velocity[1]]])
+            self.full = cv2.warpAffine(self.full.astype(np.uint8), move, shape[::-1], flags=cv2.INTER_NEAREST) > 0
 
     def _lose(self, shape: tuple[int, int]) -> None:
         self.mask = np.zeros(shape, bool)
@@ -329,7 +335,8 @@ class ObjectTrack:
         if self.lost:
             self.lost_for += 1
             self._coast(frame.shape)
-            self._search(frame, motion)
+            if not self._at_prediction(frame, motion):
+                self._search(frame, motion)
             return
         warped = motion.warp(self.mask)
         inside = warped > 0.5
@@ -355,17 +362,17 @@ class ObjectTrack:
             tri[with_bg & inside] = cv2.GC_PR_BGD
             tri[erode_mask(with_bg, 2)] = cv2.GC_BGD
         support = core
-        agree, disagree = self._motion_evidence(motion, inside, near)
+        tri[hidden & (post > 0.5)] = cv2.GC_PR_FGD  # the hidden part may be in view again
+        agree, disagree, distinct = self._motion_evidence(motion, inside, near)
+        self._agree = agree
         if agree is not None:  # a rigid-ish object: what does not move with it is something else
             core &= ~dilate_mask(disagree, 2)
-            tri[inside & disagree] = cv2.GC_PR_BGD  # an occluder coming over it
-            tri[hidden & disagree] = cv2.GC_PR_BGD  # the occluder still there
-            tri[hidden & agree] = cv2.GC_PR_FGD  # the hidden part coming back into view
+            tri[hidden & agree] = cv2.GC_PR_FGD
+            tri[(inside | hidden) & disagree] = cv2.GC_PR_BGD  # an occluder coming over it, or still there
             tri[erode_mask(disagree, 1) & (inside | hidden)] = cv2.GC_BGD
-            back = erode_mask(hidden & agree, 1) & (post > 0.2)
+            back = erode_mask(hidden & distinct, 1) & (post > 0.2)  # coming back into view, moving with it
             tri[back] = cv2.GC_FGD
             support = core | back
-        tri[hidden & ~motion.reliable & (post > 0.5)] = cv2.GC_PR_FGD
         tri[core] = cv2.GC_FGD
         cut = _graph_cut(frame.rgb8, tri, self.model)
         cut = _keep_supported(cut, support if support.any() else inside)
@@ -387,23 +394,29 @@ class ObjectTrack:
         return carried | inside
 
     def _motion_evidence(self, motion: Motion, inside: np.ndarray, near: np.ndarray):
-        """Pixels of ``near`` whose reliable flow agrees with the object's motion and those whose
-        flow disagrees (bool H×W each), or (None, None) when one motion does not explain most of
-        the visible object (limbs, a non-rigid object: then colour alone decides)."""
+        """Pixels of ``near`` whose reliable flow agrees with the object's motion, those whose
+        flow disagrees, and those that agree with it but not with the background's (bool H×W
+        each), or Nones when one motion does not explain most of the visible object (limbs, a
+        non-rigid object: then colour alone decides)."""
         h, w = inside.shape
         y0, y1, x0, x1 = _bbox(near)
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         expected = _apply(self._model.astype(np.float64), xx, yy)
         err = np.hypot(*(motion.back[y0:y1, x0:x1] - expected).transpose(2, 0, 1))
-        tol = AGREE_PX + 0.1 * float(np.hypot(*self.velocity))
+        tol = AGREE_PX + 0.01 * np.sqrt(self.ref_area) + 0.1 * float(np.hypot(*self.velocity))
         agree, disagree = np.zeros((h, w), bool), np.zeros((h, w), bool)
         rel = motion.reliable[y0:y1, x0:x1] & near[y0:y1, x0:x1]
         agree[y0:y1, x0:x1] = rel & (err < tol)
-        disagree[y0:y1, x0:x1] = rel & (err >= 2 * tol)
+        disagree[y0:y1, x0:x1] = rel & (err >= 1.5 * tol)
         seen = inside & motion.reliable
         if seen.sum() < 20 or (agree & seen).sum() < RIGID_AGREE * seen.sum():
-            return None, None
-        return agree, disagree
+            return None, None, None
+        distinct = np.zeros((h, w), bool)  # agreeing with the object is evidence only off the background's motion
+        bg_model = _affine_flow(motion, ~dilate_mask(near, 4))
+        if bg_model is not None:
+            bg_err = np.hypot(*(motion.back[y0:y1, x0:x1] - _apply(bg_model, xx, yy)).transpose(2, 0, 1))
+            distinct[y0:y1, x0:x1] = agree[y0:y1, x0:x1] & (bg_err >= tol)
+        return agree, disagree, distinct
 
     def _regrow(self, frame: WorkFrame, cut: np.ndarray, motion: Motion) -> np.ndarray:
         """A partly seen object (coming out from behind something, or into the frame) re-cut
@@ -433,17 +446,51 @@ class ObjectTrack:
         self.mask, self.prior, self.centre = cut, warped, centre
         ratio = area / self.ref_area
         self.occluded = float(np.clip(1 - ratio, 0, 1))
-        self.score = float(min(1.0, colour / self.ref_colour))
+        self.score = self._confidence(colour, cut, motion)
         if 0.8 <= ratio <= 1.25 and colour >= 0.85 * self.ref_colour and not _on_edge(cut):
             self.ref_area = 0.9 * self.ref_area + 0.1 * area  # follows slow changes of scale
             y0, y1, x0, x1 = _bbox(cut)
             self.ref_size = (int(round(0.9 * self.ref_size[0] + 0.1 * (x1 - x0))),
                              int(round(0.9 * self.ref_size[1] + 0.1 * (y1 - y0))))
             self._healthy += 1
-            if self._healthy % 5 == 0:  # conservative: a trusted frame now and then
+            if self._healthy % 5 == 0 and self.score >= CONFIDENT:  # conservative: a trusted frame now and then
                 self.model.update(frame.rgb8, cut, self._ring(cut))
 
+    def _confidence(self, colour: float, cut: np.ndarray, motion: Motion) -> float:
+        """This frame's evidence for the visible object ``cut``, in [0, 1]: its colours' agreement
+        with the appearance model (Bhattacharyya similarity over the keyframe's) times the share
+        of its reliably moving pixels that move with it (half weight; all of them for an
+        object one motion does not explain)."""
+        appearance = min(1.0, colour / self.ref_colour)
+        moving = cut & motion.reliable
+        if self._agree is None or moving.sum() < 20:
+            return float(appearance)
+        return float(appearance * (0.5 + 0.5 * (self._agree & moving).sum() / moving.sum()))
+
     # -- re-acquisition -----------------------------------------------------------------------
+    def _at_prediction(self, frame: WorkFrame, motion: Motion) -> bool:
+        """While lost, first look where the object should be: its whole extent carried along
+        its last motion (``self.full``), cut out with the appearance model's graph cut; found
+        when the cut's size and colours agree with the object's."""
+        if self.full is None or self.full.sum() < 16:
+            return False
+        reach = max(2, int(self.band + np.hypot(*self.velocity)))
+        tri = np.full(frame.shape, cv2.GC_BGD, np.uint8)
+        tri[dilate_mask(self.full, reach)] = cv2.GC_PR_BGD
+        tri[self.full] = cv2.GC_PR_FGD
+        cut = _graph_cut(frame.rgb8, tri, self.model, iterations=2)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(cut.astype(np.uint8), connectivity=8)
+        if n < 2:
+            return False
+        cut = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        area = float(cut.sum())
+        if not FOUND_AREA * (0.5 if _on_edge(cut) else 1.0) * self.ref_area <= area <= 1.5 * self.ref_area:
+            return False
+        if self.model.similarity(frame.rgb8[cut]) < FOUND_COLOUR * self.ref_colour:
+            return False
+        self._found(frame, cut, reference=False)
+        return True
+
     def _search(self, frame: WorkFrame, motion: Motion) -> None:
         """Look for the object over the whole frame by its appearance: the few windows of its
         size whose colours match its best (a mild preference for where its last motion leads)
