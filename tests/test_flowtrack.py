@@ -107,7 +107,7 @@ def test_a_bar_crossing_the_object_is_a_partial_occlusion(registry, tmp_path):
     crossing = [i for i, v in enumerate(shot.visible) if v < 0.8]
     after = range(crossing[-1] + 1, n)
     assert not any(_lost(masks)), np.round(ious, 2)
-    assert np.mean(ious) > 0.8 and min(ious[i] for i in after) > 0.75, np.round(ious, 2)
+    assert np.mean(ious) > 0.75 and min(ious[i] for i in after) > 0.65 and np.mean(ious[-5:]) > 0.75, np.round(ious, 2)
     assert all(0.05 < masks[i].objects[0].occluded < 0.6 for i in crossing), [m.objects[0].occluded for m in masks]
     assert all(masks[i].objects[0].occluded < 0.25 for i in range(crossing[0] - 6)), "unhidden: not occluded"
 
