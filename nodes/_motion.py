@@ -92,33 +92,21 @@ def moving_with(motion: Motion, mask: np.ndarray, region: np.ndarray):
     return near_obj & sel, near_bg & sel & ~near_obj
 
 
-def affine_flow(motion: Motion, where: np.ndarray) -> np.ndarray | None:
-    """2×3 affine fitted with RANSAC to the reliable backward flow of ``where`` (a 4-px grid)."""
+def affine_flow(motion: Motion, where: np.ndarray, step: int = 4, similarity: bool = False) -> np.ndarray | None:
+    """2×3 affine mapping this frame's pixels to the previous frame's, fitted with RANSAC to the
+    reliable backward flow of ``where`` (bool H×W; on a ``step``-px grid); with ``similarity``
+    only rotation, uniform scale and shift (steadier on a thin strip of an object). None when
+    fewer than 20 grid points are reliable."""
     h, w = where.shape
-    sy, sx = np.mgrid[0:h:4, 0:w:4]
+    sy, sx = np.mgrid[0:h:step, 0:w:step]
     pick = where[sy, sx] & motion.reliable[sy, sx]
     if pick.sum() < 20:
         return None
     src = np.stack([sx[pick], sy[pick]], axis=1).astype(np.float32)
     cv2.setRNGSeed(0)
-    model, _ = cv2.estimateAffine2D(src, src + motion.back[sy[pick], sx[pick]], method=cv2.RANSAC,
-                                    ransacReprojThreshold=1.0, maxIters=500, refineIters=5)
-    return model
-
-
-def similarity_flow(motion: Motion, where: np.ndarray) -> np.ndarray | None:
-    """2×3 similarity transform (rotation, scale, shift) mapping this frame's pixels to the
-    previous frame's, fitted with RANSAC to the reliable backward flow of ``where`` (eroded, on a
-    3-px grid); None when too little of it is reliable."""
-    h, w = where.shape
-    sy, sx = np.mgrid[0:h:3, 0:w:3]
-    pick = erode_mask(where, 2)[sy, sx] & motion.reliable[sy, sx]
-    if pick.sum() < 20:
-        return None
-    src = np.stack([sx[pick], sy[pick]], axis=1).astype(np.float32)
-    cv2.setRNGSeed(0)
-    model, _ = cv2.estimateAffinePartial2D(src, src + motion.back[sy[pick], sx[pick]], method=cv2.RANSAC,
-                                           ransacReprojThreshold=1.0, maxIters=500, refineIters=5)
+    fit = cv2.estimateAffinePartial2D if similarity else cv2.estimateAffine2D
+    model, _ = fit(src, src + motion.back[sy[pick], sx[pick]], method=cv2.RANSAC, ransacReprojThreshold=1.0,
+                   maxIters=500, refineIters=5)
     return model
 
 

@@ -49,7 +49,7 @@ import numpy as np
 from ._appearance import Appearance
 from ._cuts import bbox, graph_cut, grabcut, keep_supported, on_edge
 from ._imaging import dilate_mask, erode_mask, resize, to_display_u8
-from ._motion import Motion, affine_flow, displacement_field, moving_with, similarity_flow
+from ._motion import Motion, affine_flow, displacement_field, moving_with
 from ._reacquire import FOUND_COLOUR, Reacquisition
 
 GC_ITER_SEED = 5
@@ -262,7 +262,7 @@ class ObjectTrack(Reacquisition):
         of its visible part ``inside`` (a similarity transform fitted to its reliable flow), or
         by its last velocity when that flow says too little."""
         h, w = inside.shape
-        model = similarity_flow(motion, inside)
+        model = affine_flow(motion, erode_mask(inside, 2), step=3, similarity=True)
         if model is None:
             model = np.float32([[1, 0, -self.velocity[0]], [0, 1, -self.velocity[1]]])
         self._model = model
