@@ -246,7 +246,7 @@ class ObjectTrack(Reacquisition):
             core &= ~dilate_mask(disagree, 2)
             tri[hidden & agree] = cv2.GC_PR_FGD
             tri[(inside | hidden) & disagree] = cv2.GC_PR_BGD  # an occluder coming over it, or still there
-            tri[erode_mask(disagree, 1) & (inside | hidden)] = cv2.GC_BGD
+            tri[erode_mask(disagree, 1) & hidden] = cv2.GC_BGD
             back = erode_mask(hidden & distinct, 1) & (post > 0.2)  # coming back into view, moving with it
             tri[back] = cv2.GC_FGD
             support = core | back
