@@ -240,14 +240,15 @@ class ObjectTrack(Reacquisition):
             tri[erode_mask(with_bg, 2)] = cv2.GC_BGD
         support = core
         tri[hidden & (post > 0.5)] = cv2.GC_PR_FGD  # the hidden part may be in view again
-        agree, disagree, distinct = self._motion_evidence(motion, inside, near)
-        self._agree = agree
-        if agree is not None:  # a rigid-ish object: what does not move with it is something else
-            core &= ~dilate_mask(disagree, 2)
-            tri[hidden & agree] = cv2.GC_PR_FGD
-            tri[(inside | hidden) & disagree] = cv2.GC_PR_BGD  # an occluder coming over it, or still there
-            tri[erode_mask(disagree, 1) & hidden] = cv2.GC_BGD
-            back = erode_mask(hidden & distinct, 1) & (post > 0.2)  # coming back into view, moving with it
+        ev = self._motion_evidence(motion, inside, near, full)
+        self._agree = None if ev is None else ev["agree"]
+        if ev is not None:  # a rigid-ish object: what does not move with it is something else
+            core &= ~dilate_mask(ev["disagree"], 2)
+            tri[hidden & ev["agree"]] = cv2.GC_PR_FGD
+            tri[(inside | hidden) & ev["disagree"]] = cv2.GC_PR_BGD  # an occluder coming over it, or still there
+            definite = hidden & ev["disagree"] | inside & (ev["other"] | ev["with_bg"])
+            tri[erode_mask(definite, 1)] = cv2.GC_BGD
+            back = erode_mask(hidden & ev["distinct"], 1) & (post > 0.2)  # coming back into view, moving with it
             tri[back] = cv2.GC_FGD
             support = core | back
         tri[core] = cv2.GC_FGD
@@ -270,30 +271,36 @@ class ObjectTrack(Reacquisition):
                                  flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0) > 0
         return carried | inside
 
-    def _motion_evidence(self, motion: Motion, inside: np.ndarray, near: np.ndarray):
-        """Pixels of ``near`` whose reliable flow agrees with the object's motion, those whose
-        flow disagrees, and those that agree with it but not with the background's (bool H×W
-        each), or Nones when one motion does not explain most of the visible object (limbs, a
-        non-rigid object: then colour alone decides)."""
+    def _motion_evidence(self, motion: Motion, inside: np.ndarray, near: np.ndarray, full: np.ndarray):
+        """Per pixel of ``near`` (bool H×W each): ``agree``, its reliable flow moves with the
+        object; ``disagree``, it does not; ``other``, another mover in front (its flow is far from
+        the object's and off the background's, in a part that reaches out of the object's
+        extent ``full``: an occluder, not a limb); ``with_bg``, it disagrees and moves with the
+        background (background in the object's place); ``distinct``, it agrees with the object
+        and not with the background. All None when one motion does not explain most of the
+        visible object (limbs, a non-rigid object: then colour alone decides)."""
         h, w = inside.shape
         y0, y1, x0, x1 = bbox(near)
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        expected = displacement_field(self._model.astype(np.float64), xx, yy)
-        err = np.hypot(*(motion.back[y0:y1, x0:x1] - expected).transpose(2, 0, 1))
+        back = motion.back[y0:y1, x0:x1]
+        err = np.hypot(*(back - displacement_field(self._model.astype(np.float64), xx, yy)).transpose(2, 0, 1))
         tol = AGREE_PX + 0.01 * np.sqrt(self.ref_area) + 0.1 * float(np.hypot(*self.velocity))
-        agree, disagree = np.zeros((h, w), bool), np.zeros((h, w), bool)
+        maps = {k: np.zeros((h, w), bool) for k in ("agree", "disagree", "other", "with_bg", "distinct")}
         rel = motion.reliable[y0:y1, x0:x1] & near[y0:y1, x0:x1]
-        agree[y0:y1, x0:x1] = rel & (err < tol)
-        disagree[y0:y1, x0:x1] = rel & (err >= 1.5 * tol)
+        maps["agree"][y0:y1, x0:x1] = rel & (err < tol)
+        maps["disagree"][y0:y1, x0:x1] = rel & (err >= 1.5 * tol)
         seen = inside & motion.reliable
-        if seen.sum() < 20 or (agree & seen).sum() < RIGID_AGREE * seen.sum():
-            return None, None, None
-        distinct = np.zeros((h, w), bool)  # agreeing with the object is evidence only off the background's motion
+        if seen.sum() < 20 or (maps["agree"] & seen).sum() < RIGID_AGREE * seen.sum():
+            return None
         bg_model = affine_flow(motion, ~dilate_mask(near, 4))
         if bg_model is not None:
-            bg_err = np.hypot(*(motion.back[y0:y1, x0:x1] - displacement_field(bg_model, xx, yy)).transpose(2, 0, 1))
-            distinct[y0:y1, x0:x1] = agree[y0:y1, x0:x1] & (bg_err >= tol)
-        return agree, disagree, distinct
+            bg_err = np.hypot(*(back - displacement_field(bg_model, xx, yy)).transpose(2, 0, 1))
+            maps["distinct"][y0:y1, x0:x1] = maps["agree"][y0:y1, x0:x1] & (bg_err >= tol)
+            maps["with_bg"][y0:y1, x0:x1] = maps["disagree"][y0:y1, x0:x1] & (bg_err < tol)
+            mover = np.zeros((h, w), bool)
+            mover[y0:y1, x0:x1] = rel & (err >= 3 * tol) & (bg_err >= 1.5 * tol)
+            maps["other"] = keep_supported(mover, mover & ~dilate_mask(full, 3)) if mover.any() else mover
+        return maps
 
     def _regrow(self, frame: WorkFrame, cut: np.ndarray, motion: Motion) -> np.ndarray:
         """A partly seen object (coming out from behind something, or into the frame) re-cut
