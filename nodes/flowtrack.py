@@ -25,10 +25,12 @@ class FlowTrack(RangeNode):
     along DIS optical flow (Kroeger et al., ECCV 2016) checked forwards and backwards (Sundaram
     et al., ECCV 2010), builds a trimap from how far that warp can be trusted (uncovered
     background is unknown, never definite object), and cuts the unknown pixels with GrabCut's
-    graph cut on colour GMMs of the appearance model. An object whose visible area or colours
-    collapse is lost (hidden, or out of frame): it is reported empty with ``occluded`` = 1, the
-    frame is searched for its appearance, and when it shows again it is segmented and keeps its
-    id. See ``nodes/_tracking.py``.
+    graph cut on colour GMMs of the appearance model. The whole object is carried along its
+    visible part's motion, so a partial occlusion stays partial: what passes in front (its flow
+    disagrees) is cut away, the hidden part returns as it shows. An object whose visible area or
+    colours collapse is lost (hidden, or out of frame): it is reported empty with ``occluded`` = 1,
+    looked for where its motion leads and then over the frame by its appearance, and when it
+    shows again it is segmented and keeps its id. See ``nodes/_tracking.py``.
 
     Keyframes: ``prompts`` entries carry ``object`` (id ≥ 1). A keyframe that prompts every
     object starts an independent run of frames (a correction of everything from there); one that
@@ -36,8 +38,9 @@ class FlowTrack(RangeNode):
     keyframe on; frames before the node's first keyframe are tracked backwards from it.
 
     image: Image H×W×3/4 scene-linear. Output ``masks``: Masks, uint16 H×W labels (object id,
-    0 = none) at the plate size, and per object ``name`` "object<id>", ``score`` (colour
-    agreement with the keyframes, [0, 1]) and ``occluded`` (share of the object hidden or outside
+    0 = none) at the plate size, and per object ``name`` "object<id>", ``score`` (the frame's
+    confidence, [0, 1]: colour agreement with the appearance model times the share of the object
+    moving with it; 0 while lost) and ``occluded`` (share of the object hidden or outside
     the frame, [0, 1]; 1 while lost). Pick a matte with MasksToMatte.
     The tracker's state between frames is more than the previous mask, so a resumed run
     replays its segment from the keyframe (without emitting) to rebuild it: the result is

@@ -164,6 +164,7 @@ def box_tracker_mattes(shot: Shot) -> list[np.ndarray]:
     """The baseline: OpenCV's MIL box tracker (Babenko et al., CVPR 2009) from the keyframe box,
     the box filled as the matte (empty once the tracker reports a loss)."""
     x0, y0, x1, y1 = shot.box
+    cv2.setRNGSeed(0)  # MIL samples its training patches from OpenCV's RNG: keep the baseline repeatable
     tracker = cv2.TrackerMIL_create()
     bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in shot.frames]
     tracker.init(bgr[0], (int(x0), int(y0), int(x1 - x0), int(y1 - y0)))
