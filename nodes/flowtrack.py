@@ -7,6 +7,7 @@ import numpy as np
 
 from rotograph import Image, Input, MaskObject, MaskSet, Masks, Output, Param, Prompts, RangeNode, Reach, Segment
 from rotograph.errors import ParamError
+from rotograph.node import Upgrade
 
 from ._imaging import resize, work_scale
 from ._motion import Motion
@@ -48,7 +49,7 @@ class FlowTrack(RangeNode):
     """
 
     type_id = "rotograph.FlowTrack"
-    version = 2
+    version = 3  # 3: partial occlusion kept as partial, re-acquisition, score = per-frame confidence
     category = "Segment"
     resumable = True
 
@@ -63,6 +64,8 @@ class FlowTrack(RangeNode):
 
     @classmethod
     def upgrade_node(cls, from_version, name, params):
+        if from_version >= 2:  # v2 → v3: same ports and params, new tracking method
+            return Upgrade(params)
         # v1: one matte of every prompted object, softened by 'softness', 'iterations' GrabCut passes
         params = {k: v for k, v in params.items() if k not in ("softness", "iterations")}
         return matte_became_masks(name, params, "")

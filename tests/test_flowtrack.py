@@ -197,4 +197,4 @@ def test_a_version_1_graph_reads_with_a_masks_to_matte(registry):
     assert g.nodes["track"].get_params()["band"] == 10.0 and "softness" not in g.nodes["track"].get_params()
     assert g.inputs_of("track_matte") == {"masks": ("track", "masks")} and g.nodes["track_matte"].objects == ""
     assert g.inputs_of("grow") == {"matte": ("track_matte", "matte")}
-    assert json.loads(rotograph.dumps(g))["nodes"]["track"]["version"] == 2
+    assert json.loads(rotograph.dumps(g))["nodes"]["track"]["version"] == 3
