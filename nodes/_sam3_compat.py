@@ -10,9 +10,10 @@ sam3 is copied or edited: :func:`on_device` runs sam3 calls under a
 - makes ``Tensor.pin_memory()`` a no-op (pinned memory needs a CUDA driver),
 - rewrites a ``device`` argument naming CUDA — ``torch.zeros(..., device="cuda")``,
   ``.to("cuda")``, ``.to(device=torch.device("cuda"))`` — to the target device,
-- keeps the tracker's memory features in float32 where sam3 casts them to bfloat16 for storage
-  (on the CPU, the bfloat16 memory meets float32 activations in the memory attention's
-  matmul, which the CPU rejects: "expected mat1 and mat2 to have the same dtype").
+- keeps the detector's SAM 2 backbone features in float32 where the video model casts them to
+  bfloat16 "for all-gather" (on CUDA a no-op under its bf16 autocast; off CUDA autocast is off,
+  and the bfloat16 features then meet the tracker's float32 convolutions, which the CPU
+  rejects). The tracker's own bfloat16 memory storage is kept as upstream has it (it runs).
 
 and :func:`install` replaces ``Sam3VideoPredictor._get_torch_and_gpu_properties`` (a logging probe
 that queries the CUDA device even off CUDA) by one that asks CUDA only when it is there.
@@ -70,8 +71,10 @@ REDIRECTS = (
              'image = inference_state["images"][frame_idx].cuda().float().unsqueeze(0)', "Tensor.cuda"),
     Redirect("sam3.model.sam3_tracking_predictor:Sam3TrackerPredictor.init_state",
              'inference_state["storage_device"] = torch.device("cuda")', "device argument (of the .to() that uses it)"),
-    Redirect("sam3.model.sam3_tracking_predictor:Sam3TrackerPredictor._run_memory_encoder",
-             "maskmem_features = maskmem_features.to(torch.bfloat16)", "bfloat16 cast kept float32"),
+    Redirect("sam3.model.sam3_image:Sam3ImageOnVideoMultiGPU._build_multigpu_buffer_next_chunk",
+             'backbone_fpn_bf16 = [x.to(torch.bfloat16) for x in feats["backbone_fpn"]]', "bfloat16 cast kept float32"),
+    Redirect("sam3.model.sam3_video_inference:Sam3VideoInference._postprocess_output",
+             "keep_idx_gpu = keep_idx.pin_memory().to(", "pin_memory"),
     Redirect("sam3.model.geometry_encoders:SequenceGeometryEncoder._encode_boxes",
              "scale = scale.pin_memory().to(device=boxes_xyxy.device, non_blocking=True)", "pin_memory"),
     Redirect("sam3.model_builder:_setup_device_and_mode", "model = model.cuda()", "Module.cuda (not reached off CUDA)"),
@@ -113,8 +116,8 @@ def _mode_class():
             if func is torch.Tensor.pin_memory:
                 return args[0]
             if func is torch.Tensor.to:
-                if len(args) > 1 and args[1] is torch.bfloat16 and _storing_memory():
-                    return args[0]  # sam3_tracking_predictor: maskmem_features.to(torch.bfloat16)
+                if len(args) > 1 and args[1] is torch.bfloat16 and _called_from(_GATHER):
+                    return args[0]
                 args = tuple(self.device if _is_cuda(a) else a for a in args)
             if _is_cuda(kwargs.get("device")):
                 kwargs["device"] = self.device
@@ -123,16 +126,19 @@ def _mode_class():
     return OnDevice
 
 
-def _storing_memory() -> bool:
-    """Whether the caller two frames up is sam3's ``_run_memory_encoder`` (the one bfloat16 cast
-    this module keeps in float32)."""
+_GATHER = "_build_multigpu_buffer_next_chunk"  # the one bfloat16 cast kept in float32
+
+
+def _called_from(name: str) -> bool:
+    """Whether the Python code that made the intercepted call is sam3's function ``name`` (or a
+    comprehension inside it)."""
     import sys
 
-    frame = sys._getframe(3)  # _storing_memory ← __torch_function__ ← Tensor.to dispatch ← caller
-    for _ in range(3):
+    frame = sys._getframe(2)  # _called_from ← __torch_function__ ← the caller (the mode is entered from C)
+    for _ in range(2):
         if frame is None:
             return False
-        if frame.f_code.co_name == "_run_memory_encoder" and "sam3" in frame.f_code.co_filename:
+        if frame.f_code.co_name == name and "sam3" in frame.f_code.co_filename:
             return True
         frame = frame.f_back
     return False
