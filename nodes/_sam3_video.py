@@ -222,8 +222,8 @@ def concept_chunk(predictor, plates: list[np.ndarray], text: str, corrections: d
     ``prev``: the previous session's masks on this session's first frames (session index →
     MaskSet), used to keep object ids; ``corrections``: session index → point prompts of an
     object (stable id), added after the concept's propagation has reached them (the request API
-    refuses points before), then propagated forwards from their frame and backwards over the
-    frames nearer to it than to the previous prompt. ``device``: where sam3 runs
+    refuses points before), then propagated forwards from their frame (never backwards: a
+    correction changes no frame before it). ``device``: where sam3 runs
     (:mod:`._sam3_compat`)."""
     from PIL import Image
 
@@ -252,8 +252,7 @@ def concept_chunk(predictor, plates: list[np.ndarray], text: str, corrections: d
             if s not in to_stable:
                 to_stable[s] = ids.next_id
             ids.next_id = max(ids.next_id, to_stable[s] + 1)
-        keys = [0] + sorted(corrections)
-        for k, j in enumerate(keys[1:]):
+        for j in sorted(corrections):
             for p in corrections[j]:
                 session_id = {v: s for s, v in to_stable.items()}.get(p.obj_id)
                 if session_id is None:  # a new object: an id the session has not used
@@ -262,10 +261,7 @@ def concept_chunk(predictor, plates: list[np.ndarray], text: str, corrections: d
                     ids.next_id = max(ids.next_id, p.obj_id + 1)
                 handle({"type": "add_prompt", "session_id": sid, "frame_index": j, "points": p.points.tolist(),
                         "point_labels": p.labels.tolist(), "obj_id": int(session_id)})
-            propagate(j, "forward")
-            count = j - (keys[k] + j) // 2 - 1
-            if count > 0:
-                propagate(j, "backward", count)
+            propagate(j, "forward")  # causal: the frames before j keep the first propagation's masks
         return {i: _outputs_to_masks(o, to_stable, names, (h, w)) for i, o in raw.items()}
     finally:
         handle({"type": "close_session", "session_id": sid})

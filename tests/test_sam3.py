@@ -519,6 +519,9 @@ def test_concept_point_correction_after_propagation(registry, tmp_path, double):
         assert iou(ev.get("track", "masks", f).labels == 1, truth[f] == 2) > 0.8
     reqs = [a[0] for a, _ in double.of("Sam3VideoPredictor.handle_request") if a[0]["type"] == "add_prompt"]
     assert [("text" in r, r.get("obj_id")) for r in reqs] == [(True, None), (False, 0)]
+    plain = _evaluator(_graph(registry, tmp_path / "plain", squares(10)[0], text="square", chunk=10, overlap=2), truth)
+    for f in range(1001, 1006):  # causal: the frames before the correction are those of a track without it
+        assert np.array_equal(ev.get("track", "masks", f).labels, plain.get("track", "masks", f).labels), f
 
 
 def test_device_auto_resolves_and_the_key_holds_the_resolved_device(registry, tmp_path):
