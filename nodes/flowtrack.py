@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from rotograph import Image, Input, MaskObject, MaskSet, Masks, Output, Param, Prompts, RangeNode, Segment
+from rotograph import Image, Input, MaskObject, MaskSet, Masks, Output, Param, Prompts, RangeNode, Reach, Segment
 from rotograph.errors import ParamError
 
 from ._imaging import resize, work_scale
@@ -76,6 +76,11 @@ class FlowTrack(RangeNode):
             out.setdefault(kf["frame"], {}).setdefault(kf["object"], []).append(kf)
         return out
 
+    def reach(self) -> Reach:
+        # each frame: the run's keyframe, the frames since, the prompts met on the way, and at a
+        # keyframe the next frame's plate (the motion that seeds it)
+        return Reach(causal=True, lookahead=1, keyframes=("prompts",))
+
     def segments(self, first: int, last: int) -> list[Segment]:
         kfs = self._keyframes()
         keys = [k for k in sorted(kfs) if first <= k <= last]
@@ -85,18 +90,17 @@ class FlowTrack(RangeNode):
         everyone = {kf["object"] for kf in self.prompts}
         starts = [keys[0]] + [k for k in keys[1:] if set(kfs[k]) == everyone]
         segs = []
-        if keys[0] > first:  # backwards from the first keyframe
-            segs.append(Segment(tuple(range(keys[0] - 1, first - 1, -1))))
+        if keys[0] > first:  # backwards from the first keyframe, seeded on it
+            segs.append(Segment(tuple(range(keys[0] - 1, first - 1, -1)), lead=(keys[0],)))
         for k, nxt in zip(starts, starts[1:] + [last + 1]):
             segs.append(Segment(tuple(range(k, nxt))))
         return segs
 
     def compute_range(self, ctx, segment, pull, resume=None):
-        frames = segment.frames
         kfs = self._keyframes()
-        # a backward segment starts next to the first keyframe: seed there, emit from frames[0]
-        run = ((frames[0] + 1,) if frames[0] not in kfs else ()) + tuple(frames)
-        emit_after = run.index(resume[0]) if resume is not None else (0 if run[0] != frames[0] else -1)
+        run, step = segment.run, segment.direction
+        emit_after = run.index(resume[0]) if resume is not None else len(segment.lead) - 1
+        first, last = ctx.frame_range or segment.bounds
         tracks: dict[int, ObjectTrack] = {}
         scale = work_scale(pull(run[0])["image"].shape, self.work_size)
         frame = prev = None
@@ -108,20 +112,22 @@ class FlowTrack(RangeNode):
             for oid in sorted(set(tracks) | set(here)):
                 track = tracks.setdefault(oid, ObjectTrack(self.band))
                 if oid in here:
+                    nxt = f + step
                     track.seed(frame, [kf["box"] for kf in here[oid] if kf["box"] is not None],
                                [p for kf in here[oid] for p in kf["points"]], scale,
-                               self._seed_motion(frame, run, i, pull, scale))
+                               self._seed_motion(frame, nxt if first <= nxt <= last else None, pull, scale))
                 else:
                     track.step(frame, motion)
             if i > emit_after:
                 yield f, self._masks(tracks, image.shape[:2])
 
     @staticmethod
-    def _seed_motion(frame: WorkFrame, run: tuple[int, ...], i: int, pull, scale: float) -> Motion | None:
-        """Motion from the run's next frame to keyframe ``run[i]`` (None at the run's end)."""
-        if i + 1 >= len(run):
+    def _seed_motion(frame: WorkFrame, nxt: int | None, pull, scale: float) -> Motion | None:
+        """Motion from frame ``nxt`` (the next along the run, whatever segment holds it; None
+        past the frame range) to a keyframe's ``frame``."""
+        if nxt is None:
             return None
-        return Motion.between(WorkFrame.of(pull(run[i + 1])["image"], scale).grey, frame.grey)
+        return Motion.between(WorkFrame.of(pull(nxt)["image"], scale).grey, frame.grey)
 
     @staticmethod
     def _masks(tracks: dict[int, ObjectTrack], size: tuple[int, int]) -> MaskSet:

@@ -10,7 +10,7 @@ import types
 import cv2
 import numpy as np
 
-from rotograph import Image, Input, Masks, Matte, Output, Param, RangeNode, Segment
+from rotograph import Image, Input, Masks, Matte, Output, Param, RangeNode, Reach, Segment
 from rotograph.errors import RotographError
 from rotograph.models import (MANAGER, SPECS, ModelError, Weights, autocast_dtype, choose_device, model_key, require,
                               resolve_weights)
@@ -129,6 +129,9 @@ class MatAnyoneRefine(RangeNode):
 
     def segments(self, first: int, last: int) -> list[Segment]:
         return [Segment(tuple(range(first, last + 1)))]
+
+    def reach(self) -> Reach:
+        return Reach(causal=True)  # recurrent memory: frame f has seen the frames before it only
 
     def key_material(self, frame: int):
         return model_key(self._weights(), choose_device(self.device))

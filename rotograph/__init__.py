@@ -17,7 +17,7 @@ from .errors import (EvaluationError, GraphError, LinkError, MediaError, ParamEr
 from .evaluate import Evaluator, Stats
 from .graph import Graph
 from .graphio import dumps, load, loads, save, schema
-from .node import CachePolicy, Context, Input, Node, Output, RangeNode, Segment
+from .node import CachePolicy, Context, Input, Node, Output, RangeNode, Reach, Segment
 from .params import Color, FileIn, FileOut, FrameRate, MovieOut, Param, Prompts
 from .registry import Registry
 from .render import RenderReport, parse_frames, render
@@ -34,6 +34,6 @@ __all__ = [
     "EvaluationError", "Evaluator", "File", "FileIn", "FileOut", "FrameRate", "FrameWriter", "Graph", "GraphError", "Image",
     "Input", "LinkError", "MaskObject", "MaskSet", "Masks", "Matte", "MediaError", "MovieOut", "Node", "Normals",
     "Output", "Param", "ParamError", "PortType", "Prompts", "RangeNode", "RangeWriter", "Registry", "RegistryError",
-    "RenderReport", "RotographError", "Segment", "Shot", "Stats", "Timing", "Writer", "Written", "dumps", "load",
+    "Reach", "RenderReport", "RotographError", "Segment", "Shot", "Stats", "Timing", "Writer", "Written", "dumps", "load",
     "load_shots", "loads", "open_cache", "parse_frames", "render", "render_shots", "save", "schema",
 ]

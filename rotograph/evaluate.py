@@ -6,12 +6,14 @@ the inputs it reads and the frame when the node depends on it — and asks the c
 are computed, and only the misses' own misses upstream, so a cache hit never decodes upstream
 pixels. A node whose ``passthrough()`` names an input shares that input's key and entry.
 
-Range nodes are keyed by their segment (its frames and every input key in it) plus the frame;
-a miss runs the segment (from the last cached frame, for resumable nodes) and caches every
-frame it emits. Within a render (:meth:`Evaluator.begin_render`) a segment runs at most once:
-a second run, or a run of a node the render already ran (``frozen``), is an
-:class:`EvaluationError` naming node and frame, never a silent loop — the render pins the
-segments' frames in the cache so that this cannot happen whatever the cache size.
+Range nodes are keyed by what can reach each frame (:class:`~rotograph.node.Reach`): a causal
+node's frame key is chained along its run from the previous frame's key with the inputs and
+keyframes at that frame, so a correction keyframe invalidates only the frames the run passes
+after it; other range nodes are keyed by their whole segment. A miss runs the segment from the
+nearest point the node can restart from — the first missing frame for resumable nodes, else the
+segment's start — up to the last frame wanted, and caches every frame it emits: a frame lost
+from the cache (evicted, corrupt, deleted) is rebuilt, never an error. Within a render the
+frames a render reads are pinned in the cache, so each segment runs once whatever its size.
 :class:`Stats` counts computes and hits per node so that tests can prove what recomputed.
 """
 
@@ -79,8 +81,6 @@ class Evaluator:
         self.cache = cache
         self.stats = stats or Stats()
         self.wanted: dict[str, set[int]] = {}
-        self.frozen: set[str] = set()  # range nodes this render already ran: their frames must be cached
-        self._runs: set[tuple[str, Segment]] | None = None  # segments run in this render (None: no render)
         self.log = log
         self._revision = -1
         self._sync()
@@ -92,20 +92,18 @@ class Evaluator:
             self._ranges: dict[str, tuple[int, int] | None] = {}
             self._timing: dict[str, Timing | None] = {}
             self._segments: dict[str, list[Segment]] = {}
-            self._segment_keys: dict[tuple[str, Segment], str] = {}
+            self._where: dict[str, dict[int, int]] = {}  # range node → frame → number of its segment
+            self._segment_keys: dict[tuple[str, int], str] = {}
+            self._chains: dict[tuple[str, int], list[str]] = {}
             self._revision = self.graph.revision
 
     def begin_render(self, targets, frames) -> None:
         """Start a render of ``targets`` over ``frames``: range nodes run only as far as the
-        render reads them (:meth:`want`), and each segment at most once until
-        :meth:`end_render`."""
-        self._runs = set()
-        self.frozen = set()
+        render reads them (:meth:`want`) until :meth:`end_render`."""
         self.want(targets, frames)
 
     def end_render(self) -> None:
-        self._runs = None
-        self.frozen = set()
+        self.wanted = {}
 
     # -- structure ------------------------------------------------------------------------
     def links(self, name: str) -> dict[str, tuple[str, str]]:
@@ -155,11 +153,17 @@ class Evaluator:
         return self._segments[name]
 
     def segment_of(self, name: str, frame: int) -> Segment:
-        for seg in self.segments(name):
-            if frame in seg.frames:
-                return seg
-        rng = self.frame_range(name)
-        raise EvaluationError(name, frame, f"frame {frame} is outside the node's frame range {rng[0]}-{rng[1]}")
+        """The segment of range node ``name`` whose emitted frames hold ``frame``."""
+        return self.segments(name)[self._segment_number(name, frame)]
+
+    def _segment_number(self, name: str, frame: int) -> int:
+        where = self._where.get(name)
+        if where is None:
+            where = self._where[name] = {f: n for n, seg in enumerate(self.segments(name)) for f in seg.frames}
+        if frame not in where:
+            rng = self.frame_range(name)
+            raise EvaluationError(name, frame, f"frame {frame} is outside the node's frame range {rng[0]}-{rng[1]}")
+        return where[frame]
 
     def _passthrough(self, node: Node) -> tuple[str, str] | None:
         if len(node.outputs) != 1:
@@ -191,7 +195,15 @@ class Evaluator:
             if extra is not None:
                 material["extra"] = extra
             if node.is_range:
-                material["segment"] = self._segment_key(name, self.segment_of(name, frame))
+                number = self._segment_number(name, frame)
+                if node.reach().causal:
+                    seg = self.segments(name)[number]
+                    upto = len(seg.lead) + (frame - seg.frames[0]) * seg.direction  # runs step by one frame
+                    if seg.run[upto] != frame:
+                        upto = seg.run.index(frame)
+                    material = {"chain": self._chain(name, number, upto), "output": output}
+                else:
+                    material["segment"] = self._segment_key(name, number)
                 material["frame"] = frame
             else:
                 material["inputs"] = {i: self._input_key(node, i, frame) for i in sorted(self.links(name))}
@@ -241,12 +253,47 @@ class Evaluator:
                     need.setdefault(src, set()).update(node.input_frame(i, g) for g in (window or (f,)))
         self.wanted = {n: need[n] for n in need if self.graph.nodes[n].is_range}
 
-    def _segment_key(self, name: str, seg: Segment) -> str:
-        memo = (name, seg)
+    def _chain(self, name: str, number: int, upto: int) -> str:
+        """Key of a causal range node's state after processing ``run[upto]`` of its segment
+        ``number``: the node's type, version and params other than keyframes, the run's start,
+        then one hash per frame of the run chained from the previous one — the inputs at that
+        frame and ``lookahead`` frames on (along the run, within the frame range) and the
+        keyframes applied there."""
+        chain = self._chains.setdefault((name, number), [])
+        if len(chain) > upto:
+            return chain[upto]
+        node, seg = self.graph.nodes[name], self.segments(name)[number]
+        reach = node.reach()
+        run, step = seg.run, seg.direction
+        rng = self.frame_range(name)
+        inputs = sorted(self.links(name))
+        where = f"node '{name}'"
+        if not chain:
+            params = {k: v for k, v in node.get_params().items() if k not in reach.keyframes}
+            with blame(name, run[0]):
+                extra = node.key_material(run[0])
+            chain.append(digest({"type": node.type_id, "version": node.version, "params": params, "extra": extra,
+                                 "start": run[0], "direction": step, "lead": len(seg.lead)}, where=where))
+            chain[0] = self._link(node, chain[0], run[0], inputs, reach.lookahead, step, rng, where)
+        for i in range(len(chain), upto + 1):
+            chain.append(self._link(node, chain[-1], run[i], inputs, reach.lookahead, step, rng, where))
+        return chain[upto]
+
+    def _link(self, node: Node, prev: str, f: int, inputs, lookahead: int, step: int, rng, where: str) -> str:
+        """One step of a causal chain: ``prev`` then what frame ``f`` brings."""
+        ahead = [g for g in range(f + step, f + step * (lookahead + 1), step) if rng is None or rng[0] <= g <= rng[1]]
+        with blame(node.name, f):
+            kfs = node.keyframe_material(f)
+        return digest({"prev": prev, "frame": f, "keyframes": kfs,
+                       "inputs": [self._input_key(node, i, f) for i in inputs],
+                       "ahead": [[self._input_key(node, i, g) for i in inputs] for g in ahead]}, where=where)
+
+    def _segment_key(self, name: str, number: int) -> str:
+        memo = (name, number)
         if memo not in self._segment_keys:
-            node = self.graph.nodes[name]
-            keys = [[self._input_key(node, i, f) for i in sorted(self.links(name))] for f in seg.frames]
-            self._segment_keys[memo] = digest({"frames": list(seg.frames), "inputs": keys})
+            node, seg = self.graph.nodes[name], self.segments(name)[number]
+            keys = [[self._input_key(node, i, f) for i in sorted(self.links(name))] for f in seg.run]
+            self._segment_keys[memo] = digest({"frames": list(seg.frames), "lead": list(seg.lead), "inputs": keys})
         return self._segment_keys[memo]
 
     # -- values ---------------------------------------------------------------------------
@@ -269,7 +316,12 @@ class Evaluator:
                 return value
             self.cache.forget(key)
         if node.is_range:
-            return self._run_range(node, output, frame)
+            # this frame, and every frame the render wants from this segment that is missing too
+            # (a node that is not causal recomputes every wanted frame: each depends on them all)
+            seg = self.segment_of(name, frame)
+            wanted = sorted(self.wanted.get(name, set()) & set(seg.frames) - {frame})
+            todo = self.missing(name, wanted) if node.reach().causal else wanted
+            return self._run_range(node, seg, {frame, *todo}, keep=frame)[output]
         inputs = self._pull(node, frame)
         ctx = Context(frame=frame, node=name, log=self.log, key=key, timing=self.timing(name))
         with blame(name, frame):
@@ -319,48 +371,61 @@ class Evaluator:
             outs[oname] = v
         return outs
 
-    def _run_range(self, node: Node, output: str, frame: int):
-        name = node.name
-        seg = self.segment_of(name, frame)
-        frames = seg.frames
-        span = f"{seg.frames[0]}-{seg.frames[-1]}"
-        if name in self.frozen:
-            raise EvaluationError(name, frame, f"this render already ran the node's segment {span}, but this frame's "
-                                               f"result is not in the cache (evicted or removed during the render)")
-        if self._runs is not None:
-            if (name, seg) in self._runs:
-                raise EvaluationError(name, frame, f"segment {span} would be computed a second time in this render "
-                                                   f"(its frames left the cache before they were used)")
-            self._runs.add((name, seg))
-        wanted = (self.wanted.get(name, set()) & set(frames)) | {frame}
-        stop = max(frames.index(f) for f in wanted)
+    def missing(self, name: str, frames) -> list[int]:
+        """The frames of range node ``name`` among ``frames`` whose outputs are not all in the
+        cache (a cheap presence check: a corrupt entry is found, and rebuilt, when read)."""
+        node = self.graph.nodes[name]
+        return [f for f in frames
+                if not all(self.cache.contains(self.key(name, o, f), node.cache_policy) for o in node.outputs)]
+
+    def ensure(self, name: str, frames) -> int:
+        """Have every frame of range node ``name`` among ``frames`` (one segment's) in the
+        cache, running the segment from the nearest restart point before the first missing
+        one; returns how many frames were missing."""
+        frames, node = list(frames), self.graph.nodes[name]
+        lost = self.missing(name, frames)
+        if lost:
+            seg = self.segment_of(name, frames[0])
+            self._run_range(node, seg, lost if node.reach().causal else frames, keep=lost[0])
+        else:  # present: read the last one, which checks it still stands (a writer's file is there)
+            last = max(frames, key=self.segment_of(name, frames[0]).frames.index)
+            for o in node.outputs:
+                self.get(name, o, last)
+        return len(lost)
+
+    def _run_range(self, node: Node, seg: Segment, todo, keep: int) -> dict[str, Any]:
+        """Run ``node``'s segment ``seg`` so that it emits (and caches) every frame of ``todo``;
+        return the outputs at ``keep`` (one of them). A resumable node starts after the nearest
+        cached frame before the first missing frame to do, others at the segment's start."""
+        name, frames = node.name, seg.frames
+        pos = {f: i for i, f in enumerate(frames)}
+        order = sorted(pos[f] for f in todo)
+        first, stop = order[0], order[-1]
         resume = None
-        if node.resumable:
-            first_missing = next((i for i, f in enumerate(frames[: stop + 1])
-                                  if not all(self.cache.contains(self.key(name, o, f), node.cache_policy)
-                                             for o in node.outputs)), 0)
-            if first_missing > 0:
-                prev = frames[first_missing - 1]
-                state = self._cached_outputs(node, prev)
-                if state is not None:
-                    resume = (prev, state)
-        ctx = Context(frame=frames[0], node=name, log=self.log,
-                      frames=tuple(f for f in frames[: stop + 1] if f in wanted), timing=self.timing(name))
+        if node.resumable:  # restart after the nearest cached frame before the first missing one
+            gap = next((i for i in order if self.missing(name, [frames[i]])), first)
+            back = next((j for j in range(gap - 1, -1, -1) if not self.missing(name, [frames[j]])), None)
+            state = self._cached_outputs(node, frames[back]) if back is not None else None
+            if state is not None:
+                resume = (frames[back], state)
+        wanted = self.wanted.get(name, set()) | set(todo)
+        ctx = Context(frame=frames[0], node=name, log=self.log, frames=tuple(f for f in frames[: stop + 1] if f in wanted),
+                      timing=self.timing(name), frame_range=self.frame_range(name))
         result = None
         self.stats.range_runs[name] += 1
         gen = node.compute_range(ctx, seg, lambda f: self._pull(node, f), resume)
-        last = frames.index(resume[0]) if resume else -1
-        with blame(name, frame), contextlib.closing(gen):
+        last = pos[resume[0]] if resume else -1
+        with blame(name, keep), contextlib.closing(gen):
             for f, value in gen:
-                if f not in frames or frames.index(f) <= last:
+                if pos.get(f, -1) <= last:
                     raise EvaluationError(name, f, "range node emitted frames out of segment order")
-                last = frames.index(f)
+                last = pos[f]
                 outs = self._store(node, f, value)
                 self.stats.computes[name] += 1
-                if f == frame:
-                    result = outs[output]
-                if f == frames[stop]:
+                if f == keep:
+                    result = outs
+                if last == stop:
                     break
-        if result is None:
-            raise EvaluationError(name, frame, "range node did not emit this frame")
+        if result is None or last < stop:
+            raise EvaluationError(name, keep if result is None else frames[stop], "range node did not emit this frame")
         return result

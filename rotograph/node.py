@@ -86,17 +86,60 @@ class Context:
     key: str = ""
     frames: tuple[int, ...] = ()  # range nodes: the frames of the segment this render wants
     timing: Timing | None = None
+    frame_range: tuple[int, int] | None = None  # range nodes: the node's frame range (inclusive)
 
 
 @dataclass(frozen=True)
 class Segment:
-    """A run of frames a range node processes in one go, in ``frames`` order (may descend)."""
+    """A run of frames a range node processes in one go, in ``frames`` order (may descend).
+
+    ``lead``: frames the run reads and processes before its first emitted frame, without
+    emitting them (a run backwards from a keyframe is seeded on that keyframe, which the
+    forward segment emits). The run is ``lead + frames``."""
 
     frames: tuple[int, ...]
+    lead: tuple[int, ...] = ()
 
     @property
     def bounds(self) -> tuple[int, int]:
         return (min(self.frames), max(self.frames))
+
+    @property
+    def run(self) -> tuple[int, ...]:
+        """Every frame the run processes, in order: the lead, then the emitted frames."""
+        return self.lead + self.frames
+
+    @property
+    def direction(self) -> int:
+        """+1 for a run forwards in time, −1 backwards."""
+        run = self.run
+        return -1 if len(run) > 1 and run[1] < run[0] else 1
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How a range node's frames depend on their inputs and keyframes: what enters each
+    frame's cache key, so that a correction invalidates only the frames it can change.
+
+    ``causal`` (the usual case for trackers and recurrent models): frame f of a run depends only
+    on where the run starts and on what the run has passed by f — the inputs at every frame of
+    the run up to f, plus ``lookahead`` input frames beyond each (along the run, clamped to the
+    node's frame range), and the keyframes of the ``keyframes`` params at those frames. A
+    frame's key is then chained from the previous frame's key along the run
+    (key(fᵢ) = H(key(fᵢ₋₁), inputs and keyframes at fᵢ)), so it costs one hash per frame however
+    long the shot, and a keyframe added at k changes the keys of the frames the run passes
+    after k only. Params not named in ``keyframes`` enter every frame's key.
+    ``causal=False``: every frame depends on the whole segment (a window of frames solved
+    together, a movie file): its key covers every input frame of the segment and every param.
+
+    ``keyframes``: names of params holding keyframes — a list of dicts each with a ``"frame"``
+    (e.g. ``prompts``). A node whose keyframes are stored otherwise overrides
+    :meth:`RangeNode.keyframe_material`.
+    """
+
+    causal: bool = False
+    lookahead: int = 0
+    keyframes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -275,7 +318,27 @@ class RangeNode(Node):
     resumable: ClassVar[bool] = False
 
     def segments(self, first: int, last: int) -> list[Segment]:
+        """How the frame range [first, last] splits into independent runs, each in processing
+        order, with the ``lead`` frames a run reads before its first emitted frame. Every frame
+        of the range lies in exactly one segment's ``frames``. Default: one forward run."""
         return [Segment(tuple(range(first, last + 1)))]
+
+    def reach(self) -> Reach:
+        """What each frame's result depends on (see :class:`Reach`). Default: the whole segment
+        (``causal=False``) — always correct, but a change anywhere recomputes every frame of
+        the segment. Trackers declare ``Reach(causal=True, lookahead=…, keyframes=("prompts",))``."""
+        return Reach()
+
+    def keyframe_material(self, frame: int):
+        """The keyframes applied at ``frame`` (JSON-able key material; ``None`` for none): by
+        default the entries of the :meth:`reach` ``keyframes`` params whose ``"frame"`` is
+        ``frame``. Only causal nodes' keys use it."""
+        out = {}
+        for name in self.reach().keyframes:
+            here = [kf for kf in (getattr(self, name) or []) if kf.get("frame") == frame]
+            if here:
+                out[name] = here
+        return out or None
 
     def compute_range(self, ctx: Context, segment: Segment,
                       pull: Callable[[int], dict[str, Any]],

@@ -51,8 +51,7 @@ class Session:
     retries: int = 1
     on_error: str = "stop"
     threads: int = 0  # threads for OpenCV in each worker (0: leave as is)
-    render_id: str = ""  # one render: a worker starts a fresh evaluator (and its once-per-segment guard)
-    frozen: tuple[str, ...] = ()  # range nodes whose segments earlier stages ran: never run again
+    render_id: str = ""  # one render: a worker starts a fresh evaluator
 
     @property
     def token(self) -> str:
@@ -126,16 +125,11 @@ def execute(evaluator: Evaluator, session: Session, task: Task) -> TaskResult:
     targets, retries, on_error = session.targets, session.retries, session.on_error
     before = Stats()
     before.merge(evaluator.stats)
-    evaluator.frozen = set(session.frozen)
     result = TaskResult(task)
     if task.kind == "segment":
-        node = evaluator.graph.nodes[task.node]
         evaluator.wanted = {**evaluator.wanted, task.node: set(task.frames)}
-        seg = evaluator.segment_of(task.node, task.frames[0])
-        last = max(task.frames, key=seg.frames.index)
         try:
-            for o in node.outputs:
-                evaluator.get(task.node, o, last)
+            evaluator.ensure(task.node, task.frames)
             result.done = list(task.frames)
         except RotographError as e:
             result.failed = {f: str(e) for f in task.frames}

@@ -18,7 +18,7 @@ import os
 import re
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .cache import Cache, open_cache
 from .errors import GraphError, RotographError
@@ -203,7 +203,6 @@ def _run(graph, evaluator: Evaluator, targets, frames, report: RenderReport, wor
                 backend.run(session, stage, on_result)
                 if report.error:
                     break
-                session = replace(session, frozen=(*session.frozen, *sorted({t.node for t in stage})))
             else:
                 todo = [f for f in frames if f not in segment_failed]
                 size = chunk or (1 if not parallel else max(1, min(8, len(todo) // (8 * max(workers, 2)) or 1)))

@@ -12,11 +12,12 @@ entry and two renders writing the same key at once both succeed (the values are 
 second rename loses and its copy is dropped). Every chunk is written, all-zero ones included
 (``write_empty_chunks``): an empty matte is a value like any other.
 
-An entry is bound to its key: the manifest records the key, the value's type and attributes,
-and each array's shape, dtype and xxHash3-128 digest of its bytes. A read checks all of them
-(and zstd's content checksum), so a torn entry, a corrupt chunk or a valid chunk copied from
-another entry is detected, removed with a warning and reported as a miss — recomputed, never
-returned.
+An entry is bound to its key and covers the whole value: the manifest records the key, the
+value's type and attributes (object tables, ids, units…), each array's shape, dtype and
+xxHash3-128 digest of its bytes, and one digest of all of that (the manifest's canonical JSON).
+A read checks every part (and zstd's content checksum), so a torn entry, a corrupt chunk, a
+valid chunk copied from another entry or an edited attribute is detected, removed with a
+warning and reported as a miss — recomputed, never returned.
 
 Pins (:meth:`DiskCache.pin`) keep the entries a render still needs — a range node's segment —
 out of LRU eviction until the render ends, whatever ``max_bytes`` says; they are files under
@@ -47,7 +48,7 @@ from ..types import PortType
 
 log = logging.getLogger("rotograph.cache")
 MANIFEST = "rotograph"
-FORMAT = 2  # 2: key and array digests in the manifest
+FORMAT = 3  # 2: key and array digests in the manifest; 3: + a digest of the whole manifest
 PIN_STALE_SECONDS = 7 * 24 * 3600
 HOST = socket.gethostname()
 
@@ -55,6 +56,13 @@ HOST = socket.gethostname()
 def array_digest(a: np.ndarray) -> str:
     """xxHash3-128 of an array's bytes (C order): what binds a cache entry to its content."""
     return xxhash.xxh3_128_hexdigest(np.ascontiguousarray(a).data)
+
+
+def manifest_digest(manifest: dict) -> str:
+    """xxHash3-128 of a manifest's canonical JSON (its ``digest`` and ``created`` fields left
+    out): key, type, attributes and every array's shape, dtype and digest."""
+    body = {k: v for k, v in manifest.items() if k not in ("digest", "created")}
+    return xxhash.xxh3_128_hexdigest(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
 
 
 def _filesystem(url: str):
@@ -143,6 +151,8 @@ class DiskCache:
                 return None
             if manifest.get("key") != key:
                 return self._corrupt(key, f"it holds the entry of key {str(manifest.get('key'))[:16]}")
+            if manifest.get("digest") != manifest_digest(manifest):
+                return self._corrupt(key, "its attributes or array list do not match the entry's digest")
             if manifest["type"] != ptype.name:
                 return self._corrupt(key, f"holds a {manifest['type']}, expected {ptype.name}")
             arrays = {}
@@ -172,6 +182,7 @@ class DiskCache:
         manifest = {"format": FORMAT, "key": key, "type": ptype.name, "attrs": attrs,
                     "arrays": {n: [list(a.shape), a.dtype.str, array_digest(a)] for n, a in arrays.items()},
                     "created": time.time()}
+        manifest["digest"] = manifest_digest(manifest)
         tmp = self._join("tmp", f"{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
             group = zarr.create_group(store=self._store(tmp, False), attributes={MANIFEST: manifest},
