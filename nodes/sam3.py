@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from rotograph import Image, Input, MaskObject, MaskSet, Masks, Node, Output, Param, Prompts, RangeNode, Segment
+from rotograph import Image, Input, MaskObject, MaskSet, Masks, Node, Output, Param, Prompts, RangeNode, Reach, Segment
 from rotograph.errors import ParamError, RotographError
 from rotograph.models import MANAGER, SPECS, ModelError, Weights, choose_device, model_key, require, resolve_weights
 
@@ -241,9 +241,15 @@ class SAM3Track(RangeNode):
         if outside:
             raise ParamError(f"node '{self.name}': keyframe {outside[0]} is outside the frame range {first}-{last}")
         segs = [Segment(tuple(range(keys[0], last + 1)))]
-        if keys[0] > first:
-            segs.insert(0, Segment(tuple(range(keys[0] - 1, first - 1, -1))))
+        if keys[0] > first:  # backwards from the first keyframe, seeded on it (the forward segment emits it)
+            segs.insert(0, Segment(tuple(range(keys[0] - 1, first - 1, -1)), lead=(keys[0],)))
         return segs
+
+    def reach(self) -> Reach:
+        # objects mode: the tracker is driven causally (track_chunk), each frame from the
+        # keyframes the run has passed; a concept session's detector may hold an instance back
+        # until later frames confirm it, so a concept frame depends on its whole segment
+        return Reach() if self.text else Reach(causal=True, keyframes=("prompts",))
 
     def _weights(self) -> Weights:
         return resolve_weights(SPECS["sam3"], self.weights)
@@ -253,10 +259,8 @@ class SAM3Track(RangeNode):
 
     # -- running ------------------------------------------------------------------------------
     def compute_range(self, ctx, segment, pull, resume=None):
-        seg = list(segment.frames)
-        backwards = not self.text and seg[0] < self._keyframes()[0]
-        # a backward clip starts on the first keyframe (seeded there, emitted by the forward segment)
-        clip = [seg[0] + 1] + seg if backwards else seg
+        clip = list(segment.run)  # a backward run starts on its lead: the first keyframe
+        backwards = segment.direction < 0
         sam = MANAGER.get("sam3:video", self._weights(), choose_device(self.device), build_video_model)
         run = _Run(self, sam, pull, backwards)
         if resume is not None:
@@ -267,7 +271,7 @@ class SAM3Track(RangeNode):
             shared = {clip[c0]: seeds}
         else:
             c0, seeds, shared = 0, None, {}
-            emitted = 0 if backwards else -1
+            emitted = len(segment.lead) - 1
         try:
             while True:
                 chunk = clip[c0:c0 + self.chunk]

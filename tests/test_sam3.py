@@ -377,6 +377,22 @@ def test_a_correction_keyframe_acts_from_its_frame_on_and_leaves_earlier_frames_
                 assert np.array_equal(got.labels, plain.get("track", "masks", f).labels), (chunk, f)
 
 
+def test_a_correction_recomputes_only_the_frames_from_it(registry, tmp_path, double):
+    """Causal keys (issue 18's Reach): after a correction at 1021 the frames before it come from
+    the cache, only 1021-1030 are tracked again."""
+    truth = squares()[1]
+    g = _graph(registry, tmp_path, prompts=[_kf(1001, 1, [(22, 32, 1)])], chunk=8, overlap=2)
+    ev = _evaluator(g, truth)
+    before = {f: ev.get("track", "masks", f).labels for f in truth}
+    g.set("track.prompts", [_kf(1001, 1, [(22, 32, 1)]), _kf(1021, 1, [(120 - 60 + 12, 68, 1)])])
+    ev2 = rotograph.Evaluator(g, ev.cache)
+    ev2.wanted = {"track": set(truth)}
+    after = {f: ev2.get("track", "masks", f).labels for f in truth}
+    assert ev2.stats.computes["track"] == 10
+    assert all(np.array_equal(before[f], after[f]) for f in range(1001, 1021))
+    assert iou(after[1025] == 1, truth[1025] == 2) > 0.8
+
+
 def test_a_keyframe_naming_a_subset_of_the_objects_corrects_in_the_interactive_order(registry, tmp_path, double):
     """Two objects prompted at 1001; a keyframe at 1010 moves object 1 onto the blue square and
     says nothing of object 2, which goes on as tracked. Adding both keyframes before the first
