@@ -175,11 +175,19 @@ _INSTALLED = False
 
 
 def install() -> None:
-    """Replace sam3's GPU-properties logging probe by one that asks CUDA only when present
+    """Check that the installed sam3 is one of :data:`CHECKED_VERSIONS` (else
+    :class:`~rotograph.models.ModelError`: the redirections were checked against those only),
+    then replace sam3's GPU-properties logging probe by one that asks CUDA only when present
     (idempotent; it is evaluated eagerly in a debug log line of every ``start_session``)."""
     global _INSTALLED
     if _INSTALLED:
         return
+    version = sam3_version()
+    if version is not None and version not in CHECKED_VERSIONS:
+        from rotograph.models import ModelError
+
+        raise ModelError(f"sam3 {version} off CUDA: rotograph's compatibility module was checked against sam3 "
+                         f"{', '.join(CHECKED_VERSIONS)} only: pip install 'sam3=={CHECKED_VERSIONS[-1]}', or use a CUDA GPU")
     import torch
     from sam3.model.sam3_video_predictor import Sam3VideoPredictor
 

@@ -65,7 +65,11 @@ class TrackerFrames:
         from PIL import Image
 
         rgb = np.asarray(Image.fromarray(self._plates[index]).convert("RGB").resize((IMAGE_SIZE, IMAGE_SIZE)))
-        return torch.from_numpy(np.stack([lut[rgb[..., c]] for c, lut in enumerate(self._luts)]))
+        out = torch.empty((3, IMAGE_SIZE, IMAGE_SIZE), dtype=torch.float32)  # torch's allocator: aligned as the loader's
+        view = out.numpy()
+        for c, lut in enumerate(self._luts):
+            np.take(lut, rgb[..., c], out=view[c])
+        return out
 
 
 @dataclass

@@ -172,9 +172,11 @@ class SAM3Track(RangeNode):
     the prompts' ``object`` ids, or 1… in order of discovery for a concept — names, scores in
     [0, 1]) at the plate's size. Pick objects with MasksToMatte: that never re-runs the tracker.
     ``frames``: the frame range tracked ("1001-1100"; empty: the image's range — never the
-    seed's, which may hold one frame). Runs on CUDA, MPS or the CPU (``device``; ``auto`` picks
-    the best present): :mod:`._sam3_compat` redirects sam3's CUDA-only code. The CPU is slow
-    (tens of seconds a frame at 1008 px): for long shots use a GPU, or FlowTrack.
+    seed's, which may hold one frame). Objects mode runs on CUDA, MPS or the CPU (``device``;
+    ``auto`` picks the best present): :mod:`._sam3_compat` redirects sam3's CUDA-only code. The
+    CPU is slow (tens of seconds a frame at 1008 px): for long shots use a GPU, or FlowTrack.
+    Concept mode (the request API, which also loads its frames in float16) is checked on CUDA
+    only: elsewhere ``check`` refuses it.
     """
 
     type_id = "rotograph.SAM3Track"
@@ -210,9 +212,13 @@ class SAM3Track(RangeNode):
         if self.overlap >= self.chunk:
             raise ParamError(f"node '{self.name}': param 'overlap' must be smaller than 'chunk'")
         try:
-            choose_device(self.device)
+            device = choose_device(self.device)
         except ModelError as e:
             raise ParamError(f"node '{self.name}': {e}") from None
+        if self.text and not device.startswith("cuda"):
+            raise ParamError(f"node '{self.name}': a text concept (SAM 3's request API) is checked on CUDA only, and "
+                             f"the device here is {device}: track per-object prompts (clear 'text'), or segment the "
+                             f"concept on one frame with SAM3Segment")
 
     def frame_range(self, input_ranges):
         image = input_ranges.get("image")

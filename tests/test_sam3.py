@@ -545,13 +545,17 @@ def test_device_auto_resolves_and_the_key_holds_the_resolved_device(registry, tm
     machine and the key names the device it resolved to, never "auto"."""
     from rotograph.models import choose_device
 
-    g = _graph(registry, tmp_path, text="person")
+    g = _graph(registry, tmp_path, prompts=[_kf(1001, 1, [(22, 32, 1)])])
     g.validate()
     key = g.nodes["track"].key_material(1001)
     assert key["device"] == choose_device("auto") and key["dtype"] == ("bfloat16" if key["device"] == "cuda" else "float32")
     g.set("track.device", "cpu")
     g.validate()
     assert g.nodes["track"].key_material(1001)["device"] == "cpu"
+    g.set("track.text", "person")  # the request API is checked on CUDA only
+    with pytest.raises(rotograph.GraphError, match="checked on CUDA only.*SAM3Segment"):
+        g.validate()
+    g.set("track.text", "")
     if not torch.cuda.is_available():
         g.set("track.device", "cuda")
         with pytest.raises(rotograph.GraphError, match="no CUDA GPU is visible"):
