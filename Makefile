@@ -44,7 +44,7 @@ demo: $(STAMP)
 ## Run the test suite (uses ../shared/footage; installs Xvfb/xdotool/Mesa for the editor tests if missing).
 test: $(AI)
 	bash scripts/system-deps.sh
-	ROTOGRAPH_REQUIRE_AI=1 $(PY) -m pytest -q -n 2 --durations=10 -m "not gpu"
+	ROTOGRAPH_REQUIRE_AI=1 $(PY) -m pytest -q -n 2 --durations=10 -m "not gpu and not sam3_cpu"
 
 ## Benchmarks: print measured ratios against the targets in DESIGN.md.
 bench: $(AI)

@@ -4,9 +4,10 @@ there, each kind of redirection does what it says, and the nodes give exactly th
 upstream's own calls made in the same order. The 1008-px ViT trunk is swapped for a cheap module
 with its output shapes (tests/sam3_real.py); the rest of the model is sam3's own.
 
-Skipped where sam3 is not installed (`make sam3-cpu-check` installs it and runs this file with
-the full backbone's benchmark; see the README). The model tests are slow on a CPU (a neck pass at
-1008 px is ~15 s on 2 busy cores) and are marked so.
+`make test` installs sam3 and runs the compatibility checks; the two model tests are marked
+``sam3_cpu`` (5-10 minutes each on 2 busy cores: a neck pass at 1008 px alone is ~15 s) and run
+in `make sam3-cpu-check`, with bench/sam3_cpu.py (the full backbone). Skipped where sam3 is not
+installed, except under ROTOGRAPH_REQUIRE_AI.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def _segment_graph(registry, tmp_path, proc, **params):
     return g
 
 
-@pytest.mark.slow
+@pytest.mark.sam3_cpu
 def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, tmp_path, image_model):
     """Objects mode (a click on one object, a box on another) and concept mode with an exemplar
     box give the masks of upstream's Sam3Processor / predict_inst calls made in the same order;
@@ -179,7 +180,7 @@ def video_model():
     yield sam
 
 
-@pytest.mark.slow
+@pytest.mark.sam3_cpu
 def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_path, video_model):
     """Two objects clicked on 1001, object 1 corrected on 1002 (object 2 not named), three
     frames: SAM3Track's masks equal upstream's tracker driven in the interactive order with its
