@@ -9,7 +9,9 @@ logged in :attr:`Api.calls`; returns have the recorded structure (keys, tensor s
 on the CPU) and the double raises where the real API raises: points on the request API before a
 propagation has reached their frame, a box given as a Python list to the tracker (multiplied by
 the image size: list repetition), a mask that is not a tensor, a new object after tracking
-started, a propagation with no prompt, frames the tracker has no image for.
+started, a propagation with no prompt, frames the tracker has no image for, a prompted frame not
+yet tracked that names a subset of the objects (``gt_masks``: sam3 issue 221). Frames are
+prepared as sam3's own loader does (PIL's bicubic resize, /255 in float64).
 
 Instead of networks it segments by colour: a "concept" is every saturated blob; an object is
 the pixels near the colour under its prompt (points, box centre or the mask's median), taken from
