@@ -6,7 +6,13 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 AI     := $(VENV)/.ai-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DOCS   := $(VENV)/.docs-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo plates test setup bench gpu-check clean
+.PHONY: demo plates test setup bench gpu-check sam3-cpu-check clean
+
+# One torch/torchvision pair from PyPI that imports on CPU-only and CUDA machines alike (PyPI's
+# Linux build carries CUDA and runs on the CPU without a GPU; a "+cpu" torch beside PyPI's
+# torchvision fails: "operator torchvision::nms does not exist"). Installed in the same pip run
+# as the extras, so nothing (open_clip_torch, timm) can swap it for another build.
+TORCH  ?= torch==2.14.1 torchvision==0.29.1
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,12 +21,11 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# The AI code paths the tests run (random-initialised models on the CPU): PyTorch's CPU build
-# (this machine kind ships its wheel), then Depth Anything 3 and MatAnyone 2 without their app
+# The AI code paths the tests run (random-initialised models on the CPU): the torch pair above with
+# SAM 3 (its pins respected: one resolve), then Depth Anything 3 and MatAnyone 2 without their app
 # dependencies (they pin numpy<2, gradio, PySide6, …; their network code needs none of it).
 $(AI): $(STAMP)
-	$(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -e ".[test,da3,matanyone]"
+	$(PY) -m pip install --quiet $(TORCH) -e ".[test,da3,matanyone,sam3]"
 	$(PY) -m pip install --quiet --no-deps "depth-anything-3==0.1.1" "matanyone2-runtime==0.2.0"
 	rm -f $(VENV)/.ai-*
 	touch $(AI)
@@ -47,7 +52,7 @@ demo: plates
 ## Run the test suite (uses ../shared/footage; installs Xvfb/xdotool/Mesa for the editor tests if missing).
 test: $(AI)
 	bash scripts/system-deps.sh
-	ROTOGRAPH_REQUIRE_AI=1 $(PY) -m pytest -q -n 2 --durations=10 -m "not gpu"
+	ROTOGRAPH_REQUIRE_AI=1 $(PY) -m pytest -q -n 2 --durations=10 -m "not gpu and not sam3_cpu"
 
 ## Benchmarks: print measured ratios against the targets in DESIGN.md.
 bench: $(AI)
@@ -58,9 +63,6 @@ bench: $(AI)
 ## fps ratio, GPU memory per chunk, host RSS), tracker offload on/off, SAM 3 weights from a HF cache, full-size builds, and
 ## `rotograph render` of graphs/sam3_matte.json and graphs/depth_layers.json. Exits 2 without CUDA.
 gpu-check: $(AI)
-	$(PY) -m pip install --quiet open_clip_torch
-	$(PY) -m pip install --quiet --no-deps "sam3==0.1.4"
-	$(PY) -m pip install --quiet timm ftfy regex iopath pycocotools einops
 	$(PY) bench/gpu_check.py
 
 $(DOCS): $(STAMP)
@@ -73,6 +75,12 @@ $(DOCS): $(STAMP)
 docs: $(DOCS)
 	$(PY) -m mkdocs build --strict
 	@echo "Docs: $(CURDIR)/build/docs/index.html"
+
+## SAM 3's real code on the CPU, random weights: tests/test_sam3_real.py (SAM3Segment and SAM3Track against upstream's own
+## calls; a cheap image trunk) and bench/sam3_cpu.py (the full 1008-px backbone: s/frame, click latency, peak RSS). Minutes.
+sam3-cpu-check: $(AI)
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_sam3_real.py
+	$(PY) bench/sam3_cpu.py
 
 clean:
 	rm -rf render plates .cache .pytest_cache

@@ -43,13 +43,16 @@ class VideoModel:
 
 class TrackerFrames:
     """The frames of one tracker session as the tracker reads them — ``state["images"][i]``, a
-    float32 3×1008×1008 tensor normalised exactly as its own JPEG loader does (its PIL bicubic
-    resize is bilinear here) — made on access from the uint8 plates: no JPEG round trip, and 3
-    bytes a pixel held instead of the loader's 12 MB a frame. ``plates``: uint8 H×W×3 sRGB
-    frames in session order."""
+    float32 3×1008×1008 tensor made exactly as its own loader makes it from a JPEG
+    (``sam3.model.utils.sam2_utils._load_img_as_tensor``: PIL's ``resize`` — bicubic — then
+    /255 in float64, float32, minus the ImageNet mean, over its std) — made on access from the
+    uint8 plates: no JPEG round trip, and 3 bytes a pixel held instead of the loader's 12 MB a
+    frame. ``plates``: uint8 H×W×3 sRGB frames in session order."""
 
-    # (v / 255 - mean) / std for every uint8 v, per channel: one table lookup a pixel
-    _luts = [((np.arange(256, dtype=np.float32) / 255.0 - m) / s).astype(np.float32) for m, s in zip(IMAGE_MEAN, IMAGE_STD)]
+    # (float32(v / 255) - mean) / std for every uint8 v, per channel, in float32 as the loader
+    # computes it: one table lookup a pixel, bit-identical to the loader's arithmetic
+    _luts = [(((np.arange(256) / 255.0).astype(np.float32) - np.float32(m)) / np.float32(s)).astype(np.float32)
+             for m, s in zip(IMAGE_MEAN, IMAGE_STD)]
 
     def __init__(self, plates: list[np.ndarray]):
         self._plates = plates
@@ -58,11 +61,15 @@ class TrackerFrames:
         return len(self._plates)
 
     def __getitem__(self, index: int):
-        import cv2
         import torch
+        from PIL import Image
 
-        rgb = cv2.resize(self._plates[index], (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_LINEAR)
-        return torch.from_numpy(np.stack([cv2.LUT(c, lut) for c, lut in zip(cv2.split(rgb), self._luts)]))
+        rgb = np.asarray(Image.fromarray(self._plates[index]).convert("RGB").resize((IMAGE_SIZE, IMAGE_SIZE)))
+        out = torch.empty((3, IMAGE_SIZE, IMAGE_SIZE), dtype=torch.float32)  # torch's allocator: aligned as the loader's
+        view = out.numpy()
+        for c, lut in enumerate(self._luts):
+            np.take(lut, rgb[..., c], out=view[c])
+        return out
 
 
 @dataclass
@@ -113,50 +120,58 @@ def _add(tracker, state, index: int, p: ObjectPrompt) -> None:
 
 
 def track_chunk(tracker, plates: list[np.ndarray], prompts: dict[int, list[ObjectPrompt]], reverse: bool,
-                names: Callable[[int], str], offload_state: bool = True) -> dict[int, MaskSet]:
-    """Run SAM 3's tracker over one session and return its masks by session index.
+                names: Callable[[int], str], offload_state: bool = True, device: str = "cuda") -> dict[int, MaskSet]:
+    """Run SAM 3's tracker over one session in the interactive order and return its masks by
+    session index.
 
     ``plates``: uint8 H×W×3 sRGB frames in time order. ``prompts``: session index → object
-    prompts (seed masks and keyframes), all added before propagating (objects join a tracker
-    session only before it starts). ``reverse`` (a backward chunk): propagate from the last
-    prompted frame towards index 0. Forwards, tracking starts at the first prompted frame, the
-    frames before it are tracked backwards from it, and between two prompted frames each frame
-    takes the propagation from the nearer one (forwards from the earlier, backwards from the
-    later), so a correction keyframe acts on both sides. Frames outside every propagation get
-    empty masks; so does every frame when nothing is prompted.
+    prompts (seed masks and keyframes). ``reverse`` (a backward chunk): keyframes are taken from
+    the last towards index 0. The order is the one upstream supports (sam3 issue 221: prompts
+    on several frames added before the first propagation fail as soon as a frame names a subset
+    of the objects): prompt the first keyframe, propagate up to and including the next one,
+    correct there — a refinement of the tracked masks, for the objects it names only — and
+    propagate on from it, to the end of the session. A keyframe that introduces an object the
+    session lacks (the tracker takes new objects only before tracking starts) starts a new
+    session there, seeded with the tracked masks of the other objects.
+
+    Causal: the masks of a frame depend only on the keyframes at or before it in processing
+    order (a later keyframe changes nothing before it). Frames before the first keyframe (in
+    processing order) get no masks.
     """
+    from ._sam3_compat import iterate, on_device
+
     n = len(plates)
     h, w = plates[0].shape[:2]
     results: dict[int, MaskSet] = {}
-    if not prompts:
-        return results
-    state = tracker.init_state(video_height=h, video_width=w, num_frames=n, offload_video_to_cpu=True,
-                               offload_state_to_cpu=offload_state)
-    state["images"] = TrackerFrames(plates)
-    for index in sorted(prompts):
-        for p in prompts[index]:
-            _add(tracker, state, index, p)
+    order = sorted(prompts, reverse=reverse)
+    state, known = None, set()
 
-    def run(start: int, count: int | None, backwards: bool, keep: Callable[[int], bool] = lambda i: True):
-        for i, ids, _low, logits, scores in tracker.propagate_in_video(
-                state, start_frame_idx=start, max_frame_num_to_track=count, reverse=backwards, tqdm_disable=True,
-                propagate_preflight=True):
-            if keep(i):
-                fg = np.asarray((logits[:, 0] > 0).cpu().numpy() if hasattr(logits, "cpu") else logits[:, 0] > 0)
-                probs = 1.0 / (1.0 + np.exp(-to_numpy(scores).reshape(-1)))
-                results[i] = mask_set(list(ids), fg, probs, names, (h, w))
+    def run(start: int, count: int):
+        for i, ids, _low, logits, scores in iterate(tracker.propagate_in_video(
+                state, start_frame_idx=start, max_frame_num_to_track=count, reverse=reverse, tqdm_disable=True,
+                propagate_preflight=True), device):
+            fg = np.asarray((logits[:, 0] > 0).cpu().numpy() if hasattr(logits, "cpu") else logits[:, 0] > 0)
+            probs = 1.0 / (1.0 + np.exp(-to_numpy(scores).reshape(-1)))
+            results[i] = mask_set(list(ids), fg, probs, names, (h, w))
 
-    keys = sorted(prompts)
-    if reverse:
-        run(keys[-1], None, True)
-        return results
-    run(keys[0], None, False)
-    if keys[0] > 0:
-        run(keys[0], None, True)
-    for prev, j in zip(keys, keys[1:]):
-        count = j - (prev + j) // 2 - 1  # frames strictly nearer to j than to prev
-        if count > 0:
-            run(j, count, True, keep=lambda i: i != j)
+    for j, k in enumerate(order):
+        named = {p.obj_id for p in prompts[k]}
+        adds = list(prompts[k])
+        if state is None or named - known:  # a new session: the first keyframe, or a new object
+            if state is not None:  # the other objects go on from their tracked masks on k
+                adds = [ObjectPrompt(o.id, mask=results[k].labels == o.id) for o in results[k].objects
+                        if o.id not in named] + adds
+            with on_device(device):
+                state = tracker.init_state(video_height=h, video_width=w, num_frames=n, offload_video_to_cpu=True,
+                                           offload_state_to_cpu=offload_state)
+            state["images"] = TrackerFrames(plates)
+            known = set()
+        with on_device(device):
+            for p in adds:
+                _add(tracker, state, k, p)
+        known |= {p.obj_id for p in adds}
+        end = order[j + 1] if j + 1 < len(order) else (0 if reverse else n - 1)
+        run(k, abs(end - k))
     return results
 
 
@@ -204,28 +219,34 @@ def _match(prev: dict[int, MaskSet], raw: dict[int, dict], shape, min_iou: float
 
 
 def concept_chunk(predictor, plates: list[np.ndarray], text: str, corrections: dict[int, list[ObjectPrompt]],
-                  prev: dict[int, MaskSet], ids: ConceptSession, names) -> dict[int, MaskSet]:
+                  prev: dict[int, MaskSet], ids: ConceptSession, names, device: str = "cuda") -> dict[int, MaskSet]:
     """Run one request-API session of the concept ``text`` over ``plates`` (uint8 H×W×3 sRGB,
     handed over as PIL images: no JPEG round trip) and return its masks by session index.
 
     ``prev``: the previous session's masks on this session's first frames (session index →
     MaskSet), used to keep object ids; ``corrections``: session index → point prompts of an
     object (stable id), added after the concept's propagation has reached them (the request API
-    refuses points before), then propagated forwards from their frame and backwards over the
-    frames nearer to it than to the previous prompt."""
+    refuses points before), then propagated forwards from their frame (never backwards: a
+    correction changes no frame before it). ``device``: where sam3 runs
+    (:mod:`._sam3_compat`)."""
     from PIL import Image
 
+    from ._sam3_compat import iterate, on_device
+
+    def handle(request: dict):
+        with on_device(device):
+            return predictor.handle_request(request)
+
     h, w = plates[0].shape[:2]
-    sid = predictor.handle_request({"type": "start_session",
-                                    "resource_path": [Image.fromarray(p) for p in plates]})["session_id"]
+    sid = handle({"type": "start_session", "resource_path": [Image.fromarray(p) for p in plates]})["session_id"]
     try:
-        predictor.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": 0, "text": text})
+        handle({"type": "add_prompt", "session_id": sid, "frame_index": 0, "text": text})
         raw: dict[int, dict] = {}
 
         def propagate(start: int, direction: str, count: int | None = None):
             request = {"type": "propagate_in_video", "session_id": sid, "propagation_direction": direction,
                        "start_frame_index": start, "max_frame_num_to_track": count}
-            for item in predictor.handle_stream_request(request):
+            for item in iterate(predictor.handle_stream_request(request), device):
                 if 0 <= item["frame_index"] < len(plates):
                     raw[item["frame_index"]] = item["outputs"]
 
@@ -235,21 +256,16 @@ def concept_chunk(predictor, plates: list[np.ndarray], text: str, corrections: d
             if s not in to_stable:
                 to_stable[s] = ids.next_id
             ids.next_id = max(ids.next_id, to_stable[s] + 1)
-        keys = [0] + sorted(corrections)
-        for k, j in enumerate(keys[1:]):
+        for j in sorted(corrections):
             for p in corrections[j]:
                 session_id = {v: s for s, v in to_stable.items()}.get(p.obj_id)
                 if session_id is None:  # a new object: an id the session has not used
                     session_id = max(to_stable, default=-1) + 1
                     to_stable[session_id] = p.obj_id
                     ids.next_id = max(ids.next_id, p.obj_id + 1)
-                predictor.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": j,
-                                          "points": p.points.tolist(), "point_labels": p.labels.tolist(),
-                                          "obj_id": int(session_id)})
-            propagate(j, "forward")
-            count = j - (keys[k] + j) // 2 - 1
-            if count > 0:
-                propagate(j, "backward", count)
+                handle({"type": "add_prompt", "session_id": sid, "frame_index": j, "points": p.points.tolist(),
+                        "point_labels": p.labels.tolist(), "obj_id": int(session_id)})
+            propagate(j, "forward")  # causal: the frames before j keep the first propagation's masks
         return {i: _outputs_to_masks(o, to_stable, names, (h, w)) for i, o in raw.items()}
     finally:
-        predictor.handle_request({"type": "close_session", "session_id": sid})
+        handle({"type": "close_session", "session_id": sid})

@@ -10,19 +10,23 @@ local file, or random initialisation). How the nodes drive the two video APIs is
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
-from rotograph import Image, Input, MaskObject, MaskSet, Masks, Node, Output, Param, Prompts, RangeNode, Segment
+from rotograph import Image, Input, MaskObject, MaskSet, Masks, Node, Output, Param, Prompts, RangeNode, Reach, Segment
 from rotograph.errors import ParamError, RotographError
 from rotograph.models import MANAGER, SPECS, ModelError, Weights, choose_device, model_key, require, resolve_weights
 
 from ._imaging import to_display_u8
+from ._sam3_compat import on_device
+from ._sam3_embeddings import embeddings_of
 from ._sam3_video import ConceptSession, ObjectPrompt, VideoModel, concept_chunk, to_numpy, track_chunk
 from .masks import matte_became_masks
 
 BPE_NAME = "bpe_simple_vocab_16e6.txt.gz"
 SAM3_DTYPE = "bfloat16"  # SAM 3 runs its networks under bf16 autocast on CUDA, whatever the caller does
+_LOCK = threading.RLock()  # Sam3Processor and predict_inst keep per-call state on the shared model
 
 
 def bpe_vocab() -> str:
@@ -66,8 +70,9 @@ def build_video_model(weights: Weights, device: str) -> VideoModel:
         def __init__(self, model):  # what upstream's __init__ sets, around a model built once
             self.model, self.async_loading_frames, self.video_loader_type = model, False, "cv2"
 
-    model = build_sam3_video_model(checkpoint_path=_checkpoint(weights), load_from_HF=False, bpe_path=bpe_vocab(),
-                                   device=device).eval()
+    with on_device(device):
+        model = build_sam3_video_model(checkpoint_path=_checkpoint(weights), load_from_HF=False, bpe_path=bpe_vocab(),
+                                       device=device).eval()
     tracker = model.tracker
     tracker.backbone = model.detector.backbone
     return VideoModel(RequestPredictor(model), tracker)
@@ -80,9 +85,10 @@ def build_image_model(weights: Weights, device: str):
     from sam3.model.sam3_image_processor import Sam3Processor
     from sam3.model_builder import build_sam3_image_model
 
-    model = build_sam3_image_model(bpe_path=bpe_vocab(), device=device, checkpoint_path=_checkpoint(weights),
-                                   load_from_HF=False, enable_inst_interactivity=True)
-    return Sam3Processor(model, device=device)
+    with on_device(device):
+        model = build_sam3_image_model(bpe_path=bpe_vocab(), device=device, checkpoint_path=_checkpoint(weights),
+                                       load_from_HF=False, enable_inst_interactivity=True)
+        return Sam3Processor(model, device=device)
 
 
 def _by_frame(prompts: list[dict]) -> dict[int, dict[int, dict]]:
@@ -109,6 +115,26 @@ def _seed_frames_param(value: str) -> str:
     return value
 
 
+def _parse_range(text: str) -> tuple[int, int] | None:
+    """``"1001-1100"`` → ``(1001, 1100)``; ``""`` → ``None`` (ValueError when malformed)."""
+    text = text.replace(" ", "")
+    if not text:
+        return None
+    head, sep, tail = text[1:].partition("-")  # a leading minus belongs to the first number
+    try:
+        first, last = int(text[0] + head), int(tail)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a frame range like '1001-1100'") from None
+    if not sep or last < first:
+        raise ValueError(f"{text!r} is not a frame range like '1001-1100' (first ≤ last)")
+    return first, last
+
+
+def _range_param(value: str) -> str:
+    _parse_range(value)
+    return value
+
+
 def _matte_to_masks(name: str, params: dict):
     obj = params.pop("object", 0)
     return matte_became_masks(name, params, str(obj) if obj else "")
@@ -126,9 +152,13 @@ class SAM3Track(RangeNode):
       propagation has reached their frame, then the chunk re-propagates from there.
     - **objects** (no text): per-object points and boxes on keyframes (``prompts``) and/or masks
       (the ``seed`` input, read on the frames of ``seed_frames``) go to SAM 3's tracker. Frames
-      after the first keyframe are tracked forwards, frames before it backwards; a later keyframe
-      corrects (or introduces) the objects it names and acts on both sides of it: each frame
-      takes the propagation from its nearer keyframe.
+      after the first keyframe are tracked forwards, frames before it backwards from it. A later
+      keyframe corrects the objects it names (the others go on as tracked) or introduces new
+      ones, from its frame on: SAM 3's tracker is driven in the interactive order — prompt,
+      propagate up to the next keyframe, correct there, propagate on (see
+      :func:`._sam3_video.track_chunk`). Causal: a frame's masks depend only on the keyframes at
+      or before it (frames before the first keyframe: on the first keyframe only), so a
+      correction never changes a frame before it.
 
     The shot is processed in sessions of ``chunk`` frames overlapping by ``overlap``: the upstream
     session state grows with every frame (facebookresearch/sam3 issue #169; about 13 MB of host
@@ -141,7 +171,12 @@ class SAM3Track(RangeNode):
     image: Image H×W×3/4 scene-linear. Output ``masks``: Masks (uint16 labels = object ids —
     the prompts' ``object`` ids, or 1… in order of discovery for a concept — names, scores in
     [0, 1]) at the plate's size. Pick objects with MasksToMatte: that never re-runs the tracker.
-    Needs CUDA upstream: on a machine without it ``check`` fails and names FlowTrack.
+    ``frames``: the frame range tracked ("1001-1100"; empty: the image's range — never the
+    seed's, which may hold one frame). Objects mode runs on CUDA, MPS or the CPU (``device``;
+    ``auto`` picks the best present): :mod:`._sam3_compat` redirects sam3's CUDA-only code. The
+    CPU is slow (tens of seconds a frame at 1008 px): for long shots use a GPU, or FlowTrack.
+    Concept mode (the request API, which also loads its frames in float16) is checked on CUDA
+    only: elsewhere ``check`` refuses it.
     """
 
     type_id = "rotograph.SAM3Track"
@@ -158,8 +193,9 @@ class SAM3Track(RangeNode):
     chunk = Param(int, 64, range=(4, 100_000), doc="Frames per session (bounds GPU and host memory)")
     overlap = Param(int, 4, range=(1, 64), doc="Frames shared by consecutive sessions (re-seeding)")
     offload = Param(bool, True, doc="Keep the tracker's per-frame state in host memory (flat GPU memory)")
+    frames = Param(str, "", check=_range_param, doc="Frame range to track, e.g. '1001-1100'; empty: the image's range")
     weights = Param(str, "", doc="HF id or checkpoint; empty: facebook/sam3 ($ROTOGRAPH_SAM3_WEIGHTS); random: tests")
-    device = Param(str, "auto", choices=("auto", "cuda"))
+    device = Param(str, "auto", choices=("auto", "cuda", "mps", "cpu"))
     masks = Output(Masks)
 
     @classmethod
@@ -179,9 +215,20 @@ class SAM3Track(RangeNode):
             device = choose_device(self.device)
         except ModelError as e:
             raise ParamError(f"node '{self.name}': {e}") from None
-        if device != "cuda":
-            raise ParamError(f"node '{self.name}': SAM3's video model needs a CUDA GPU and none is "
-                             f"visible here; use rotograph.FlowTrack for CPU tracking")
+        if self.text and not device.startswith("cuda"):
+            raise ParamError(f"node '{self.name}': a text concept (SAM 3's request API) is checked on CUDA only, and "
+                             f"the device here is {device}: track per-object prompts (clear 'text'), or segment the "
+                             f"concept on one frame with SAM3Segment")
+
+    def frame_range(self, input_ranges):
+        image = input_ranges.get("image")
+        wanted = _parse_range(self.frames)
+        if wanted is None or image is None:
+            return image
+        if wanted[0] < image[0] or wanted[1] > image[1]:
+            raise ParamError(f"node '{self.name}': param 'frames' {wanted[0]}-{wanted[1]} is outside the image's "
+                             f"range {image[0]}-{image[1]}")
+        return wanted
 
     def _keyframes(self) -> list[int]:
         return sorted({k["frame"] for k in self.prompts} | set(_parse_frames(self.seed_frames)))
@@ -200,9 +247,15 @@ class SAM3Track(RangeNode):
         if outside:
             raise ParamError(f"node '{self.name}': keyframe {outside[0]} is outside the frame range {first}-{last}")
         segs = [Segment(tuple(range(keys[0], last + 1)))]
-        if keys[0] > first:
-            segs.insert(0, Segment(tuple(range(keys[0] - 1, first - 1, -1))))
+        if keys[0] > first:  # backwards from the first keyframe, seeded on it (the forward segment emits it)
+            segs.insert(0, Segment(tuple(range(keys[0] - 1, first - 1, -1)), lead=(keys[0],)))
         return segs
+
+    def reach(self) -> Reach:
+        # objects mode: the tracker is driven causally (track_chunk), each frame from the
+        # keyframes the run has passed; a concept session's detector may hold an instance back
+        # until later frames confirm it, so a concept frame depends on its whole segment
+        return Reach() if self.text else Reach(causal=True, keyframes=("prompts",))
 
     def _weights(self) -> Weights:
         return resolve_weights(SPECS["sam3"], self.weights)
@@ -212,10 +265,8 @@ class SAM3Track(RangeNode):
 
     # -- running ------------------------------------------------------------------------------
     def compute_range(self, ctx, segment, pull, resume=None):
-        seg = list(segment.frames)
-        backwards = not self.text and seg[0] < self._keyframes()[0]
-        # a backward clip starts on the first keyframe (seeded there, emitted by the forward segment)
-        clip = [seg[0] + 1] + seg if backwards else seg
+        clip = list(segment.run)  # a backward run starts on its lead: the first keyframe
+        backwards = segment.direction < 0
         sam = MANAGER.get("sam3:video", self._weights(), choose_device(self.device), build_video_model)
         run = _Run(self, sam, pull, backwards)
         if resume is not None:
@@ -226,7 +277,7 @@ class SAM3Track(RangeNode):
             shared = {clip[c0]: seeds}
         else:
             c0, seeds, shared = 0, None, {}
-            emitted = 0 if backwards else -1
+            emitted = len(segment.lead) - 1
         try:
             while True:
                 chunk = clip[c0:c0 + self.chunk]
@@ -249,6 +300,7 @@ class _Run:
 
     def __init__(self, node: SAM3Track, sam: VideoModel, pull, backwards: bool):
         self.node, self.sam, self.pull, self.backwards = node, sam, pull, backwards
+        self.device = choose_device(node.device)
         self.by_frame = _by_frame(node.prompts)
         self.seed_frames = set(_parse_frames(node.seed_frames))
         self.names: dict[int, str] = {}
@@ -303,10 +355,11 @@ class _Run:
         frames = [plates[f] for f in times]
         if self.node.text:
             prev = {index[f]: m for f, m in shared.items() if f in index}
-            got = concept_chunk(self.sam.predictor, frames, self.node.text, prompts, prev, self.ids, self.name)
+            got = concept_chunk(self.sam.predictor, frames, self.node.text, prompts, prev, self.ids, self.name,
+                                device=self.device)
         else:
             got = track_chunk(self.sam.tracker, frames, prompts, reverse=self.backwards, names=self.name,
-                              offload_state=self.node.offload)
+                              offload_state=self.node.offload, device=self.device)
         empty = MaskSet(np.zeros((h, w), np.uint16), [])
         return {f: got.get(index[f], empty) for f in chunk}
 
@@ -317,12 +370,18 @@ class SAM3Segment(Node):
     ``mode`` "concept": ``text`` (e.g. "person in red jacket") finds every instance; the boxes of
     ``prompts`` are visual exemplars of the concept (positive with point label 1, negative with
     0 — a box keyframe's points, if any, give its label), so a single box finds that object and
-    things like it. Instances scoring below ``threshold`` are dropped; ids 1…N by descending
-    score, named after the text.
+    things like it. An exemplar belongs to the frame it was drawn on and is used there only (a
+    frame with neither text nor an exemplar of its own has no masks). Instances scoring below
+    ``threshold`` are dropped; ids 1…N by descending score, named after the text.
     ``mode`` "objects": the points and/or box of each object of a keyframe select that one
     object (SAM 3's instance-interactivity predictor, the SAM 1 task); the keyframe on the frame
     itself is used, else the nearest one before it (else the first). Ids and names are the
     prompts' objects, scores the predicted IoU.
+
+    The image embedding (SAM 3's backbone pass, the bulk of the cost) is computed once per
+    frame content, weights and device and reused by every later prompt on that frame
+    (:mod:`._sam3_embeddings`, an in-process LRU): a second click costs only the prompt decoder. Runs on CUDA, MPS
+    or the CPU (:mod:`._sam3_compat`).
 
     image: Image H×W×3/4 scene-linear. Output ``masks``: Masks (uint16 labels H×W at the plate's
     size, object table, scores in [0, 1]). Pick objects with MasksToMatte.
@@ -369,21 +428,34 @@ class SAM3Segment(Node):
     def compute(self, ctx, image):
         from PIL import Image as PILImage
 
-        proc = MANAGER.get("sam3:image", self._weights(), choose_device(self.device), build_image_model)
+        weights, device = self._weights(), choose_device(self.device)
+        proc = MANAGER.get("sam3:image", weights, device, build_image_model)
         rgb8 = to_display_u8(image)
         h, w = rgb8.shape[:2]
-        state = proc.set_image(PILImage.fromarray(rgb8))  # an H×W×3 array would be read as (W, 3)
-        if self.mode == "objects":
-            return self._objects(proc, state, ctx.frame, (h, w))
+        exemplars = [k for k in self.prompts if k["box"] is not None and k["frame"] == ctx.frame]
+        if self.mode == "concept" and not self.text and not exemplars:
+            return MaskSet(np.zeros((h, w), np.uint16), [])  # exemplars drawn on other frames only
+
+        def encode():
+            with on_device(device):  # an H×W×3 array would be read as (W, 3): a PIL image
+                return proc.set_image(PILImage.fromarray(rgb8))
+
+        state = embeddings_of(proc).state(rgb8, encode)
+        with _LOCK, on_device(device):  # the processor keeps per-call state on itself
+            if self.mode == "objects":
+                return self._objects(proc, state, ctx.frame, (h, w))
+            return self._concept(proc, state, exemplars, (h, w))
+
+    def _concept(self, proc, state, exemplars: list[dict], shape) -> MaskSet:
+        h, w = shape
         proc.set_confidence_threshold(self.threshold)
         if self.text:
             state = proc.set_text_prompt(self.text, state)
-        for kf in self.prompts:
-            if kf["box"] is not None:
-                x0, y0, x1, y1 = kf["box"]
-                label = bool(kf["points"][0][2]) if kf["points"] else True
-                state = proc.add_geometric_prompt([(x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h],
-                                                  label, state)
+        for kf in exemplars:
+            x0, y0, x1, y1 = kf["box"]
+            label = bool(kf["points"][0][2]) if kf["points"] else True
+            state = proc.add_geometric_prompt([(x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h],
+                                              label, state)
         masks = to_numpy(state.get("masks", np.zeros((0, 1, h, w), bool))).reshape(-1, h, w) > 0.5
         scores = to_numpy(state.get("scores", np.zeros(len(masks)))).reshape(-1)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] >= self.threshold]

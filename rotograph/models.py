@@ -328,7 +328,7 @@ def doctor() -> list[tuple[str, str]]:
                 p = torch.cuda.get_device_properties(i)
                 rows.append((f"GPU {i}", f"{p.name}, {p.total_memory / 2**30:.0f} GiB"))
         else:
-            rows.append(("GPU", "none visible: AI nodes run on the CPU (SAM3Track needs CUDA: use FlowTrack)"))
+            rows.append(("GPU", "none visible: AI nodes run on the CPU (slow for SAM 3: FlowTrack tracks fast on the CPU)"))
     except ImportError:
         rows.append(("torch", "not installed: pip install torch"))
     for key, spec in SPECS.items():

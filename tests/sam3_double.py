@@ -9,7 +9,9 @@ logged in :attr:`Api.calls`; returns have the recorded structure (keys, tensor s
 on the CPU) and the double raises where the real API raises: points on the request API before a
 propagation has reached their frame, a box given as a Python list to the tracker (multiplied by
 the image size: list repetition), a mask that is not a tensor, a new object after tracking
-started, a propagation with no prompt, frames the tracker has no image for.
+started, a propagation with no prompt, frames the tracker has no image for, a prompted frame not
+yet tracked that names a subset of the objects (``gt_masks``: sam3 issue 221). Frames are
+prepared as sam3's own loader does (PIL's bicubic resize, /255 in float64).
 
 Instead of networks it segments by colour: a "concept" is every saturated blob; an object is
 the pixels near the colour under its prompt (points, box centre or the mask's median), taken from
@@ -231,10 +233,13 @@ class Sam3TrackerPredictor:
         s["storage_device"] = torch.device("cpu")
         if video_path is not None:
             files = sorted(f for f in os.listdir(video_path) if f.lower().endswith((".jpg", ".jpeg")))
-            rgb = [cv2.cvtColor(cv2.imread(os.path.join(video_path, f)), cv2.COLOR_BGR2RGB) for f in files]
-            video_height, video_width = rgb[0].shape[:2]
-            imgs = [(cv2.resize(r, (IMAGE_SIZE, IMAGE_SIZE)).astype(np.float32) / 255 - MEAN) / STD for r in rgb]
-            s["images"] = torch.from_numpy(np.stack(imgs).transpose(0, 3, 1, 2).copy())
+            from PIL import Image  # as sam3's _load_img_as_tensor: PIL's (bicubic) resize, /255 in float64
+
+            pils = [Image.open(os.path.join(video_path, f)) for f in files]
+            video_width, video_height = pils[0].size
+            imgs = torch.from_numpy(np.stack([np.array(p.convert("RGB").resize((IMAGE_SIZE, IMAGE_SIZE))) / 255.0
+                                              for p in pils]).transpose(0, 3, 1, 2).copy()).float()
+            s["images"] = (imgs - torch.tensor(MEAN)[:, None, None]) / torch.tensor(STD)[:, None, None]
             num_frames = len(files)
         s["num_frames"] = num_frames
         s["video_height"] = video_height
@@ -357,6 +362,11 @@ class Sam3TrackerPredictor:
         if propagate_preflight:  # consolidate the prompts added since the last propagation
             for per_obj in state["temp_output_dict_per_obj"].values():
                 for f in list(per_obj["cond_frame_outputs"]):
+                    if f not in state["frames_already_tracked"] and any(
+                            f not in state.prompts.get(o, {}) for o in state["obj_ids"]):
+                        # sam3 issue 221: an object with no output on a prompted frame gets an
+                        # "empty mask pointer" through a track_step call that passes gt_masks
+                        raise TypeError("Sam3TrackerBase.track_step() got an unexpected keyword argument 'gt_masks'")
                     state["output_dict"]["cond_frame_outputs"][f] = True
                     state["consolidated_frame_inds"]["cond_frame_outputs"].add(f)
                     del per_obj["cond_frame_outputs"][f]

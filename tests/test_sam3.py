@@ -294,9 +294,11 @@ def test_every_call_the_nodes_make_binds_to_the_recorded_signatures(registry, tm
 
 # -- SAM3Track, objects mode (the tracker) -----------------------------------------------------
 def test_tracker_frames_are_what_the_trackers_own_loader_makes(tmp_path):
-    """The frames handed to the tracker in memory equal those its init_state(video_path=…) makes
-    from a JPEG folder (resized to 1008², /255, ImageNet mean and std), for the same pixels."""
-    import cv2
+    """The frames handed to the tracker in memory equal, bit for bit, those its
+    init_state(video_path=…) makes from a JPEG folder (PIL's bicubic resize to 1008², /255,
+    ImageNet mean and std) for the same decoded pixels — in the double, and in the real sam3
+    loader when the package is installed."""
+    from PIL import Image
 
     from rotograph.nodes._sam3_video import TrackerFrames
 
@@ -304,14 +306,22 @@ def test_tracker_frames_are_what_the_trackers_own_loader_makes(tmp_path):
     folder.mkdir()
     rng = np.random.default_rng(3)
     for i in range(2):
-        cv2.imwrite(str(folder / f"{i:05d}.jpg"), rng.integers(0, 256, (72, 128, 3), np.uint8))
-    plates = [cv2.cvtColor(cv2.imread(str(folder / f"{i:05d}.jpg")), cv2.COLOR_BGR2RGB) for i in range(2)]
+        Image.fromarray(rng.integers(0, 256, (72, 128, 3), np.uint8)).save(folder / f"{i:05d}.jpg")
+    plates = [np.array(Image.open(folder / f"{i:05d}.jpg").convert("RGB")) for i in range(2)]
     loaded = sam3_double.Sam3TrackerPredictor().init_state(video_path=str(folder))["images"]
     ours = TrackerFrames(plates)
     assert len(ours) == 2
     for i in range(2):
         assert ours[i].dtype == torch.float32 and tuple(ours[i].shape) == (3, 1008, 1008)
-        assert torch.allclose(ours[i], loaded[i], atol=1e-4)
+        assert torch.equal(ours[i], loaded[i])
+    try:
+        from sam3.model.utils.sam2_utils import load_video_frames
+    except ImportError:
+        return  # the real package is not installed here (make sam3-cpu-check installs it)
+    real, h, w = load_video_frames(str(folder), 1008, offload_video_to_cpu=True, compute_device=torch.device("cpu"))
+    assert (h, w) == (72, 128)
+    for i in range(2):
+        assert torch.equal(ours[i], real[i])
 
 
 def test_points_chunks_reseeded_with_masks_and_stable_ids(registry, tmp_path, double):
@@ -349,24 +359,107 @@ def test_backward_from_a_middle_keyframe_and_boxes(registry, tmp_path, double):
     assert boxes[0].tolist() == pytest.approx([74 / 160, 54 / 96, 100 / 160, 82 / 96])
 
 
-def test_a_correction_keyframe_acts_on_the_frames_nearer_to_it(registry, tmp_path, double):
-    """Object 1 is the red square at 1001; a keyframe at 1021 says object 1 is the blue one:
-    every frame takes the nearer keyframe's propagation (forwards from 1001 up to 1011,
-    backwards from 1021 from 1012, forwards from 1021 on)."""
+def test_a_correction_keyframe_acts_from_its_frame_on_and_leaves_earlier_frames_identical(registry, tmp_path, double):
+    """Object 1 is the red square at 1001; a keyframe at 1021 says object 1 is the blue one: the
+    frames before 1021 stay the red square, bit-identical to a track without the correction
+    (causal), the frames from 1021 on follow the blue one — in one session and in chunks."""
     truth = squares()[1]
     blue_1021 = (120 - 3 * 20 + 12, 68)
-    prompts = [_kf(1001, 1, [(22, 32, 1)]), _kf(1021, 1, [blue_1021 + (1,)])]
-    g = _graph(registry, tmp_path, prompts=prompts, chunk=40, overlap=2)
+    first = [_kf(1001, 1, [(22, 32, 1)])]
+    for chunk in (40, 8):
+        plain = _evaluator(_graph(registry, tmp_path / f"p{chunk}", prompts=first, chunk=chunk, overlap=2), truth)
+        ev = _evaluator(_graph(registry, tmp_path / f"c{chunk}", prompts=first + [_kf(1021, 1, [blue_1021 + (1,)])],
+                               chunk=chunk, overlap=2), truth)
+        for f in sorted(truth):
+            got = ev.get("track", "masks", f)
+            assert iou(got.labels == 1, truth[f] == (1 if f < 1021 else 2)) > 0.8, (chunk, f)
+            if f < 1021:
+                assert np.array_equal(got.labels, plain.get("track", "masks", f).labels), (chunk, f)
+
+
+def test_a_correction_recomputes_only_the_frames_from_it(registry, tmp_path, double):
+    """Causal keys (issue 18's Reach): after a correction at 1021 the frames before it come from
+    the cache, only 1021-1030 are tracked again."""
+    truth = squares()[1]
+    g = _graph(registry, tmp_path, prompts=[_kf(1001, 1, [(22, 32, 1)])], chunk=8, overlap=2)
     ev = _evaluator(g, truth)
-    for f in sorted(truth):
-        want = 1 if f <= 1011 else 2
-        assert iou(ev.get("track", "masks", f).labels == 1, truth[f] == want) > 0.8, f
-    # in chunks the correction still holds from its frame on, and the first keyframe before the boundary
-    g2 = _graph(registry, tmp_path / "c", prompts=prompts, chunk=8, overlap=2)
-    ev2 = _evaluator(g2, truth)
-    for f in list(range(1001, 1008)) + list(range(1021, 1031)):
-        want = 1 if f < 1021 else 2
-        assert iou(ev2.get("track", "masks", f).labels == 1, truth[f] == want) > 0.8, f
+    before = {f: ev.get("track", "masks", f).labels for f in truth}
+    g.set("track.prompts", [_kf(1001, 1, [(22, 32, 1)]), _kf(1021, 1, [(120 - 60 + 12, 68, 1)])])
+    ev2 = rotograph.Evaluator(g, ev.cache)
+    ev2.wanted = {"track": set(truth)}
+    after = {f: ev2.get("track", "masks", f).labels for f in truth}
+    assert ev2.stats.computes["track"] == 10
+    assert all(np.array_equal(before[f], after[f]) for f in range(1001, 1021))
+    assert iou(after[1025] == 1, truth[1025] == 2) > 0.8
+
+
+def test_a_keyframe_naming_a_subset_of_the_objects_corrects_in_the_interactive_order(registry, tmp_path, double):
+    """Two objects prompted at 1001; a keyframe at 1010 moves object 1 onto the blue square and
+    says nothing of object 2, which goes on as tracked. Adding both keyframes before the first
+    propagation fails in the real package (sam3 issue 221, held by the double): the node
+    prompts, propagates up to 1010, corrects there and propagates on."""
+    truth = squares(16)[1]
+    blue_1010 = (120 - 3 * 9 + 12, 68)
+    prompts = [_kf(1001, 1, [(22, 32, 1)]), _kf(1001, 2, [(132, 68, 1)]), _kf(1010, 1, [blue_1010 + (1,)])]
+    g = _graph(registry, tmp_path, squares(16)[0], prompts=prompts, chunk=40, overlap=2)
+    ev = _evaluator(g, truth)
+    _check(ev, truth, range(1001, 1010), [(1, 1), (2, 2)])
+    for f in range(1010, 1017):
+        m = ev.get("track", "masks", f)
+        assert iou(m.labels == 1, truth[f] == 2) > 0.8 and [o.id for o in m.objects] == [1], f  # 1 took the blue pixels
+    calls = [(n, a[1] if n.endswith("points_or_box") else kw.get("start_frame_idx"))
+             for n, a, kw in double.calls if n.startswith("Sam3TrackerPredictor.") and n != "Sam3TrackerPredictor.init_state"]
+    assert calls == [("Sam3TrackerPredictor.add_new_points_or_box", 0), ("Sam3TrackerPredictor.add_new_points_or_box", 0),
+                     ("Sam3TrackerPredictor.propagate_in_video", 0), ("Sam3TrackerPredictor.add_new_points_or_box", 9),
+                     ("Sam3TrackerPredictor.propagate_in_video", 9)]
+    # the order the node used to take fails, as in the real package
+    api = sam3_double.Sam3TrackerPredictor()
+    api.backbone = object()
+    state = api.init_state(video_height=96, video_width=160, num_frames=16)
+    from rotograph.nodes._sam3_video import TrackerFrames
+
+    state["images"] = TrackerFrames(list(squares(16)[0].values()))
+    for frame, obj, (x, y) in ((0, 1, (22, 32)), (0, 2, (132, 68)), (9, 1, blue_1010)):
+        api.add_new_points_or_box(state, frame, obj, points=torch.tensor([[x / 160, y / 96]]),
+                                  labels=torch.tensor([1], dtype=torch.int32))
+    with pytest.raises(TypeError, match="gt_masks"):
+        list(api.propagate_in_video(state, 0, None, False, propagate_preflight=True))
+
+
+def test_a_keyframe_introducing_an_object_starts_a_session_there(registry, tmp_path, double):
+    """Object 3 (green) first named at 1012, after tracking started: a new session from 1012,
+    seeded with the tracked masks of objects 1 and 2; frames before 1012 do not know object 3."""
+    frames, truth = squares(20, green_from=1008)
+    prompts = [_kf(1001, 1, [(22, 32, 1)]), _kf(1001, 2, [(132, 68, 1)]), _kf(1012, 3, [(80, 10, 1)])]
+    ev = _evaluator(_graph(registry, tmp_path, frames, prompts=prompts, chunk=40, overlap=2), truth)
+    assert [o.id for o in ev.get("track", "masks", 1011).objects] == [1, 2]
+    _check(ev, truth, range(1012, 1021), [(1, 1), (2, 2)])
+    for f in range(1012, 1021):  # the thin green square: coarser in the double's 252² working size
+        assert iou(ev.get("track", "masks", f).labels == 3, truth[f] == 3) > 0.7, f
+    assert len(double.of("Sam3TrackerPredictor.init_state")) == 2
+    seeds = double.of("Sam3TrackerPredictor.add_new_mask")
+    assert sorted(a[2] for a, _ in seeds) == [1, 2] and {a[1] for a, _ in seeds} == {11}  # on 1012
+
+
+def test_the_frame_range_is_the_images_or_the_param_never_the_seeds(registry, tmp_path, double):
+    """A seed matte on one frame does not shrink the track to that frame; ``frames`` sets it."""
+    frames, truth = squares(12)
+    g = _graph(registry, tmp_path, frames, seed_frames="1004", chunk=6, overlap=1)
+    g.add("rotograph.SAM3Segment", "click", mode="objects", weights="random", prompts=[_kf(1004, 2, [(132 - 9, 68, 1)])])
+    g.connect("read.image", "click.image")
+    g.connect("click.masks", "track.seed")
+    ev = rotograph.Evaluator(g, rotograph.Cache())
+    assert ev.frame_range("track") == (1001, 1012)
+    g.set("track.frames", "1003-1008")
+    ev = rotograph.Evaluator(g, rotograph.Cache())
+    assert ev.frame_range("track") == (1003, 1008)
+    ev.wanted = {"track": set(range(1003, 1009))}
+    _check(ev, truth, range(1003, 1009), [(2, 2)])
+    with pytest.raises(rotograph.RotographError, match="not a frame range"):
+        g.set("track.frames", "1008-1003")
+    g.set("track.frames", "990-1008")
+    with pytest.raises(rotograph.RotographError, match="outside the image's range 1001-1012"):
+        rotograph.Evaluator(g, rotograph.Cache()).frame_range("track")
 
 
 def test_seed_masks_from_sam3segment_clicks(registry, tmp_path, double):
@@ -442,14 +535,31 @@ def test_concept_point_correction_after_propagation(registry, tmp_path, double):
         assert iou(ev.get("track", "masks", f).labels == 1, truth[f] == 2) > 0.8
     reqs = [a[0] for a, _ in double.of("Sam3VideoPredictor.handle_request") if a[0]["type"] == "add_prompt"]
     assert [("text" in r, r.get("obj_id")) for r in reqs] == [(True, None), (False, 0)]
+    plain = _evaluator(_graph(registry, tmp_path / "plain", squares(10)[0], text="square", chunk=10, overlap=2), truth)
+    for f in range(1001, 1006):  # causal: the frames before the correction are those of a track without it
+        assert np.array_equal(ev.get("track", "masks", f).labels, plain.get("track", "masks", f).labels), f
 
 
-def test_without_cuda_the_check_names_flowtrack(registry, tmp_path):
-    g = _graph(registry, tmp_path, text="person")
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
-    with pytest.raises(rotograph.GraphError, match="FlowTrack"):
+def test_device_auto_resolves_and_the_key_holds_the_resolved_device(registry, tmp_path):
+    """SAM3Track runs off CUDA too (sam3's CUDA-only code redirected): ``auto`` validates on any
+    machine and the key names the device it resolved to, never "auto"."""
+    from rotograph.models import choose_device
+
+    g = _graph(registry, tmp_path, prompts=[_kf(1001, 1, [(22, 32, 1)])])
+    g.validate()
+    key = g.nodes["track"].key_material(1001)
+    assert key["device"] == choose_device("auto") and key["dtype"] == ("bfloat16" if key["device"] == "cuda" else "float32")
+    g.set("track.device", "cpu")
+    g.validate()
+    assert g.nodes["track"].key_material(1001)["device"] == "cpu"
+    g.set("track.text", "person")  # the request API is checked on CUDA only
+    with pytest.raises(rotograph.GraphError, match="checked on CUDA only.*SAM3Segment"):
         g.validate()
+    g.set("track.text", "")
+    if not torch.cuda.is_available():
+        g.set("track.device", "cuda")
+        with pytest.raises(rotograph.GraphError, match="no CUDA GPU is visible"):
+            g.validate()
 
 
 # -- SAM3Segment ---------------------------------------------------------------------------------
@@ -468,10 +578,16 @@ def test_sam3_segment_concept_and_clicks_at_the_plate_size(registry, tmp_path, d
     assert all(isinstance(a[0], Image.Image) for a, _ in double.of("Sam3Processor.set_image"))  # not an H×W×3 array
     g.set("seg.text", "")
     g.set("seg.prompts", [_kf(1001, 1, box=[120, 56, 144, 80])])  # an exemplar: the blue square (and its like)
-    m = g.evaluate("seg", 1002, "masks").labels > 0
-    assert m[truth[1002] == 2].mean() > 0.9 and m[truth[1002] == 1].mean() < 0.1
+    m = g.evaluate("seg", 1001, "masks").labels > 0
+    assert m[truth[1001] == 2].mean() > 0.9 and m[truth[1001] == 1].mean() < 0.1
     cx = double.of("Sam3Processor.add_geometric_prompt")[-1][0][0]
     assert cx == pytest.approx([132 / 160, 68 / 96, 24 / 160, 24 / 96])
+    # the exemplar belongs to 1001: on 1002 (where the blue square has moved) it is not applied
+    n = len(double.of("Sam3Processor.add_geometric_prompt"))
+    assert g.evaluate("seg", 1002, "masks").objects == []
+    g.set("seg.text", "square")
+    assert len(g.evaluate("seg", 1002, "masks").objects) == 2  # the text alone there
+    assert len(double.of("Sam3Processor.add_geometric_prompt")) == n
     g.set("seg.mode", "objects")  # one object per keyframe entry: the SAM 1 task
     g.set("seg.prompts", [_kf(1001, 4, [(22, 32, 1)]), _kf(1003, 5, box=[100, 50, 140, 86])])
     a, b = g.evaluate("seg", 1002, "masks"), g.evaluate("seg", 1003, "masks")
@@ -479,6 +595,26 @@ def test_sam3_segment_concept_and_clicks_at_the_plate_size(registry, tmp_path, d
     assert [o.id for o in b.objects] == [5] and iou(b.labels == 5, truth[1003] == 2) > 0.8
     calls = double.of("Sam3Image.predict_inst")
     assert calls[0][1]["multimask_output"] is True and calls[-1][1]["multimask_output"] is False
+
+
+def test_sam3_segment_reuses_a_frames_embedding_for_later_clicks(registry, tmp_path, double):
+    """The backbone (set_image) runs once per frame content: a second and third click on the
+    frame reuse its features and still give the new clicks' masks; another frame is encoded."""
+    frames, truth = squares(3)
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=write_png_sequence(tmp_path / "p", frames), colorspace="sRGB")
+    g.add("rotograph.SAM3Segment", "seg", mode="objects", weights="random", prompts=[_kf(1002, 1, [(25, 32, 1)])])
+    g.connect("read.image", "seg.image")
+    assert iou(g.evaluate("seg", 1002, "masks").labels == 1, truth[1002] == 1) > 0.8
+    g.set("seg.prompts", [_kf(1002, 1, [(25, 32, 1)]), _kf(1002, 2, [(124, 68, 1)])])  # the user's next click
+    m = g.evaluate("seg", 1002, "masks")
+    assert iou(m.labels == 1, truth[1002] == 1) > 0.8 and iou(m.labels == 2, truth[1002] == 2) > 0.8
+    g.set("seg.mode", "concept")
+    g.set("seg.text", "square")
+    assert len(g.evaluate("seg", 1002, "masks").objects) == 2
+    assert len(double.of("Sam3Processor.set_image")) == 1
+    g.evaluate("seg", 1003, "masks")
+    assert len(double.of("Sam3Processor.set_image")) == 2
 
 
 # -- weights and keys --------------------------------------------------------------------------
