@@ -147,6 +147,8 @@ def pull_push(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     clamped to 1), the push phase fills each level from the coarser one,
     ``x = w·x + (1 − w)·up(x_coarser)``.
     """
+    from ._kernels import pull_normalise, push_blend, weighted
+
     weight = np.clip(weight, 0.0, 1.0).astype(np.float32)
     if not weight.any():
         return values
@@ -156,14 +158,13 @@ def pull_push(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     while max(levels[-1][1].shape) > 1:
         x_l, w_l = levels[-1]
         size = (max(1, (w_l.shape[1] + 1) // 2), max(1, (w_l.shape[0] + 1) // 2))
-        w_sum = cv2.resize(w_l, size, interpolation=cv2.INTER_AREA) * np.float32(4.0)
-        xw = cv2.resize(x_l * w_l[..., None], size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
-        levels.append((xw * np.float32(4.0) / np.maximum(w_sum, 1e-12)[..., None], np.minimum(w_sum, 1.0)))
+        w_sum = cv2.resize(w_l, size, interpolation=cv2.INTER_AREA)
+        xw = cv2.resize(weighted(x_l, w_l), size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+        levels.append(pull_normalise(xw, w_sum))
     filled = levels[-1][0]
     for x_l, w_l in reversed(levels[:-1]):
         up = cv2.resize(filled, (w_l.shape[1], w_l.shape[0]), interpolation=cv2.INTER_LINEAR)
-        up = up.reshape(x_l.shape)
-        filled = x_l * w_l[..., None] + up * (1.0 - w_l[..., None])
+        filled = push_blend(x_l, w_l, up.reshape(x_l.shape))
     return np.ascontiguousarray(filled[..., 0] if flat else filled, dtype=np.float32)
 
 

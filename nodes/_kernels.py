@@ -196,3 +196,47 @@ def merge(a_img, a_alpha, straight, b_img, op, mix):
                     v = bv + (v - bv) * mix
                 out[i, j, k] = v
     return out
+
+
+@jit
+def weighted(x, w):
+    """x·w: float32 H×W×C times H×W."""
+    h, wd, n = x.shape
+    out = np.empty((h, wd, n), np.float32)
+    for i in range(h):
+        for j in range(wd):
+            for k in range(n):
+                out[i, j, k] = x[i, j, k] * w[i, j]
+    return out
+
+
+@jit
+def pull_normalise(xw, w_sum):
+    """One pull step of pull-push on 2×-area-averaged x·w and w (float32 H×W×C, H×W): the
+    weighted mean xw·4 / max(4·w, 1e-12) and the clamped weight min(4·w, 1)."""
+    h, wd, n = xw.shape
+    x = np.empty((h, wd, n), np.float32)
+    w = np.empty((h, wd), np.float32)
+    four = np.float32(4.0)
+    for i in range(h):
+        for j in range(wd):
+            s = w_sum[i, j] * four
+            den = max(s, np.float32(1e-12))
+            for k in range(n):
+                x[i, j, k] = xw[i, j, k] * four / den
+            w[i, j] = min(s, np.float32(1.0))
+    return x, w
+
+
+@jit
+def push_blend(x, w, up):
+    """One push step of pull-push: x·w + up·(1 − w) (float32 H×W×C, H×W, H×W×C)."""
+    h, wd, n = x.shape
+    out = np.empty((h, wd, n), np.float32)
+    one = np.float32(1.0)
+    for i in range(h):
+        for j in range(wd):
+            a = w[i, j]
+            for k in range(n):
+                out[i, j, k] = x[i, j, k] * a + up[i, j, k] * (one - a)
+    return out

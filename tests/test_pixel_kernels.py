@@ -174,3 +174,27 @@ def test_smooth_blur_is_close_to_the_exact_gaussian():
         ours = smooth_blur(step, sigma)
         assert ours.shape == step.shape and np.abs(ours - ref).max() < 3e-3, (sigma, np.abs(ours - ref).max())
     assert split_alpha(np.dstack([step, step, step]), step, "x")[1] is step
+
+
+def ref_pull_push(values, weight):
+    weight = np.clip(weight, 0.0, 1.0).astype(np.float32)
+    flat = values.ndim == 2
+    x = values[..., None] if flat else values
+    levels = [(x.astype(np.float32), weight)]
+    while max(levels[-1][1].shape) > 1:
+        x_l, w_l = levels[-1]
+        size = (max(1, (w_l.shape[1] + 1) // 2), max(1, (w_l.shape[0] + 1) // 2))
+        w_sum = cv2.resize(w_l, size, interpolation=cv2.INTER_AREA) * np.float32(4.0)
+        xw = cv2.resize(x_l * w_l[..., None], size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+        levels.append((xw * np.float32(4.0) / np.maximum(w_sum, 1e-12)[..., None], np.minimum(w_sum, 1.0)))
+    filled = levels[-1][0]
+    for x_l, w_l in reversed(levels[:-1]):
+        up = cv2.resize(filled, (w_l.shape[1], w_l.shape[0]), interpolation=cv2.INTER_LINEAR).reshape(x_l.shape)
+        filled = x_l * w_l[..., None] + up * (1.0 - w_l[..., None])
+    return filled[..., 0] if flat else filled
+
+
+def test_pull_push_equals_the_numpy_formula(plate):
+    comp, alpha, _ = plate
+    for values in (comp, alpha):
+        np.testing.assert_allclose(pull_push(values, alpha), ref_pull_push(values, alpha), **TOL)
