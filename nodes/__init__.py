@@ -18,6 +18,7 @@ from .matterefine import MatteRefine
 from .read import Read
 from .sam3 import SAM3Segment, SAM3Track
 from .temporal import EdgeMotionBlur, TemporalSmooth
+from .transform import Crop, Reformat, Transform
 from .write import WriteEXR
 from .write_blender import WriteBlender
 from .write_geometry import WriteCamera, WritePointCloud
@@ -31,6 +32,7 @@ BUILTIN_NODES = (
     Keyer, Despill, EdgeExtend, Grow, Feather, MatteRefine, MasksFromMattes, MasksToMatte,  # keying and mattes
     FillHoles, RemoveDots, BorderFix, TemporalSmooth, EdgeMotionBlur,       # matte clean-up
     Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
+    Reformat, Crop, Transform,                                              # format and placement
     DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
     WriteEXR, WritePNG, WriteTIFF, WriteDPX, WriteProRes, WriteVideo,       # image and movie outputs
     MasksToBoxes, WriteCrops,                                               # per-object outputs
