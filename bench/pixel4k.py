@@ -54,8 +54,8 @@ NODES = [
     ("ColorSpace", {"src": "linear", "dst": "sRGB"}, ("rgb",)),
     ("ColorSpace", {"src": "linear", "dst": "ACEScg"}, ("rgb",)),
     ("Reformat", {"format": "HD_1080"}, ("rgb",)),
-    ("Transform", {"translate": [13.5, -7.25], "rotate": 3.0, "scale": 1.1}, ("rgb",)),
-    ("Crop", {"box": [100, 100, 3996, 2060]}, ("rgb",)),
+    ("Transform", {"translate_x": 13.5, "rotate": 3.0, "scale": 1.1}, ("rgb",)),
+    ("Crop", {"x": 100, "y": 100, "right": 3996, "top": 2060}, ("rgb",)),
 ]
 
 

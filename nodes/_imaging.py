@@ -57,7 +57,7 @@ def smooth_blur(image: np.ndarray, sigma: float, min_sigma: float = 4.0) -> np.n
     """An approximate wide Gaussian blur for smooth estimates (a local screen colour, a local
     mean), at the cost of a small one whatever ``sigma``.
 
-    float32 H×W(×C), edges replicated. The image, padded by 4σ, is area-averaged by a power
+    float32 H×W(×C), edges replicated (returned as a view into a padded array). The image, padded by 4σ, is area-averaged by a power
     of two f (as long as σ/f ≥ ``min_sigma``), blurred there by the σ' that makes the whole
     chain's variance σ² (σ'² = (σ² − (f² − 1)/12 − f²/6) / f²: box, Gaussian, then the
     linear interpolation back up), and resized back. Differs from :func:`blur` by at most
@@ -75,7 +75,7 @@ def smooth_blur(image: np.ndarray, sigma: float, min_sigma: float = 4.0) -> np.n
     s = math.sqrt(max(sigma ** 2 - (f * f - 1) / 12 - f * f / 6, 1e-6)) / f
     small = cv2.GaussianBlur(small, (0, 0), sigmaX=s, borderType=cv2.BORDER_REPLICATE)
     up = cv2.resize(small, (src.shape[1], src.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return np.ascontiguousarray(up[m:m + h, m:m + w])
+    return up[m:m + h, m:m + w]  # a view: rows strided, pixels contiguous (OpenCV and the kernels take it)
 
 
 def erode_mask(mask: np.ndarray, radius: int) -> np.ndarray:
