@@ -68,8 +68,8 @@ def warp_affine(image: np.ndarray, matrix: np.ndarray, width: int, height: int, 
 
 class Reformat(Node):
     """Resize an image to a format: a named one (Nuke's names: ``HD_1080`` 1920×1080,
-    ``UHD_4K`` 3840×2160, ``4K_DCI`` 4096×2160, …) or ``custom`` (``width``×``height``,
-    ``pixel_aspect``).
+    ``UHD_4K`` 3840×2160, ``4K_DCI`` 4096×2160, …), ``custom`` (``width``×``height``,
+    ``pixel_aspect``) or ``scale`` (the input's format times ``scale``, rounded: a proxy).
 
     ``resize``: ``fit`` scales the whole picture into the format (bars where the aspect ratios
     differ), ``fill`` covers the format (the overhang is cut), ``width``/``height`` match that
@@ -87,7 +87,8 @@ class Reformat(Node):
     cache_policy = CachePolicy.MEMORY_ONLY
 
     image = Input(Image)
-    format = Param(str, "HD_1080", choices=tuple(FORMATS) + ("custom",))
+    format = Param(str, "HD_1080", choices=tuple(FORMATS) + ("custom", "scale"))
+    scale = Param(float, 1.0, range=(0.001, 100.0), doc="Size factor of the scale format (0.5: half size)")
     width = Param(int, 1920, range=(1, 32768), doc="Width (px) of the custom format")
     height = Param(int, 1080, range=(1, 32768), doc="Height (px) of the custom format")
     pixel_aspect = Param(float, 1.0, range=(0.1, 10.0), doc="Pixel aspect of the custom format")
@@ -96,25 +97,27 @@ class Reformat(Node):
     filter = Param(str, "area", choices=tuple(FILTERS))
     out = Output(Image)
 
-    def target(self) -> tuple[int, int, float]:
-        """(width, height, pixel aspect) of the output format."""
+    def target(self, w: int, h: int) -> tuple[int, int, float]:
+        """(width, height, pixel aspect) of the output format for a w×h input."""
+        if self.format == "scale":
+            return max(1, round(w * self.scale)), max(1, round(h * self.scale)), self.input_pixel_aspect
         if self.format == "custom":
             return self.width, self.height, self.pixel_aspect
         return FORMATS[self.format]
 
     def scales(self, w: int, h: int) -> tuple[float, float]:
         """Pixel scale factors (x, y) from a w×h input to the output format."""
-        tw, th, tpa = self.target()
+        tw, th, tpa = self.target(w, h)
         pa = self.input_pixel_aspect
         sx, sy = tw * tpa / (w * pa), th / h  # display-size ratios
         s = {"fit": min(sx, sy), "fill": max(sx, sy), "width": sx, "height": sy, "none": 1.0}.get(self.resize)
-        if s is None:  # distort
+        if s is None or self.format == "scale":  # distort; a scale format fills itself exactly
             return tw / w, th / h
         return s * pa / tpa, s
 
     def compute(self, ctx, image):
         h, w = image.shape[:2]
-        tw, th, _ = self.target()
+        tw, th, _ = self.target(w, h)
         kx, ky = self.scales(w, h)
         size = (max(1, round(w * kx)), max(1, round(h * ky)))
         if size != (w, h):
