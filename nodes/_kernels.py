@@ -240,3 +240,29 @@ def push_blend(x, w, up):
             for k in range(n):
                 out[i, j, k] = x[i, j, k] * a + up[i, j, k] * (one - a)
     return out
+
+
+@jit
+def select_labels(labels, chosen, also):
+    """uint8 H×W mask: 1 where ``chosen[labels]`` (bool per label) or ``also`` (bool H×W,
+    or a 0×0 array for none) — a connected-component selection without numpy's fancy-index
+    temporaries."""
+    h, w = labels.shape
+    out = np.empty((h, w), np.uint8)
+    use_also = also.shape[0] > 0
+    for i in range(h):
+        for j in range(w):
+            out[i, j] = 1 if chosen[labels[i, j]] or (use_also and also[i, j]) else 0
+    return out
+
+
+@jit
+def label_of_label(a, b, n):
+    """For each of the ``n`` labels of ``a``, the label of ``b`` at (the last of) its pixels:
+    int64 of length n (label 0 included)."""
+    out = np.zeros(n, np.int64)
+    h, w = a.shape
+    for i in range(h):
+        for j in range(w):
+            out[a[i, j]] = b[i, j]
+    return out
