@@ -147,7 +147,7 @@ def pull_push(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     clamped to 1), the push phase fills each level from the coarser one,
     ``x = w·x + (1 − w)·up(x_coarser)``.
     """
-    from ._kernels import pull_normalise, push_blend, weighted
+    from ._kernels import pull_even, pull_normalise, push_up, weighted
 
     weight = np.clip(weight, 0.0, 1.0).astype(np.float32)
     if not weight.any():
@@ -157,14 +157,16 @@ def pull_push(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     levels = [(x.astype(np.float32), weight)]
     while max(levels[-1][1].shape) > 1:
         x_l, w_l = levels[-1]
+        if w_l.shape[0] % 2 == 0 and w_l.shape[1] % 2 == 0:
+            levels.append(pull_even(x_l, w_l))
+            continue
         size = (max(1, (w_l.shape[1] + 1) // 2), max(1, (w_l.shape[0] + 1) // 2))
         w_sum = cv2.resize(w_l, size, interpolation=cv2.INTER_AREA)
         xw = cv2.resize(weighted(x_l, w_l), size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
         levels.append(pull_normalise(xw, w_sum))
     filled = levels[-1][0]
     for x_l, w_l in reversed(levels[:-1]):
-        up = cv2.resize(filled, (w_l.shape[1], w_l.shape[0]), interpolation=cv2.INTER_LINEAR)
-        filled = push_blend(x_l, w_l, up.reshape(x_l.shape))
+        filled = push_up(x_l, w_l, filled)
     return np.ascontiguousarray(filled[..., 0] if flat else filled, dtype=np.float32)
 
 

@@ -229,20 +229,6 @@ def pull_normalise(xw, w_sum):
 
 
 @jit
-def push_blend(x, w, up):
-    """One push step of pull-push: x·w + up·(1 − w) (float32 H×W×C, H×W, H×W×C)."""
-    h, wd, n = x.shape
-    out = np.empty((h, wd, n), np.float32)
-    one = np.float32(1.0)
-    for i in range(h):
-        for j in range(wd):
-            a = w[i, j]
-            for k in range(n):
-                out[i, j, k] = x[i, j, k] * a + up[i, j, k] * (one - a)
-    return out
-
-
-@jit
 def select_labels(labels, chosen, also):
     """uint8 H×W mask: 1 where ``chosen[labels]`` (bool per label) or ``also`` (bool H×W,
     or a 0×0 array for none) — a connected-component selection without numpy's fancy-index
@@ -265,4 +251,72 @@ def label_of_label(a, b, n):
     for i in range(h):
         for j in range(w):
             out[a[i, j]] = b[i, j]
+    return out
+
+
+@jit
+def pull_even(x, w):
+    """A pull step of pull-push for even sizes: the 2×2 weighted means of x (float32 H×W×C)
+    under w (H×W), sum(x·w) / max(sum(w), 1e-12), and the clamped weights min(sum(w), 1) —
+    what ``pull_normalise`` gives after OpenCV's 2× area resize, in one pass."""
+    h, wd, n = x.shape
+    h2, w2 = h // 2, wd // 2
+    xo = np.empty((h2, w2, n), np.float32)
+    wo = np.empty((h2, w2), np.float32)
+    for i in range(h2):
+        for j in range(w2):
+            a, b = w[2 * i, 2 * j], w[2 * i, 2 * j + 1]
+            c, d = w[2 * i + 1, 2 * j], w[2 * i + 1, 2 * j + 1]
+            s = (a + b) + (c + d)
+            den = max(s, np.float32(1e-12))
+            for k in range(n):
+                xo[i, j, k] = ((x[2 * i, 2 * j, k] * a + x[2 * i, 2 * j + 1, k] * b)
+                               + (x[2 * i + 1, 2 * j, k] * c + x[2 * i + 1, 2 * j + 1, k] * d)) / den
+            wo[i, j] = min(s, np.float32(1.0))
+    return xo, wo
+
+
+@jit
+def _taps(n_out, n_in):
+    """OpenCV's INTER_LINEAR taps from n_in to n_out samples (pixel centres aligned, edges
+    clamped): first index and weight of the second tap, per output sample."""
+    idx = np.empty(n_out, np.int64)
+    frac = np.empty(n_out, np.float32)
+    scale = n_in / n_out
+    for i in range(n_out):
+        f = (i + 0.5) * scale - 0.5
+        s = int(np.floor(f))
+        f -= s
+        if s < 0:
+            s, f = 0, 0.0
+        if s >= n_in - 1:
+            s, f = n_in - 1, 0.0
+        idx[i], frac[i] = s, f
+    return idx, frac
+
+
+@jit
+def push_up(x, w, coarse):
+    """A push step of pull-push: x·w + up(coarse)·(1 − w), with ``coarse`` (float32 h×w×C)
+    resized to x's size by bilinear interpolation (OpenCV's INTER_LINEAR) in the same pass."""
+    h, wd, n = x.shape
+    ch, cw = coarse.shape[:2]
+    yi, yf = _taps(h, ch)
+    xi, xf = _taps(wd, cw)
+    out = np.empty((h, wd, n), np.float32)
+    one = np.float32(1.0)
+    for i in range(h):
+        y0 = yi[i]
+        y1 = min(y0 + 1, ch - 1)
+        fy = yf[i]
+        for j in range(wd):
+            x0 = xi[j]
+            x1 = min(x0 + 1, cw - 1)
+            fx = xf[j]
+            a = w[i, j]
+            for k in range(n):
+                top = coarse[y0, x0, k] * (one - fx) + coarse[y0, x1, k] * fx
+                bottom = coarse[y1, x0, k] * (one - fx) + coarse[y1, x1, k] * fx
+                up = top * (one - fy) + bottom * fy
+                out[i, j, k] = x[i, j, k] * a + up * (one - a)
     return out
