@@ -57,9 +57,9 @@ def smooth_blur(image: np.ndarray, sigma: float, min_sigma: float = 4.0) -> np.n
     """An approximate wide Gaussian blur for smooth estimates (a local screen colour, a local
     mean), at the cost of a small one whatever ``sigma``.
 
-    float32 H×W(×C), edges replicated (returned as a view into a padded array). The image, padded by 4σ, is area-averaged by a power
-    of two f (as long as σ/f ≥ ``min_sigma``), blurred there by the σ' that makes the whole
-    chain's variance σ² (σ'² = (σ² − (f² − 1)/12 − f²/6) / f²: box, Gaussian, then the
+    float32 H×W(×C), edges replicated (returned as a view into a padded array). The image,
+    padded by 4σ, is area-averaged by a power of two f (as long as σ/f ≥ ``min_sigma``),
+    blurred there by the σ' that makes the whole chain's variance σ² (σ'² = (σ² − (f² − 1)/12 − f²/6) / f²: box, Gaussian, then the
     linear interpolation back up), and resized back. Differs from :func:`blur` by at most
     ~0.15 % of a step's height (measured on 0/1 steps at σ = 40); below 2·``min_sigma``
     it is :func:`blur`. The classic pyramid-filtering shortcut (Burt & Adelson, 1983)."""
