@@ -21,6 +21,7 @@ from .shapes_roto import Roto
 from .shapes_write import WriteShapes
 from .sam3 import SAM3Segment, SAM3Track
 from .temporal import EdgeMotionBlur, TemporalSmooth
+from .transform import Crop, Reformat, Transform
 from .write import WriteEXR
 from .write_blender import WriteBlender
 from .write_geometry import WriteCamera, WritePointCloud
@@ -35,6 +36,7 @@ BUILTIN_NODES = (
     FillHoles, RemoveDots, BorderFix, TemporalSmooth, EdgeMotionBlur,       # matte clean-up
     MatteToShapes, ShapesToMatte, Roto, WriteShapes,                        # roto shapes
     Premult, Unpremult, ShuffleMatte, Merge,                                # alpha and compositing
+    Reformat, Crop, Transform,                                              # format and placement
     DA3Depth, DepthToNormals, DepthMatte, DepthLayers,                      # depth
     WriteEXR, WritePNG, WriteTIFF, WriteDPX, WriteProRes, WriteVideo,       # image and movie outputs
     MasksToBoxes, WriteCrops,                                               # per-object outputs

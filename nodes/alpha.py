@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from rotograph import Image, Input, Matte, Node, Output, Param
-from rotograph.errors import RotographError
 from rotograph.node import CachePolicy
 
 from ._imaging import split_alpha
@@ -27,8 +26,10 @@ class Premult(Node):
     out = Output(Image)
 
     def compute(self, ctx, image, matte):
+        from ._kernels import premult
+
         rgb, a = split_alpha(image, matte, self.name)
-        return np.dstack([rgb * a[..., None], a]).astype(np.float32)
+        return premult(rgb, a)
 
 
 class Unpremult(Node):
@@ -45,9 +46,10 @@ class Unpremult(Node):
     out = Output(Image)
 
     def compute(self, ctx, image):
-        rgb, a = split_alpha(image, None, self.name)
-        safe = np.where(a > 1e-6, a, 1.0)[..., None]
-        return np.dstack([np.where(a[..., None] > 1e-6, rgb / safe, rgb), a]).astype(np.float32)
+        from ._kernels import unpremult
+
+        split_alpha(image, None, self.name)  # raises without alpha
+        return unpremult(image)
 
 
 class ShuffleMatte(Node):
@@ -72,17 +74,23 @@ class ShuffleMatte(Node):
             alpha = np.ones(image.shape[:2], np.float32)
         else:
             _, alpha = split_alpha(image, matte, self.name)
-        rgba = np.dstack([image[..., :3], alpha]).astype(np.float32)
-        return {"image_out": rgba, "matte_out": np.ascontiguousarray(alpha, dtype=np.float32)}
+        return {"image_out": with_alpha(image, alpha), "matte_out": np.ascontiguousarray(alpha, dtype=np.float32)}
+
+
+OPERATIONS = ("over", "under", "plus")
 
 
 class Merge(Node):
     """Composite A over B (Porter & Duff, "Compositing Digital Images", SIGGRAPH 1984).
 
     a: Image H×W×4 premultiplied (or H×W×3 with ``matte`` as its straight alpha); b: Image
-    H×W×3/4 premultiplied; matte (optional): alpha for A. ``over``: A + B·(1 − αA);
+    H×W×3/4 premultiplied; matte (optional): alpha for A, of A's size. ``over``: A + B·(1 − αA);
     ``under``: B over A; ``plus``: A + B. ``mix`` blends the result with B.
-    Output ``image``: float32 H×W×4 premultiplied.
+    Output ``image``: float32 premultiplied H×W×4 **of B's size**. Inputs of different sizes
+    follow Nuke's rule: the output has B's format and A keeps its pixel coordinates from the
+    origin, which is the bottom-left corner (A's bottom-left pixel lies on B's); where A does
+    not reach, and where A extends past B, there is only B (move A with Transform, resize it
+    with Reformat). One fused pass (:func:`rotograph.nodes._kernels.merge`).
     """
 
     type_id = "rotograph.Merge"
@@ -92,26 +100,28 @@ class Merge(Node):
     a = Input(Image, doc="Foreground (premultiplied)")
     b = Input(Image, doc="Background")
     matte = Input(Matte, optional=True, doc="Alpha of A when A has none (A is then treated as straight)")
-    operation = Param(str, "over", choices=("over", "under", "plus"))
+    operation = Param(str, "over", choices=OPERATIONS)
     mix = Param(float, 1.0, range=(0.0, 1.0))
     out = Output(Image)
 
     def compute(self, ctx, a, b, matte):
-        if a.shape[:2] != b.shape[:2]:
-            raise RotographError(f"A is {a.shape[1]}×{a.shape[0]} but B is {b.shape[1]}×{b.shape[0]}")
-        if matte is not None:
-            rgb, alpha = split_alpha(a, matte, self.name)
-            A = np.dstack([rgb * matte[..., None], alpha])
-        else:
-            rgb, alpha = split_alpha(a, None, self.name)
-            A = a
-        B = b if b.shape[2] == 4 else np.dstack([b, np.ones(b.shape[:2], np.float32)])
-        if self.operation == "over":
-            out = A + B * (1.0 - A[..., 3:4])
-        elif self.operation == "under":
-            out = B + A * (1.0 - B[..., 3:4])
-        else:
-            out = A + B
-        if self.mix < 1.0:
-            out = B + (out - B) * np.float32(self.mix)
-        return out.astype(np.float32)
+        from ._kernels import merge
+
+        _, alpha = split_alpha(a, matte, self.name)
+        op, mix, straight = OPERATIONS.index(self.operation), np.float32(self.mix), matte is not None
+        (ha, wa), (hb, wb) = a.shape[:2], b.shape[:2]
+        if (ha, wa) == (hb, wb):
+            return merge(a, alpha, straight, b, op, mix)
+        out = with_alpha(b, None)
+        h, w = min(ha, hb), min(wa, wb)  # the overlap, bottom-left aligned
+        out[hb - h:, :w] = merge(a[ha - h:, :w], alpha[ha - h:, :w], straight, b[hb - h:, :w], op, mix)
+        return out
+
+
+def with_alpha(image: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """float32 H×W×4: ``image``'s RGB with ``alpha`` (float32 H×W), or with its own alpha
+    (1 when it has none) when ``alpha`` is None. Always a new array."""
+    out = np.empty(image.shape[:2] + (4,), np.float32)
+    out[..., :3] = image[..., :3]
+    out[..., 3] = alpha if alpha is not None else (image[..., 3] if image.shape[2] == 4 else 1.0)
+    return out

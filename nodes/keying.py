@@ -7,7 +7,7 @@ import numpy as np
 from rotograph import Color, Image, Input, Matte, Node, Output, Param
 from rotograph.node import CachePolicy
 
-from ._imaging import blur, luminance, pull_push, split_alpha
+from ._imaging import blur, pull_push, smooth_blur, split_alpha
 
 SCREEN_CHANNEL = {"green": 1, "blue": 2}
 
@@ -15,12 +15,12 @@ SCREEN_CHANNEL = {"green": 1, "blue": 2}
 def colour_difference(rgb: np.ndarray, screen: str, combine: str = "max") -> np.ndarray:
     """Screen channel minus the other two (their max, or their average): float32 H×W.
 
-    The classic colour-difference signal (Vlahos, US patent 4,344,085; Wright, *Digital
-    Compositing for Film and Video*, ch. 5)."""
-    c = SCREEN_CHANNEL[screen]
-    a, b = [rgb[..., i] for i in range(3) if i != c]
-    other = np.maximum(a, b) if combine == "max" else (a + b) * np.float32(0.5)
-    return (rgb[..., c] - other).astype(np.float32)
+    rgb: float32 H×W×3 (a view of the first three channels is fine). The classic
+    colour-difference signal (Vlahos, US patent 4,344,085; Wright, *Digital Compositing for
+    Film and Video*, ch. 5). One fused pass (:mod:`rotograph.nodes._kernels`)."""
+    from ._kernels import colour_difference as kernel
+
+    return kernel(np.asarray(rgb, np.float32), SCREEN_CHANNEL[screen], combine == "average")
 
 
 class Keyer(Node):
@@ -54,35 +54,36 @@ class Keyer(Node):
     matte = Output(Matte)
 
     def compute(self, ctx, image):
-        rgb = image[..., :3]
-        d = blur(colour_difference(rgb, self.screen, self.combine), self.prefilter)
+        from ._kernels import key_alpha
+
+        d = blur(colour_difference(image[..., :3], self.screen, self.combine), self.prefilter)
         s_global = float(colour_difference(np.asarray(self.screen_color, np.float32)[None, None], self.screen,
                                            self.combine)[0, 0])
         s_global = max(s_global, 1e-4)
-        screen_diff = np.float32(s_global)
         if self.adaptive:
             screen_diff = self._local_screen(d, s_global)
-        alpha = 1.0 - self.gain * d / screen_diff
+        else:
+            screen_diff = np.broadcast_to(np.float32(s_global), d.shape)
         lo, hi = self.clip_black, max(self.clip_white, self.clip_black + 1e-6)
-        return np.clip((alpha - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
-
+        return key_alpha(d, screen_diff, np.float32(self.gain), np.float32(lo), np.float32(hi))
 
     def _local_screen(self, d: np.ndarray, s_global: float) -> np.ndarray:
         """Per-pixel screen colour difference of an uneven screen (float32 H×W).
 
         Screen pixels are first picked relative to the plate's own strongest screen signal
         (the 90th percentile of d), so a dim corner of the screen is found whatever the
-        ``screen_color``; the estimate is refined once with the pixels keyed as screen."""
+        ``screen_color``; the estimate is refined once with the pixels keyed as screen.
+        The weighted average is a normalised convolution with the pyramid Gaussian of
+        :func:`rotograph.nodes._imaging.smooth_blur` (σ = ``adaptive_size``)."""
+        from ._kernels import screen_estimate, screen_weight
+
         reference = max(float(np.percentile(d, 90)), 1e-4)
-        weight = (d > 0.25 * reference).astype(np.float32)
-        estimate = np.float32(s_global)
+        signal = np.empty(d.shape + (2,), np.float32)  # [d·w, w]: the screen pixels' signal and weight
+        screen_weight(d, np.broadcast_to(np.float32(1.0), d.shape), np.float32(0.25 * reference), signal)
         for _ in range(2):
-            num = blur(d * weight, self.adaptive_size)
-            den = blur(weight, self.adaptive_size)
-            trust = np.clip(den / 0.05, 0.0, 1.0)  # little screen nearby: fall back to the global colour
-            local = num / np.maximum(den, 1e-6)
-            estimate = np.maximum(local * trust + s_global * (1 - trust), 1e-4).astype(np.float32)
-            weight = (d / estimate > 0.9).astype(np.float32)  # keyed as pure screen (alpha < 0.1)
+            sums = smooth_blur(signal, self.adaptive_size)
+            estimate = screen_estimate(sums[..., 0], sums[..., 1], np.float32(s_global))
+            screen_weight(d, estimate, np.float32(0.9), signal)  # keyed as pure screen (alpha < 0.1)
         return estimate
 
 
@@ -126,26 +127,21 @@ class Despill(Node):
         return "image" if self.amount == 0 and self.mode != "physical" else None
 
     def compute(self, ctx, image, matte=None):
+        from ._kernels import despill
+
         rgb = image[..., :3]
         if self.mode == "physical":
             _, alpha = split_alpha(image, matte, self.name)
             rgb = unmix(rgb, alpha, blur(pull_push(rgb, (alpha < 0.01).astype(np.float32)), self.screen_blur))
-        c = SCREEN_CHANNEL[self.screen]
-        spill = np.maximum(colour_difference(rgb, self.screen, "max" if self.mode == "limit" else "average"), 0)
-        out = rgb.copy()
-        out[..., c] -= spill * np.float32(self.amount)
-        if self.restore_luminance > 0:
-            lost = luminance(rgb) - luminance(out)
-            out += (lost * np.float32(self.restore_luminance))[..., None]
-        if image.shape[2] == 4:
-            out = np.dstack([out, image[..., 3]])
-        return np.ascontiguousarray(out, dtype=np.float32)
+        return despill(image, rgb, SCREEN_CHANNEL[self.screen], self.mode != "limit", np.float32(self.amount),
+                       np.float32(self.restore_luminance))
 
 
 def unmix(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray, reliable: float = 0.1) -> np.ndarray:
     """Straight foreground F of a plate I = α·F + (1 − α)·B with a known background B:
     F = (I − (1 − α)·B) / α, extended (pull-push) from pixels with α ≥ ``reliable`` where α is
     lower. rgb, background: float32 H×W×3; alpha: float32 H×W in [0, 1]. Returns float32 H×W×3."""
-    a = alpha[..., None]
-    fg = (rgb - (1.0 - a) * background) / np.maximum(a, 1e-3)
-    return pull_push(fg.astype(np.float32), np.clip(alpha / reliable, 0.0, 1.0))
+    from ._kernels import unmix as kernel
+
+    fg = kernel(rgb, alpha, background)
+    return pull_push(fg, np.clip(alpha / np.float32(reliable), 0.0, 1.0))

@@ -18,6 +18,9 @@ SOLID = 1.0 - 1e-3  # at or above: opaque (not part of a hole's rim)
 CLEAR = 1e-3  # at or below: transparent (not part of a dot's rim)
 
 
+NONE = np.zeros((0, 0), bool)  # select_labels: no extra mask
+
+
 def _components(mask: np.ndarray, connectivity: int) -> tuple[np.ndarray, np.ndarray]:
     """Label map (int32 H×W, 0 outside ``mask``) and the area in pixels of every label."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=connectivity)
@@ -88,18 +91,19 @@ class FillHoles(_SmallRegions):
     type_id = "rotograph.FillHoles"
 
     def compute(self, ctx, matte):
+        from ._kernels import label_of_label, select_labels
+
         inside = matte >= self.threshold
         holes, hole_area = _components(~inside, 4)
         enclosed = np.ones(len(hole_area), bool)
         enclosed[0] = False
         enclosed[_touching_border(holes)] = False
-        objects, object_area = _components(inside | enclosed[holes], 8)
-        around = np.zeros(len(hole_area), np.int64)
-        around[holes.ravel()] = objects.ravel()  # every pixel of a hole lies in the same filled object
+        objects, object_area = _components(select_labels(holes, enclosed, inside), 8)
+        around = label_of_label(holes, objects, len(hole_area))  # a hole lies in one filled object
         fill = enclosed & (hole_area <= self._limit(object_area[around]))
         if not fill.any():
             return matte
-        region = _with_rim(fill[holes], matte < SOLID, self.edge)
+        region = _with_rim(select_labels(holes, fill, NONE), matte < SOLID, self.edge)
         return np.where(region, np.float32(1.0), matte).astype(np.float32)
 
 
@@ -116,12 +120,14 @@ class RemoveDots(_SmallRegions):
     type_id = "rotograph.RemoveDots"
 
     def compute(self, ctx, matte):
+        from ._kernels import select_labels
+
         islands, area = _components(matte >= self.threshold, 8)
         remove = area <= self._limit(np.full(len(area), area[1:].sum(), np.float64))
         remove[0] = False
         if not remove.any():
             return matte
-        region = _with_rim(remove[islands], matte > CLEAR, self.edge)
+        region = _with_rim(select_labels(islands, remove, NONE), matte > CLEAR, self.edge)
         return np.where(region, np.float32(0.0), matte).astype(np.float32)
 
 

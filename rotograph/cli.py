@@ -89,6 +89,10 @@ def cmd_render(args) -> int:
     if args.shots:
         return _render_shots(args, cache, console)
     graph = _load(args.graph, args.set)
+    if args.proxy:
+        from .proxy import apply_proxy
+
+        apply_proxy(graph, args.proxy)
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[fps]:.1f} fps"), TimeRemainingColumn(),
                TextColumn("cache hits {task.fields[hits]}{task.fields[failed]}")]
@@ -329,6 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--shots", metavar="TABLE", help="CSV or JSON table of shots: one render per row, "
                    "columns shot, frames and node.param overrides")
     r.add_argument("--node", action="append", help="render these nodes instead of every writer")
+    r.add_argument("--proxy", type=float, metavar="SCALE",
+                   help="render at this fraction of full size (e.g. 0.5) into proxy<SCALE>/ folders")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(fn=cmd_render)
 
