@@ -14,10 +14,10 @@ import os
 import re
 import time
 
-from rotograph.media import IMAGE_EXTS
+from rotograph.media import IMAGE_EXTS, sequence_frames
 
-TAG, FOLDER, NAME, LIST, OK, CANCEL, UP = ("picker", "picker_folder", "picker_name", "picker_list", "picker_ok",
-                                           "picker_cancel", "picker_up")
+TAG, FOLDER, NAME, LIST, OK, CANCEL, UP, MESSAGE = ("picker", "picker_folder", "picker_name", "picker_list",
+                                                    "picker_ok", "picker_cancel", "picker_up", "picker_message")
 DOUBLE_CLICK = 0.5  # seconds between two clicks on one entry that make a double click
 _NUMBERED = re.compile(r"^(.*?)(\d+)(\.[A-Za-z0-9]+)$")
 
@@ -87,6 +87,7 @@ class FilePicker:
             with dpg.group(horizontal=True):
                 dpg.add_button(label="Open", tag=OK, width=110, callback=lambda: self.accept())
                 dpg.add_button(label="Cancel", tag=CANCEL, width=110, callback=lambda: self.close())
+                dpg.add_text("", tag=MESSAGE, color=(240, 150, 90))
 
     @property
     def is_open(self) -> bool:
@@ -113,6 +114,7 @@ class FilePicker:
                            pos=(max(vw // 2 - 320, 0), max(vh // 2 - 220, 0)))
         dpg.configure_item(OK, label="Open" if mode == "open" else "Save")
         dpg.set_value(NAME, name)
+        dpg.set_value(MESSAGE, "")
         self.enter(self.folder)
         if self.typed is not None:
             self.typed.own(NAME)
@@ -172,6 +174,11 @@ class FilePicker:
             dpg.set_value(NAME, "")
             self.enter(path)
             return
+        if self.mode == "open" and not (os.path.exists(path) or sequence_frames(path)):
+            dpg.set_value(MESSAGE, f"no file {text} in this folder")
+            if self.typed is not None:
+                self.typed.own(NAME)  # the next key typed replaces the name, as if it were selected
+            return
         self.close()
         if self.callback is not None:
             self.callback(stored_path(path))
@@ -190,7 +197,7 @@ class FilePicker:
 
         from .items import rect
 
-        return {"open": self.is_open, "folder": self.folder, "name": dpg.get_value(NAME),
+        return {"open": self.is_open, "folder": self.folder, "name": dpg.get_value(NAME), "message": dpg.get_value(MESSAGE),
                 "entries": [label for _, _, label in self.entries],
                 "rects": [rect(i) for i in self._items] if self.is_open else [],
                 "name_rect": rect(NAME), "ok": rect(OK), "cancel": rect(CANCEL)}

@@ -120,3 +120,39 @@ def test_a_typed_value_is_saved_as_typed(tmp_path, quickstart):
         s.wait(lambda p: not p["dirty"], "saved")
         assert '"size": 0.05\n' in quickstart.read_text() or '"size": 0.05,' in quickstart.read_text()
         assert json.loads(quickstart.read_text())["nodes"]["feather"]["params"]["size"] == 0.05
+
+
+def _start_render(s, first, last):
+    for field, value in (("in", first), ("out", last)):
+        r = s.wait(lambda p: p["items"][field], f"the {field} field")["items"][field]
+        s.click(r[0] + 20, r[1] + r[3] / 2)
+        s.type(str(value))
+        s.key("Return")
+    s.click(*s.centre(s.probe()["items"]["render_btn"]))
+    return s.wait(lambda p: p["rendering"], "the render running")
+
+
+def test_cancel_stops_a_render_within_a_second(tmp_path, quickstart):
+    """Cancel in the middle of FlowTrack's run: the render stops at the next frame it reads,
+    within a second; the frames written stay; Ctrl+O to another graph stops a render too."""
+    other = tmp_path / "other.json"
+    shutil.copy(quickstart, other)
+    with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
+        _start_render(s, 1041, 1100)
+        s.wait(lambda p: "track @" in p["render_status"], "the tracker running", timeout=60)
+        s.click(*s.centre(s.probe()["items"]["render_cancel"]))
+        p = s.wait(lambda p: not p["rendering"], "the render stopped", timeout=20)
+        assert p["render"].startswith("cancelled after") and p["render_cancel_seconds"] < 1.0, p["render"]
+
+        _start_render(s, 1041, 1100)
+        s.key("ctrl+o")
+        s.wait(lambda p: p["picker"]["open"], "the Open dialog")
+        s.type("nothere.json")
+        s.key("Return")
+        p = s.wait(lambda p: "no file" in p["picker"]["message"], "a missing file refused")
+        assert p["picker"]["open"] and p["rendering"]
+        s.type("other.json")
+        s.key("Return")
+        p = s.wait(lambda p: p["path"] == str(other) and not p["rendering"], "the other graph, no render", timeout=20)
+        assert p["render_cancel_seconds"] < 1.0
+        assert "Traceback" not in s.stderr, s.stderr[-3000:]
