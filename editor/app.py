@@ -110,6 +110,7 @@ class EditorApp:
         self.palette = Palette(model.registry, lambda entry, mouse: self.canvas.add(entry, mouse), self.services.typed)
         self.services.graph_path = lambda: self.model.path
         self.probe = probe
+        self.check_graph()
         self._probe_at = 0.0
         self._errors_version = 0
         self._started = False
@@ -276,6 +277,18 @@ class EditorApp:
             dpg.set_viewport_title(self.model.title)
         if event == "graph":
             self.services.status(detail)
+        elif detail in ("opened", "new"):
+            self.check_graph()
+
+    def check_graph(self) -> None:
+        """Flag what would stop a render (a missing input file, an unconnected input) on the
+        nodes and in the status line, as soon as a graph opens."""
+        self.worker.errors.clear()
+        self.worker.errors_version += 1
+        problems = self.worker.check(self.model.graph)
+        if problems:
+            more = f" (and {len(problems) - 1} more, marked red)" if len(problems) > 1 else ""
+            self.services.status(f"to fix before rendering: {problems[0]}{more}")
 
     def _mouse(self):
         import dearpygui.dearpygui as dpg

@@ -96,6 +96,8 @@ class Canvas:
                         dpg.add_theme_style(dpg.mvNodeStyleVar_NodeBorderThickness, 2.5, category=dpg.mvThemeCat_Nodes)
                 dpg.add_theme_style(dpg.mvNodeStyleVar_NodePadding, PADDING * z, PADDING * z,
                                     category=dpg.mvThemeCat_Nodes)
+                # rows spaced in proportion too, so that a node's drawn size scales with the zoom
+                dpg.add_theme_style(dpg.mvStyleVar_ItemSpacing, 8 * z, 4 * z, category=dpg.mvThemeCat_Core)
                 dpg.add_theme_style(dpg.mvNodeStyleVar_PinCircleRadius, max(2.0, 4 * z), category=dpg.mvThemeCat_Nodes)
                 dpg.add_theme_style(dpg.mvNodeStyleVar_PinHoverRadius, max(5.0, 10 * z), category=dpg.mvThemeCat_Nodes)
             self.themes[key] = t
@@ -274,7 +276,7 @@ class Canvas:
         sel = [n for n in self.model.selection if n in g.nodes]
         after = sel[0] if len(sel) == 1 else None
         want = self.graph_at(mouse) if mouse is not None else None
-        if after is not None and (want is None or type_id.startswith("template:")):
+        if after is not None:  # right of the selected node, whatever the mouse (the README's promise)
             x, y = self._pos(after)
             want = (x + self.sizes.get(after, NODE_SIZE)[0] + 40, y)
         if want is None:
@@ -304,7 +306,9 @@ class Canvas:
         if not names:
             return
         others = [n for n in self.shown() if n not in names]
-        self.model.duplicate(names, duplicate_offset(self.rects(names), self.rects(others)))
+        copies = self.model.duplicate(names, duplicate_offset(self.rects(names), self.rects(others)))
+        if copies:
+            self._reveal = (copies[0], 2)  # frame the graph again if the copy is out of view
 
     def group(self) -> None:
         g = self.model.graph

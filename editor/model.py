@@ -76,6 +76,7 @@ class EditorModel:
         is cleared and every panel is told."""
         exists = path is not None and os.path.exists(path)
         self.graph = rotograph.load(path, self.registry) if exists else Graph(self.registry)
+        self.lay_out_unplaced()
         self.path = os.path.abspath(path) if path else None
         self.selection = set()
         self.undo_stack.clear()
@@ -86,6 +87,32 @@ class EditorModel:
         self.frame = rng[0] if rng else 1001
         for event in EVENTS:
             self._notify(event, "opened" if exists else "new")
+
+    def lay_out_unplaced(self) -> list[str]:
+        """Give the nodes without a ``ui`` position one (no undo step; not an edit): a graph
+        with none is laid out left → right (:func:`~rotograph.editor.layout.auto_layout`);
+        otherwise each goes right of its first input, free of the others. Returns them."""
+        from .layout import COLUMN_GAP, auto_layout, estimate_size, free_position
+
+        g = self.graph
+        unplaced = [n for n in g.topological() if "pos" not in g.ui.get(n, {})]
+        if not unplaced:
+            return []
+        placed = [n for n in g.nodes if n not in unplaced]
+        if not placed:
+            positions = auto_layout(g)
+        else:
+            rects = {n: (*g.ui[n]["pos"], *estimate_size(g, n)) for n in placed}
+            positions = {}
+            for n in unplaced:
+                src = next((s for s, _ in g.inputs_of(n).values() if s in rects), None)
+                r = rects[src] if src else (0, max((r[1] + r[3] for r in rects.values()), default=0) + COLUMN_GAP, 0, 0)
+                size = estimate_size(g, n)
+                positions[n] = free_position((r[0] + r[2] + COLUMN_GAP, r[1]), size, list(rects.values()))
+                rects[n] = (*positions[n], *size)
+        for n, (x, y) in positions.items():
+            g.ui.setdefault(n, {})["pos"] = [int(x), int(y)]
+        return unplaced
 
     def save(self, path: str | None = None) -> str:
         path = path or self.path

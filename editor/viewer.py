@@ -148,9 +148,11 @@ class Viewer:
 
         target = self.viewed()
         self._scene = None
-        if target is None:
+        if target is None:  # nothing (or a node just deleted, undone, or of the graph closed): a blank viewer
             self.requested = None
             self.waiting = False
+            self.shown = None
+            dpg.set_value("view_status", "select one node to view it")
             return
         name, output = target
         plate = self.model.plate_of(name) if (self.mode == "overlay" or self.prompt_node()) else None
@@ -413,7 +415,7 @@ class Viewer:
         for old in self._stale:
             dpg.delete_item(old)
         self._stale.clear()
-        if self.image_size is not None and self._texture is not None:
+        if self.shown is not None and self.image_size is not None and self._texture is not None:
             w, h = self.image_size
             ox, oy = self.origin
             dim = (255, 255, 255, 110) if self.waiting else (255, 255, 255, 255)

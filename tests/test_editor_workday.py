@@ -156,3 +156,33 @@ def test_cancel_stops_a_render_within_a_second(tmp_path, quickstart):
         p = s.wait(lambda p: p["path"] == str(other) and not p["rendering"], "the other graph, no render", timeout=20)
         assert p["render_cancel_seconds"] < 1.0
         assert "Traceback" not in s.stderr, s.stderr[-3000:]
+
+
+def _assert_laid_out(p, graph):
+    rects = p["canvas"]["nodes"]
+    assert set(rects) == set(graph["nodes"])
+    bad = [(a, b) for a in rects for b in rects if a < b and overlap(rects[a], rects[b])]
+    assert not bad, bad
+    for name, spec in graph["nodes"].items():  # left → right: every input is drawn left of its node
+        for ref in spec.get("inputs", {}).values():
+            src = ref.split(".")[0]
+            assert rects[src][0] + rects[src][2] < rects[name][0], (src, name)
+
+
+def test_a_graph_without_positions_opens_laid_out(tmp_path):
+    graph = json.loads((GRAPHS / "quickstart.json").read_text())
+    graph.pop("ui")
+    path = tmp_path / "bare.json"
+    path.write_text(json.dumps(graph))
+    with Session(tmp_path / "s", path, size=(1920, 1000)) as s:
+        p = s.wait(lambda p: len(p["canvas"]["nodes"]) == len(graph["nodes"]), "every node drawn")
+        p = s.settle(3)
+        _assert_laid_out(p, graph)
+        assert not p["dirty"]
+
+
+def test_the_shipped_quickstart_has_no_overlapping_nodes(tmp_path, quickstart):
+    graph = json.loads(quickstart.read_text())
+    with Session(tmp_path / "s", quickstart, size=(1920, 1000)) as s:
+        s.wait(lambda p: len(p["canvas"]["nodes"]) == len(graph["nodes"]), "every node drawn")
+        _assert_laid_out(s.settle(3), graph)
