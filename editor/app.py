@@ -23,6 +23,7 @@ from rotograph.errors import RotographError
 from .canvas import BASE_FONT, ZOOM_FONTS, Canvas
 from .filepicker import FilePicker
 from .inspector import Inspector
+from .idle import Wakeup
 from .items import TypedText, held
 from .model import EditorModel
 from .palette import FILTER, Palette
@@ -36,6 +37,8 @@ RECENT_FILE = os.path.join(os.path.expanduser("~"), ".config", "rotograph", "rec
 FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/Library/Fonts/Arial Unicode.ttf",
               "C:/Windows/Fonts/arial.ttf")
 MAX_FPS = 60
+AWAKE = 0.5  # seconds of frames at MAX_FPS after any event
+WAIT_FOR_RESULT = 0.05  # while the viewer waits, the longest a frame waits for the worker's result
 
 
 class NoDisplayError(RotographError):
@@ -99,6 +102,11 @@ class EditorApp:
         self.size = size
         self.services = Services()
         self.worker = EvalWorker(model.registry, cache if cache is not None else rotograph.Cache())
+        self.wakeup = Wakeup()
+        self.worker.on_result = self.wakeup.set
+        self._awake_until = 0.0
+        heartbeat = os.environ.get("ROTOGRAPH_EDITOR_HEARTBEAT", "")
+        self.heartbeat = float(heartbeat) if heartbeat else 5.0  # idle: a frame at least this often (s)
         self.widgets = widgets or WidgetKinds.default()
         self.canvas = Canvas(model, self.services, self.worker.errors)
         self.inspector = Inspector(model, self.widgets, self.services, self.worker.errors)
@@ -124,14 +132,17 @@ class EditorApp:
         dpg.configure_app(manual_callback_management=True)
         fonts = self._fonts()
         self._build(fonts)
+        self.wakeup.before_window()
         dpg.create_viewport(title=self.model.title, width=self.size[0], height=self.size[1], x_pos=0, y_pos=0,
                             disable_close=True, min_width=800, min_height=500)
         dpg.set_exit_callback(lambda: self.request_close())
         dpg.set_viewport_resize_callback(lambda: self._layout())
         dpg.setup_dearpygui()
         dpg.show_viewport()
+        self.wakeup.after_window()
         dpg.set_primary_window("main", True)
         self._started = True
+        self._awake_until = time.monotonic() + 2.0  # the first frames: sizes, fit, the first layout
         self._layout()
 
     def run(self) -> None:
@@ -140,13 +151,29 @@ class EditorApp:
         self.start()
         try:
             while dpg.is_dearpygui_running():
+                if self.viewer.waiting:  # a cached frame comes in milliseconds: draw it, not a frame before it
+                    self.wakeup.wait(WAIT_FOR_RESULT)
                 t0 = time.perf_counter()
                 self.pump_once()
-                spare = 1 / MAX_FPS - (time.perf_counter() - t0)
-                if spare > 0:
-                    time.sleep(spare)
+                if self._active():
+                    spare = 1 / MAX_FPS - (time.perf_counter() - t0)
+                    if spare > 0:
+                        time.sleep(spare)
+                elif self.wakeup.wait(self.heartbeat):
+                    self._awake_until = time.monotonic() + AWAKE
         finally:
             self.close()
+
+    def _active(self) -> bool:
+        """Whether the next frame must come at once: just after an event (ImGui needs a few
+        frames to settle hover, popups and queued input), while a button is held, or while
+        something changes on its own (an evaluation or render running, play, a pending fit).
+        Otherwise the loop sleeps until an X event or a worker's news (0 % CPU at idle)."""
+        import dearpygui.dearpygui as dpg
+
+        return (time.monotonic() < self._awake_until or any(dpg.is_mouse_button_down(b) for b in range(3))
+                or self.worker.busy or self.viewer.waiting or self.render_panel.running or self.timeline.playing
+                or self.canvas.settling or self.viewer.settling)
 
     def pump_once(self) -> None:
         import dearpygui.dearpygui as dpg
@@ -154,6 +181,7 @@ class EditorApp:
         self._run_callbacks(dpg.get_callback_queue())
         self._tick()
         dpg.render_dearpygui_frame()
+        self.viewer.drawn()
 
     def _run_callbacks(self, jobs) -> None:
         """DearPyGui's queued callbacks, each with as many of (sender, app_data, user_data) as it
@@ -175,6 +203,7 @@ class EditorApp:
         import dearpygui.dearpygui as dpg
 
         self.worker.close()
+        self.wakeup.close()
         dpg.destroy_context()
 
     # -- building the window --------------------------------------------------------------

@@ -54,6 +54,11 @@ class Canvas:
         model.subscribe(self._on_event, "graph", "selection")
 
     @property
+    def settling(self) -> bool:
+        """A fit or a reveal waits for frames to come (the window must keep drawing)."""
+        return self._fit_pending > 0 or self._reveal is not None
+
+    @property
     def zoom(self) -> float:
         return ZOOM_FONTS[self.zoom_index] / BASE_FONT
 

@@ -60,6 +60,9 @@ class Viewer:
         self.size = (640, 360)
         self.image_size: tuple[int, int] | None = None
         self.shown = None           # the Result on screen
+        self.latency = None         # seconds from the last request to the end of the frame drawing it
+        self._asked_at = 0.0
+        self._taken = False
         self.requested = None       # (node, output, frame) last asked for
         self.waiting = False
         self.selected: PromptRef | None = None
@@ -101,6 +104,17 @@ class Viewer:
             dpg.configure_item(self.TAG, width=width, height=height)
             self._fit_pending = True
             self._scene = None
+
+    def drawn(self) -> None:
+        """After each frame: the time from the request to the frame that drew its answer."""
+        if self._taken:
+            self._taken = False
+            self.latency = time.perf_counter() - self._asked_at
+
+    @property
+    def settling(self) -> bool:
+        """A fit waits for the next frame."""
+        return self._fit_pending and self.image_size is not None
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
@@ -160,6 +174,7 @@ class Viewer:
         frames = range(rng[0], rng[1] + 1) if rng else ()
         self.requested = (name, output, self.model.frame)
         self.waiting = True
+        self._asked_at = time.perf_counter()
         self._seq = self.worker.request(rotograph.dumps(self.model.graph), name, output, self.model.frame,
                                         plate if plate != name else None, frames, self.mode,
                                         self.downscale() if self.image_size else 1)
@@ -179,6 +194,7 @@ class Viewer:
             return  # an answer to an older question
         self.waiting = False
         self.shown = res
+        self._taken = True
         self._scene = None
         if res.rgba is None:
             dpg.set_value("view_status", res.display_error or f"error: {res.error}")
@@ -490,5 +506,6 @@ class Viewer:
         return {"rect": [x, y, w, h], "zoom": self.zoom, "origin": [x + self.origin[0], y + self.origin[1]],
                 "image": list(self.image_size) if self.image_size else None, "mode": self.mode,
                 "prompt_mode": self.prompt_mode, "object": self.obj, "waiting": self.waiting,
+                "latency": self.latency,
                 "shown": [res.node, res.frame, res.error] if res is not None else None,
                 "selected_prompt": list(self.selected.__dict__.values()) if self.selected else None}

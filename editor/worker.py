@@ -135,6 +135,9 @@ class EvalWorker:
         self._started = 0.0
         self._superseding: tuple[int, bool] | None = None
         self._seq = 0
+        self._keys_for: tuple | None = None
+        self._keys: dict[int, str] = {}
+        self.on_result = None  # called on the worker's thread when a result (or its cached frames) is ready
         self._thread = threading.Thread(target=self._run, daemon=True, name="rotograph-eval")
         self._thread.start()
 
@@ -203,6 +206,11 @@ class EvalWorker:
             if res is not None:
                 with self._cv:
                     self._results.append(res)
+                self._wake()
+                # after the result is out (a cached step is not kept waiting for the timeline's bar):
+                # the frames of the node in the cache, into the result the timeline reads
+                res.cached = self._cached_frames(req)
+                self._wake()
 
     def _evaluate(self, req: Request) -> Result | None:
         self._started = t0 = time.perf_counter()
@@ -232,7 +240,6 @@ class EvalWorker:
                 res.size, res.downscale = size_of(shown), req.downscale
             except TypeError as e:
                 res.display_error = str(e)
-        res.cached = self._cached_frames(req)
         return res
 
     def check(self, graph) -> list[str]:
@@ -267,11 +274,26 @@ class EvalWorker:
                 self.errors[node] = error
             self.errors_version += 1
 
+    def _wake(self) -> None:
+        if self.on_result is not None:
+            self.on_result()
+
     def _cached_frames(self, req: Request) -> list[int]:
-        """Frames of the requested node whose result is in the cache (the timeline's bar)."""
+        """Frames of the requested node whose result is in the cache (the timeline's bar). The
+        keys are remembered for the graph's text (computing a key can probe files)."""
         try:
+            if self._keys_for != (req.text, req.node, req.output):
+                self._keys_for, self._keys = (req.text, req.node, req.output), {}
             ev = rotograph.Evaluator(self._graph, self.cache)
             policy = self._graph.nodes[req.node].cache_policy
-            return [f for f in req.frames if self.cache.contains(ev.key(req.node, req.output, f), policy)]
+            out = []
+            for f in req.frames:
+                if self._pending is not None:  # a newer request: the bar can wait
+                    return out
+                if f not in self._keys:
+                    self._keys[f] = ev.key(req.node, req.output, f)
+                if self.cache.contains(self._keys[f], policy):
+                    out.append(f)
+            return out
         except RotographError:
             return []

@@ -76,8 +76,10 @@ class Session:
         if not number:
             raise EditorError("Xvfb did not start")
         self.display = f":{number}"
+        # an idle editor draws no frame until an event; the driver counts frames (settle), so it
+        # asks for one every 0.1 s at least
         env = {**os.environ, "DISPLAY": self.display, "ROTOGRAPH_EDITOR_PROBE": str(self.probe_path),
-               "HOME": str(self.tmp / "home"), **self.env_extra}
+               "HOME": str(self.tmp / "home"), "ROTOGRAPH_EDITOR_HEARTBEAT": "0.1", **self.env_extra}
         self.stderr_path = self.tmp / "editor.stderr"
         self.stdout_path = self.tmp / "editor.stdout"
         self.editor = subprocess.Popen(
