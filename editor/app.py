@@ -79,7 +79,7 @@ class Services:
     def __init__(self):
         self.message = ""
         self.typed = TypedText()
-        self.picker = FilePicker(self.typed)
+        self.picker = FilePicker()
         self.graph_path = lambda: None  # () -> the graph file's path (the picker starts in its folder)
 
     def status(self, text: str) -> None:
@@ -88,7 +88,8 @@ class Services:
     def file_dialog(self, mode: str, callback, extension: str | None = None, start: str | None = None) -> None:
         """``mode`` "open" or "save"; ``callback(path)`` with the chosen path (relative to the
         working directory when inside it); ``extension`` (".json"): list only such files."""
-        start = start or self.graph_path()
+        if start is None and self.graph_path():
+            start = os.path.dirname(self.graph_path()) or None  # the graph's folder, no name in the field
         self.picker.open(mode, callback, [extension] if extension else None, start)
 
 
@@ -172,7 +173,7 @@ class EditorApp:
         import dearpygui.dearpygui as dpg
 
         return (time.monotonic() < self._awake_until or any(dpg.is_mouse_button_down(b) for b in range(3))
-                or self.worker.busy or self.viewer.waiting or self.render_panel.running or self.timeline.playing
+                or self.worker.busy or self.viewer.waiting or self.render_panel.animating or self.timeline.playing
                 or self.canvas.settling or self.viewer.settling)
 
     def pump_once(self) -> None:
@@ -297,6 +298,9 @@ class EditorApp:
         dpg.configure_item(Inspector.TAG, width=right_w, height=main_h - viewer_h - 4)
         self.viewer.resize(right_w - 16, viewer_h - 66)
         self.timeline.resize(w - 32)
+        if (w, h) != getattr(self, "_laid_out", None):
+            self._laid_out = (w, h)
+            self.canvas.refit()
 
     # -- events ---------------------------------------------------------------------------
     def _on_event(self, event: str, detail: str) -> None:
@@ -345,10 +349,16 @@ class EditorApp:
 
         ctrl = held(dpg.mvKey_LControl, dpg.mvKey_RControl)
         shift = held(dpg.mvKey_LShift, dpg.mvKey_RShift)
-        if not ctrl and self.services.typed.key(key, shift):
+        # typing: the modifiers down now, not just released (held() keeps a fast chord's, but
+        # "#." is Shift+3 then ".", and a name typed right after Ctrl+O is no Ctrl chord)
+        down = dpg.is_key_down
+        typing_ctrl = down(dpg.mvKey_LControl) or down(dpg.mvKey_RControl)
+        typing_shift = down(dpg.mvKey_LShift) or down(dpg.mvKey_RShift)
+        if not typing_ctrl and self.services.typed.key(key, typing_shift):
             return
-        if self.services.picker.is_open:
-            self.services.picker.key(key)
+        if self.services.picker.is_open:  # it owns the keyboard: no chord reaches the graph
+            if not typing_ctrl:
+                self.services.picker.key(key, typing_shift)
             return
         if dpg.is_item_shown("confirm"):
             if key == dpg.mvKey_Escape:
@@ -383,6 +393,9 @@ class EditorApp:
             dpg.mvKey_Close_Brace: lambda: self.timeline.jump_keyframe(1),
             dpg.mvKey_F: self.viewer.fit if over_viewer else self.canvas.fit,
             dpg.mvKey_B: self.viewer.toggle_box_mode,
+            dpg.mvKey_J: lambda: self.timeline.play(-1), dpg.mvKey_K: self.timeline.stop,
+            dpg.mvKey_L: lambda: self.timeline.play(1),
+            dpg.mvKey_I: lambda: self.timeline.set_in_out("in"), dpg.mvKey_O: lambda: self.timeline.set_in_out("out"),
             dpg.mvKey_Escape: lambda: self.model.select(set()),
         }
         if key in actions:
@@ -427,7 +440,7 @@ class EditorApp:
         self._save(None)
 
     def save_as(self) -> None:
-        self.services.file_dialog("save", self._save, ".json")
+        self.services.file_dialog("save", self._save, ".json", start=self.model.path)
 
     def _save(self, path: str | None) -> bool:
         try:
@@ -516,6 +529,7 @@ class EditorApp:
         self.timeline.update()
         self.render_panel.update()
         self.palette.update()
+        self.services.picker.update()
         dpg.set_value("status", self.services.message)
         if self.probe and time.monotonic() - self._probe_at > 0.03:
             from .probe import write_probe

@@ -53,6 +53,10 @@ class Canvas:
         self._buttons = [False, False]
         model.subscribe(self._on_event, "graph", "selection")
 
+    def refit(self) -> None:
+        """Frame every node again once the canvas has its new size (the window was resized)."""
+        self._fit_pending = 2
+
     @property
     def settling(self) -> bool:
         """A fit or a reveal waits for frames to come (the window must keep drawing)."""
@@ -69,8 +73,13 @@ class Canvas:
         self.fonts = fonts
         self.pin_themes = pin_themes
         with dpg.child_window(tag=self.PANEL, parent=parent, no_scrollbar=True, border=True):
-            dpg.add_node_editor(tag=self.TAG, callback=self._on_link, delink_callback=self._on_delink, minimap=True,
-                                minimap_location=dpg.mvNodeMiniMap_Location_BottomRight, width=-1, height=-1)
+            # no minimap: it was drawn over the nodes; F frames them all instead
+            dpg.add_node_editor(tag=self.TAG, callback=self._on_link, delink_callback=self._on_delink, minimap=False,
+                                width=-1, height=-1)
+        with dpg.theme() as quiet, dpg.theme_component(dpg.mvAll):  # a quiet grid
+            dpg.add_theme_color(dpg.mvNodeCol_GridBackground, (30, 30, 33, 255), category=dpg.mvThemeCat_Nodes)
+            dpg.add_theme_color(dpg.mvNodeCol_GridLine, (48, 48, 52, 255), category=dpg.mvThemeCat_Nodes)
+        dpg.bind_item_theme(self.TAG, quiet)
         self.redraw()
 
     STATES = {  # title bar, title bar hovered/selected, outline (None: the default)
@@ -82,15 +91,24 @@ class Canvas:
         "group selected": ((110, 120, 170), (130, 140, 190), (250, 200, 80)),
     }
 
-    def _theme(self, state: str) -> int:
-        """The theme of a node in ``state`` at the current zoom: colours, padding, pin size."""
+    CATEGORIES = {  # title bar colour of a node at rest, by its category (what it does at a glance)
+        "Input": (45, 95, 150), "Output": (150, 95, 40), "Segment": (110, 60, 140), "Matte": (70, 110, 80),
+        "Keying": (40, 125, 95), "Merge": (95, 95, 120), "Depth": (60, 105, 130), "Color": (130, 110, 50),
+    }
+
+    def _theme(self, state: str, category: str = "") -> int:
+        """The theme of a node in ``state`` (of ``category``) at the current zoom: colours,
+        padding, pin size."""
         import dearpygui.dearpygui as dpg
 
-        key = (state, self.zoom_index)
+        key = (state, category if not state else "", self.zoom_index)
         if key not in self.themes:
             z = self.zoom
             with dpg.theme() as t, dpg.theme_component(dpg.mvAll):
                 colours = self.STATES[state]
+                if not colours and category in self.CATEGORIES:
+                    c = self.CATEGORIES[category]
+                    colours = (c, tuple(min(v + 30, 255) for v in c), None)
                 if colours:
                     title, title_sel, outline = colours
                     dpg.add_theme_color(dpg.mvNodeCol_TitleBar, (*title, 255), category=dpg.mvThemeCat_Nodes)
@@ -228,7 +246,8 @@ class Canvas:
                 continue
             state = ("error" if name in self.errors else "group" if name in g.groups else "") + \
                     (" selected" if name in self.model.selection else "")
-            dpg.bind_item_theme(tag, self._theme(state.strip()))
+            category = g.nodes[name].category if name in g.nodes else ""
+            dpg.bind_item_theme(tag, self._theme(state.strip(), category))
 
     # -- canvas → model -------------------------------------------------------------------
     def _on_link(self, sender, app_data) -> None:
@@ -294,10 +313,26 @@ class Canvas:
                 return self.model.insert_template(list_templates()[type_id[len("template:"):]], pos)
             name = self.model.add_node(type_id, pos, after=after)
             self._reveal = (name, 2)
+            self._ask_for_file(name)
             return name
         except (RotographError, KeyError, OSError) as e:
             self.services.status(f"cannot add {type_id}: {e}")
             return None
+
+    def _ask_for_file(self, name: str) -> None:
+        """A new reader with no file opens the file picker at once (Nuke's way)."""
+        node = self.model.graph.nodes[name]
+        decl = node.params.get("file")
+        if decl is None or decl.type_name != "file_in" or node.get_params()["file"]:
+            return
+
+        def chosen(path: str) -> None:
+            try:
+                self.model.set_param(name, "file", path)
+            except RotographError as e:
+                self.services.status(f"refused: {e}")
+
+        self.services.file_dialog("open", chosen)
 
     def view_centre(self) -> tuple[float, float]:
         panel = rect(self.PANEL)

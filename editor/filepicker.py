@@ -4,7 +4,8 @@ It lists the folder's sub-folders (``[Dir] name/``), then its files, with number
 collapsed into one sequence entry ``plate.####.exr  (1001-1100, 100 frames)`` so that a plate
 is chosen as a sequence. A click puts an entry's name in the file name field; a double click
 enters a folder or chooses a file; Enter chooses what the field names (a folder: enters it);
-Escape or Cancel closes. The path handed back is relative to the working directory (the folder
+Escape or Cancel closes. A path typed with folders is looked up in the folder shown, then in the
+working folder. The path handed back is relative to the working directory (the folder
 renders resolve relative paths against) when the file is inside it, else absolute.
 """
 
@@ -16,8 +17,10 @@ import time
 
 from rotograph.media import IMAGE_EXTS, sequence_frames
 
-TAG, FOLDER, NAME, LIST, OK, CANCEL, UP, MESSAGE = ("picker", "picker_folder", "picker_name", "picker_list",
-                                                    "picker_ok", "picker_cancel", "picker_up", "picker_message")
+TAG, FOLDER, NAME, LIST, OK, CANCEL, UP, MESSAGE, PREFIX = (
+    "picker", "picker_folder", "picker_name", "picker_list", "picker_ok", "picker_cancel", "picker_up",
+    "picker_message", "picker_prefix")
+FOCUS_FRAMES = 30  # frames to keep asking for the name field's focus after opening
 DOUBLE_CLICK = 0.5  # seconds between two clicks on one entry that make a double click
 _NUMBERED = re.compile(r"^(.*?)(\d+)(\.[A-Za-z0-9]+)$")
 
@@ -53,6 +56,11 @@ def list_folder(folder: str, extensions=None) -> list[tuple[str, str, str]]:
     return out + [(kind, name, label) for name, kind, label in sorted(entries)]
 
 
+def _exists(path: str) -> bool:
+    """A file, folder, or a sequence pattern with at least one frame."""
+    return os.path.exists(path) or bool(sequence_frames(path))
+
+
 def stored_path(path: str, base: str | None = None) -> str:
     """``path`` relative to ``base`` (default: the working directory) when it lies inside it,
     else absolute."""
@@ -64,8 +72,14 @@ def stored_path(path: str, base: str | None = None) -> str:
 
 
 class FilePicker:
-    def __init__(self, typed=None):
-        self.typed = typed  # the window's TypedText: it types keys into the name field, in order
+    def __init__(self):
+        # keys typed before the name field has the keyboard (it takes it a frame or two after the
+        # picker opens) are kept here, shown before the field, and are the start of the name; the
+        # field itself (a real text input: any character, the cursor) takes over once active
+        self.prefix = ""
+        self._focus = 0
+        self._was_active = False
+        self._last_value = ""
         self.folder = os.getcwd()
         self.entries: list[tuple[str, str, str]] = []
         self.mode = "open"
@@ -77,13 +91,15 @@ class FilePicker:
     def build(self) -> None:
         import dearpygui.dearpygui as dpg
 
-        with dpg.window(label="Open", tag=TAG, modal=True, show=False, no_collapse=True, width=640, height=440,
+        with dpg.window(label="Open", tag=TAG, modal=False, show=False, no_collapse=True, width=640, height=440,
                         on_close=lambda: self.close()):
             with dpg.group(horizontal=True):
                 dpg.add_button(label="Up", tag=UP, callback=lambda: self.enter(os.path.dirname(self.folder)))
                 dpg.add_text("", tag=FOLDER)
             dpg.add_child_window(tag=LIST, height=-58, border=True)
-            dpg.add_input_text(tag=NAME, label="file name", width=-90, hint="a name, a folder, or plate.####.exr")
+            with dpg.group(horizontal=True):
+                dpg.add_text("", tag=PREFIX)
+                dpg.add_input_text(tag=NAME, label="file name", width=-90, hint="a name, a folder, or plate.####.exr")
             with dpg.group(horizontal=True):
                 dpg.add_button(label="Open", tag=OK, width=110, callback=lambda: self.accept())
                 dpg.add_button(label="Cancel", tag=CANCEL, width=110, callback=lambda: self.close())
@@ -115,16 +131,15 @@ class FilePicker:
         dpg.configure_item(OK, label="Open" if mode == "open" else "Save")
         dpg.set_value(NAME, name)
         dpg.set_value(MESSAGE, "")
+        self._set_prefix("")
         self.enter(self.folder)
-        if self.typed is not None:
-            self.typed.own(NAME)
+        self._focus = FOCUS_FRAMES
 
     def close(self) -> None:
         import dearpygui.dearpygui as dpg
 
         dpg.configure_item(TAG, show=False)
-        if self.typed is not None:
-            self.typed.release(NAME)
+        self._focus = 0
 
     def enter(self, folder: str) -> None:
         """Show ``folder``'s entries."""
@@ -155,6 +170,7 @@ class FilePicker:
                 self.enter(os.path.join(self.folder, name))
             return
         dpg.set_value(NAME, name)
+        self._set_prefix("")
         if double:
             self.accept()
 
@@ -164,40 +180,87 @@ class FilePicker:
 
         if not self.is_open:
             return
-        text = os.path.expanduser(dpg.get_value(NAME).strip())
+        text = os.path.expanduser(self.name().strip())
         if not text:
             return
+        if text.startswith("sample:"):  # a bundled sample, by name
+            self.close()
+            if self.callback is not None:
+                self.callback(text)
+            return
         path = os.path.normpath(os.path.join(self.folder, text))
+        if self.mode == "open" and not _exists(path) and _exists(os.path.abspath(text)):
+            path = os.path.abspath(text)  # a path typed relative to the working folder, as renders read it
         if self.mode == "save" and self.extensions and len(self.extensions) == 1 and not os.path.splitext(path)[1]:
             path += next(iter(self.extensions))
         if os.path.isdir(path):
             dpg.set_value(NAME, "")
+            self._set_prefix("")
             self.enter(path)
             return
-        if self.mode == "open" and not (os.path.exists(path) or sequence_frames(path)):
+        if self.mode == "open" and not _exists(path):
             dpg.set_value(MESSAGE, f"no file {text} in this folder")
-            if self.typed is not None:
-                self.typed.own(NAME)  # the next key typed replaces the name, as if it were selected
             return
         self.close()
         if self.callback is not None:
             self.callback(stored_path(path))
 
-    def key(self, key: int) -> None:
-        """The window routes every key here while the picker is open: Enter chooses, Escape closes."""
+    def name(self) -> str:
+        """The file name typed: the keys kept before the field was active, then the field."""
         import dearpygui.dearpygui as dpg
+
+        return self.prefix + (dpg.get_value(NAME) or "")
+
+    def _set_prefix(self, text: str) -> None:
+        import dearpygui.dearpygui as dpg
+
+        self.prefix = text
+        dpg.set_value(PREFIX, text)
+        dpg.configure_item(PREFIX, show=bool(text))
+
+    def update(self) -> None:
+        """Once a frame: give the name field the keyboard (until it has it)."""
+        import dearpygui.dearpygui as dpg
+
+        if not self.is_open:
+            return
+        active = bool(dpg.get_item_state(NAME).get("active"))
+        if self._focus and not active:
+            self._focus -= 1
+            dpg.focus_item(NAME)
+        elif active:
+            self._focus = 0
+        self._was_active = active
+        self._last_value = dpg.get_value(NAME) or ""
+
+    def key(self, key: int, shift: bool = False) -> None:
+        """The window routes every key here while the picker is open: Enter chooses, Escape
+        closes; before the name field is active, characters and BackSpace edit the name here;
+        BackSpace in the empty active field takes back a kept character."""
+        import dearpygui.dearpygui as dpg
+
+        from .items import key_char
 
         if key in (dpg.mvKey_Return, dpg.mvKey_NumPadEnter):
             self.accept()
         elif key == dpg.mvKey_Escape:
             self.close()
+        elif dpg.get_item_state(NAME).get("active") and self._was_active:  # (the frame it became active drops keys)
+            if key == dpg.mvKey_Back and not self._last_value and self.prefix:
+                self._set_prefix(self.prefix[:-1])
+        elif key == dpg.mvKey_Back:
+            self._set_prefix(self.prefix[:-1])
+        elif (c := key_char(key, shift)) is not None:
+            if not self.prefix and not self._was_active:
+                dpg.set_value(NAME, "")  # typing replaces the name shown, as in a focused field
+            self._set_prefix(self.prefix + c)
 
     def describe(self) -> dict:
         import dearpygui.dearpygui as dpg
 
         from .items import rect
 
-        return {"open": self.is_open, "folder": self.folder, "name": dpg.get_value(NAME), "message": dpg.get_value(MESSAGE),
+        return {"open": self.is_open, "folder": self.folder, "name": self.name(), "message": dpg.get_value(MESSAGE),
                 "entries": [label for _, _, label in self.entries],
                 "rects": [rect(i) for i in self._items] if self.is_open else [],
                 "name_rect": rect(NAME), "ok": rect(OK), "cancel": rect(CANCEL)}

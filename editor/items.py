@@ -28,16 +28,22 @@ def held(*keys) -> bool:
 
 
 def key_char(key: int, shift: bool = False) -> str | None:
-    """The character a key types (letters, digits, ``. - _ /`` and space), or None."""
+    """The character a key types on a US layout (the key codes are physical keys), or None."""
     import dearpygui.dearpygui as dpg
 
     if dpg.mvKey_A <= key <= dpg.mvKey_Z:
         c = chr(ord("a") + key - dpg.mvKey_A)
         return c.upper() if shift else c
-    if dpg.mvKey_0 <= key <= dpg.mvKey_9 and not shift:
-        return chr(ord("0") + key - dpg.mvKey_0)
-    return {dpg.mvKey_Spacebar: " ", dpg.mvKey_Period: ".", dpg.mvKey_Slash: "/",
-            dpg.mvKey_Minus: "_" if shift else "-"}.get(key)
+    if dpg.mvKey_0 <= key <= dpg.mvKey_9:
+        return ")!@#$%^&*("[key - dpg.mvKey_0] if shift else chr(ord("0") + key - dpg.mvKey_0)
+    if dpg.mvKey_NumPad0 <= key <= dpg.mvKey_NumPad9:
+        return chr(ord("0") + key - dpg.mvKey_NumPad0)
+    pairs = {dpg.mvKey_Spacebar: "  ", dpg.mvKey_Period: ".>", dpg.mvKey_Slash: "/?", dpg.mvKey_Minus: "-_",
+             dpg.mvKey_Comma: ",<", dpg.mvKey_Colon: ";:", dpg.mvKey_Quote: "'\"", dpg.mvKey_Plus: "=+",
+             dpg.mvKey_Backslash: "\\|", dpg.mvKey_Tilde: "`~", dpg.mvKey_Open_Brace: "[{",
+             dpg.mvKey_Close_Brace: "]}", dpg.mvKey_Decimal: "..", dpg.mvKey_Subtract: "--"}
+    pair = pairs.get(key)
+    return None if pair is None else pair[1] if shift else pair[0]
 
 
 class TypedText:

@@ -56,6 +56,11 @@ class RenderPanel:
 
     @property
     def running(self) -> bool:
+        """A render is running and not cancelled (a cancelled one may take up to one node's
+        compute to stop; the panel is free at once)."""
+        return self._alive() and not self.stop.is_set()
+
+    def _alive(self) -> bool:
         t = self.state["thread"]
         return t is not None and t.is_alive()
 
@@ -63,12 +68,15 @@ class RenderPanel:
         """Stop a running render (Cancel, or another graph opened); returns at once."""
         if self.running:
             self.state["cancel_at"] = time.monotonic()
+            self.state["message"] = f"cancelling after {self.state['done']} frames written..."
             self.stop.set()
 
     def render(self, frames: str | None = None) -> None:
         """Render the writers over ``frames`` (default: in->out) on a thread."""
         st = self.state
-        if self.running:
+        if self._alive():
+            if not self.running:
+                st["message"] = "the cancelled render is still stopping: try again in a moment"
             return
         if frames is None:
             lo, hi = self.in_out()
@@ -105,6 +113,11 @@ class RenderPanel:
 
         st["thread"] = threading.Thread(target=run, daemon=True, name="rotograph-render")
         st["thread"].start()
+
+    @property
+    def animating(self) -> bool:
+        """The window must keep drawing (a render runs or is stopping)."""
+        return self._alive()
 
     def status(self) -> str:
         """The line under the progress bar: while rendering, the node and frame it is at, the

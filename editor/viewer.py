@@ -409,6 +409,7 @@ class Viewer:
             y0, y1 = sorted((round(a[1]), round(b[1])))
             if x1 - x0 >= 2 and y1 - y0 >= 2:
                 self.selected = self.model.add_prompt(name, self.model.frame, box=(x0, y0, x1, y1), obj=self.obj)
+                self.set_prompt_mode("point")  # B draws one box, then clicks add points again
         elif kind == "point" and abs(mouse[0] - start[0]) + abs(mouse[1] - start[1]) < 4:
             self.selected = self.model.add_prompt(name, self.model.frame, point=(round(b[0]), round(b[1]), drag[2]),
                                                   obj=self.obj)

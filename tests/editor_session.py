@@ -306,6 +306,39 @@ def _auto_link(registry, src_type: str, dst_type: str) -> tuple[str, str] | None
     return None
 
 
+def _stream_links(registry, graph: dict, src: str, dst_type: str, auto: tuple[str, str]) -> set[tuple[str, str]]:
+    """(source ref, input) links the editor makes into a new ``dst_type`` node added after
+    ``src`` besides the auto link: each required input left takes the source ``src``'s input of
+    that type reads, or for an image, ``src``'s plate (the driver's model of
+    ``EditorModel.stream_links``)."""
+    spec = graph["nodes"][src]
+    cls_src, dst = registry.get(spec["type"]), registry.get(dst_type)
+    theirs = {cls_src.inputs[i].type: ref for i, ref in spec.get("inputs", {}).items()}
+    seen, frontier, plate = {src}, [src], None
+    while frontier and plate is None:  # the nearest upstream node with no inputs and an Image output
+        nxt = []
+        for n in frontier:
+            cls = registry.get(graph["nodes"][n]["type"])
+            image = next((o for o, p in cls.outputs.items() if p.type.name == "Image"), None)
+            if not cls.inputs and image:
+                plate = f"{n}.{image}"
+                break
+            for ref in graph["nodes"][n].get("inputs", {}).values():
+                if ref.split(".")[0] not in seen:
+                    seen.add(ref.split(".")[0])
+                    nxt.append(ref.split(".")[0])
+        frontier = nxt
+    out = set()
+    for iname, inp in dst.inputs.items():
+        if iname == auto[1] or inp.optional:
+            continue
+        if inp.type in theirs:
+            out.add((theirs[inp.type], iname))
+        elif inp.type.name == "Image" and plate is not None:
+            out.add((plate, iname))
+    return out
+
+
 class Builder:
     """Builds a graph file's graph in an empty editor with the mouse and keyboard only: each node
     from the Tab palette (linked from the node selected, Nuke's way, when that gives one of the
@@ -328,14 +361,20 @@ class Builder:
         links = _links(self.graph)
         for name in _order(self.graph):
             spec = self.graph["nodes"][name]
-            after = None
-            for src, out, dst, port in links:
+            after, best = None, 0
+            wanted = {(f"{src}.{out}", port) for src, out, dst, port in links if dst == name}
+            for src, out, dst, port in links:  # the node added after which makes the most of its links
                 if dst == name and src in self.names:
-                    if _auto_link(self.registry, self.graph["nodes"][src]["type"], spec["type"]) == (out, port):
-                        after = src
-                        break
+                    auto = _auto_link(self.registry, self.graph["nodes"][src]["type"], spec["type"])
+                    if auto == (out, port):
+                        made = {(f"{src}.{out}", port)} | _stream_links(self.registry, self.graph, src, spec["type"],
+                                                                        auto)
+                        if made <= wanted and len(made) > best:
+                            after, best = src, len(made)
             self.add_node(name, spec["type"], after)
-            for pname, value in params[name].items():
+            if "file" not in params[name] and self.s.settle(2)["picker"]["open"]:
+                self.s.key("Escape")  # no file to choose
+            for pname, value in sorted(params[name].items(), key=lambda kv: kv[0] != "file"):  # file: asked first
                 if self.registry.get(spec["type"]).params[pname].type_name == "prompts":
                     self.set_prompts(name, value)
                 else:
@@ -399,6 +438,14 @@ class Builder:
     def set_param(self, name: str, pname: str, value) -> None:
         s = self.s
         node = self.names[name]
+        if s.probe()["graph"]["nodes"][node]["params"][pname] == value:
+            return  # the editor chose it already (a new writer's default path)
+        if s.probe()["picker"]["open"]:  # a new Read asks for its file at once
+            s.type(_text(value))
+            s.key("Return")
+            s.wait(lambda p: p["graph"]["nodes"][node]["params"][pname] == value, f"{node}.{pname} = {value!r}")
+            self.by_inspector.append((name, pname))
+            return
         self.select(node)
         key = f"{node}.{pname}"
         p = s.wait(lambda p: p["params"][key]["rect"] is not None, f"the {key} widget")
@@ -414,11 +461,27 @@ class Builder:
             s.type(_text(value))
             s.key("Return")
         elif kind == "mvCombo":
-            s.click(*s.centre(r, 0.3))
-            s.settle(2)  # the menu opens, hidden for its first frame
             i = w["items"].index(str(value))
             line = p["font_size"] + 4  # a Selectable's height plus the item spacing
-            s.click(r[0] + 30, r[1] + r[3] + 8 + (i + 0.5) * line - 2)
+            if i >= 8:
+                raise EditorError(f"{key}: {value!r} is below the 8 items a combo shows without scrolling")
+            height = min(len(w["items"]), 8) * line + 16  # ImGui's regular combo height, with its padding
+            top = r[1] + r[3] if r[1] + r[3] + height <= p["viewport"][3] else r[1] - height  # below, else above
+            for attempt in range(3):  # a redraw of the inspector (a new value elsewhere) closes an open menu
+                r = s.wait(lambda p: p["params"][key]["rect"], f"the {key} widget")["params"][key]["rect"]
+                s.click(*s.centre(r, 0.3))
+                s.settle(5)  # the menu opens, hidden for its first frame(s)
+                if os.environ.get("ROTOGRAPH_DEBUG_SHOTS"):
+                    s.screenshot(s.tmp / f"combo-open-{attempt}.png")
+                s.click(r[0] + 30, top + 8 + (i + 0.5) * line - 2)
+                try:
+                    s.wait(lambda p: p["graph"]["nodes"][node]["params"][pname] == value, f"{key} = {value!r}",
+                           timeout=5)
+                    break
+                except EditorError:
+                    if attempt == 2:
+                        s.screenshot(s.tmp / "combo-failed.png")
+                        raise
         elif kind == "mvCheckbox":
             s.click(r[0] + r[3] / 2, r[1] + r[3] / 2)
         else:

@@ -336,3 +336,23 @@ def test_typed_floats_keep_the_declared_precision():
     assert typed_float(float(np.float32(0.05)), Param(float, 0.0)) == 0.05
     assert typed_float(53.28761, Param(float, 0.0)) == 53.288
     assert typed_float(0.123456, Param(float, 0.0, ui={"precision": 5})) == 0.12346
+
+
+def test_rename_keeps_links_groups_and_positions(registry):
+    m = EditorModel.open(str(GRAPHS / "quickstart.json"), registry)
+    m.collapse(["grow", "feather"], "clean")
+    m.select({"grow"})
+    m.rename("grow", "expand")
+    g = m.graph
+    assert "grow" not in g.nodes and g.inputs_of("expand") == {"matte": ("fill_holes", "out")}
+    assert g.inputs_of("feather")["matte"] == ("expand", "out") and g.groups["clean"].nodes == ["expand", "feather"]
+    assert "expand" in g.ui and m.selection == {"expand"}
+    m.rename("clean", "cleanup")
+    assert m.graph.groups["cleanup"].nodes == ["expand", "feather"]
+    with pytest.raises(rotograph.errors.GraphError, match="already exists"):
+        m.rename("expand", "feather")
+    with pytest.raises(rotograph.errors.GraphError, match="cannot name"):
+        m.rename("expand", "2x")
+    m.undo()
+    m.undo()
+    assert "grow" in m.graph.nodes and m.graph.inputs_of("feather")["matte"] == ("grow", "out")

@@ -284,7 +284,7 @@ def test_viewer_navigation_and_prompts(tmp_path, quickstart):
         # a prompt on another frame makes it a keyframe, marked on the timeline
         s.key("Right")
         s.wait(lambda p: p["frame"] == 1042, "1042")
-        s.key("b")
+        assert s.probe()["viewer"]["prompt_mode"] == "point"  # box mode ended with the box drawn
         s.click(*at(v, 500, 300))
         s.wait(lambda p: p["timeline"]["keyframes"] == [1041, 1042], "a second keyframe")
         s.key("bracketleft")
