@@ -52,7 +52,7 @@ class TypedText:
 
     A window shown in this frame takes keyboard focus a frame or two later, and the focus
     request selects the field's text, so a key pressed meanwhile is dropped or replaces what
-    was typed before it. Instead, while a field is :meth:`own`\ ed and the user has not clicked
+    was typed before it. Instead, while a field is owned (:meth:`own`) and the user has not clicked
     into it, every character key and BackSpace the window routes to :meth:`key` edits the
     field's text here, one key press at a time, in order. Clicked into, the field edits itself.
     """

@@ -44,7 +44,8 @@ def describe(app) -> dict:
         "confirm": bool(dpg.is_item_shown("confirm")),
         "render": app.render_panel.state["message"], "render_status": app.render_panel.status(),
         "rendering": app.render_panel.running,
-        "render_cancel_seconds": app.render_panel.state["cancel_seconds"], "picker": app.services.picker.describe(), "view_status": dpg.get_value("view_status"),
+        "render_cancel_seconds": app.render_panel.state["cancel_seconds"], "picker": app.services.picker.describe(),
+        "view_status": dpg.get_value("view_status"),
         "font_size": dpg.get_text_size("Ag")[1] if dpg.get_text_size("Ag") else None,
     }
 

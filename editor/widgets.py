@@ -213,7 +213,8 @@ def _file_widget(f: Field, mode: str) -> Widget:
         item = dpg.add_input_text(label=f.label, default_value=f.value, on_enter=True, auto_select_all=True,
                                   width=WIDTH - 30, callback=lambda s, a: f.commit(a))
         if f.services is not None:
-            dpg.add_button(label="...", tag=f"{f.node}.{f.param.name}.browse", callback=lambda: f.services.file_dialog(mode, f.commit, start=f.value or None))
+            dpg.add_button(label="...", tag=f"{f.node}.{f.param.name}.browse",
+                           callback=lambda: f.services.file_dialog(mode, f.commit, start=f.value or None))
     return Widget(item, lambda v: dpg.set_value(item, v))
 
 

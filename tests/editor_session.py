@@ -236,6 +236,18 @@ class Session:
         return rect[0] + rect[2] * dx, rect[1] + rect[3] * dy
 
 
+def overlap(a, b) -> bool:
+    """Whether two screen rectangles ``(x, y, w, h)`` overlap."""
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def click_node(s: Session, name: str) -> dict:
+    """Click a node's title bar; the probe once it is the selection."""
+    r = s.wait(lambda p: name in p["canvas"]["nodes"], f"{name} on the canvas")["canvas"]["nodes"][name]
+    s.click(r[0] + 10, r[1] + 4)
+    return s.wait(lambda p: p["selection"] == [name], f"{name} selected")
+
+
 def _send_delete_window(display: str, window: int) -> None:
     """A WM_PROTOCOLS / WM_DELETE_WINDOW client message, through Xlib (what a close button sends)."""
     import ctypes
@@ -589,6 +601,23 @@ def _text(value) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def window_shot(tmp: Path, size, path: Path) -> Path:
+    """The shipped quickstart open in a window of ``size``, the tracker selected on its
+    keyframe (its matte over the plate), saved as ``path``."""
+    shutil.copy(ROOT / "graphs" / "quickstart.json", tmp / "quickstart.json")
+    with Session(tmp / "session", tmp / "quickstart.json", size=size) as s:
+        s.resize_window(*size)
+        s.wait(lambda p: p["viewport"][2:] == list(size) and "track" in p["canvas"]["nodes"], "the window at size")
+        s.key("bracketright")
+        s.wait(lambda p: p["frame"] == 1041, "the keyframe")
+        r = s.probe()["canvas"]["nodes"]["track"]
+        s.click(r[0] + 10, r[1] + 4)
+        s.wait(lambda p: p["viewer"]["shown"] == ["track", 1041, None] and not p["viewer"]["waiting"], "the track",
+               timeout=120)
+        s.settle(3)
+        return s.screenshot(path)
+
+
 def main(argv=None) -> int:
     """``python tests/editor_session.py --docs``: build graphs/quickstart.json by hand in the
     editor and save the README's screenshots in docs/ (needs Xvfb, xdotool, ImageMagick)."""
@@ -599,8 +628,14 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--docs", action="store_true", help="write docs/editor*.png")
+    parser.add_argument("--sizes-only", action="store_true", help="only the shots at 1280x720 and 1920x1080")
     args = parser.parse_args(argv)
     out = ROOT / "docs" if args.docs else Path(tempfile.mkdtemp(prefix="rotograph-shots-"))
+    for size in ((1280, 720), (1920, 1080)):
+        with tempfile.TemporaryDirectory() as tmp:
+            print("wrote", window_shot(Path(tmp), size, out / f"editor-{size[0]}x{size[1]}.png"))
+    if args.sizes_only:
+        return 0
     graph = json.loads((ROOT / "graphs" / "quickstart.json").read_text())
     with tempfile.TemporaryDirectory() as tmp:
         shots = {"palette": out / "editor-palette.png", "box": out / "editor-box.png"}

@@ -17,7 +17,7 @@ import textwrap
 import pytest
 
 from conftest import GRAPHS
-from editor_session import EditorError, Session
+from editor_session import EditorError, Session, click_node, overlap
 
 
 @pytest.fixture
@@ -27,10 +27,6 @@ def quickstart(tmp_path):
     return path
 
 
-def overlap(a, b) -> bool:
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
-
-
 def params(p, node):
     return p["graph"]["nodes"][node]["params"]
 
@@ -38,12 +34,6 @@ def params(p, node):
 def pins(s, *keys):
     p = s.wait(lambda p: all(k in p["canvas"]["pins"] for k in keys), f"the pins {keys}")
     return [p["canvas"]["pins"][k] for k in keys]
-
-
-def click_node(s, name):
-    r = s.wait(lambda p: name in p["canvas"]["nodes"], f"{name} on the canvas")["canvas"]["nodes"][name]
-    s.click(r[0] + 10, r[1] + 4)
-    return s.wait(lambda p: p["selection"] == [name], f"{name} selected")
 
 
 def test_canvas_inspector_and_shortcuts(tmp_path, quickstart):

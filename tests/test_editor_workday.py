@@ -16,7 +16,7 @@ import OpenEXR
 import pytest
 
 from conftest import GRAPHS
-from editor_session import Session, missing_tools
+from editor_session import Session, click_node, missing_tools, overlap
 
 pytestmark = pytest.mark.skipif(bool(missing_tools()), reason="needs xvfb, xdotool and imagemagick")
 
@@ -26,16 +26,6 @@ def quickstart(tmp_path):
     path = tmp_path / "quickstart.json"
     shutil.copy(GRAPHS / "quickstart.json", path)
     return path
-
-
-def overlap(a, b) -> bool:
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
-
-
-def click_node(s, name):
-    r = s.wait(lambda p: name in p["canvas"]["nodes"], f"{name} on the canvas")["canvas"]["nodes"][name]
-    s.click(r[0] + 10, r[1] + 4)
-    return s.wait(lambda p: p["selection"] == [name], f"{name} selected")
 
 
 def test_the_open_dialog_owns_the_keyboard(tmp_path, quickstart):
@@ -88,7 +78,8 @@ def test_the_picker_chooses_a_sequence_relative_to_the_working_folder(tmp_path, 
         s.click(*s.centre(p["picker"]["rects"][1]))
         s.wait(lambda p: p["picker"]["name"] == "plate.####.exr", "the sequence chosen")
         s.click(*s.centre(s.probe()["picker"]["ok"]))
-        p = s.wait(lambda p: not p["picker"]["open"] and p["graph"]["nodes"]["read"]["params"]["file"] != "sample:bigbuckbunny.mp4", "the path set")
+        p = s.wait(lambda p: not p["picker"]["open"] and
+                   p["graph"]["nodes"]["read"]["params"]["file"] != "sample:bigbuckbunny.mp4", "the path set")
         assert p["graph"]["nodes"]["read"]["params"]["file"] == "shots/plate.####.exr"
 
 
