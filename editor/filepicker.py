@@ -20,8 +20,10 @@ from rotograph.media import IMAGE_EXTS, sequence_frames
 TAG, FOLDER, NAME, LIST, OK, CANCEL, UP, MESSAGE, PREFIX = (
     "picker", "picker_folder", "picker_name", "picker_list", "picker_ok", "picker_cancel", "picker_up",
     "picker_message", "picker_prefix")
+HANDLERS = "picker_handlers"
 FOCUS_FRAMES = 30  # frames to keep asking for the name field's focus after opening
 DOUBLE_CLICK = 0.5  # seconds between two clicks on one entry that make a double click
+DOUBLE_CLICK_FRAMES = 6  # … or frames
 _NUMBERED = re.compile(r"^(.*?)(\d+)(\.[A-Za-z0-9]+)$")
 
 
@@ -86,11 +88,13 @@ class FilePicker:
         self.callback = None
         self.extensions = None
         self._items: list[int] = []
-        self._last_click = (None, 0.0)
+        self._last_click = (None, 0.0, -100)
 
     def build(self) -> None:
         import dearpygui.dearpygui as dpg
 
+        with dpg.item_handler_registry(tag=HANDLERS):
+            dpg.add_item_double_clicked_handler(callback=lambda s, a: self._double_clicked(a))
         with dpg.window(label="Open", tag=TAG, modal=False, show=False, no_collapse=True, width=640, height=440,
                         on_close=lambda: self.close()):
             with dpg.group(horizontal=True):
@@ -152,6 +156,8 @@ class FilePicker:
         self._items = [dpg.add_selectable(label=label, parent=LIST, user_data=i,
                                           callback=lambda s, a, u: self._clicked(u))
                        for i, (_, _, label) in enumerate(self.entries)]
+        for item in self._items:
+            dpg.bind_item_handler_registry(item, HANDLERS)
         if not self.entries:
             dpg.add_text("(empty)", parent=LIST, color=(150, 150, 150))
 
@@ -161,18 +167,37 @@ class FilePicker:
         kind, name, _ = self.entries[index]
         for i, item in enumerate(self._items):
             dpg.set_value(item, i == index)
-        now = time.monotonic()
-        double = self._last_click[0] == (self.folder, index) and now - self._last_click[1] < DOUBLE_CLICK
-        self._last_click = ((self.folder, index), now)
+        # a double click: the same entry again within DOUBLE_CLICK s, or within a few frames (a
+        # slow machine draws few frames a second, and the window sees one button change a frame)
+        now = (time.monotonic(), dpg.get_frame_count())
+        last = self._last_click
+        double = last[0] == (self.folder, index) and (now[0] - last[1] < DOUBLE_CLICK or
+                                                      now[1] - last[2] <= DOUBLE_CLICK_FRAMES)
+        self._last_click = ((self.folder, index), *now)
+        if kind != "dir":
+            dpg.set_value(NAME, name)
+            self._set_prefix("")
+        if double:
+            self._activate(index)
+
+    def _double_clicked(self, app_data) -> None:
+        """ImGui's double click on an entry (its second click is no selectable press)."""
+        item = app_data[1] if isinstance(app_data, (list, tuple)) else app_data
+        if item in self._items:
+            self._activate(self._items.index(item))
+
+    def _activate(self, index: int) -> None:
+        """A double click: enter a folder, choose a file or sequence."""
+        import dearpygui.dearpygui as dpg
+
+        kind, name, _ = self.entries[index]
+        self._last_click = (None, 0.0, -100)
         if kind == "dir":
-            if double:
-                self._last_click = (None, 0.0)
-                self.enter(os.path.join(self.folder, name))
+            self.enter(os.path.join(self.folder, name))
             return
         dpg.set_value(NAME, name)
         self._set_prefix("")
-        if double:
-            self.accept()
+        self.accept()
 
     def accept(self) -> None:
         """Choose the path the file name field names (Enter, Open/Save, a double click)."""

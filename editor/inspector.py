@@ -67,7 +67,12 @@ class Inspector:
         if name is None:
             return []
         if name in g.groups:
-            return [(exposed, *ref.split(".")) for exposed, ref in g.groups[name].params.items()]
+            grp = g.groups[name]
+            if grp.params:
+                return [(exposed, *ref.split(".")) for exposed, ref in grp.params.items()]
+            # nothing exposed (a group just made with Ctrl+G): every inner param, under its node's name
+            return [(f"{n}.{p.ui.get('label', pname)}", n, pname) for n in grp.nodes
+                    for pname, p in g.nodes[n].params.items()]
         return [(p.ui.get("label", pname), name, pname) for pname, p in g.nodes[name].params.items()]
 
     def _shape(self) -> tuple:

@@ -167,6 +167,7 @@ def test_canvas_inspector_and_shortcuts(tmp_path, quickstart):
                    p["selection"][0] in p["canvas"]["nodes"], "the group")
         group = p["selection"][0]
         assert "grow" not in p["canvas"]["nodes"] and p["graph"]["groups"][group]["nodes"] == ["grow", "feather"]
+        p = s.wait(lambda p: {"grow.size", "feather.size"} <= set(p["params"]), "the inner params in the inspector")
         assert not any(overlap(p["canvas"]["nodes"][group], r) for n, r in p["canvas"]["nodes"].items() if n != group)
         s.key("ctrl+z")
         s.wait(lambda p: "grow" in p["canvas"]["nodes"] and not p["graph"].get("groups"), "ungrouped")
