@@ -283,8 +283,10 @@ class EditorApp:
         return any(dpg.does_item_exist(i) and dpg.get_item_state(i).get("active", False) for i in items)
 
     def modal(self) -> bool:
-        """Whether a modal window (the file picker, the unsaved-changes question) owns the
-        keyboard and mouse: then no graph shortcut fires."""
+        """Whether a dialog (the file picker, the unsaved-changes question) owns the keyboard —
+        no graph shortcut fires — and the canvas and viewer ignore the mouse. (The picker is no
+        ImGui modal: one closed by hiding it kept eating the next click; the inspector's widgets
+        behind it stay clickable.)"""
         import dearpygui.dearpygui as dpg
 
         return self.services.picker.is_open or bool(dpg.is_item_shown("confirm"))
