@@ -21,7 +21,7 @@ from __future__ import annotations
 from rotograph.errors import RotographError
 
 from .items import rect
-from .layout import NODE_SIZE, bounds, duplicate_offset, free_position
+from .layout import NODE_SIZE, bounds, duplicate_offset, footprint, free_position
 
 ZOOM_FONTS = (4, 5, 7, 9, 11, 13, 15, 18)  # font px per zoom step; 15 px is 100 %
 BASE_FONT = 15
@@ -305,7 +305,11 @@ class Canvas:
             want = (x + self.sizes.get(after, NODE_SIZE)[0] + 40, y)
         if want is None:
             want = self.view_centre()
-        pos = free_position(want, NODE_SIZE, self.rects())
+        size = NODE_SIZE
+        if not type_id.startswith("template:") and type_id in g.registry.node_types:
+            cls = g.registry.get(type_id)
+            size = footprint(g.unique_name(type_id.rsplit(".", 1)[-1].lower()), cls)
+        pos = free_position(want, size, self.rects())
         try:
             if type_id.startswith("template:"):
                 from rotograph.groups import list_templates

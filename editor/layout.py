@@ -55,7 +55,11 @@ COLUMN_GAP, ROW_GAP = 70.0, 40.0
 def estimate_size(graph, name: str) -> tuple[float, float]:
     """A node's drawn footprint at 100 % before it is drawn: its title ``name  (Type)`` or its
     widest pin label, and one row per pin."""
-    node = graph.nodes[name]
+    return footprint(name, graph.nodes[name])
+
+
+def footprint(name: str, node) -> tuple[float, float]:
+    """:func:`estimate_size` of a node (or node class) ``node`` that would be called ``name``."""
     labels = [f"{name}  ({node.type_id.rsplit('.', 1)[-1]})", *(p + " (opt)" for p in node.inputs), *node.outputs]
     return (PAD + CHAR_W * max(map(len, labels)),
             TITLE_H + ROW_H * (len(node.inputs) + len(node.outputs)) + PAD)

@@ -405,9 +405,16 @@ class Builder:
             return
         if p["selection"] == [editor_name]:
             return
-        r = self._node_rect(editor_name)
-        s.click(r[0] + min(12, r[2] / 4), r[1] + 4)
-        s.wait(lambda p: p["selection"] == [editor_name], f"{editor_name} selected")
+        for attempt in range(3):  # the canvas may reframe itself (a node just added): look again
+            r = self._node_rect(editor_name)
+            s.click(r[0] + min(12, r[2] / 4), r[1] + 4)
+            try:
+                s.wait(lambda p: p["selection"] == [editor_name], f"{editor_name} selected", timeout=5)
+                return
+            except EditorError:
+                if attempt == 2:
+                    raise
+                s.settle(3)
 
     def _node_rect(self, editor_name: str):
         try:
