@@ -8,7 +8,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCHES = ["engine_overhead.py", "cache_read.py", "streaming_rss.py", "parallel.py", "viewer_latency.py",
-           "flowtrack.py", "small_cache.py", "incremental.py", "shapes.py", "sam3_cpu.py", "pixel4k.py"]
+           "flowtrack.py", "small_cache.py", "incremental.py", "shapes.py", "sam3_cpu.py", "pixel4k.py", "editor.py"]
 
 if __name__ == "__main__":
     failed = [b for b in BENCHES if subprocess.run([sys.executable, os.path.join(HERE, b)], cwd=HERE).returncode]

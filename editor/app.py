@@ -10,11 +10,8 @@ management), so that no callback races the frame loop.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import json
 import os
-import sys
 import time
 
 import rotograph
@@ -22,12 +19,14 @@ from rotograph.errors import RotographError
 
 from .canvas import BASE_FONT, ZOOM_FONTS, Canvas
 from .inspector import Inspector
+from .idle import Wakeup
 from .items import held
 from .model import EditorModel
 from .palette import FILTER, Palette
 from .render_panel import RenderPanel
 from .timeline import Timeline
 from .viewer import Viewer
+from .services import Services, check_display
 from .widgets import WidgetKinds
 from .worker import EvalWorker
 
@@ -35,63 +34,8 @@ RECENT_FILE = os.path.join(os.path.expanduser("~"), ".config", "rotograph", "rec
 FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/Library/Fonts/Arial Unicode.ttf",
               "C:/Windows/Fonts/arial.ttf")
 MAX_FPS = 60
-
-
-class NoDisplayError(RotographError):
-    """The editor cannot open a window: no display."""
-
-
-def check_display() -> tuple[int, int] | None:
-    """Raise :class:`NoDisplayError` unless a window can open (on Linux: an X server answers on
-    ``$DISPLAY``; GLFW would abort the process instead). Returns the screen's size when known."""
-    if not sys.platform.startswith("linux"):
-        return None
-    hint = "run it on a desktop, or under a virtual X server: xvfb-run -a rotograph edit graph.json"
-    display = os.environ.get("DISPLAY")
-    if not display:
-        raise NoDisplayError(f"no display found (DISPLAY is not set): {hint}")
-    lib = ctypes.util.find_library("X11")
-    if lib is None:
-        return None
-    x11 = ctypes.CDLL(lib)
-    x11.XOpenDisplay.restype = ctypes.c_void_p
-    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    for f in (x11.XCloseDisplay, x11.XDefaultScreen):
-        f.argtypes = [ctypes.c_void_p]
-    for f in (x11.XDisplayWidth, x11.XDisplayHeight):
-        f.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    handle = x11.XOpenDisplay(None)
-    if not handle:
-        raise NoDisplayError(f"no display found: cannot open DISPLAY={display}: {hint}")
-    screen = x11.XDefaultScreen(handle)
-    size = x11.XDisplayWidth(handle, screen), x11.XDisplayHeight(handle, screen)
-    x11.XCloseDisplay(handle)
-    return size
-
-
-class Services:
-    """What panels may ask of the window: a status line and file dialogs."""
-
-    def __init__(self):
-        self.message = ""
-
-    def status(self, text: str) -> None:
-        self.message = text
-
-    def file_dialog(self, mode: str, callback, extension: str = ".*") -> None:
-        """``mode`` "open" or "save"; ``callback(path)`` with the chosen path."""
-        import dearpygui.dearpygui as dpg
-
-        def done(sender, app_data):
-            path = (app_data or {}).get("file_path_name")
-            if path:
-                callback(path)
-
-        with dpg.file_dialog(directory_selector=False, show=True, callback=done, width=700, height=420, modal=True,
-                             label="Open" if mode == "open" else "Save as"):
-            dpg.add_file_extension(extension)
-            if extension != ".*":
-                dpg.add_file_extension(".*")
+AWAKE = 0.5  # seconds of frames at MAX_FPS after any event
+WAIT_FOR_RESULT = 0.05  # while the viewer waits, the longest a frame waits for the worker's result
 
 
 class EditorApp:
@@ -104,6 +48,11 @@ class EditorApp:
         self.size = size
         self.services = Services()
         self.worker = EvalWorker(model.registry, cache if cache is not None else rotograph.Cache())
+        self.wakeup = Wakeup()
+        self.worker.on_result = self.wakeup.set
+        self._awake_until = 0.0
+        heartbeat = os.environ.get("ROTOGRAPH_EDITOR_HEARTBEAT", "")
+        self.heartbeat = float(heartbeat) if heartbeat else 5.0  # idle: a frame at least this often (s)
         self.widgets = widgets or WidgetKinds.default()
         self.canvas = Canvas(model, self.services, self.worker.errors)
         self.inspector = Inspector(model, self.widgets, self.services, self.worker.errors)
@@ -112,8 +61,10 @@ class EditorApp:
                                  lambda: self.viewer.shown.cached if self.viewer.shown else [],
                                  lambda: (self.viewer.viewed() or (None,))[0])
         self.render_panel = RenderPanel(model, self.worker.cache, self.timeline.in_out)
-        self.palette = Palette(model.registry, lambda entry, mouse: self.canvas.add(entry, mouse))
+        self.palette = Palette(model.registry, lambda entry, mouse: self.canvas.add(entry, mouse), self.services.typed)
+        self.services.graph_path = lambda: self.model.path
         self.probe = probe
+        self.check_graph()
         self._probe_at = 0.0
         self._errors_version = 0
         self._started = False
@@ -127,14 +78,17 @@ class EditorApp:
         dpg.configure_app(manual_callback_management=True)
         fonts = self._fonts()
         self._build(fonts)
+        self.wakeup.before_window()
         dpg.create_viewport(title=self.model.title, width=self.size[0], height=self.size[1], x_pos=0, y_pos=0,
                             disable_close=True, min_width=800, min_height=500)
         dpg.set_exit_callback(lambda: self.request_close())
         dpg.set_viewport_resize_callback(lambda: self._layout())
         dpg.setup_dearpygui()
         dpg.show_viewport()
+        self.wakeup.after_window()
         dpg.set_primary_window("main", True)
         self._started = True
+        self._awake_until = time.monotonic() + 2.0  # the first frames: sizes, fit, the first layout
         self._layout()
 
     def run(self) -> None:
@@ -143,25 +97,59 @@ class EditorApp:
         self.start()
         try:
             while dpg.is_dearpygui_running():
+                if self.viewer.waiting:  # a cached frame comes in milliseconds: draw it, not a frame before it
+                    self.wakeup.wait(WAIT_FOR_RESULT)
                 t0 = time.perf_counter()
                 self.pump_once()
-                spare = 1 / MAX_FPS - (time.perf_counter() - t0)
-                if spare > 0:
-                    time.sleep(spare)
+                if self._active():
+                    spare = 1 / MAX_FPS - (time.perf_counter() - t0)
+                    if spare > 0:
+                        time.sleep(spare)
+                elif self.wakeup.wait(self.heartbeat):
+                    self._awake_until = time.monotonic() + AWAKE
         finally:
             self.close()
+
+    def _active(self) -> bool:
+        """Whether the next frame must come at once: just after an event (ImGui needs a few
+        frames to settle hover, popups and queued input), while a button is held, or while
+        something changes on its own (an evaluation or render running, play, a pending fit).
+        Otherwise the loop sleeps until an X event or a worker's news (0 % CPU at idle)."""
+        import dearpygui.dearpygui as dpg
+
+        return (time.monotonic() < self._awake_until or any(dpg.is_mouse_button_down(b) for b in range(3))
+                or self.worker.busy or self.viewer.waiting or self.render_panel.animating or self.timeline.playing
+                or self.canvas.settling or self.viewer.settling)
 
     def pump_once(self) -> None:
         import dearpygui.dearpygui as dpg
 
-        dpg.run_callbacks(dpg.get_callback_queue())
+        self._run_callbacks(dpg.get_callback_queue())
         self._tick()
         dpg.render_dearpygui_frame()
+        self.viewer.drawn()
+
+    def _run_callbacks(self, jobs) -> None:
+        """DearPyGui's queued callbacks, each with as many of (sender, app_data, user_data) as it
+        takes. A callback that fails is reported in the status line (its traceback on stderr)
+        and the window goes on: an unexpected error never closes it with unsaved work."""
+        import inspect
+        import traceback
+
+        for job in jobs or ():
+            if job[0] is None:
+                continue
+            try:
+                job[0](*job[1:1 + len(inspect.signature(job[0]).parameters)])
+            except Exception as e:
+                traceback.print_exc()
+                self.services.status(f"internal error (nothing was lost; details on stderr): {type(e).__name__}: {e}")
 
     def close(self) -> None:
         import dearpygui.dearpygui as dpg
 
         self.worker.close()
+        self.wakeup.close()
         dpg.destroy_context()
 
     # -- building the window --------------------------------------------------------------
@@ -225,6 +213,7 @@ class EditorApp:
                 self.render_panel.build("bottom")
                 dpg.add_text("", tag="status")
         self.palette.build()
+        self.services.picker.build()
         with dpg.window(label="Unsaved changes", tag="confirm", modal=True, show=False, no_collapse=True,
                         no_resize=True, width=420, height=110):
             dpg.add_text("", tag="confirm_text", wrap=400)
@@ -254,6 +243,9 @@ class EditorApp:
         dpg.configure_item(Inspector.TAG, width=right_w, height=main_h - viewer_h - 4)
         self.viewer.resize(right_w - 16, viewer_h - 66)
         self.timeline.resize(w - 32)
+        if (w, h) != getattr(self, "_laid_out", None):
+            self._laid_out = (w, h)
+            self.canvas.refit()
 
     # -- events ---------------------------------------------------------------------------
     def _on_event(self, event: str, detail: str) -> None:
@@ -263,6 +255,18 @@ class EditorApp:
             dpg.set_viewport_title(self.model.title)
         if event == "graph":
             self.services.status(detail)
+        elif detail in ("opened", "new"):
+            self.check_graph()
+
+    def check_graph(self) -> None:
+        """Flag what would stop a render (a missing input file, an unconnected input) on the
+        nodes and in the status line, as soon as a graph opens."""
+        self.worker.errors.clear()
+        self.worker.errors_version += 1
+        problems = self.worker.check(self.model.graph)
+        if problems:
+            more = f" (and {len(problems) - 1} more, marked red)" if len(problems) > 1 else ""
+            self.services.status(f"to fix before rendering: {problems[0]}{more}")
 
     def _mouse(self):
         import dearpygui.dearpygui as dpg
@@ -278,11 +282,35 @@ class EditorApp:
         items = [FILTER, "frame_no", "in", "out", "prompt_object", *self.inspector.text_items()]
         return any(dpg.does_item_exist(i) and dpg.get_item_state(i).get("active", False) for i in items)
 
+    def modal(self) -> bool:
+        """Whether a dialog (the file picker, the unsaved-changes question) owns the keyboard —
+        no graph shortcut fires — and the canvas and viewer ignore the mouse. (The picker is no
+        ImGui modal: one closed by hiding it kept eating the next click; the inspector's widgets
+        behind it stay clickable.)"""
+        import dearpygui.dearpygui as dpg
+
+        return self.services.picker.is_open or bool(dpg.is_item_shown("confirm"))
+
     def on_key(self, key: int) -> None:
         import dearpygui.dearpygui as dpg
 
         ctrl = held(dpg.mvKey_LControl, dpg.mvKey_RControl)
         shift = held(dpg.mvKey_LShift, dpg.mvKey_RShift)
+        # typing: the modifiers down now, not just released (held() keeps a fast chord's, but
+        # "#." is Shift+3 then ".", and a name typed right after Ctrl+O is no Ctrl chord)
+        down = dpg.is_key_down
+        typing_ctrl = down(dpg.mvKey_LControl) or down(dpg.mvKey_RControl)
+        typing_shift = down(dpg.mvKey_LShift) or down(dpg.mvKey_RShift)
+        if not typing_ctrl and self.services.typed.key(key, typing_shift):
+            return
+        if self.services.picker.is_open:  # it owns the keyboard: no chord reaches the graph
+            if not typing_ctrl:
+                self.services.picker.key(key, typing_shift)
+            return
+        if dpg.is_item_shown("confirm"):
+            if key == dpg.mvKey_Escape:
+                self._confirmed(None)
+            return
         if ctrl:
             actions = {dpg.mvKey_Z: self.model.redo if shift else self.model.undo, dpg.mvKey_Y: self.model.redo,
                        dpg.mvKey_S: self.save_as if shift else self.save, dpg.mvKey_D: self.canvas.duplicate,
@@ -300,7 +328,7 @@ class EditorApp:
             elif key == dpg.mvKey_Escape:
                 self.palette.close()
             return
-        if self.typing() or dpg.is_item_shown("confirm"):
+        if self.typing():
             return
         over_viewer = dpg.is_item_hovered(Viewer.TAG)
         actions = {
@@ -312,6 +340,9 @@ class EditorApp:
             dpg.mvKey_Close_Brace: lambda: self.timeline.jump_keyframe(1),
             dpg.mvKey_F: self.viewer.fit if over_viewer else self.canvas.fit,
             dpg.mvKey_B: self.viewer.toggle_box_mode,
+            dpg.mvKey_J: lambda: self.timeline.play(-1), dpg.mvKey_K: self.timeline.stop,
+            dpg.mvKey_L: lambda: self.timeline.play(1),
+            dpg.mvKey_I: lambda: self.timeline.set_in_out("in"), dpg.mvKey_O: lambda: self.timeline.set_in_out("out"),
             dpg.mvKey_Escape: lambda: self.model.select(set()),
         }
         if key in actions:
@@ -335,12 +366,14 @@ class EditorApp:
 
     # -- files ----------------------------------------------------------------------------
     def _new(self) -> None:
+        self.render_panel.cancel()
         self.model.open_file(None)
 
     def _open_dialog(self) -> None:
         self.services.file_dialog("open", self.open, ".json")
 
     def open(self, path: str) -> None:
+        self.render_panel.cancel()  # a render of the graph being left stops
         try:
             self.model.open_file(path)
             self._remember(path)
@@ -354,7 +387,7 @@ class EditorApp:
         self._save(None)
 
     def save_as(self) -> None:
-        self.services.file_dialog("save", self._save, ".json")
+        self.services.file_dialog("save", self._save, ".json", start=self.model.path)
 
     def _save(self, path: str | None) -> bool:
         try:
@@ -437,12 +470,13 @@ class EditorApp:
             self._errors_version = self.worker.errors_version
             self.canvas.restyle()
             self.inspector.show_error()
-        modal = dpg.is_item_shown("confirm") or self.palette.is_open
+        modal = self.modal() or self.palette.is_open
         self.canvas.update(dpg.is_item_hovered(Canvas.TAG) and not modal)
         self.viewer.update(dpg.is_item_hovered(Viewer.TAG) and not modal)
         self.timeline.update()
         self.render_panel.update()
         self.palette.update()
+        self.services.picker.update()
         dpg.set_value("status", self.services.message)
         if self.probe and time.monotonic() - self._probe_at > 0.03:
             from .probe import write_probe

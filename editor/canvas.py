@@ -21,7 +21,7 @@ from __future__ import annotations
 from rotograph.errors import RotographError
 
 from .items import rect
-from .layout import NODE_SIZE, bounds, duplicate_offset, free_position
+from .layout import NODE_SIZE, bounds, duplicate_offset, footprint, free_position
 
 ZOOM_FONTS = (4, 5, 7, 9, 11, 13, 15, 18)  # font px per zoom step; 15 px is 100 %
 BASE_FONT = 15
@@ -53,6 +53,15 @@ class Canvas:
         self._buttons = [False, False]
         model.subscribe(self._on_event, "graph", "selection")
 
+    def refit(self) -> None:
+        """Frame every node again once the canvas has its new size (the window was resized)."""
+        self._fit_pending = 2
+
+    @property
+    def settling(self) -> bool:
+        """A fit or a reveal waits for frames to come (the window must keep drawing)."""
+        return self._fit_pending > 0 or self._reveal is not None
+
     @property
     def zoom(self) -> float:
         return ZOOM_FONTS[self.zoom_index] / BASE_FONT
@@ -64,8 +73,13 @@ class Canvas:
         self.fonts = fonts
         self.pin_themes = pin_themes
         with dpg.child_window(tag=self.PANEL, parent=parent, no_scrollbar=True, border=True):
-            dpg.add_node_editor(tag=self.TAG, callback=self._on_link, delink_callback=self._on_delink, minimap=True,
-                                minimap_location=dpg.mvNodeMiniMap_Location_BottomRight, width=-1, height=-1)
+            # no minimap: it was drawn over the nodes; F frames them all instead
+            dpg.add_node_editor(tag=self.TAG, callback=self._on_link, delink_callback=self._on_delink, minimap=False,
+                                width=-1, height=-1)
+        with dpg.theme() as quiet, dpg.theme_component(dpg.mvAll):  # a quiet grid
+            dpg.add_theme_color(dpg.mvNodeCol_GridBackground, (30, 30, 33, 255), category=dpg.mvThemeCat_Nodes)
+            dpg.add_theme_color(dpg.mvNodeCol_GridLine, (48, 48, 52, 255), category=dpg.mvThemeCat_Nodes)
+        dpg.bind_item_theme(self.TAG, quiet)
         self.redraw()
 
     STATES = {  # title bar, title bar hovered/selected, outline (None: the default)
@@ -77,15 +91,24 @@ class Canvas:
         "group selected": ((110, 120, 170), (130, 140, 190), (250, 200, 80)),
     }
 
-    def _theme(self, state: str) -> int:
-        """The theme of a node in ``state`` at the current zoom: colours, padding, pin size."""
+    CATEGORIES = {  # title bar colour of a node at rest, by its category (what it does at a glance)
+        "Input": (45, 95, 150), "Output": (150, 95, 40), "Segment": (110, 60, 140), "Matte": (70, 110, 80),
+        "Keying": (40, 125, 95), "Merge": (95, 95, 120), "Depth": (60, 105, 130), "Color": (130, 110, 50),
+    }
+
+    def _theme(self, state: str, category: str = "") -> int:
+        """The theme of a node in ``state`` (of ``category``) at the current zoom: colours,
+        padding, pin size."""
         import dearpygui.dearpygui as dpg
 
-        key = (state, self.zoom_index)
+        key = (state, category if not state else "", self.zoom_index)
         if key not in self.themes:
             z = self.zoom
             with dpg.theme() as t, dpg.theme_component(dpg.mvAll):
                 colours = self.STATES[state]
+                if not colours and category in self.CATEGORIES:
+                    c = self.CATEGORIES[category]
+                    colours = (c, tuple(min(v + 30, 255) for v in c), None)
                 if colours:
                     title, title_sel, outline = colours
                     dpg.add_theme_color(dpg.mvNodeCol_TitleBar, (*title, 255), category=dpg.mvThemeCat_Nodes)
@@ -96,6 +119,8 @@ class Canvas:
                         dpg.add_theme_style(dpg.mvNodeStyleVar_NodeBorderThickness, 2.5, category=dpg.mvThemeCat_Nodes)
                 dpg.add_theme_style(dpg.mvNodeStyleVar_NodePadding, PADDING * z, PADDING * z,
                                     category=dpg.mvThemeCat_Nodes)
+                # rows spaced in proportion too, so that a node's drawn size scales with the zoom
+                dpg.add_theme_style(dpg.mvStyleVar_ItemSpacing, 8 * z, 4 * z, category=dpg.mvThemeCat_Core)
                 dpg.add_theme_style(dpg.mvNodeStyleVar_PinCircleRadius, max(2.0, 4 * z), category=dpg.mvThemeCat_Nodes)
                 dpg.add_theme_style(dpg.mvNodeStyleVar_PinHoverRadius, max(5.0, 10 * z), category=dpg.mvThemeCat_Nodes)
             self.themes[key] = t
@@ -221,7 +246,8 @@ class Canvas:
                 continue
             state = ("error" if name in self.errors else "group" if name in g.groups else "") + \
                     (" selected" if name in self.model.selection else "")
-            dpg.bind_item_theme(tag, self._theme(state.strip()))
+            category = g.nodes[name].category if name in g.nodes else ""
+            dpg.bind_item_theme(tag, self._theme(state.strip(), category))
 
     # -- canvas → model -------------------------------------------------------------------
     def _on_link(self, sender, app_data) -> None:
@@ -274,12 +300,16 @@ class Canvas:
         sel = [n for n in self.model.selection if n in g.nodes]
         after = sel[0] if len(sel) == 1 else None
         want = self.graph_at(mouse) if mouse is not None else None
-        if after is not None and (want is None or type_id.startswith("template:")):
+        if after is not None:  # right of the selected node, whatever the mouse (the README's promise)
             x, y = self._pos(after)
             want = (x + self.sizes.get(after, NODE_SIZE)[0] + 40, y)
         if want is None:
             want = self.view_centre()
-        pos = free_position(want, NODE_SIZE, self.rects())
+        size = NODE_SIZE
+        if not type_id.startswith("template:") and type_id in g.registry.node_types:
+            cls = g.registry.get(type_id)
+            size = footprint(g.unique_name(type_id.rsplit(".", 1)[-1].lower()), cls)
+        pos = free_position(want, size, self.rects())
         try:
             if type_id.startswith("template:"):
                 from rotograph.groups import list_templates
@@ -287,10 +317,26 @@ class Canvas:
                 return self.model.insert_template(list_templates()[type_id[len("template:"):]], pos)
             name = self.model.add_node(type_id, pos, after=after)
             self._reveal = (name, 2)
+            self._ask_for_file(name)
             return name
         except (RotographError, KeyError, OSError) as e:
             self.services.status(f"cannot add {type_id}: {e}")
             return None
+
+    def _ask_for_file(self, name: str) -> None:
+        """A new reader with no file opens the file picker at once (Nuke's way)."""
+        node = self.model.graph.nodes[name]
+        decl = node.params.get("file")
+        if decl is None or decl.type_name != "file_in" or node.get_params()["file"]:
+            return
+
+        def chosen(path: str) -> None:
+            try:
+                self.model.set_param(name, "file", path)
+            except RotographError as e:
+                self.services.status(f"refused: {e}")
+
+        self.services.file_dialog("open", chosen)
 
     def view_centre(self) -> tuple[float, float]:
         panel = rect(self.PANEL)
@@ -304,7 +350,9 @@ class Canvas:
         if not names:
             return
         others = [n for n in self.shown() if n not in names]
-        self.model.duplicate(names, duplicate_offset(self.rects(names), self.rects(others)))
+        copies = self.model.duplicate(names, duplicate_offset(self.rects(names), self.rects(others)))
+        if copies:
+            self._reveal = (copies[0], 2)  # frame the graph again if the copy is out of view
 
     def group(self) -> None:
         g = self.model.graph

@@ -10,10 +10,25 @@ merges into one step); a refused value is reported in the status line and the wi
 from __future__ import annotations
 
 import inspect as pyinspect
+import os
+import re
 
 from rotograph.errors import RotographError
 
 from .widgets import Field, Widget, WidgetKinds
+
+
+NAME, TEMPLATE = "node_name", "template_name"
+_ROLE = re.compile(r":[a-z]+:`~?([^`<]*?)(?:\s*<[^>]*>)?`")
+
+
+def plain_doc(doc: str) -> str:
+    """A docstring as plain text for the help panel: reST roles (``:class:`~a.B```) become
+    their last name, double back-quotes and ``::`` are dropped."""
+    text = pyinspect.cleandoc(doc)
+    text = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], text)
+    text = text.replace("``", "").replace("::\n", ":\n")
+    return re.sub(r"(?<![\w`])`([^`]+)`", r"\1", text)
 
 
 class Inspector:
@@ -52,7 +67,12 @@ class Inspector:
         if name is None:
             return []
         if name in g.groups:
-            return [(exposed, *ref.split(".")) for exposed, ref in g.groups[name].params.items()]
+            grp = g.groups[name]
+            if grp.params:
+                return [(exposed, *ref.split(".")) for exposed, ref in grp.params.items()]
+            # nothing exposed (a group just made with Ctrl+G): every inner param, under its node's name
+            return [(f"{n}.{p.ui.get('label', pname)}", n, pname) for n in grp.nodes
+                    for pname, p in g.nodes[n].params.items()]
         return [(p.ui.get("label", pname), name, pname) for pname, p in g.nodes[name].params.items()]
 
     def _shape(self) -> tuple:
@@ -88,21 +108,26 @@ class Inspector:
             dpg.add_text("Select one node to edit its parameters." if not n else f"{n} nodes selected",
                          parent=self.TAG)
             return
-        if name in g.groups:
-            grp = g.groups[name]
-            dpg.add_text(f"{name} - group of {', '.join(grp.nodes)}", parent=self.TAG, color=(230, 200, 60), wrap=0)
-        else:
-            node = g.nodes[name]
-            dpg.add_text(f"{name} - {node.type_id} v{node.version}", parent=self.TAG, color=(230, 200, 60))
+        with dpg.group(horizontal=True, parent=self.TAG):  # the id, renamed by typing a new one + Enter
+            dpg.add_input_text(tag=NAME, default_value=name, on_enter=True, width=180,
+                               callback=lambda s, a: self._rename(name, a))
+            if name in g.groups:
+                dpg.add_text(f"group of {', '.join(g.groups[name].nodes)}", color=(230, 200, 60), wrap=0)
+            else:
+                node = g.nodes[name]
+                dpg.add_text(f"{node.type_id} v{node.version}", color=(230, 200, 60))
         for label, n, p in self._params():
             self._field(label, n, p)
         if name in g.groups:
-            dpg.add_button(label="Save as template", parent=self.TAG, callback=lambda: self._save_template(name))
+            with dpg.group(horizontal=True, parent=self.TAG):
+                dpg.add_input_text(tag=TEMPLATE, default_value=name, width=180, hint="template name")
+                dpg.add_button(label="Save as template", tag="save_template",
+                               callback=lambda: self._save_template(name, dpg.get_value(TEMPLATE)))
             return
         dpg.add_text("", tag="inspector_error", parent=self.TAG, wrap=0, color=(240, 90, 90))
         self.show_error()
         dpg.add_separator(parent=self.TAG)
-        dpg.add_text(pyinspect.cleandoc(g.nodes[name].__doc__ or ""), parent=self.TAG, wrap=0, color=(170, 170, 170))
+        dpg.add_text(plain_doc(g.nodes[name].__doc__ or ""), parent=self.TAG, wrap=0, color=(170, 170, 170))
 
     def show_error(self) -> None:
         """The inspected node's last evaluation error (the worker's), in place."""
@@ -142,13 +167,30 @@ class Inspector:
             if widget is not None and widget.show is not None and node in self.model.graph.nodes:
                 widget.show(self.model.graph.nodes[node].get_params()[pname])
 
-    def _save_template(self, group: str) -> None:
+    def _rename(self, old: str, new: str) -> None:
+        import dearpygui.dearpygui as dpg
+
         try:
-            self.services.status(f"saved template {self.model.save_template(group)}")
+            self.model.rename(old, new.strip())
+        except RotographError as e:
+            self.services.status(f"refused: {e}")
+            if dpg.does_item_exist(NAME):
+                dpg.set_value(NAME, old)
+
+    def _save_template(self, group: str, name: str) -> None:
+        from rotograph.groups import templates_dir
+
+        name = name.strip() or group
+        if not name.replace("-", "_").isidentifier():
+            self.services.status(f"refused: '{name}' cannot name a template (letters, digits, - and _)")
+            return
+        try:
+            path = self.model.save_template(group, os.path.join(templates_dir(), f"{name}.json"))
+            self.services.status(f"saved template {name} ({path}); Tab lists it")
         except (RotographError, OSError) as e:
             self.services.status(f"cannot save the template: {e}")
 
     # -- for the window -------------------------------------------------------------------
     def text_items(self) -> list:
         """The inspector's text-entry items (while one is active, keys are typing, not shortcuts)."""
-        return [w.item for w, _ in self.fields.values() if w.item is not None]
+        return [NAME, TEMPLATE, *(w.item for w, _ in self.fields.values() if w.item is not None)]

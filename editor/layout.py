@@ -46,3 +46,54 @@ def duplicate_offset(chosen, others, gap: float = GAP) -> tuple[int, int]:
         return 0, 0
     x, y = free_position((box[0], box[1] + box[3] + gap), box[2:], list(chosen) + list(others), gap)
     return x - int(box[0]), y - int(box[1])
+
+
+CHAR_W, ROW_H, TITLE_H, PAD = 8.5, 24.0, 32.0, 16.0  # DejaVu Sans 15 px, as the canvas draws at 100 %
+COLUMN_GAP, ROW_GAP = 70.0, 40.0
+
+
+def estimate_size(graph, name: str) -> tuple[float, float]:
+    """A node's drawn footprint at 100 % before it is drawn: its title ``name  (Type)`` or its
+    widest pin label, and one row per pin."""
+    return footprint(name, graph.nodes[name])
+
+
+def footprint(name: str, node) -> tuple[float, float]:
+    """:func:`estimate_size` of a node (or node class) ``node`` that would be called ``name``."""
+    labels = [f"{name}  ({node.type_id.rsplit('.', 1)[-1]})", *(p + " (opt)" for p in node.inputs), *node.outputs]
+    return (PAD + CHAR_W * max(map(len, labels)),
+            TITLE_H + ROW_H * (len(node.inputs) + len(node.outputs)) + PAD)
+
+
+def auto_layout(graph, names=None) -> dict[str, tuple[int, int]]:
+    """Positions for ``names`` (default: every node) left → right by dependency: each node in
+    the column after its deepest input (longest-path layering of the graph's DAG, with
+    networkx), columns as wide as their widest node, nodes in a column ordered by the mean row
+    of their inputs (fewer crossings) and stacked without overlap."""
+    import networkx as nx
+
+    names = list(graph.nodes) if names is None else list(names)
+    dag = nx.DiGraph()
+    dag.add_nodes_from(names)
+    for n in names:
+        dag.add_edges_from((src, n) for src, _ in graph.inputs_of(n).values() if src in dag)
+    layer: dict[str, int] = {}
+    for n in nx.topological_sort(dag):
+        layer[n] = max((layer[p] + 1 for p in dag.predecessors(n)), default=0)
+    columns: dict[int, list[str]] = {}
+    for n in names:
+        columns.setdefault(layer[n], []).append(n)
+    sizes = {n: estimate_size(graph, n) for n in names}
+    pos: dict[str, tuple[int, int]] = {}
+    row: dict[str, float] = {}
+    x = 0.0
+    for c in sorted(columns):
+        col = sorted(columns[c], key=lambda n: (sum(row[p] for p in dag.predecessors(n)) /
+                                                max(1, dag.in_degree(n)), names.index(n)))
+        y = 0.0
+        for i, n in enumerate(col):
+            pos[n] = (int(round(x)), int(round(y)))
+            row[n] = i
+            y += sizes[n][1] + ROW_GAP
+        x += max(sizes[n][0] for n in col) + COLUMN_GAP
+    return pos

@@ -76,6 +76,7 @@ class EditorModel:
         is cleared and every panel is told."""
         exists = path is not None and os.path.exists(path)
         self.graph = rotograph.load(path, self.registry) if exists else Graph(self.registry)
+        self.lay_out_unplaced()
         self.path = os.path.abspath(path) if path else None
         self.selection = set()
         self.undo_stack.clear()
@@ -86,6 +87,32 @@ class EditorModel:
         self.frame = rng[0] if rng else 1001
         for event in EVENTS:
             self._notify(event, "opened" if exists else "new")
+
+    def lay_out_unplaced(self) -> list[str]:
+        """Give the nodes without a ``ui`` position one (no undo step; not an edit): a graph
+        with none is laid out left → right (:func:`~rotograph.editor.layout.auto_layout`);
+        otherwise each goes right of its first input, free of the others. Returns them."""
+        from .layout import COLUMN_GAP, auto_layout, estimate_size, free_position
+
+        g = self.graph
+        unplaced = [n for n in g.topological() if "pos" not in g.ui.get(n, {})]
+        if not unplaced:
+            return []
+        placed = [n for n in g.nodes if n not in unplaced]
+        if not placed:
+            positions = auto_layout(g)
+        else:
+            rects = {n: (*g.ui[n]["pos"], *estimate_size(g, n)) for n in placed}
+            positions = {}
+            for n in unplaced:
+                src = next((s for s, _ in g.inputs_of(n).values() if s in rects), None)
+                r = rects[src] if src else (0, max((r[1] + r[3] for r in rects.values()), default=0) + COLUMN_GAP, 0, 0)
+                size = estimate_size(g, n)
+                positions[n] = free_position((r[0] + r[2] + COLUMN_GAP, r[1]), size, list(rects.values()))
+                rects[n] = (*positions[n], *size)
+        for n, (x, y) in positions.items():
+            g.ui.setdefault(n, {})["pos"] = [int(x), int(y)]
+        return unplaced
 
     def save(self, path: str | None = None) -> str:
         path = path or self.path
@@ -221,8 +248,46 @@ class EditorModel:
             link = self.auto_link(after, node.name) if after in g.nodes else None
             if link:
                 g.connect(*link)
+                for link in self.stream_links(after, node.name):
+                    g.connect(*link)
+            if node.is_writer and "file" in node.params and not node.params["file"].default and self.path:
+                self._default_output(node)
         self.select({node.name})
         return node.name
+
+    def stream_links(self, src: str, dst: str) -> list[tuple[str, str]]:
+        """The links that put ``dst``, added after ``src``, in ``src``'s stream: each of its
+        required inputs still unlinked takes the source ``src``'s input of that type reads
+        (a Premult after a Despill gets the Despill's matte), or for an image, ``src``'s plate
+        (a Despill after a Feather gets the plate the matte was pulled from)."""
+        g = self.graph
+        taken = g.inputs_of(dst)
+        theirs = {g.nodes[src].inputs[i].type: f"{s}.{o}" for i, (s, o) in g.inputs_of(src).items()}
+        plate = self.plate_of(src)
+        out = []
+        for iname, inp in g.nodes[dst].inputs.items():
+            if iname in taken or inp.optional:
+                continue
+            if inp.type in theirs:
+                out.append((theirs[inp.type], f"{dst}.{iname}"))
+            elif inp.type.name == "Image" and plate is not None and plate != dst:
+                image = next(o for o, p in g.nodes[plate].outputs.items() if p.type.name == "Image")
+                out.append((f"{plate}.{image}", f"{dst}.{iname}"))
+        return out
+
+    def _default_output(self, node) -> None:
+        """A new writer writes where the shipped graphs do: ``render/<graph>/<graph>.####.<ext>``
+        (<graph>: the graph file's name), when that is a valid path for it."""
+        from rotograph.errors import ParamError
+
+        stem = os.path.splitext(os.path.basename(self.path))[0]
+        ext = {"WriteEXR": "exr", "WritePNG": "png"}.get(node.type_id.rsplit(".", 1)[-1])
+        if ext is None:
+            return
+        try:
+            node.file = f"render/{stem}/{stem}.####.{ext}"
+        except ParamError:
+            pass
 
     def auto_link(self, src: str, dst: str) -> tuple[str, str] | None:
         """The link ``add_node(after=src)`` makes into ``dst``: ``("src.out", "dst.in")`` or ``None``."""
@@ -335,6 +400,46 @@ class EditorModel:
     def keyframes(self, node: str) -> list[int]:
         n = self.graph.nodes.get(node)
         return sorted({k["frame"] for k in n.prompts}) if n is not None and "prompts" in n.params else []
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename a node or group (its id); every link, group entry and position follows. One
+        undoable step; a name that is taken or not an identifier raises :class:`GraphError`."""
+        import json
+
+        g = self.graph
+        if old not in g.nodes and old not in g.groups:
+            raise GraphError(f"no node named '{old}'")
+        if new == old:
+            return
+        if not new.isidentifier():
+            raise GraphError(f"'{new}' cannot name a node (letters, digits and _, not starting with a digit)")
+        if new in g.nodes or new in g.groups:
+            raise GraphError(f"a node named '{new}' already exists")
+
+        def ref(r: str) -> str:
+            node, _, port = r.partition(".")
+            return f"{new}.{port}" if node == old else r
+
+        def key(n: str) -> str:
+            return new if n == old else n
+
+        doc = json.loads(rotograph.dumps(g))
+        doc["nodes"] = {key(n): spec for n, spec in doc["nodes"].items()}
+        for spec in doc["nodes"].values():
+            if "inputs" in spec:
+                spec["inputs"] = {i: ref(r) for i, r in spec["inputs"].items()}
+        if "ui" in doc:
+            doc["ui"] = {key(n): v for n, v in doc["ui"].items()}
+        if "groups" in doc:
+            doc["groups"] = {key(gname): {"nodes": [key(n) for n in grp["nodes"]],
+                                          "inputs": {p: [ref(r) for r in refs] for p, refs in grp["inputs"].items()},
+                                          "outputs": {p: ref(r) for p, r in grp["outputs"].items()},
+                                          "params": {p: ref(r) for p, r in grp["params"].items()}}
+                             for gname, grp in doc["groups"].items()}
+        selection = {key(n) for n in self.selection}
+        with self.edit(f"rename {old} → {new}"):
+            self.graph = rotograph.loads(json.dumps(doc), self.registry)
+        self.select(selection)
 
     # -- groups and templates -------------------------------------------------------------
     def collapse(self, names, group: str, params=None) -> None:

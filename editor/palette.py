@@ -13,8 +13,9 @@ PALETTE, FILTER, LIST = "palette", "palette_filter", "palette_list"
 
 
 class Palette:
-    def __init__(self, registry, on_pick):
+    def __init__(self, registry, on_pick, typed=None):
         self.registry = registry
+        self.typed = typed          # the window's TypedText: it types every key into the filter, in order
         self.on_pick = on_pick      # on_pick(entry, mouse): "rotograph.Grow" or "template:NAME"
         self.items: list[str] = []  # entries shown, best first
         self.highlight = 0
@@ -79,12 +80,17 @@ class Palette:
         dpg.set_value(FILTER, "")
         self.filter("")
         dpg.focus_item(PALETTE)
-        dpg.focus_item(FILTER)
+        if self.typed is not None:
+            self.typed.own(FILTER, self.filter)
+        else:
+            dpg.focus_item(FILTER)
 
     def close(self) -> None:
         import dearpygui.dearpygui as dpg
 
         dpg.configure_item(PALETTE, show=False)
+        if self.typed is not None:
+            self.typed.release(FILTER)
 
     def move(self, delta: int) -> None:
         """↑/↓: move the highlight."""
@@ -123,4 +129,5 @@ class Palette:
         import dearpygui.dearpygui as dpg
 
         return {"open": self.is_open, "items": self.items[:13], "highlight": self.highlight,
-                "filter": dpg.get_value(FILTER), "filter_active": bool(dpg.get_item_state(FILTER).get("active"))}
+                "filter": dpg.get_value(FILTER),
+                "filter_active": bool(dpg.get_item_state(FILTER).get("active")) or self.is_open and self.typed is not None}

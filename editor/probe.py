@@ -22,7 +22,7 @@ def describe(app) -> dict:
 
     params = {}
     for key, (widget, kind) in app.inspector.fields.items():
-        entry = {"kind": kind, "rect": rect(widget.item)}
+        entry = {"kind": kind, "rect": rect(widget.item), "browse": rect(f"{key}.browse")}
         if widget.item is not None and dpg.does_item_exist(widget.item):
             entry["widget"] = dpg.get_item_type(widget.item).rsplit("::", 1)[-1]
             entry["value"] = dpg.get_value(widget.item)
@@ -30,7 +30,7 @@ def describe(app) -> dict:
                 entry["items"] = list(dpg.get_item_configuration(widget.item)["items"])
         params[key] = entry
     named = ("frame_no", "frame", "in", "out", "play", "view_mode", "prompt_mode", "prompt_object", "render_btn",
-             "timebar", "confirm_save", "confirm_discard", "confirm_cancel", "palette_filter", "palette_list")
+             "timebar", "render_cancel", "confirm_save", "confirm_discard", "confirm_cancel", "palette_filter", "palette_list")
     m = app.model
     return {
         "frame_count": dpg.get_frame_count(), "time": time.time(),
@@ -42,7 +42,10 @@ def describe(app) -> dict:
         "palette": app.palette.describe(), "params": params,
         "items": {name: rect(name) for name in named},
         "confirm": bool(dpg.is_item_shown("confirm")),
-        "render": app.render_panel.state["message"], "view_status": dpg.get_value("view_status"),
+        "render": app.render_panel.state["message"], "render_status": app.render_panel.status(),
+        "rendering": app.render_panel.running,
+        "render_cancel_seconds": app.render_panel.state["cancel_seconds"], "picker": app.services.picker.describe(),
+        "view_status": dpg.get_value("view_status"),
         "font_size": dpg.get_text_size("Ag")[1] if dpg.get_text_size("Ag") else None,
     }
 

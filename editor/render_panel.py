@@ -1,16 +1,39 @@
 """The render panel: render the graph's writers over the timeline's in→out on a thread, through
-the editor's cache, with progress and cancel."""
+the editor's cache, with progress (node, frame, frames written, elapsed time) and cancel.
+
+Cancel is cooperative: the render's evaluator checks a flag each time a value is asked for —
+between frames, and inside a range node's run at every input frame it reads — so a render
+stops within about one node's compute of the click. Frames already written stay written.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import rotograph
 from rotograph.errors import RotographError
+from rotograph.render import parse_frames
 
 
-class Cancelled(Exception):
-    pass
+class Cancelled(BaseException):
+    """The user cancelled the render (a BaseException, so that no node's error handling turns
+    it into a node failure on its way out)."""
+
+
+class _Cancellable(rotograph.Evaluator):
+    """An evaluator that raises :class:`Cancelled` at the next value asked for once ``stop`` is
+    set, and records where it is (``at``: node and frame)."""
+
+    def __init__(self, graph, cache, stop: threading.Event, state: dict):
+        super().__init__(graph, cache, log=lambda msg: None)
+        self.stop, self.state = stop, state
+
+    def get(self, name, output, frame):
+        if self.stop.is_set():
+            raise Cancelled()
+        self.state["at"] = (name, frame)
+        return super().get(name, output, frame)
 
 
 class RenderPanel:
@@ -18,7 +41,9 @@ class RenderPanel:
         self.model = model
         self.cache = cache
         self.in_out = in_out  # () -> (first, last)
-        self.state = {"thread": None, "cancel": False, "done": 0, "total": 0, "message": ""}
+        self.stop = threading.Event()
+        self.state = {"thread": None, "done": 0, "total": 0, "message": "", "at": None, "started": 0.0,
+                      "cancel_seconds": None}
 
     def build(self, parent) -> None:
         import dearpygui.dearpygui as dpg
@@ -31,45 +56,82 @@ class RenderPanel:
 
     @property
     def running(self) -> bool:
+        """A render is running and not cancelled (a cancelled one may take up to one node's
+        compute to stop; the panel is free at once)."""
+        return self._alive() and not self.stop.is_set()
+
+    def _alive(self) -> bool:
         t = self.state["thread"]
         return t is not None and t.is_alive()
 
     def cancel(self) -> None:
-        self.state["cancel"] = True
+        """Stop a running render (Cancel, or another graph opened); returns at once."""
+        if self.running:
+            self.state["cancel_at"] = time.monotonic()
+            self.state["message"] = f"cancelling after {self.state['done']} frames written..."
+            self.stop.set()
 
     def render(self, frames: str | None = None) -> None:
         """Render the writers over ``frames`` (default: in->out) on a thread."""
         st = self.state
-        if self.running:
+        if self._alive():
+            if not self.running:
+                st["message"] = "the cancelled render is still stopping: try again in a moment"
             return
         if frames is None:
             lo, hi = self.in_out()
             frames = f"{lo}-{hi}"
+        try:
+            total = len(parse_frames(frames))
+        except RotographError as e:
+            st["message"] = f"error: {e}"
+            return
         graph = rotograph.loads(rotograph.dumps(self.model.graph), self.model.registry)
-        st.update(cancel=False, done=0, total=0, message=f"rendering {frames}...")
+        self.stop = stop = threading.Event()
+        st.update(done=0, total=total, at=None, started=time.monotonic(), cancel_seconds=None,
+                  message=f"rendering {frames}...")
+        evaluator = _Cancellable(graph, self.cache, stop, st)
 
         def progress(report):
             st.update(done=len(report.done), total=len(report.frames))
-            if st["cancel"]:
+            if stop.is_set():
                 raise Cancelled()
 
         def run():
             try:
-                r = rotograph.render(graph, frames, cache=self.cache, progress=progress)
+                r = rotograph.render(graph, frames, cache=self.cache, progress=progress, evaluator=evaluator)
                 st["message"] = (f"rendered {len(r.done)} frames in {r.seconds:.1f}s" if r.ok else
                                  f"error: {r.error or next(iter(r.failed.values()))}")
             except Cancelled:
-                st["message"] = f"cancelled after {st['done']} frames"
+                st["cancel_seconds"] = time.monotonic() - st.get("cancel_at", time.monotonic())
+                st["message"] = f"cancelled after {st['done']} frames written (stopped in {st['cancel_seconds']:.2f}s)"
             except RotographError as e:
                 st["message"] = f"error: {e}"
+            finally:
+                if stop.is_set() and st["cancel_seconds"] is None:  # finished just as it was cancelled
+                    st["cancel_seconds"] = time.monotonic() - st.get("cancel_at", time.monotonic())
 
         st["thread"] = threading.Thread(target=run, daemon=True, name="rotograph-render")
         st["thread"].start()
+
+    @property
+    def animating(self) -> bool:
+        """The window must keep drawing (a render runs or is stopping)."""
+        return self._alive()
+
+    def status(self) -> str:
+        """The line under the progress bar: while rendering, the node and frame it is at, the
+        frames written of the total and the elapsed time (live)."""
+        st = self.state
+        if not self.running:
+            return st["message"]
+        at = f" {st['at'][0]} @ {st['at'][1]}," if st["at"] else ""
+        total = f"/{st['total']}" if st["total"] else ""
+        return f"rendering:{at} {st['done']}{total} frames written, {time.monotonic() - st['started']:.0f}s"
 
     def update(self) -> None:
         import dearpygui.dearpygui as dpg
 
         st = self.state
-        if st["total"]:
-            dpg.set_value("render_progress", st["done"] / st["total"])
-        dpg.set_value("render_status", st["message"])
+        dpg.set_value("render_progress", st["done"] / st["total"] if st["total"] else 0.0)
+        dpg.set_value("render_status", self.status())

@@ -23,6 +23,7 @@ class Timeline:
         self.cached_frames = cached_frames  # () -> list of cached frames of the viewed node
         self.viewed = viewed                # () -> the viewed node, or None
         self.playing = False
+        self.direction = 1  # play forwards (L) or backwards (J)
         self.fps = 24.0
         self.range = (1001, 1100)
         self._in_out_set = False
@@ -96,6 +97,33 @@ class Timeline:
         if target:
             self.model.set_frame(target[0] if direction > 0 else target[-1])
 
+    def play(self, direction: int) -> None:
+        """L plays forwards, J backwards (Nuke's habit); pressed while playing that way, stops."""
+        if self.playing and self.direction == direction:
+            self.toggle_play()
+            return
+        self.direction = direction
+        if not self.playing:
+            self.toggle_play()
+
+    def stop(self) -> None:
+        """K."""
+        if self.playing:
+            self.toggle_play()
+
+    def set_in_out(self, which: str) -> None:
+        """I / O: the in or out point at the current frame."""
+        import dearpygui.dearpygui as dpg
+
+        lo, hi = self.in_out()
+        f = self.model.frame
+        lo, hi = (f, max(hi, f)) if which == "in" else (min(lo, f), f)
+        dpg.set_value("in", lo)
+        dpg.set_value("out", hi)
+        self._in_out_set = True
+        self._scene = None
+        self.services.status(f"in {lo}, out {hi}")
+
     def toggle_play(self) -> None:
         import dearpygui.dearpygui as dpg
 
@@ -113,10 +141,10 @@ class Timeline:
             now = time.perf_counter()
             if self.is_current() and now - self._last_step >= 1 / self.fps:
                 lo, hi = self.in_out()
-                nxt = self.model.frame + 1
+                nxt = self.model.frame + self.direction
                 self._last_step = now
                 self._played = [t for t in self._played if now - t < 2] + [now]
-                self.model.set_frame(nxt if lo <= nxt <= hi else lo)
+                self.model.set_frame(nxt if lo <= nxt <= hi else lo if self.direction > 0 else hi)
                 rate = (len(self._played) - 1) / max(self._played[-1] - self._played[0], 1e-6)
                 held = rate < self.fps * 0.9 and len(self._played) > 3
                 self.services.status(f"playing {rate:.1f} fps" + (" (waiting for evaluation)" if held else ""))

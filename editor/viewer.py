@@ -60,6 +60,9 @@ class Viewer:
         self.size = (640, 360)
         self.image_size: tuple[int, int] | None = None
         self.shown = None           # the Result on screen
+        self.latency = None         # seconds from the last request to the end of the frame drawing it
+        self._asked_at = 0.0
+        self._taken = False
         self.requested = None       # (node, output, frame) last asked for
         self.waiting = False
         self.selected: PromptRef | None = None
@@ -101,6 +104,17 @@ class Viewer:
             dpg.configure_item(self.TAG, width=width, height=height)
             self._fit_pending = True
             self._scene = None
+
+    def drawn(self) -> None:
+        """After each frame: the time from the request to the frame that drew its answer."""
+        if self._taken:
+            self._taken = False
+            self.latency = time.perf_counter() - self._asked_at
+
+    @property
+    def settling(self) -> bool:
+        """A fit waits for the next frame."""
+        return self._fit_pending and self.image_size is not None
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
@@ -148,9 +162,11 @@ class Viewer:
 
         target = self.viewed()
         self._scene = None
-        if target is None:
+        if target is None:  # nothing (or a node just deleted, undone, or of the graph closed): a blank viewer
             self.requested = None
             self.waiting = False
+            self.shown = None
+            dpg.set_value("view_status", "select one node to view it")
             return
         name, output = target
         plate = self.model.plate_of(name) if (self.mode == "overlay" or self.prompt_node()) else None
@@ -158,6 +174,7 @@ class Viewer:
         frames = range(rng[0], rng[1] + 1) if rng else ()
         self.requested = (name, output, self.model.frame)
         self.waiting = True
+        self._asked_at = time.perf_counter()
         self._seq = self.worker.request(rotograph.dumps(self.model.graph), name, output, self.model.frame,
                                         plate if plate != name else None, frames, self.mode,
                                         self.downscale() if self.image_size else 1)
@@ -177,6 +194,7 @@ class Viewer:
             return  # an answer to an older question
         self.waiting = False
         self.shown = res
+        self._taken = True
         self._scene = None
         if res.rgba is None:
             dpg.set_value("view_status", res.display_error or f"error: {res.error}")
@@ -391,6 +409,7 @@ class Viewer:
             y0, y1 = sorted((round(a[1]), round(b[1])))
             if x1 - x0 >= 2 and y1 - y0 >= 2:
                 self.selected = self.model.add_prompt(name, self.model.frame, box=(x0, y0, x1, y1), obj=self.obj)
+                self.set_prompt_mode("point")  # B draws one box, then clicks add points again
         elif kind == "point" and abs(mouse[0] - start[0]) + abs(mouse[1] - start[1]) < 4:
             self.selected = self.model.add_prompt(name, self.model.frame, point=(round(b[0]), round(b[1]), drag[2]),
                                                   obj=self.obj)
@@ -413,7 +432,7 @@ class Viewer:
         for old in self._stale:
             dpg.delete_item(old)
         self._stale.clear()
-        if self.image_size is not None and self._texture is not None:
+        if self.shown is not None and self.image_size is not None and self._texture is not None:
             w, h = self.image_size
             ox, oy = self.origin
             dim = (255, 255, 255, 110) if self.waiting else (255, 255, 255, 255)
@@ -488,5 +507,6 @@ class Viewer:
         return {"rect": [x, y, w, h], "zoom": self.zoom, "origin": [x + self.origin[0], y + self.origin[1]],
                 "image": list(self.image_size) if self.image_size else None, "mode": self.mode,
                 "prompt_mode": self.prompt_mode, "object": self.obj, "waiting": self.waiting,
+                "latency": self.latency,
                 "shown": [res.node, res.frame, res.error] if res is not None else None,
                 "selected_prompt": list(self.selected.__dict__.values()) if self.selected else None}

@@ -116,15 +116,28 @@ def _dpg():
 WIDTH = -150  # leave room for the label
 
 
+PRECISION = 3  # decimals a float param keeps unless its ``ui["precision"]`` says otherwise
+
+
+def typed_float(value: float, param: Param) -> float:
+    """A float widget's value as the user meant it: rounded to the param's declared precision
+    (``ui["precision"]`` decimals, default :data:`PRECISION`), so that a typed 0.05 is stored
+    as 0.05 and a drag does not save digits nobody chose."""
+    return round(float(value), int(param.ui.get("precision", PRECISION)))
+
+
 def float_widget(f: Field) -> Widget:
     dpg = _dpg()
+    decimals = int(f.param.ui.get("precision", PRECISION))
+    fmt = f"%.{decimals}f"
+    commit = lambda s, a: f.commit(typed_float(a, f.param))  # noqa: E731
     if f.param.range:
         lo, hi = f.param.range
-        item = dpg.add_slider_float(label=f.label, default_value=f.value, min_value=lo, max_value=hi, clamped=True,
-                                    width=WIDTH, parent=f.parent, callback=lambda s, a: f.commit(float(a)))
+        item = dpg.add_slider_double(label=f.label, default_value=f.value, min_value=lo, max_value=hi, clamped=True,
+                                     format=fmt, width=WIDTH, parent=f.parent, callback=commit)
     else:
-        item = dpg.add_input_float(label=f.label, default_value=f.value, step=0, on_enter=True, width=WIDTH,
-                                   parent=f.parent, callback=lambda s, a: f.commit(float(a)))
+        item = dpg.add_input_double(label=f.label, default_value=f.value, step=0, on_enter=True, width=WIDTH,
+                                    format=fmt, parent=f.parent, callback=commit)
     return Widget(item, lambda v: dpg.set_value(item, v))
 
 
@@ -200,7 +213,8 @@ def _file_widget(f: Field, mode: str) -> Widget:
         item = dpg.add_input_text(label=f.label, default_value=f.value, on_enter=True, auto_select_all=True,
                                   width=WIDTH - 30, callback=lambda s, a: f.commit(a))
         if f.services is not None:
-            dpg.add_button(label="...", callback=lambda: f.services.file_dialog(mode, f.commit))
+            dpg.add_button(label="...", tag=f"{f.node}.{f.param.name}.browse",
+                           callback=lambda: f.services.file_dialog(mode, f.commit, start=f.value or None))
     return Widget(item, lambda v: dpg.set_value(item, v))
 
 

@@ -100,7 +100,8 @@ class _Watched(rotograph.Evaluator):
             try:
                 frames = self.segment_of(r, rf).frames
                 at, total = r, frames.index(rf) + 1
-                done = frames.index(frame) if frame in frames else 0
+                # the frame being read; a look-ahead read past the frame asked for counts as its last
+                done = min(frames.index(frame), total - 1) if frame in frames else 0
             except (RotographError, ValueError):
                 pass
         req = self.request
@@ -108,6 +109,14 @@ class _Watched(rotograph.Evaluator):
         if self.worker._superseded(self, rng):
             self.cancelled = True
             raise Cancelled()
+
+
+def _node_at_fault(error: RotographError, default: str) -> str:
+    """The node an error names: an evaluation error's node, a graph error's ``nodes.NAME…`` path."""
+    if isinstance(error, EvaluationError):
+        return error.node
+    path = getattr(error, "path", "") or ""
+    return path.split(".")[1] if path.startswith("nodes.") and path.count(".") >= 1 else default
 
 
 class EvalWorker:
@@ -126,6 +135,9 @@ class EvalWorker:
         self._started = 0.0
         self._superseding: tuple[int, bool] | None = None
         self._seq = 0
+        self._keys_for: tuple | None = None
+        self._keys: dict[int, str] = {}
+        self.on_result = None  # called on the worker's thread when a result (or its cached frames) is ready
         self._thread = threading.Thread(target=self._run, daemon=True, name="rotograph-eval")
         self._thread.start()
 
@@ -194,6 +206,11 @@ class EvalWorker:
             if res is not None:
                 with self._cv:
                     self._results.append(res)
+                self._wake()
+                # after the result is out (a cached step is not kept waiting for the timeline's bar):
+                # the frames of the node in the cache, into the result the timeline reads
+                res.cached = self._cached_frames(req)
+                self._wake()
 
     def _evaluate(self, req: Request) -> Result | None:
         self._started = t0 = time.perf_counter()
@@ -205,6 +222,7 @@ class EvalWorker:
             ev = _Watched(self._graph, self.cache, self, req)
             if req.plate:  # first, so that a node that fails still shows what to prompt on
                 res.plate = ev.get(req.plate, None, req.frame)
+            self._graph.validate([req.node])  # an unconnected input or missing file: a one-line message
             res.value = ev.get(req.node, req.output, req.frame)
             self._set_error(req.node, None)
         except Cancelled:
@@ -213,7 +231,7 @@ class EvalWorker:
             if ev is not None and ev.cancelled:
                 return None
             res.error = str(e)
-            self._set_error(e.node if isinstance(e, EvaluationError) else req.node, str(e))
+            self._set_error(_node_at_fault(e, req.node), str(e))
         res.seconds = time.perf_counter() - t0
         shown = res.value if res.error is None else res.plate
         if shown is not None:
@@ -222,8 +240,31 @@ class EvalWorker:
                 res.size, res.downscale = size_of(shown), req.downscale
             except TypeError as e:
                 res.display_error = str(e)
-        res.cached = self._cached_frames(req)
         return res
+
+    def check(self, graph) -> list[str]:
+        """Check every node of ``graph`` as a render would (params, files, required inputs),
+        before anything is evaluated: each problem becomes its node's error badge. Returns the
+        problems, one line each."""
+        from rotograph.errors import GraphError, ParamError
+
+        problems = []
+        for name in graph.topological():
+            node = graph.nodes[name]
+            error = None
+            try:
+                node.check()
+            except ParamError as e:
+                error = str(e)
+            except RotographError as e:
+                error = f"node '{name}': {e}"
+            missing = [i for i, inp in node.inputs.items() if not inp.optional and i not in graph.inputs_of(name)]
+            if error is None and missing:
+                error = str(GraphError(f"input '{missing[0]}' is not connected", path=f"nodes.{name}.inputs"))
+            self._set_error(name, error)
+            if error:
+                problems.append(error)
+        return problems
 
     def _set_error(self, node: str, error: str | None) -> None:
         if self.errors.get(node) != error:
@@ -233,11 +274,26 @@ class EvalWorker:
                 self.errors[node] = error
             self.errors_version += 1
 
+    def _wake(self) -> None:
+        if self.on_result is not None:
+            self.on_result()
+
     def _cached_frames(self, req: Request) -> list[int]:
-        """Frames of the requested node whose result is in the cache (the timeline's bar)."""
+        """Frames of the requested node whose result is in the cache (the timeline's bar). The
+        keys are remembered for the graph's text (computing a key can probe files)."""
         try:
+            if self._keys_for != (req.text, req.node, req.output):
+                self._keys_for, self._keys = (req.text, req.node, req.output), {}
             ev = rotograph.Evaluator(self._graph, self.cache)
             policy = self._graph.nodes[req.node].cache_policy
-            return [f for f in req.frames if self.cache.contains(ev.key(req.node, req.output, f), policy)]
+            out = []
+            for f in req.frames:
+                if self._pending is not None:  # a newer request: the bar can wait
+                    return out
+                if f not in self._keys:
+                    self._keys[f] = ev.key(req.node, req.output, f)
+                if self.cache.contains(self._keys[f], policy):
+                    out.append(f)
+            return out
         except RotographError:
             return []

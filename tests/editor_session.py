@@ -76,8 +76,10 @@ class Session:
         if not number:
             raise EditorError("Xvfb did not start")
         self.display = f":{number}"
+        # an idle editor draws no frame until an event; the driver counts frames (settle), so it
+        # asks for one every 0.1 s at least
         env = {**os.environ, "DISPLAY": self.display, "ROTOGRAPH_EDITOR_PROBE": str(self.probe_path),
-               "HOME": str(self.tmp / "home"), **self.env_extra}
+               "HOME": str(self.tmp / "home"), "ROTOGRAPH_EDITOR_HEARTBEAT": "0.1", **self.env_extra}
         self.stderr_path = self.tmp / "editor.stderr"
         self.stdout_path = self.tmp / "editor.stdout"
         self.editor = subprocess.Popen(
@@ -234,6 +236,18 @@ class Session:
         return rect[0] + rect[2] * dx, rect[1] + rect[3] * dy
 
 
+def overlap(a, b) -> bool:
+    """Whether two screen rectangles ``(x, y, w, h)`` overlap."""
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def click_node(s: Session, name: str) -> dict:
+    """Click a node's title bar; the probe once it is the selection."""
+    r = s.wait(lambda p: name in p["canvas"]["nodes"], f"{name} on the canvas")["canvas"]["nodes"][name]
+    s.click(r[0] + 10, r[1] + 4)
+    return s.wait(lambda p: p["selection"] == [name], f"{name} selected")
+
+
 def _send_delete_window(display: str, window: int) -> None:
     """A WM_PROTOCOLS / WM_DELETE_WINDOW client message, through Xlib (what a close button sends)."""
     import ctypes
@@ -304,6 +318,39 @@ def _auto_link(registry, src_type: str, dst_type: str) -> tuple[str, str] | None
     return None
 
 
+def _stream_links(registry, graph: dict, src: str, dst_type: str, auto: tuple[str, str]) -> set[tuple[str, str]]:
+    """(source ref, input) links the editor makes into a new ``dst_type`` node added after
+    ``src`` besides the auto link: each required input left takes the source ``src``'s input of
+    that type reads, or for an image, ``src``'s plate (the driver's model of
+    ``EditorModel.stream_links``)."""
+    spec = graph["nodes"][src]
+    cls_src, dst = registry.get(spec["type"]), registry.get(dst_type)
+    theirs = {cls_src.inputs[i].type: ref for i, ref in spec.get("inputs", {}).items()}
+    seen, frontier, plate = {src}, [src], None
+    while frontier and plate is None:  # the nearest upstream node with no inputs and an Image output
+        nxt = []
+        for n in frontier:
+            cls = registry.get(graph["nodes"][n]["type"])
+            image = next((o for o, p in cls.outputs.items() if p.type.name == "Image"), None)
+            if not cls.inputs and image:
+                plate = f"{n}.{image}"
+                break
+            for ref in graph["nodes"][n].get("inputs", {}).values():
+                if ref.split(".")[0] not in seen:
+                    seen.add(ref.split(".")[0])
+                    nxt.append(ref.split(".")[0])
+        frontier = nxt
+    out = set()
+    for iname, inp in dst.inputs.items():
+        if iname == auto[1] or inp.optional:
+            continue
+        if inp.type in theirs:
+            out.add((theirs[inp.type], iname))
+        elif inp.type.name == "Image" and plate is not None:
+            out.add((plate, iname))
+    return out
+
+
 class Builder:
     """Builds a graph file's graph in an empty editor with the mouse and keyboard only: each node
     from the Tab palette (linked from the node selected, Nuke's way, when that gives one of the
@@ -326,14 +373,20 @@ class Builder:
         links = _links(self.graph)
         for name in _order(self.graph):
             spec = self.graph["nodes"][name]
-            after = None
-            for src, out, dst, port in links:
+            after, best = None, 0
+            wanted = {(f"{src}.{out}", port) for src, out, dst, port in links if dst == name}
+            for src, out, dst, port in links:  # the node added after which makes the most of its links
                 if dst == name and src in self.names:
-                    if _auto_link(self.registry, self.graph["nodes"][src]["type"], spec["type"]) == (out, port):
-                        after = src
-                        break
+                    auto = _auto_link(self.registry, self.graph["nodes"][src]["type"], spec["type"])
+                    if auto == (out, port):
+                        made = {(f"{src}.{out}", port)} | _stream_links(self.registry, self.graph, src, spec["type"],
+                                                                        auto)
+                        if made <= wanted and len(made) > best:
+                            after, best = src, len(made)
             self.add_node(name, spec["type"], after)
-            for pname, value in params[name].items():
+            if "file" not in params[name] and self.s.settle(2)["picker"]["open"]:
+                self.s.key("Escape")  # no file to choose
+            for pname, value in sorted(params[name].items(), key=lambda kv: kv[0] != "file"):  # file: asked first
                 if self.registry.get(spec["type"]).params[pname].type_name == "prompts":
                     self.set_prompts(name, value)
                 else:
@@ -352,9 +405,16 @@ class Builder:
             return
         if p["selection"] == [editor_name]:
             return
-        r = self._node_rect(editor_name)
-        s.click(r[0] + min(12, r[2] / 4), r[1] + 4)
-        s.wait(lambda p: p["selection"] == [editor_name], f"{editor_name} selected")
+        for attempt in range(3):  # the canvas may reframe itself (a node just added): look again
+            r = self._node_rect(editor_name)
+            s.click(r[0] + min(12, r[2] / 4), r[1] + 4)
+            try:
+                s.wait(lambda p: p["selection"] == [editor_name], f"{editor_name} selected", timeout=5)
+                return
+            except EditorError:
+                if attempt == 2:
+                    raise
+                s.settle(3)
 
     def _node_rect(self, editor_name: str):
         try:
@@ -397,26 +457,50 @@ class Builder:
     def set_param(self, name: str, pname: str, value) -> None:
         s = self.s
         node = self.names[name]
+        if s.probe()["graph"]["nodes"][node]["params"][pname] == value:
+            return  # the editor chose it already (a new writer's default path)
+        if s.probe()["picker"]["open"]:  # a new Read asks for its file at once
+            s.type(_text(value))
+            s.key("Return")
+            s.wait(lambda p: p["graph"]["nodes"][node]["params"][pname] == value, f"{node}.{pname} = {value!r}")
+            self.by_inspector.append((name, pname))
+            return
         self.select(node)
         key = f"{node}.{pname}"
         p = s.wait(lambda p: p["params"][key]["rect"] is not None, f"the {key} widget")
         w = p["params"][key]
         r = w["rect"]
         kind = w.get("widget")
-        if kind in ("mvSliderFloat", "mvSliderInt"):
+        if kind in ("mvSliderFloat", "mvSliderDouble", "mvSliderInt"):
             s.click(*s.centre(r, 0.3), modifier="ctrl")  # Ctrl+click: type a value into a slider
             s.type(_text(value))
             s.key("Return")
-        elif kind in ("mvInputText", "mvInputFloat", "mvInputInt"):
+        elif kind in ("mvInputText", "mvInputFloat", "mvInputDouble", "mvInputInt"):
             s.click(r[0] + 30, r[1] + r[3] / 2)
             s.type(_text(value))
             s.key("Return")
         elif kind == "mvCombo":
-            s.click(*s.centre(r, 0.3))
-            s.settle(2)  # the menu opens, hidden for its first frame
             i = w["items"].index(str(value))
             line = p["font_size"] + 4  # a Selectable's height plus the item spacing
-            s.click(r[0] + 30, r[1] + r[3] + 8 + (i + 0.5) * line - 2)
+            if i >= 8:
+                raise EditorError(f"{key}: {value!r} is below the 8 items a combo shows without scrolling")
+            height = min(len(w["items"]), 8) * line + 16  # ImGui's regular combo height, with its padding
+            top = r[1] + r[3] if r[1] + r[3] + height <= p["viewport"][3] else r[1] - height  # below, else above
+            for attempt in range(3):  # a redraw of the inspector (a new value elsewhere) closes an open menu
+                r = s.wait(lambda p: p["params"][key]["rect"], f"the {key} widget")["params"][key]["rect"]
+                s.click(*s.centre(r, 0.3))
+                s.settle(5)  # the menu opens, hidden for its first frame(s)
+                if os.environ.get("ROTOGRAPH_DEBUG_SHOTS"):
+                    s.screenshot(s.tmp / f"combo-open-{attempt}.png")
+                s.click(r[0] + 30, top + 8 + (i + 0.5) * line - 2)
+                try:
+                    s.wait(lambda p: p["graph"]["nodes"][node]["params"][pname] == value, f"{key} = {value!r}",
+                           timeout=5)
+                    break
+                except EditorError:
+                    if attempt == 2:
+                        s.screenshot(s.tmp / "combo-failed.png")
+                        raise
         elif kind == "mvCheckbox":
             s.click(r[0] + r[3] / 2, r[1] + r[3] / 2)
         else:
@@ -524,6 +608,23 @@ def _text(value) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def window_shot(tmp: Path, size, path: Path) -> Path:
+    """The shipped quickstart open in a window of ``size``, the tracker selected on its
+    keyframe (its matte over the plate), saved as ``path``."""
+    shutil.copy(ROOT / "graphs" / "quickstart.json", tmp / "quickstart.json")
+    with Session(tmp / "session", tmp / "quickstart.json", size=size) as s:
+        s.resize_window(*size)
+        s.wait(lambda p: p["viewport"][2:] == list(size) and "track" in p["canvas"]["nodes"], "the window at size")
+        s.key("bracketright")
+        s.wait(lambda p: p["frame"] == 1041, "the keyframe")
+        r = s.probe()["canvas"]["nodes"]["track"]
+        s.click(r[0] + 10, r[1] + 4)
+        s.wait(lambda p: p["viewer"]["shown"] == ["track", 1041, None] and not p["viewer"]["waiting"], "the track",
+               timeout=120)
+        s.settle(3)
+        return s.screenshot(path)
+
+
 def main(argv=None) -> int:
     """``python tests/editor_session.py --docs``: build graphs/quickstart.json by hand in the
     editor and save the README's screenshots in docs/ (needs Xvfb, xdotool, ImageMagick)."""
@@ -534,8 +635,14 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--docs", action="store_true", help="write docs/editor*.png")
+    parser.add_argument("--sizes-only", action="store_true", help="only the shots at 1280x720 and 1920x1080")
     args = parser.parse_args(argv)
     out = ROOT / "docs" if args.docs else Path(tempfile.mkdtemp(prefix="rotograph-shots-"))
+    for size in ((1280, 720), (1920, 1080)):
+        with tempfile.TemporaryDirectory() as tmp:
+            print("wrote", window_shot(Path(tmp), size, out / f"editor-{size[0]}x{size[1]}.png"))
+    if args.sizes_only:
+        return 0
     graph = json.loads((ROOT / "graphs" / "quickstart.json").read_text())
     with tempfile.TemporaryDirectory() as tmp:
         shots = {"palette": out / "editor-palette.png", "box": out / "editor-box.png"}

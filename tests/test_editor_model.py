@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import rotograph
@@ -278,3 +280,79 @@ def test_quickstart_built_from_nothing_renders_the_same(registry, tmp_path):
         assert a.keys() == b.keys() and all(np.array_equal(a[c], b[c]) for c in a)
         assert (tmp_path / "built" / "png" / f"q.{f}.png").read_bytes() == \
             (tmp_path / "shipped" / "png" / f"q.{f}.png").read_bytes()
+
+
+def test_a_graph_without_positions_is_laid_out_left_to_right(registry, tmp_path):
+    from rotograph.editor.layout import estimate_size, overlaps
+
+    doc = json.loads((GRAPHS / "quickstart.json").read_text())
+    doc.pop("ui")
+    doc["ui"] = {}
+    path = tmp_path / "bare.json"
+    path.write_text(json.dumps(doc))
+    m = EditorModel.open(str(path), registry)
+    g = m.graph
+    rects = {n: (*g.ui[n]["pos"], *estimate_size(g, n)) for n in g.nodes}
+    assert not [(a, b) for a in rects for b in rects if a < b and overlaps(rects[a], rects[b], 0)]
+    for n in g.nodes:
+        for src, _ in g.inputs_of(n).values():
+            assert rects[src][0] + rects[src][2] < rects[n][0]
+    assert not m.dirty  # laying out is no edit
+    # a node added to the file without a position goes right of its input, free of the others
+    doc["ui"] = {n: {"pos": list(r[:2])} for n, r in rects.items() if n != "grow"}
+    path.write_text(json.dumps(doc))
+    m = EditorModel.open(str(path), registry)
+    x, y = m.graph.ui["grow"]["pos"]
+    assert x > rects["fill_holes"][0] + rects["fill_holes"][2]
+    grow = (x, y, *estimate_size(m.graph, "grow"))
+    assert not any(overlaps(grow, (*m.graph.ui[n]["pos"], *estimate_size(m.graph, n)), 0) for n in rects if n != "grow")
+
+
+def test_the_picker_lists_sequences_as_patterns(tmp_path):
+    from rotograph.editor.filepicker import list_folder, stored_path
+
+    (tmp_path / "plates").mkdir()
+    (tmp_path / ".hidden").write_text("")
+    for f in (1001, 1002, 1010):
+        (tmp_path / f"shot.{f}.exr").write_text("")
+    (tmp_path / "single.0001.png").write_text("")
+    (tmp_path / "take2.mov").write_text("")
+    (tmp_path / "a.json").write_text("{}")
+    assert list_folder(str(tmp_path)) == [
+        ("dir", "plates", "[Dir] plates/"), ("file", "a.json", "a.json"),
+        ("seq", "shot.####.exr", "shot.####.exr  (1001-1010, 3 frames)"),
+        ("file", "single.0001.png", "single.0001.png"), ("file", "take2.mov", "take2.mov")]
+    assert [e[1] for e in list_folder(str(tmp_path), {".json"})] == ["plates", "a.json"]
+    assert stored_path(str(tmp_path / "plates" / "x.exr"), str(tmp_path)) == "plates/x.exr"
+    assert stored_path("/elsewhere/x.exr", str(tmp_path)) == "/elsewhere/x.exr"
+
+
+def test_typed_floats_keep_the_declared_precision():
+    import numpy as np
+
+    from rotograph import Param
+    from rotograph.editor.widgets import typed_float
+
+    assert typed_float(float(np.float32(0.05)), Param(float, 0.0)) == 0.05
+    assert typed_float(53.28761, Param(float, 0.0)) == 53.288
+    assert typed_float(0.123456, Param(float, 0.0, ui={"precision": 5})) == 0.12346
+
+
+def test_rename_keeps_links_groups_and_positions(registry):
+    m = EditorModel.open(str(GRAPHS / "quickstart.json"), registry)
+    m.collapse(["grow", "feather"], "clean")
+    m.select({"grow"})
+    m.rename("grow", "expand")
+    g = m.graph
+    assert "grow" not in g.nodes and g.inputs_of("expand") == {"matte": ("fill_holes", "out")}
+    assert g.inputs_of("feather")["matte"] == ("expand", "out") and g.groups["clean"].nodes == ["expand", "feather"]
+    assert "expand" in g.ui and m.selection == {"expand"}
+    m.rename("clean", "cleanup")
+    assert m.graph.groups["cleanup"].nodes == ["expand", "feather"]
+    with pytest.raises(rotograph.errors.GraphError, match="already exists"):
+        m.rename("expand", "feather")
+    with pytest.raises(rotograph.errors.GraphError, match="cannot name"):
+        m.rename("expand", "2x")
+    m.undo()
+    m.undo()
+    assert "grow" in m.graph.nodes and m.graph.inputs_of("feather")["matte"] == ("grow", "out")
