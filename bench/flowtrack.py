@@ -162,7 +162,8 @@ def main() -> int:
     print(f"speed: {speed:.3f} CPU s/frame ({wall:.3f} s wall) at 960x540 on one thread over all {sum(n for _, n in speeds)} frames "
           f"(per shot {', '.join(f'{s:.3f}' for s, _ in speeds)}; frames where an object is lost cost more: "
           f"the search); target <= {SPEED_TARGET}, ratio {speed / SPEED_TARGET:.2f}, worst shot "
-          f"{max(s for s, _ in speeds) / SPEED_TARGET:.2f} (shared machine: the wall time counts waits for other processes, the CPU time does not; the target is checked on the CPU time)")
+          f"{max(s for s, _ in speeds) / SPEED_TARGET:.2f} (shared machine: the wall time counts waits for other "
+          f"processes, the CPU time does not; the target is checked on the CPU time)")
     if speed > SPEED_TARGET:
         missed.append(f"speed {speed:.3f} s/frame")
     print("targets met" if not missed else "targets missed: " + "; ".join(missed))

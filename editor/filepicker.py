@@ -74,6 +74,8 @@ def stored_path(path: str, base: str | None = None) -> str:
 
 
 class FilePicker:
+    """The editor's own file picker: a window that owns the keyboard while open, lists folders
+    as ``[Dir]`` and numbered images as one ``plate.####.exr`` entry with its frame range."""
     def __init__(self):
         # keys typed before the name field has the keyboard (it takes it a frame or two after the
         # picker opens) are kept here, shown before the field, and are the start of the name; the
@@ -91,6 +93,7 @@ class FilePicker:
         self._last_click = (None, 0.0, -100)
 
     def build(self) -> None:
+        """Create the picker's (hidden) window and its double-click handler; once, after the DearPyGui context exists."""
         import dearpygui.dearpygui as dpg
 
         with dpg.item_handler_registry(tag=HANDLERS):
@@ -111,6 +114,7 @@ class FilePicker:
 
     @property
     def is_open(self) -> bool:
+        """Whether the picker is shown (graph shortcuts are off while it is)."""
         import dearpygui.dearpygui as dpg
 
         return dpg.does_item_exist(TAG) and bool(dpg.is_item_shown(TAG))
@@ -140,6 +144,7 @@ class FilePicker:
         self._focus = FOCUS_FRAMES
 
     def close(self) -> None:
+        """Hide the picker without choosing (Cancel, Escape or the window's close box)."""
         import dearpygui.dearpygui as dpg
 
         dpg.configure_item(TAG, show=False)
@@ -281,6 +286,7 @@ class FilePicker:
             self._set_prefix(self.prefix + c)
 
     def describe(self) -> dict:
+        """What the picker shows, for tests and the probe: open, folder, typed name, message, entries and their screen rects."""
         import dearpygui.dearpygui as dpg
 
         from .items import rect

@@ -38,6 +38,8 @@ def _socket_fds() -> set[int]:
 
 
 class Wakeup:
+    """Lets the idle event loop sleep until an X event arrives or a worker writes to a
+    self-pipe, instead of polling every frame."""
     FALLBACK = 0.05  # seconds per idle frame where the window system cannot be watched
 
     def __init__(self):
@@ -81,6 +83,7 @@ class Wakeup:
         return bool(ready)
 
     def close(self) -> None:
+        """Close the self-pipe."""
         for fd in (self._r, self._w):
             try:
                 os.close(fd)

@@ -93,7 +93,7 @@ class ObjectTrack(Reacquisition):
         self.mask: np.ndarray | None = None
         self.full: np.ndarray | None = None  # the whole object, seen and hidden (its predicted extent)
         self._model = np.float32([[1, 0, 0], [0, 1, 0]])
-        self._agree: np.ndarray | None = None  # pixels moving with the object on this frame  # the object's last motion (current → previous)
+        self._agree: np.ndarray | None = None  # pixels moving with the object on this frame
         self.prior: np.ndarray | None = None
         self.lost = False
         self.lost_for = 0

@@ -52,6 +52,11 @@ def _non_negative(value: float) -> float:
     return value
 
 
+def area_power(node) -> int:
+    """How ``max_area`` scales under ``render --proxy``: as px² (power 2) when ``units`` is
+    ``px``, not at all for a percentage of the frame."""
+    return 2 if node.units == "px" else 0
+
 class _SmallRegions(Node):
     """What FillHoles and RemoveDots share: the area limit, the threshold that defines a region
     and how far its soft rim goes with it. ``max_area`` 0 passes the matte through."""
@@ -90,6 +95,8 @@ class FillHoles(_SmallRegions):
 
     type_id = "rotograph.FillHoles"
 
+    pixel_params = {"max_area": area_power, "edge": 1}  # in pixels: scaled by render --proxy (power of the scale)
+
     def compute(self, ctx, matte):
         from ._kernels import label_of_label, select_labels
 
@@ -119,6 +126,8 @@ class RemoveDots(_SmallRegions):
 
     type_id = "rotograph.RemoveDots"
 
+    pixel_params = {"max_area": area_power, "edge": 1}  # in pixels: scaled by render --proxy (power of the scale)
+
     def compute(self, ctx, matte):
         from ._kernels import select_labels
 
@@ -142,6 +151,8 @@ class BorderFix(Node):
     """
 
     type_id = "rotograph.BorderFix"
+
+    pixel_params = {"size": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Matte"
     cache_policy = CachePolicy.MEMORY_ONLY
 

@@ -19,6 +19,8 @@ class Grow(Node):
     """
 
     type_id = "rotograph.Grow"
+
+    pixel_params = {"size": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Matte"
     cache_policy = CachePolicy.MEMORY_ONLY
 
@@ -41,6 +43,8 @@ class Feather(Node):
     """
 
     type_id = "rotograph.Feather"
+
+    pixel_params = {"size": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Matte"
     cache_policy = CachePolicy.MEMORY_ONLY
 

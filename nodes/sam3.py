@@ -16,6 +16,7 @@ import numpy as np
 
 from rotograph import Image, Input, MaskObject, MaskSet, Masks, Node, Output, Param, Prompts, RangeNode, Reach, Segment
 from rotograph.errors import ParamError, RotographError
+from rotograph.node import Upgrade
 from rotograph.models import MANAGER, SPECS, ModelError, Weights, choose_device, model_key, require, resolve_weights
 
 from ._imaging import to_display_u8
@@ -180,7 +181,7 @@ class SAM3Track(RangeNode):
     """
 
     type_id = "rotograph.SAM3Track"
-    version = 2
+    version = 3  # 3: the tracker driven in the interactive order (corrections propagate forwards from their frame)
     category = "Segment"
     resources = {"GPU": 1}
     resumable = True
@@ -200,6 +201,8 @@ class SAM3Track(RangeNode):
 
     @classmethod
     def upgrade_node(cls, from_version: int, name: str, params: dict):
+        if from_version >= 2:  # v2 → v3: same ports and params (new ones take their defaults)
+            return Upgrade(params)
         return _matte_to_masks(name, params)  # v1 had a `matte` output choosing `object`
 
     # -- checks and segments ----------------------------------------------------------------
@@ -388,7 +391,7 @@ class SAM3Segment(Node):
     """
 
     type_id = "rotograph.SAM3Segment"
-    version = 2
+    version = 3  # 3: exemplar boxes act on the frame they were drawn on only
     category = "Segment"
     resources = {"GPU": 1}
 
@@ -404,6 +407,8 @@ class SAM3Segment(Node):
 
     @classmethod
     def upgrade_node(cls, from_version: int, name: str, params: dict):
+        if from_version >= 2:  # v2 → v3: same ports and params (new ones take their defaults)
+            return Upgrade(params)
         return _matte_to_masks(name, params)  # v1 had a `matte` output choosing `object`
 
     def check(self) -> None:

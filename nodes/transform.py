@@ -97,6 +97,13 @@ class Reformat(Node):
     filter = Param(str, "area", choices=tuple(FILTERS))
     out = Output(Image)
 
+    def proxy_params(self, scale: float) -> dict:
+        if self.format == "scale":
+            return {}
+        w, h, aspect = self.target(0, 0)
+        return {"format": "custom", "width": max(1, round(w * scale)), "height": max(1, round(h * scale)),
+                "pixel_aspect": aspect}
+
     def target(self, w: int, h: int) -> tuple[int, int, float]:
         """(width, height, pixel aspect) of the output format for a w×h input."""
         if self.format == "scale":
@@ -140,6 +147,8 @@ class Crop(Node):
     """
 
     type_id = "rotograph.Crop"
+
+    pixel_params = {"x": 1, "y": 1, "right": 1, "top": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Transform"
     cache_policy = CachePolicy.MEMORY_ONLY
 
@@ -178,6 +187,8 @@ class Transform(Node):
     """
 
     type_id = "rotograph.Transform"
+
+    pixel_params = {"translate_x": 1, "translate_y": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Transform"
     cache_policy = CachePolicy.MEMORY_ONLY
 

@@ -116,6 +116,8 @@ class WriteCrops(ColourKeyed, RangeWriter):
     """
 
     type_id = "rotograph.WriteCrops"
+
+    pixel_params = {"size": 1}  # in pixels: scaled by render --proxy (power of the scale)
     image = Input(Image)
     masks = Input(Masks)
     file = Param(FileOut, "", doc="crops/crop.####.png: each object in its own folder", ui={"widget": "file_save"})

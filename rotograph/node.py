@@ -174,6 +174,9 @@ class Node:
     is_writer: ClassVar[bool] = False
     is_range: ClassVar[bool] = False
     resources: ClassVar[dict[str, float]] = {}  # e.g. {"GPU": 1}: Dask worker resources it needs
+    # params measured in pixels: param → power of the scale (1: px, 2: px²) or a function of the
+    # node giving it; ``render --proxy`` scales them with the image (see rotograph.proxy)
+    pixel_params: ClassVar[dict[str, Any]] = {}
 
     inputs: ClassVar[dict[str, Input]] = {}
     outputs: ClassVar[dict[str, Output]] = {}
@@ -263,6 +266,12 @@ class Node:
         """Problems worth a warning before a render (``rotograph validate`` prints them), e.g.
         gaps in a sequence that ``missing_frames`` will fill. Cheap: never decodes pixels."""
         return []
+
+    def proxy_params(self, scale: float) -> dict[str, Any]:
+        """Params that change, besides :attr:`pixel_params`, when the graph runs at ``scale`` ×
+        its formats' size (``render --proxy``): {param: value}. Default: none (Reformat turns
+        a named format into the scaled custom one)."""
+        return {}
 
     def validate_cached(self, output: str, value) -> bool:
         """Whether a cached result still stands (writers check that their file is still there)."""

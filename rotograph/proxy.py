@@ -2,13 +2,15 @@
 
 :func:`apply_proxy` rewrites a graph in place, so that the engine needs to know nothing of it:
 
-- every Read's image goes through a ``Reformat`` (format ``scale``, area filter) named
-  ``<read>_proxy``, so every image in the graph is ``scale`` times its full size;
+- every source's image (a node with no inputs and an Image output: a Read) goes through a
+  ``Reformat`` (format ``scale``, area filter) named ``<read>_proxy``, so every image in the
+  graph is ``scale`` times its full size;
 - every param measured in pixels is scaled: radii and sizes by ``scale``, areas (px²) by
   ``scale²``, boxes, offsets and prompt coordinates by ``scale``; named Reformat formats become
   custom formats of the scaled size; fractions, percentages, thresholds and working-resolution
-  caps are left as they are. Which params are in pixels is listed in :data:`PIXEL_PARAMS`;
-  a plugin node declares its own with a ``pixel_params`` class attribute ({param: power});
+  caps are left as they are. Each node declares which of its params are in pixels with its
+  ``pixel_params`` class attribute ({param: power}) and any other change with
+  :meth:`~rotograph.node.Node.proxy_params`;
 - every writer's output path gains a ``proxy<scale>`` folder
   (``render/shot.####.exr`` → ``render/proxy0.5/shot.####.exr``), so a proxy render never
   overwrites the full-resolution one.
@@ -23,29 +25,6 @@ import os
 
 from .errors import GraphError
 from .params import FileOut, MovieOut, Prompts
-
-
-def _max_area(node) -> int:
-    return 2 if node.units == "px" else 0  # px², or a percentage
-
-
-# type_id → {param: power of the scale (1 for px, 2 for px²), or a function of the node giving it}
-PIXEL_PARAMS = {
-    "rotograph.Keyer": {"adaptive_size": 1, "prefilter": 1},
-    "rotograph.Despill": {"screen_blur": 1},
-    "rotograph.Grow": {"size": 1},
-    "rotograph.Feather": {"size": 1},
-    "rotograph.EdgeExtend": {"erode": 1},
-    "rotograph.FillHoles": {"max_area": _max_area, "edge": 1},
-    "rotograph.RemoveDots": {"max_area": _max_area, "edge": 1},
-    "rotograph.BorderFix": {"size": 1},
-    "rotograph.TemporalSmooth": {"edge_band": 1},
-    "rotograph.MatteRefine": {"band": 1},
-    "rotograph.FlowTrack": {"band": 1},
-    "rotograph.Transform": {"translate_x": 1, "translate_y": 1},
-    "rotograph.Crop": {"x": 1, "y": 1, "right": 1, "top": 1},
-    "rotograph.WriteCrops": {"size": 1},
-}
 
 
 def proxy_folder(path: str, scale: float) -> str:
@@ -71,8 +50,7 @@ def _scaled_prompts(prompts: list, scale: float) -> list:
 def scaled_params(node, scale: float) -> dict:
     """The params of ``node`` that change at proxy ``scale``: {param: new value}."""
     out = {}
-    rules = getattr(type(node), "pixel_params", None) or PIXEL_PARAMS.get(node.type_id, {})
-    for param, power in rules.items():
+    for param, power in type(node).pixel_params.items():
         power = power(node) if callable(power) else power
         out[param] = _scaled(getattr(node, param), power, scale)
     for name, p in type(node).params.items():
@@ -81,10 +59,7 @@ def scaled_params(node, scale: float) -> dict:
             out[name] = _scaled_prompts(value, scale)
         elif isinstance(p.type, type) and issubclass(p.type, (FileOut, MovieOut)) and value:
             out[name] = proxy_folder(value, scale)
-    if node.type_id == "rotograph.Reformat" and node.format not in ("scale",):
-        w, h, aspect = node.target(0, 0)
-        out.update(format="custom", width=max(1, round(w * scale)), height=max(1, round(h * scale)),
-                   pixel_aspect=aspect)
+    out.update(node.proxy_params(scale))
     return out
 
 
@@ -95,16 +70,16 @@ def apply_proxy(graph, scale: float):
         raise GraphError(f"--proxy {scale:g}: expected a fraction in (0, 1], e.g. 0.5")
     if scale == 1.0:
         return graph
-    reads = [n.name for n in graph if n.type_id == "rotograph.Read"]
+    sources = [(n.name, o) for n in graph if not n.inputs for o, out in n.outputs.items() if out.type.name == "Image"]
     for node in list(graph):
         for param, value in scaled_params(node, scale).items():
             graph.set(f"{node.name}.{param}", value)
-    for read in reads:
+    for read, image in sources:
         proxy = graph.add("rotograph.Reformat", graph.unique_name(f"{read}_proxy"), format="scale", scale=scale,
                           filter="area")
         for name in [n.name for n in graph]:
             for port, (src, out) in graph.inputs_of(name).items():
-                if src == read and out == "image" and name != proxy.name:
+                if src == read and out == image and name != proxy.name:
                     graph.connect(f"{proxy.name}.out", f"{name}.{port}")
-        graph.connect(f"{read}.image", f"{proxy.name}.image")
+        graph.connect(f"{read}.{image}", f"{proxy.name}.image")
     return graph

@@ -125,7 +125,8 @@ def test_an_object_leaving_the_frame_is_found_again_when_it_re_enters(registry, 
     assert len(out) >= 5 and all(lost[i] for i in out), lost
     assert lost_run(lost, shot.visible) <= 2, lost
     back = [i for i in range(out[-1], n) if shot.visible[i] >= 0.7]
-    assert all(iou(masks[i].matte(1), shot.alpha[i]) > 0.8 for i in back[2:]), [round(iou(masks[i].matte(1), shot.alpha[i]), 2) for i in back]
+    assert all(iou(masks[i].matte(1), shot.alpha[i]) > 0.8 for i in back[2:]), \
+        [round(iou(masks[i].matte(1), shot.alpha[i]), 2) for i in back]
     assert all([o.id for o in m.objects] == [1] for m in masks)
 
 

@@ -671,7 +671,7 @@ def test_v1_graphs_upgrade_to_masks_and_masks_to_matte(registry):
 def test_sam3_matte_graph_picks_the_object_downstream(registry, tmp_path, double):
     g = rotograph.load(GRAPHS / "sam3_matte.json", registry)
     assert g.inputs_of("track_matte") == {"masks": ("track", "masks")}
-    assert rotograph.load(GRAPHS / "depth_layers.json", registry).nodes["track"].version == 2
+    assert rotograph.load(GRAPHS / "depth_layers.json", registry).nodes["track"].version == 3
     frames, truth = squares(4)
     g.set("read.file", write_png_sequence(tmp_path / "plate", frames))
     g.set("read.colorspace", "sRGB")
