@@ -30,7 +30,6 @@ class EdgeExtend(Node):
     """
 
     type_id = "rotograph.EdgeExtend"
-
     pixel_params = {"erode": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Keying"
     cache_policy = CachePolicy.MEMORY_ONLY

@@ -49,7 +49,6 @@ class FlowTrack(RangeNode):
     """
 
     type_id = "rotograph.FlowTrack"
-
     pixel_params = {"band": 1}  # in pixels: scaled by render --proxy (power of the scale)
     version = 3  # 3: partial occlusion kept as partial, re-acquisition, score = per-frame confidence
     category = "Segment"

@@ -38,7 +38,6 @@ class Keyer(Node):
     """
 
     type_id = "rotograph.Keyer"
-
     pixel_params = {"adaptive_size": 1, "prefilter": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Keying"
     cache_policy = CachePolicy.MEMORY_ONLY
@@ -113,7 +112,6 @@ class Despill(Node):
     """
 
     type_id = "rotograph.Despill"
-
     pixel_params = {"screen_blur": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Keying"
     cache_policy = CachePolicy.MEMORY_ONLY

@@ -94,7 +94,6 @@ class FillHoles(_SmallRegions):
     """
 
     type_id = "rotograph.FillHoles"
-
     pixel_params = {"max_area": area_power, "edge": 1}  # in pixels: scaled by render --proxy (power of the scale)
 
     def compute(self, ctx, matte):
@@ -125,7 +124,6 @@ class RemoveDots(_SmallRegions):
     """
 
     type_id = "rotograph.RemoveDots"
-
     pixel_params = {"max_area": area_power, "edge": 1}  # in pixels: scaled by render --proxy (power of the scale)
 
     def compute(self, ctx, matte):
@@ -151,7 +149,6 @@ class BorderFix(Node):
     """
 
     type_id = "rotograph.BorderFix"
-
     pixel_params = {"size": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Matte"
     cache_policy = CachePolicy.MEMORY_ONLY

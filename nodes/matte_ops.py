@@ -19,7 +19,6 @@ class Grow(Node):
     """
 
     type_id = "rotograph.Grow"
-
     pixel_params = {"size": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Matte"
     cache_policy = CachePolicy.MEMORY_ONLY
@@ -43,7 +42,6 @@ class Feather(Node):
     """
 
     type_id = "rotograph.Feather"
-
     pixel_params = {"size": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Matte"
     cache_policy = CachePolicy.MEMORY_ONLY

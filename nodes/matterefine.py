@@ -42,7 +42,6 @@ class MatteRefine(Node):
     """
 
     type_id = "rotograph.MatteRefine"
-
     pixel_params = {"band": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Matte"
     version = 1

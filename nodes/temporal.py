@@ -72,7 +72,6 @@ class TemporalSmooth(Node):
     """
 
     type_id = "rotograph.TemporalSmooth"
-
     pixel_params = {"edge_band": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Matte"
     cache_policy = CachePolicy.ALWAYS  # optical flows: dearer than a disk read

@@ -147,7 +147,6 @@ class Crop(Node):
     """
 
     type_id = "rotograph.Crop"
-
     pixel_params = {"x": 1, "y": 1, "right": 1, "top": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Transform"
     cache_policy = CachePolicy.MEMORY_ONLY
@@ -187,7 +186,6 @@ class Transform(Node):
     """
 
     type_id = "rotograph.Transform"
-
     pixel_params = {"translate_x": 1, "translate_y": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Transform"
     cache_policy = CachePolicy.MEMORY_ONLY

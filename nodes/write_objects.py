@@ -116,7 +116,6 @@ class WriteCrops(ColourKeyed, RangeWriter):
     """
 
     type_id = "rotograph.WriteCrops"
-
     pixel_params = {"size": 1}  # in pixels: scaled by render --proxy (power of the scale)
     image = Input(Image)
     masks = Input(Masks)
