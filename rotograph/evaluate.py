@@ -94,7 +94,7 @@ class Evaluator:
             self._ranges: dict[str, tuple[int, int] | None] = {}
             self._timing: dict[str, Timing | None] = {}
             self._segments: dict[str, list[Segment]] = {}
-            self._where: dict[str, dict[int, int]] = {}  # range node → frame → number of its segment
+            self._where: dict[str, dict[int, tuple[int, int]]] = {}  # range node → frame → (segment, place in its run)
             self._segment_keys: dict[tuple[str, int], str] = {}
             self._chains: dict[tuple[str, int], list[str]] = {}
             self._revision = self.graph.revision
@@ -159,12 +159,14 @@ class Evaluator:
 
     def segment_of(self, name: str, frame: int) -> Segment:
         """The segment of range node ``name`` whose emitted frames hold ``frame``."""
-        return self.segments(name)[self._segment_number(name, frame)]
+        return self.segments(name)[self._place(name, frame)[0]]
 
-    def _segment_number(self, name: str, frame: int) -> int:
+    def _place(self, name: str, frame: int) -> tuple[int, int]:
+        """(number of the segment that emits ``frame``, index of ``frame`` in that segment's run)."""
         where = self._where.get(name)
         if where is None:
-            where = self._where[name] = {f: n for n, seg in enumerate(self.segments(name)) for f in seg.frames}
+            where = self._where[name] = {f: (n, len(seg.lead) + i) for n, seg in enumerate(self.segments(name))
+                                         for i, f in enumerate(seg.frames)}
         if frame not in where:
             rng = self.frame_range(name)
             raise EvaluationError(name, frame, f"frame {frame} is outside the node's frame range {rng[0]}-{rng[1]}")
@@ -200,12 +202,8 @@ class Evaluator:
             if extra is not None:
                 material["extra"] = extra
             if node.is_range:
-                number = self._segment_number(name, frame)
+                number, upto = self._place(name, frame)
                 if node.reach().causal:
-                    seg = self.segments(name)[number]
-                    upto = len(seg.lead) + (frame - seg.frames[0]) * seg.direction  # runs step by one frame
-                    if seg.run[upto] != frame:
-                        upto = seg.run.index(frame)
                     material = {"chain": self._chain(name, number, upto), "output": output}
                 else:
                     material["segment"] = self._segment_key(name, number)
@@ -277,9 +275,9 @@ class Evaluator:
             params = {k: v for k, v in node.get_params().items() if k not in reach.keyframes}
             with blame(name, run[0]):
                 extra = node.key_material(run[0])
-            chain.append(digest({"type": node.type_id, "version": node.version, "params": params, "extra": extra,
-                                 "start": run[0], "direction": step, "lead": len(seg.lead)}, where=where))
-            chain[0] = self._link(node, chain[0], run[0], inputs, reach.lookahead, step, rng, where)
+            start = digest({"type": node.type_id, "version": node.version, "params": params, "extra": extra,
+                            "start": run[0], "direction": step, "lead": len(seg.lead)}, where=where)
+            chain.append(self._link(node, start, run[0], inputs, reach.lookahead, step, rng, where))
         for i in range(len(chain), upto + 1):
             chain.append(self._link(node, chain[-1], run[i], inputs, reach.lookahead, step, rng, where))
         return chain[upto]
@@ -393,7 +391,7 @@ class Evaluator:
             seg = self.segment_of(name, frames[0])
             self._run_range(node, seg, lost if node.reach().causal else frames, keep=lost[0])
         else:  # present: read the last one, which checks it still stands (a writer's file is there)
-            last = max(frames, key=self.segment_of(name, frames[0]).frames.index)
+            last = max(frames, key=lambda f: self._place(name, f)[1])
             for o in node.outputs:
                 self.get(name, o, last)
         return len(lost)

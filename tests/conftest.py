@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import cv2
@@ -86,6 +87,14 @@ def build_track_graph(registry, pattern: str, out_dir: Path, box=(8, 28, 42, 62)
     g.connect("premult.out", "write.rgba")
     g.connect("feather.out", "write.matte")
     return g
+
+
+@pytest.fixture
+def quickstart(tmp_path):
+    """A copy of graphs/quickstart.json in ``tmp_path`` (the editor saves over the file it opened)."""
+    path = tmp_path / "quickstart.json"
+    shutil.copy(GRAPHS / "quickstart.json", path)
+    return path
 
 
 CHILD_BOX = [300, 0, 520, 400]  # the girl on the bed at frame 1001 of bedroom.mp4

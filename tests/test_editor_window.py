@@ -20,13 +20,6 @@ from conftest import GRAPHS
 from editor_session import EditorError, Session, click_node, overlap
 
 
-@pytest.fixture
-def quickstart(tmp_path):
-    path = tmp_path / "quickstart.json"
-    shutil.copy(GRAPHS / "quickstart.json", path)
-    return path
-
-
 def params(p, node):
     return p["graph"]["nodes"][node]["params"]
 

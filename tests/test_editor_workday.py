@@ -21,13 +21,6 @@ from editor_session import Session, click_node, missing_tools, overlap
 pytestmark = pytest.mark.skipif(bool(missing_tools()), reason="needs xvfb, xdotool and imagemagick")
 
 
-@pytest.fixture
-def quickstart(tmp_path):
-    path = tmp_path / "quickstart.json"
-    shutil.copy(GRAPHS / "quickstart.json", path)
-    return path
-
-
 def test_the_open_dialog_owns_the_keyboard(tmp_path, quickstart):
     """BackSpace, Ctrl+A, G, Ctrl+G, B, Delete and Tab typed into the Open dialog's file name
     edit the name, never the graph behind it."""
