@@ -58,6 +58,29 @@ def _checkpoint(weights: Weights) -> str | None:
     return None if weights.random else weights.path(SPECS["sam3"].files[0])
 
 
+# sam3 leaves these two text-encoder parameters as ``torch.empty`` (a checkpoint sets them): with
+# random weights they would hold whatever memory was there, NaN at times. name suffix → std of the
+# seeded normal they get, as OpenCLIP initialises them (sam3.model.text_encoder_ve.TextTransformer)
+_UNSET_PARAMS = {"language_backbone.encoder.positional_embedding": lambda p: 0.01,
+                 "language_backbone.encoder.text_projection": lambda p: p.shape[0] ** -0.5}
+
+
+def _fill_unset(model, weights: Weights):
+    """Random weights: give the parameters sam3 leaves uninitialised seeded values (a
+    deterministic random model, no NaN from stale memory); a checkpoint sets them itself."""
+    import torch
+
+    if not weights.random:
+        return model
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            std = next((f(p) for suffix, f in _UNSET_PARAMS.items() if name.endswith(suffix)), None)
+            if std is not None:
+                p.copy_(torch.randn(p.shape, generator=gen).mul_(std))
+    return model
+
+
 def build_video_model(weights: Weights, device: str) -> VideoModel:
     """SAM 3's video model (``build_sam3_video_model``; CUDA only upstream) and its two APIs:
     the request API of ``Sam3VideoPredictor`` around this model (its own ``__init__`` would build
@@ -74,6 +97,7 @@ def build_video_model(weights: Weights, device: str) -> VideoModel:
     with on_device(device):
         model = build_sam3_video_model(checkpoint_path=_checkpoint(weights), load_from_HF=False, bpe_path=bpe_vocab(),
                                        device=device).eval()
+    _fill_unset(model, weights)
     tracker = model.tracker
     tracker.backbone = model.detector.backbone
     return VideoModel(RequestPredictor(model), tracker)
@@ -89,6 +113,7 @@ def build_image_model(weights: Weights, device: str):
     with on_device(device):
         model = build_sam3_image_model(bpe_path=bpe_vocab(), device=device, checkpoint_path=_checkpoint(weights),
                                        load_from_HF=False, enable_inst_interactivity=True)
+        _fill_unset(model, weights)
         return Sam3Processor(model, device=device)
 
 

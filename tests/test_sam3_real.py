@@ -1,13 +1,15 @@
 """SAM3Segment and SAM3Track against the real ``sam3`` package on the CPU, random weights, through
 the compatibility module (rotograph/nodes/_sam3_compat.py): each redirected sam3 line is still
 there, each kind of redirection does what it says, and the nodes give exactly the masks of
-upstream's own calls made in the same order. The 1008-px ViT trunk is swapped for a cheap module
-with its output shapes (tests/sam3_real.py); the rest of the model is sam3's own.
+upstream's own calls made in the same order.
 
-`make test` installs sam3 and runs the compatibility checks; the two model tests are marked
-``sam3_cpu`` (5-10 minutes each on 2 busy cores: a neck pass at 1008 px alone is ~15 s) and run
-in `make sam3-cpu-check`, with bench/sam3_cpu.py (the full backbone). Skipped where sam3 is not
-installed, except under ROTOGRAPH_REQUIRE_AI.
+These run in `make test` (about a minute together on 2 cores): each model is built once per test
+session and shared by the node and upstream's direct calls; only the 1008-px ViT trunk is swapped
+for a cheap module with its output shapes, the random weights are filled from seeded buffers
+(not torch's per-tensor draws), and the backbone remembers its outputs by input bytes, so the
+node and upstream pay for one neck pass a frame (tests/sam3_real.py). The full backbone runs in
+`make sam3-cpu-check` (bench/sam3_cpu.py and the ``sam3_cpu`` tests). Skipped where sam3 is not
+installed, except under ROTOGRAPH_REQUIRE_AI (`make test`), where that is a failure.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ except ImportError as e:  # `make test` installs sam3 and sets ROTOGRAPH_REQUIRE
         raise
     pytest.skip(f"the real sam3 package is not installed ({e}): make sam3-cpu-check installs it", allow_module_level=True)
 
-from sam3_real import cheap_trunk  # noqa: E402
+from sam3_real import cheap_trunk, fast_random_init, memo_backbone, shift_concept_masks  # noqa: E402
 
 CPU = "cpu"
 
@@ -99,14 +101,17 @@ def test_the_gpu_properties_probe_answers_off_cuda():
 
 
 # -- the nodes against upstream's own calls ---------------------------------------------------
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def image_model():
-    """SAM 3's image model (cheap trunk), built by the node's own builder, seeded."""
+    """SAM 3's image model (cheap trunk, fast seeded random init), built once by the node's own
+    builder and shared by the node and upstream's direct calls."""
     from rotograph.nodes.sam3 import build_image_model
 
-    torch.manual_seed(0)
-    with cheap_trunk():
+    with cheap_trunk(), fast_random_init():
         proc = build_image_model(resolve_weights(SPECS["sam3"], "random"), CPU)
+    assert all(torch.isfinite(p).all() for p in proc.model.parameters())  # none left as torch.empty's memory
+    memo_backbone(proc.model.backbone)
+    shift_concept_masks(proc.model)
     yield proc
 
 
@@ -120,7 +125,6 @@ def _segment_graph(registry, tmp_path, proc, **params):
     return g
 
 
-@pytest.mark.sam3_cpu
 def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, tmp_path, image_model):
     """Objects mode (a click on one object, a box on another) and concept mode with an exemplar
     box give the masks of upstream's Sam3Processor / predict_inst calls made in the same order;
@@ -132,6 +136,7 @@ def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, t
     g = _segment_graph(registry, tmp_path, proc, mode="objects",
                        prompts=[_kf(1002, 1, [(25, 32, 1)]), _kf(1002, 2, box=[94, 54, 120, 82])])
     ours = g.evaluate("seg", 1002, "masks")
+    hits = proc.model.backbone.memo_hits
     with compat.on_device(CPU):
         state = proc.set_image(Image.fromarray(frame))
         m1, s1, _ = proc.model.predict_inst(state, point_coords=np.array([[25, 32]], np.float32),
@@ -143,6 +148,8 @@ def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, t
     want[two & (want == 0)] = 2
     assert one.any() and two.any()  # random weights still give masks to compare
     assert np.array_equal(ours.labels, want)
+    # upstream's set_image gave the backbone the very tensor the node's frame preparation gave it
+    assert proc.model.backbone.memo_hits == hits + 1
 
     cache = proc._rotograph_embeddings
     misses = cache.misses
@@ -160,17 +167,19 @@ def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, t
     want = np.zeros((96, 160), np.uint16)
     for oid, i in enumerate(np.argsort(-scores, kind="stable"), start=1):
         want[masks[i] & (want == 0)] = oid
-    assert np.array_equal(ours.labels, want)
+    assert ours.objects and np.array_equal(ours.labels, want)
     assert g.evaluate("seg", 1003, "masks").objects == []  # the exemplar belongs to 1002
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def video_model():
+    """SAM 3's video model (cheap trunk, fast seeded random init), built once by the node's own
+    builder and shared by the node and upstream's direct calls."""
     from rotograph.nodes.sam3 import build_video_model
 
-    torch.manual_seed(0)
-    with cheap_trunk():
+    with cheap_trunk(), fast_random_init():
         sam = build_video_model(resolve_weights(SPECS["sam3"], "random"), CPU)
+    memo_backbone(sam.tracker.backbone)
     # random weights score every object absent (masks then forced empty): raise the object-score
     # bias so that objects are present and the masks compared mean something
     head = sam.tracker.sam_mask_decoder.pred_obj_score_head
@@ -180,7 +189,6 @@ def video_model():
     yield sam
 
 
-@pytest.mark.sam3_cpu
 def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_path, video_model):
     """Two objects clicked on 1001, object 1 corrected on 1002 (object 2 not named), three
     frames: SAM3Track's masks equal upstream's tracker driven in the interactive order with its
