@@ -562,6 +562,25 @@ def test_device_auto_resolves_and_the_key_holds_the_resolved_device(registry, tm
             g.validate()
 
 
+@pytest.mark.parametrize("cuda, mps, want", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_device_auto_picks_cuda_then_mps_then_cpu_and_the_key_holds_it(registry, tmp_path, monkeypatch, cuda, mps, want):
+    """``auto`` resolves to the best device present (CUDA, else Metal, else the CPU) and both
+    nodes' cache keys hold the resolved device and its dtype (bf16 autocast on CUDA only), so a
+    result computed on one device is never served as another's. Availability is monkeypatched:
+    no MPS machine here."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    g = _graph(registry, tmp_path, prompts=[_kf(1001, 1, [(22, 32, 1)])])
+    g.add("rotograph.SAM3Segment", "seg", mode="objects", prompts=[_kf(1001, 1, [(22, 32, 1)])], weights="random")
+    g.connect("read.image", "seg.image")
+    g.validate()
+    for node in ("track", "seg"):
+        key = g.nodes[node].key_material(1001)
+        assert (key["device"], key["dtype"]) == (want, "bfloat16" if want == "cuda" else "float32"), node
+    g.set("seg.device", "cpu")  # an explicit device is kept as asked
+    assert g.nodes["seg"].key_material(1001)["device"] == "cpu"
+
+
 # -- SAM3Segment ---------------------------------------------------------------------------------
 def test_sam3_segment_concept_and_clicks_at_the_plate_size(registry, tmp_path, double):
     from PIL import Image
