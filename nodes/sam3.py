@@ -20,7 +20,7 @@ from rotograph.node import Upgrade
 from rotograph.models import MANAGER, SPECS, ModelError, Weights, choose_device, model_key, require, resolve_weights
 
 from ._imaging import to_display_u8
-from ._sam3_compat import on_device
+from ._sam3_compat import CHECKED_VERSIONS, on_device
 from ._sam3_embeddings import embeddings_of
 from ._sam3_video import ConceptSession, ObjectPrompt, VideoModel, concept_chunk, to_numpy, track_chunk
 from .masks import matte_became_masks
@@ -201,8 +201,10 @@ class SAM3Track(RangeNode):
     seed's, which may hold one frame). Objects mode runs on CUDA, MPS or the CPU (``device``;
     ``auto`` picks the best present): :mod:`._sam3_compat` redirects sam3's CUDA-only code. The
     CPU is slow (tens of seconds a frame at 1008 px): for long shots use a GPU, or FlowTrack.
-    Concept mode (the request API, which also loads its frames in float16) is checked on CUDA
-    only: elsewhere ``check`` refuses it.
+    Concept mode (the request API) is checked on CUDA only: elsewhere ``check`` refuses it —
+    off CUDA sam3's request API finds connected components with scikit-image (which it does not
+    declare) and fails on a frame without a new detection (``torch.stack`` of an empty list in
+    ``sam3.perflib.connected_components.connected_components_cpu``).
     """
 
     type_id = "rotograph.SAM3Track"
@@ -245,8 +247,9 @@ class SAM3Track(RangeNode):
             raise ParamError(f"node '{self.name}': {e}") from None
         if self.text and not device.startswith("cuda"):
             raise ParamError(f"node '{self.name}': a text concept (SAM 3's request API) is checked on CUDA only, and "
-                             f"the device here is {device}: track per-object prompts (clear 'text'), or segment the "
-                             f"concept on one frame with SAM3Segment")
+                             f"the device here is {device} (off CUDA sam3 {CHECKED_VERSIONS[-1]}'s request API needs "
+                             f"scikit-image and fails on a frame without a new detection): track per-object prompts "
+                             f"(clear 'text'), or segment the concept on one frame with SAM3Segment")
 
     def frame_range(self, input_ranges):
         image = input_ranges.get("image")

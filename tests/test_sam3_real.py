@@ -125,13 +125,11 @@ def _segment_graph(registry, tmp_path, proc, **params):
     return g
 
 
-def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, tmp_path, image_model):
-    """Objects mode (a click on one object, a box on another) and concept mode with an exemplar
-    box give the masks of upstream's Sam3Processor / predict_inst calls made in the same order;
-    the second prompt on the frame reuses the embedding (one backbone pass)."""
+def _clicks_equal_upstream(registry, tmp_path, proc):
+    """Objects mode on 1002 (a click on one object, a box on another) against upstream's
+    ``set_image`` and two ``predict_inst`` calls; returns the node's graph."""
     from PIL import Image
 
-    proc = image_model
     frame = plates()[1002]
     g = _segment_graph(registry, tmp_path, proc, mode="objects",
                        prompts=[_kf(1002, 1, [(25, 32, 1)]), _kf(1002, 2, box=[94, 54, 120, 82])])
@@ -150,6 +148,18 @@ def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, t
     assert np.array_equal(ours.labels, want)
     # upstream's set_image gave the backbone the very tensor the node's frame preparation gave it
     assert proc.model.backbone.memo_hits == hits + 1
+    return g
+
+
+def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, tmp_path, image_model):
+    """Objects mode (a click on one object, a box on another) and concept mode with an exemplar
+    box give the masks of upstream's Sam3Processor / predict_inst calls made in the same order;
+    the second prompt on the frame reuses the embedding (one backbone pass)."""
+    from PIL import Image
+
+    proc = image_model
+    frame = plates()[1002]
+    g = _clicks_equal_upstream(registry, tmp_path, proc)
 
     cache = proc._rotograph_embeddings
     misses = cache.misses
@@ -167,7 +177,8 @@ def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, t
     want = np.zeros((96, 160), np.uint16)
     for oid, i in enumerate(np.argsort(-scores, kind="stable"), start=1):
         want[masks[i] & (want == 0)] = oid
-    assert ours.objects and np.array_equal(ours.labels, want)
+    assert want.any() and np.array_equal(ours.labels, want)
+    assert np.array_equal(np.array([o.score for o in ours.objects], np.float32), -np.sort(-scores, kind="stable"))
     assert g.evaluate("seg", 1003, "masks").objects == []  # the exemplar belongs to 1002
 
 
@@ -244,3 +255,17 @@ def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_p
             (f, int((ours[f].labels != want[f].labels).sum()), [iou(ours[f].labels == o, want[f].labels == o) for o in (1, 2)])
         assert [o.id for o in ours[f].objects] == [o.id for o in want[f].objects]
     assert np.array_equal(ours[1001].labels, first.labels)  # the correction changed nothing before it
+
+
+@pytest.mark.sam3_cpu
+def test_sam3_segment_clicks_with_the_full_backbone_equal_upstream(registry, tmp_path):
+    """The same clicks through SAM 3's own 1008-px ViT trunk (one pass: ~40 s and ~3 GB on 2 cores):
+    `make sam3-cpu-check`, not `make test`."""
+    from rotograph.nodes.sam3 import build_image_model
+
+    with fast_random_init():
+        proc = build_image_model(resolve_weights(SPECS["sam3"], "random"), CPU)
+    assert type(proc.model.backbone.vision_backbone.trunk).__name__ == "ViT"
+    memo_backbone(proc.model.backbone)
+    _clicks_equal_upstream(registry, tmp_path, proc)
+    MANAGER.clear()
