@@ -13,7 +13,7 @@ import pytest
 
 import rotograph
 from rotograph.models import MANAGER
-from rotograph.nodes import sam3 as sam3_nodes
+from rotograph.nodes import _sam3_models as sam3_models
 
 from conftest import GRAPHS, write_png_sequence
 
@@ -55,7 +55,7 @@ def double(monkeypatch, tmp_path):
     bpe = tmp_path / "bpe_simple_vocab_16e6.txt.gz"
     bpe.write_bytes(b"")
     api = sam3_double.install(monkeypatch, str(bpe))
-    monkeypatch.setattr(sam3_nodes, "choose_device", lambda preferred="auto": "cuda")
+    monkeypatch.setattr(sam3_models, "choose_device", lambda preferred="auto": "cuda")
     MANAGER.clear()
     yield api
     MANAGER.clear()
