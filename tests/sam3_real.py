@@ -124,7 +124,7 @@ def memo_backbone(backbone) -> None:
             memo[key] = original(samples)
         return copied(memo[key])
 
-    backbone.memo_hits = 0
+    backbone.memo_hits, backbone.memo = 0, memo
     backbone.forward_image = forward_image
 
 

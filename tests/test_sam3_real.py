@@ -255,6 +255,9 @@ def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_p
             (f, int((ours[f].labels != want[f].labels).sum()), [iou(ours[f].labels == o, want[f].labels == o) for o in (1, 2)])
         assert [o.id for o in ours[f].objects] == [o.id for o in want[f].objects]
     assert np.array_equal(ours[1001].labels, first.labels)  # the correction changed nothing before it
+    # three frames, three backbone inputs: upstream's JPEG loader made the very tensors the node's
+    # in-memory frames did
+    assert len(tr.backbone.memo) == len(frames)
 
 
 @pytest.mark.sam3_cpu
