@@ -3,8 +3,9 @@ the compatibility module (rotograph/nodes/_sam3_compat.py): each redirected sam3
 there, each kind of redirection does what it says, and the nodes give exactly the masks of
 upstream's own calls made in the same order.
 
-These run in `make test` (about a minute together on 2 cores): each model is built once per test
-session and shared by the node and upstream's direct calls; only the 1008-px ViT trunk is swapped
+These run in `make test` (the two model tests: ~110 CPU-seconds together, about a minute on 2
+quiet cores; ~4.8 GB peak): each model is built once, for the one test that uses it, and shared
+by the node and upstream's direct calls; only the 1008-px ViT trunk is swapped
 for a cheap module with its output shapes, the random weights are filled from seeded buffers
 (not torch's per-tensor draws), and the backbone remembers its outputs by input bytes, so the
 node and upstream pay for one neck pass a frame (tests/sam3_real.py). The full backbone runs in
@@ -101,10 +102,11 @@ def test_the_gpu_properties_probe_answers_off_cuda():
 
 
 # -- the nodes against upstream's own calls ---------------------------------------------------
-@pytest.fixture(scope="session")
+@pytest.fixture
 def image_model():
     """SAM 3's image model (cheap trunk, fast seeded random init), built once by the node's own
-    builder and shared by the node and upstream's direct calls."""
+    builder and shared by the node and upstream's direct calls; one test uses it, and it is let go
+    after it (peak memory: one model at a time, ~4.5 GB)."""
     from rotograph.nodes.sam3 import build_image_model
 
     with cheap_trunk(), fast_random_init():
@@ -113,6 +115,7 @@ def image_model():
     memo_backbone(proc.model.backbone)
     shift_concept_masks(proc.model)
     yield proc
+    MANAGER.clear()
 
 
 def _segment_graph(registry, tmp_path, proc, **params):
@@ -182,10 +185,10 @@ def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, t
     assert g.evaluate("seg", 1003, "masks").objects == []  # the exemplar belongs to 1002
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def video_model():
     """SAM 3's video model (cheap trunk, fast seeded random init), built once by the node's own
-    builder and shared by the node and upstream's direct calls."""
+    builder and shared by the node and upstream's direct calls; let go after its one test."""
     from rotograph.nodes.sam3 import build_video_model
 
     with cheap_trunk(), fast_random_init():
@@ -198,6 +201,7 @@ def video_model():
     with torch.no_grad():
         last.bias.fill_(10.0)
     yield sam
+    MANAGER.clear()
 
 
 def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_path, video_model):
