@@ -15,6 +15,7 @@ installed, except under ROTOGRAPH_REQUIRE_AI (`make test`), where that is a fail
 
 from __future__ import annotations
 
+import gc
 import os
 
 import numpy as np
@@ -116,6 +117,8 @@ def image_model():
     shift_concept_masks(proc.model)
     yield proc
     MANAGER.clear()
+    del proc
+    gc.collect()  # memo_backbone's closure makes a reference cycle through the model
 
 
 def _segment_graph(registry, tmp_path, proc, **params):
@@ -202,6 +205,8 @@ def video_model():
         last.bias.fill_(10.0)
     yield sam
     MANAGER.clear()
+    del sam
+    gc.collect()
 
 
 def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_path, video_model):
