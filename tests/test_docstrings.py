@@ -2,7 +2,7 @@
 
 Counted from the source (``ast``, nothing imported): module-level functions and classes whose
 names do not start with ``_``, in modules whose names do not (private helper modules such as
-``nodes/_tracking.py`` are left out), and the public methods and properties of those classes.
+``nodes/tracking/_tracking.py`` are left out), and the public methods and properties of those classes.
 A method that overrides a documented method of a base class defined in the project (``compute``
 of a node, ``segments`` of a range node) inherits that docstring, as :func:`inspect.getdoc` does.
 

@@ -107,7 +107,7 @@ def test_group_interface_is_checked_on_load(registry, edit, error):
     import json
 
     g = rotograph.load(GRAPHS / "quickstart.json", registry)
-    rotograph.groups.collapse(g, "edge", ["grow", "feather"], params=["grow.size", "feather.size"])
+    rotograph.core.groups.collapse(g, "edge", ["grow", "feather"], params=["grow.size", "feather.size"])
     doc = json.loads(rotograph.dumps(g))
     edit(doc["groups"]["edge"])
     with pytest.raises(rotograph.GraphError) as e:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.models import MANAGER
+from rotograph.interop.models import MANAGER
 
 from conftest import footage
 
@@ -59,8 +59,8 @@ def test_weights_in_the_published_layout_load_from_the_hf_cache_and_a_local_path
     import torch
 
     from hf_cache import REVISION, hf_snapshot
-    from rotograph.models import SPECS, resolve_weights
-    from rotograph.nodes.matanyone import build_matanyone
+    from rotograph.interop.models import SPECS, resolve_weights
+    from rotograph.nodes.ai.matanyone import build_matanyone
 
     torch.manual_seed(0)
     net = build_matanyone(resolve_weights(SPECS["matanyone2"], "random"), "cpu")
@@ -100,7 +100,7 @@ def test_weights_in_the_published_layout_load_from_the_hf_cache_and_a_local_path
 def test_sam3_matte_graph_end_to_end(registry, tmp_path, monkeypatch):
     """graphs/sam3_matte.json with the sam3 double (held to the recorded API) and a
     random-initialised MatAnyone 2."""
-    from rotograph.nodes import sam3 as sam3_nodes
+    from rotograph.nodes.ai import sam3 as sam3_nodes
 
     import sam3_double
     from conftest import GRAPHS, read_exr, write_png_sequence

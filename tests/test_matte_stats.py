@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.nodes.matte_stats import matte_stats
+from rotograph.nodes.writers.matte_stats import matte_stats
 
 from moving_disc import moving_disc, write_rgba_sequence
 

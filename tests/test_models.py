@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from rotograph.models import SPECS, ModelError, ModelManager, Weights, require, resolve_weights
+from rotograph.interop.models import SPECS, ModelError, ModelManager, Weights, require, resolve_weights
 
 from hf_cache import REVISION, hf_snapshot
 
@@ -79,7 +79,7 @@ def test_one_instance_per_model_weights_identity_and_device():
 
 
 def test_missing_package_is_explained():
-    from rotograph.models import ModelSpec
+    from rotograph.interop.models import ModelSpec
 
     spec = ModelSpec("Imaginary", "rotograph_no_such_package", "imaginary", "pip install imaginary", "x/y", "ROTOGRAPH_X",
                      ("w.pt",))
@@ -106,8 +106,8 @@ def test_doctor_cli():
 def test_local_scheduler_gives_each_worker_its_own_gpu(monkeypatch):
     """``--scheduler local:N`` on a machine with GPUs: worker i sees only GPU i (round robin past
     the count) and offers the GPU resource the AI nodes' tasks ask for."""
-    from rotograph.backends import DaskBackend
-    from rotograph.models import visible_gpus, worker_gpu
+    from rotograph.engine.backends import DaskBackend
+    from rotograph.interop.models import visible_gpus, worker_gpu
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")  # what a 2-GPU node's scheduler hands this job
     assert visible_gpus() == ["3", "5"] and [worker_gpu(["3", "5"], i) for i in range(3)] == ["3", "5", "3"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.colour import convert
+from rotograph.io.colour import convert
 
 from conftest import footage
 

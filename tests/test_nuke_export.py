@@ -95,7 +95,7 @@ def test_export_nuke(tmp_path, monkeypatch):
 def test_export_nuke_without_outputs(tmp_path, registry):
     g = rotograph.Graph(registry)
     with pytest.raises(rotograph.GraphError, match="no writers of images"):
-        from rotograph.nuke import export_nuke
+        from rotograph.interop.nuke import export_nuke
 
         export_nuke(g, str(tmp_path / "x.nk"))
 
@@ -112,7 +112,7 @@ def test_export_nuke_reads_every_image_and_movie_delivery(tmp_path, monkeypatch)
     for a, b in [("scene.image", "dpx.image"), ("scene.depth", "zpng.depth"), ("scene.image", "mov.image")]:
         g.connect(a, b)
     assert rotograph.render(g, cache=rotograph.Cache()).ok
-    from rotograph.nuke import export_nuke
+    from rotograph.interop.nuke import export_nuke
 
     items = parse_nk(export_nuke(g, str(tmp_path / "wall.nk")))
     reads = {k["name"]: k for c, k in items if c == "Read"}

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from rotograph import Context
-from rotograph.nodes._imaging import blur, pull_push, smooth_blur, split_alpha
-from rotograph.nodes.alpha import Merge, Premult, ShuffleMatte, Unpremult
-from rotograph.nodes.keying import Despill, Keyer
+from rotograph.nodes.common._imaging import blur, pull_push, smooth_blur, split_alpha
+from rotograph.nodes.comp.alpha import Merge, Premult, ShuffleMatte, Unpremult
+from rotograph.nodes.comp.keying import Despill, Keyer
 
 from greenscreen_plate import make_plate
 

@@ -12,9 +12,9 @@ import OpenEXR
 import pytest
 
 import rotograph
-from rotograph.cli import main
+from rotograph.interop.cli import main
 from rotograph.errors import GraphError
-from rotograph.proxy import apply_proxy, proxy_folder
+from rotograph.engine.proxy import apply_proxy, proxy_folder
 
 from conftest import read_exr
 from greenscreen_plate import make_plate

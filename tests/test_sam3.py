@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.models import MANAGER
-from rotograph.nodes import sam3 as sam3_nodes
+from rotograph.interop.models import MANAGER
+from rotograph.nodes.ai import sam3 as sam3_nodes
 
 from conftest import GRAPHS, write_png_sequence
 
@@ -300,7 +300,7 @@ def test_tracker_frames_are_what_the_trackers_own_loader_makes(tmp_path):
     loader when the package is installed."""
     from PIL import Image
 
-    from rotograph.nodes._sam3_video import TrackerFrames
+    from rotograph.nodes.ai._sam3_video import TrackerFrames
 
     folder = tmp_path / "jpg"
     folder.mkdir()
@@ -416,7 +416,7 @@ def test_a_keyframe_naming_a_subset_of_the_objects_corrects_in_the_interactive_o
     api = sam3_double.Sam3TrackerPredictor()
     api.backbone = object()
     state = api.init_state(video_height=96, video_width=160, num_frames=16)
-    from rotograph.nodes._sam3_video import TrackerFrames
+    from rotograph.nodes.ai._sam3_video import TrackerFrames
 
     state["images"] = TrackerFrames(list(squares(16)[0].values()))
     for frame, obj, (x, y) in ((0, 1, (22, 32)), (0, 2, (132, 68)), (9, 1, blue_1010)):
@@ -543,7 +543,7 @@ def test_concept_point_correction_after_propagation(registry, tmp_path, double):
 def test_device_auto_resolves_and_the_key_holds_the_resolved_device(registry, tmp_path):
     """SAM3Track runs off CUDA too (sam3's CUDA-only code redirected): ``auto`` validates on any
     machine and the key names the device it resolved to, never "auto"."""
-    from rotograph.models import choose_device
+    from rotograph.interop.models import choose_device
 
     g = _graph(registry, tmp_path, prompts=[_kf(1001, 1, [(22, 32, 1)])])
     g.validate()

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.media import probe
-from rotograph.timing import Timing, exact_rate, frames_to_timecode, timecode_bcd, timecode_to_frames
+from rotograph.io.media import probe
+from rotograph.io.timing import Timing, exact_rate, frames_to_timecode, timecode_bcd, timecode_to_frames
 
 from conftest import footage
 

@@ -106,7 +106,7 @@ def test_builtin_nodes_are_a_plugin_and_the_engine_tests_no_node_types():
     reg = rotograph.Registry.builtin()
     assert reg.source_of("rotograph.Read") == "rotograph.nodes:register (built-in)"
     assert not rotograph.Registry().node_types  # a bare registry holds nothing
-    engine = {p.stem: ast.parse(p.read_text()) for p in (ROOT / "rotograph").glob("*.py")}
+    engine = {p.stem: ast.parse(p.read_text()) for p in (ROOT / "rotograph").rglob("*.py") if p.name != "__init__.py"}
     imports = {}
     for name, tree in engine.items():
         found = set()
