@@ -120,3 +120,11 @@ def test_the_docs_list_every_moved_module():
     text = (ROOT / "docs" / "layout.md").read_text(encoding="utf-8")
     missing = [f"| `{old}` | `{new}` |" for old, new in MOVED.items() if f"| `{old}` | `{new}` |" not in text]
     assert not missing, "docs/layout.md lacks rows:\n" + "\n".join(missing)
+
+
+def test_modules_live_in_a_layer_or_a_family():
+    """New modules go into a layer package of rotograph/ or a family of nodes/, not the top level."""
+    top = sorted(p.name for p in (ROOT / "rotograph").glob("*.py"))
+    assert top == ["__init__.py", "_aliases.py", "errors.py"], f"rotograph/ top level: {top} (use core/engine/io/interop)"
+    top = sorted(p.name for p in (ROOT / "nodes").glob("*.py"))
+    assert top == ["__init__.py"], f"nodes/ top level: {top} (use a family folder, helpers shared by several in common/)"
