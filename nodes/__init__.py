@@ -9,6 +9,7 @@ from rotograph._aliases import package_getattr
 from .ai.da3 import DA3Depth
 from .ai.matanyone import MatAnyoneRefine
 from .ai.sam3 import SAM3Segment, SAM3Track
+from .ai.specs import MODEL_SPECS
 from .comp.alpha import Merge, Premult, ShuffleMatte, Unpremult
 from .comp.colorspace import ColorSpace
 from .comp.edge_extend import EdgeExtend
@@ -51,6 +52,8 @@ BUILTIN_NODES = (
 
 
 def register(registry) -> None:
-    """Add every built-in node to ``registry``."""
+    """Add every built-in node, and the AI model families they use, to ``registry``."""
     for cls in BUILTIN_NODES:
         registry.add(cls)
+    for key, spec in MODEL_SPECS.items():
+        registry.add_model(key, spec)

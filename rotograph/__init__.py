@@ -25,7 +25,8 @@ from .core.types import (Camera, CameraData, Depth, DepthMap, File, Image, MaskO
                          Normals, PortType, Shapes, Written)
 from .core.writer import Delivery, FrameWriter, RangeWriter, Writer
 from .engine.cache import Cache, open_cache
-from .engine.evaluate import Evaluator, Stats
+from .engine.evaluate import Evaluator
+from .engine.stats import Stats
 from .engine.render import RenderReport, parse_frames, render
 from .engine.shots import Shot, load_shots, render_shots
 from .errors import (EvaluationError, GraphError, LinkError, MediaError, ParamError, RegistryError,

@@ -25,7 +25,7 @@ except ImportError as e:  # `make test` installs them and sets ROTOGRAPH_REQUIRE
 def _graph(registry, **params):
     g = rotograph.Graph(registry)
     g.add("rotograph.Read", "read", file=str(footage("bedroom.mp4")))
-    g.add("rotograph.DA3Depth", "da3", model="da3-small", weights="random", device="cpu", process_size=98, **params)
+    g.add("rotograph.DA3Depth", "da3", model="da3-small", weights="random", device="cpu", work_size=98, **params)
     g.connect("read.image", "da3.image")
     return g
 

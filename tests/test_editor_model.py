@@ -259,7 +259,7 @@ def test_quickstart_built_from_nothing_renders_the_same(registry, tmp_path):
     m.set_param("feather", "size", 3.0)
     for a, b in [("read.image", "track.image"), ("track.masks", "track_matte.masks"),
                  ("track_matte.matte", "grow.matte"), ("grow.out", "feather.matte"),
-                 ("read.image", "premult.image"), ("feather.out", "premult.matte"), ("premult.out", "write_exr.rgba"),
+                 ("read.image", "premult.image"), ("feather.out", "premult.matte"), ("premult.out", "write_exr.image"),
                  ("feather.out", "write_exr.matte"), ("premult.out", "write_png.image")]:
         m.connect(a, b)
     m.set_param("write_exr", "file", str(tmp_path / "built" / "q.####.exr"))

@@ -51,7 +51,7 @@ def shot(tmp_path, registry):
     g = rotograph.Graph(registry)
     g.add("rotograph.Read", "read", file=str(tmp_path / "plates" / "p.####.exr"))
     g.add("rotograph.WriteEXR", "write_exr", file=str(tmp_path / "out" / "o.####.exr"), pixel_type="float")
-    g.connect("read.image", "write_exr.rgba")
+    g.connect("read.image", "write_exr.image")
     rotograph.save(g, tmp_path / "g.json")
     g.add("rotograph.Keyer", "keyer")
     g.add("rotograph.TemporalSmooth", "smooth", radius=1, motion=False)

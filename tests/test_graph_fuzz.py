@@ -20,7 +20,7 @@ import pytest
 import rotograph
 from rotograph import RotographError
 from rotograph.core.groups import collapse
-from rotograph.core.params import json_repr
+from rotograph.errors import json_repr
 
 from conftest import GRAPHS
 

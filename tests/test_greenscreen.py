@@ -54,7 +54,7 @@ def test_matte_refine_lands_near_closed_form_with_a_good_trimap(plate, tmp_path)
     g.add("rotograph.MatteRefine", "refine", method="closed_form", threshold=0.1, band=20.0)
     g.connect("read.image", "refine.image")
     g.connect("keyer.matte", "refine.matte")
-    g.connect("refine.refined", "grow.matte")
+    g.connect("refine.matte", "grow.matte")
     comp, alpha, _ = truth[1001]
     refined = g.evaluate("feather", 1001)
     reference = estimate_alpha_cf(from_linear(np.clip(comp, 0, 1), "sRGB").astype(np.float64),

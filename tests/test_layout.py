@@ -128,3 +128,14 @@ def test_modules_live_in_a_layer_or_a_family():
     assert top == ["__init__.py", "_aliases.py", "errors.py"], f"rotograph/ top level: {top} (use core/engine/io/interop)"
     top = sorted(p.name for p in (ROOT / "nodes").glob("*.py"))
     assert top == ["__init__.py"], f"nodes/ top level: {top} (use a family folder, helpers shared by several in common/)"
+
+
+def test_no_import_cycles():
+    """No module imports another that imports it back, even lazily inside a function (a lazy import
+    dodging a cycle is still a cycle in the design): scripts/import_cycles.py finds none."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import import_cycles
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    assert import_cycles.cycles(ROOT) == []

@@ -122,3 +122,43 @@ def test_local_scheduler_gives_each_worker_its_own_gpu(monkeypatch):
         backend.close()
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     assert visible_gpus() == []  # none visible: workers stay as they were
+
+
+MODEL_PLUGIN = '''
+from rotograph.interop.models import ModelSpec
+
+MATTER = ModelSpec("Studio Matter", "studio_matter", "studio-matter", "pip install studio-matter",
+                   "studio/matter-v1", "STUDIO_MATTER_WEIGHTS", ("model.safetensors",))
+
+
+def register(registry):
+    registry.add_model("{key}", MATTER)
+'''
+
+
+def test_a_plugin_registers_a_model_family_as_it_registers_nodes(tmp_path, monkeypatch, hf_home):
+    """Model families are registered like node types: the built-in nodes add theirs, a plugin
+    folder adds its own (doctor then reports it, SPECS finds it), and a key claimed twice is refused."""
+    from rotograph import Registry, RegistryError
+    from rotograph.interop.models import doctor
+
+    builtin = Registry.builtin()
+    assert set(builtin.models) == {"sam3", "da3", "matanyone2"} and builtin.model("da3").module == "depth_anything_3"
+    with pytest.raises(RegistryError, match="unknown model 'sam'.*'sam3'"):
+        builtin.model("sam")
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "studio_matter.py").write_text(MODEL_PLUGIN.format(key="studio_matter"))
+    monkeypatch.setenv("ROTOGRAPH_PLUGIN_PATH", str(folder))
+    reg = Registry.default()
+    assert reg.model("studio_matter").hf_id == "studio/matter-v1" and "sam3" in reg.models
+    assert SPECS["studio_matter"].name == "Studio Matter" and "studio_matter" in list(SPECS)
+    rows = dict(doctor())
+    assert rows["studio_matter"].startswith("not installed: pip install studio-matter")
+    assert rows["studio_matter weights"].startswith("studio/matter-v1: not downloaded")
+    (folder / "studio_matter.py").write_text(MODEL_PLUGIN.format(key="sam3"))  # a second claim on a built-in key
+    with pytest.raises(RegistryError, match="model 'sam3' is claimed by both rotograph.nodes:register"):
+        Registry.default()
+    monkeypatch.delenv("ROTOGRAPH_PLUGIN_PATH")
+    with pytest.raises(ModelError, match="no model 'studio_matter' is registered"):
+        SPECS["studio_matter"]

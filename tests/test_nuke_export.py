@@ -59,7 +59,7 @@ def test_export_nuke(tmp_path, monkeypatch):
     g.add("rotograph.MasksFromMattes", "objects", names="left")
     g.add("rotograph.WriteEXR", "beauty", file=str(tmp_path / "out" / "wall.####.exr"))
     g.add("rotograph.WriteCamera", "cam", file=str(tmp_path / "out" / "wall.chan"))
-    for a, b in [("scene.image", "key.image"), ("key.matte", "objects.matte_1"), ("scene.image", "beauty.rgba"),
+    for a, b in [("scene.image", "key.image"), ("key.matte", "objects.matte_1"), ("scene.image", "beauty.image"),
                  ("key.matte", "beauty.matte"), ("scene.depth", "beauty.depth"), ("objects.masks", "beauty.masks"),
                  ("scene.camera", "cam.camera")]:
         g.connect(a, b)
@@ -138,7 +138,7 @@ def test_export_nuke_holds_the_rendered_range_and_every_object_folder(tmp_path, 
     g.add("rotograph.WriteEXR", "beauty", file=str(tmp_path / "out" / "wall.####.exr"))
     g.add("rotograph.WritePNG", "mattes", file=str(tmp_path / "out" / "mattes" / "m.####.png"))
     for a, b in [("scene.image", "key.image"), ("key.matte", "objects.matte_1"), ("key.matte", "ring.matte"),
-                 ("ring.out", "objects.matte_2"), ("scene.image", "beauty.rgba"), ("objects.masks", "mattes.masks")]:
+                 ("ring.out", "objects.matte_2"), ("scene.image", "beauty.image"), ("objects.masks", "mattes.masks")]:
         g.connect(a, b)
     graph_file = tmp_path / "wall.json"
     rotograph.save(g, graph_file)

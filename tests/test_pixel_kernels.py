@@ -139,7 +139,7 @@ def test_premult_unpremult_shuffle_equal_the_numpy_formulas(plate):
     ref = np.dstack([np.where(a[..., None] > 1e-6, pm[..., :3] / safe, pm[..., :3]), a])
     np.testing.assert_allclose(Unpremult().compute(CTX, pm), ref, **TOL)
     out = ShuffleMatte().compute(CTX, comp, alpha)
-    assert np.array_equal(out["image_out"], np.dstack([comp, alpha]))
+    assert np.array_equal(out["image"], np.dstack([comp, alpha]))
 
 
 @pytest.mark.parametrize("operation", ["over", "under", "plus"])

@@ -302,7 +302,7 @@ def test_a_changed_frame_recomputes_only_the_shapes_from_there_on(registry, tmp_
     g.add("rotograph.ShuffleMatte", "alpha")
     g.add("rotograph.MatteToShapes", "shapes")
     g.connect("read.image", "alpha.image")
-    g.connect("alpha.matte_out", "shapes.matte")
+    g.connect("alpha.matte", "shapes.matte")
     ev = Evaluator(g, cache)
     before = {f: ev.get("shapes", None, f) for f in range(1001, 1009)}
     write(1005, star(SIZE, 110, 85, 45, angle=0.3))  # a correction on frame 1005

@@ -7,11 +7,13 @@ import os
 import numpy as np
 
 from rotograph import Camera, CameraData, Depth, DepthMap, Image, Input, Matte, Output, Param, RangeNode, Segment
+from rotograph.core.node import Upgrade
 from rotograph.errors import ParamError
-from rotograph.interop.models import (MANAGER, SPECS, ModelError, Weights, autocast_dtype, choose_device, model_key, require,
+from rotograph.interop.models import (MANAGER, ModelError, Weights, autocast_dtype, choose_device, model_key, require,
                               resolve_weights)
 
 from ..common._imaging import resize, to_display_float
+from .specs import DA3
 
 MODELS = ("da3-small", "da3-base", "da3-large", "da3-giant", "da3metric-large", "da3mono-large")
 HF_IDS = {m: "depth-anything/" + m.upper() for m in MODELS}
@@ -30,14 +32,14 @@ def build_da3(model: str, weights: Weights, device: str):
     the package's ``DepthAnything3`` wrapper). Raises :class:`ModelError` when the file is not a
     checkpoint of ``model``. The package's ``api`` module is not used: it imports torchvision and
     moviepy for its input pipeline and exports, which rotograph does itself."""
-    require(SPECS["da3"])
+    require(DA3)
     import torch
     from depth_anything_3.cfg import create_object, load_config
     from depth_anything_3.registry import MODEL_REGISTRY
 
     net = create_object(load_config(MODEL_REGISTRY[model]))
     if not weights.random:
-        path = weights.path(SPECS["da3"].files[0])
+        path = weights.path(DA3.files[0])
         state = _load_state(path)
         state = {k[len("model."):] if k.startswith("model.") else k: v for k, v in state.items()}
         missing, _ = net.load_state_dict(state, strict=False)
@@ -66,7 +68,7 @@ class DA3Depth(RangeNode):
 
     ``window`` = 1 runs each frame alone; N > 1 runs runs of N frames together (segments of the
     shot), which makes depth and cameras consistent within a window. Frames are converted to sRGB,
-    resized so the long side is ``process_size`` (both sides multiples of 14, the ViT patch), and
+    resized so the long side is ``work_size`` (both sides multiples of 14, the ViT patch), and
     ImageNet-normalised; results are resized back to the plate.
 
     image: Image H×W×3/4 scene-linear. Outputs: ``depth`` — Depth float32 H×W (metric, in metres,
@@ -77,6 +79,7 @@ class DA3Depth(RangeNode):
     """
 
     type_id = "rotograph.DA3Depth"
+    version = 2  # 2: param process_size renamed work_size (docs/naming.md)
     category = "Depth"
     resources = {"GPU": 1}
 
@@ -85,20 +88,26 @@ class DA3Depth(RangeNode):
     weights = Param(str, "", doc="HF id or checkpoint path; empty: the model's HF id ($ROTOGRAPH_DA3_WEIGHTS)")
     device = Param(str, "auto", choices=("auto", "cuda", "mps", "cpu"))
     window = Param(int, 1, range=(1, 64), doc="Frames run together (1: per frame)")
-    process_size = Param(int, 504, range=(56, 2016), doc="Long side of the network input (px)")
+    work_size = Param(int, 504, range=(56, 2016), doc="Long side of the network input (px)")
     depth = Output(Depth)
     confidence = Output(Matte)
     camera = Output(Camera)
 
+    @classmethod
+    def upgrade_node(cls, from_version: int, name: str, params: dict) -> Upgrade:
+        """Version 1 named ``work_size`` ``process_size``."""
+        up = Upgrade(params)
+        return up.rename(name, params={"process_size": "work_size"}) if from_version < 2 else up
+
     def check(self) -> None:
-        if self.process_size % PATCH:
-            raise ParamError(f"node '{self.name}': param 'process_size': {self.process_size} is not a multiple of {PATCH}")
+        if self.work_size % PATCH:
+            raise ParamError(f"node '{self.name}': param 'work_size': {self.work_size} is not a multiple of {PATCH}")
 
     def key_material(self, frame: int):
         return model_key(self._weights(), choose_device(self.device))
 
     def _weights(self) -> Weights:
-        return resolve_weights(SPECS["da3"], self.weights, default=HF_IDS[self.model])
+        return resolve_weights(DA3, self.weights, default=HF_IDS[self.model])
 
     def segments(self, first: int, last: int) -> list[Segment]:
         return [Segment(tuple(range(s, min(s + self.window, last + 1)))) for s in range(first, last + 1, self.window)]
@@ -110,7 +119,7 @@ class DA3Depth(RangeNode):
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
-        s = self.process_size / max(h, w)
+        s = self.work_size / max(h, w)
         size = (max(PATCH, round(w * s / PATCH) * PATCH), max(PATCH, round(h * s / PATCH) * PATCH))
         rgb = resize(to_display_float(image).astype(np.float32), size=size)
         return ((rgb - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1)

@@ -11,11 +11,13 @@ import cv2
 import numpy as np
 
 from rotograph import Image, Input, Masks, Matte, Output, Param, RangeNode, Reach, Segment
+from rotograph.core.node import Upgrade
 from rotograph.errors import RotographError
-from rotograph.interop.models import (MANAGER, SPECS, ModelError, Weights, autocast_dtype, choose_device, model_key, require,
+from rotograph.interop.models import (MANAGER, ModelError, Weights, autocast_dtype, choose_device, model_key, require,
                               resolve_weights)
 
 from ..common._imaging import dilate_mask, erode_mask, resize, to_display_float
+from .specs import MATANYONE2
 
 class _NoTorchvision(types.ModuleType):
     """Stands in for torchvision where no build matches the installed torch (CPU-only machines):
@@ -29,7 +31,7 @@ class _NoTorchvision(types.ModuleType):
 
 
 def _import_matanyone():
-    require(SPECS["matanyone2"])
+    require(MATANYONE2)
     try:
         import torchvision  # noqa: F401
     except ImportError:
@@ -103,13 +105,14 @@ class MatAnyoneRefine(RangeNode):
     pixels) seeds the memory, refined over ``warmup`` iterations on that frame; later frames are
     matted from memory. Where a per-frame mask is connected and the matte drifts from it
     (IoU < ``reanchor_iou``), the mask re-anchors the memory on that frame. Work runs at most
-    ``max_size`` px on the long side; alpha is upsampled to the plate.
+    ``work_size`` px on the long side; alpha is upsampled to the plate.
 
     image: Image H×W×3/4 scene-linear. Outputs ``matte`` (alpha, float32 H×W in [0, 1]) and
     ``foreground`` (Image H×W×4: the plate's RGB with the alpha, straight).
     """
 
     type_id = "rotograph.MatAnyoneRefine"
+    version = 2  # 2: param max_size renamed work_size, output refined renamed matte (docs/naming.md)
     category = "Matte"
     resources = {"GPU": 1}
 
@@ -121,11 +124,17 @@ class MatAnyoneRefine(RangeNode):
     erode = Param(int, 0, range=(0, 100))
     dilate = Param(int, 0, range=(0, 100))
     reanchor_iou = Param(float, 0.0, range=(0.0, 1.0), doc="Re-anchor below this IoU with the mask (0: never)")
-    max_size = Param(int, 1024, range=(128, 8192))
+    work_size = Param(int, 1024, range=(128, 8192), doc="Long side of the network input (px)")
     weights = Param(str, "", doc="HF id or checkpoint; empty: PeiqingYang/MatAnyone2 ($ROTOGRAPH_MATANYONE_WEIGHTS)")
     device = Param(str, "auto", choices=("auto", "cuda", "mps", "cpu"))
-    refined = Output(Matte)
+    matte_result = Output(Matte, name="matte")
     foreground = Output(Image)
+
+    @classmethod
+    def upgrade_node(cls, from_version: int, name: str, params: dict) -> Upgrade:
+        """Version 1 named ``work_size`` ``max_size`` and the ``matte`` output ``refined``."""
+        up = Upgrade(params)
+        return up.rename(name, params={"max_size": "work_size"}, outputs={"refined": "matte"}) if from_version < 2 else up
 
     def segments(self, first: int, last: int) -> list[Segment]:
         return [Segment(tuple(range(first, last + 1)))]
@@ -137,7 +146,7 @@ class MatAnyoneRefine(RangeNode):
         return model_key(self._weights(), choose_device(self.device))
 
     def _weights(self) -> Weights:
-        return resolve_weights(SPECS["matanyone2"], self.weights)
+        return resolve_weights(MATANYONE2, self.weights)
 
     def _mask(self, inputs) -> np.ndarray | None:
         if inputs.get("matte") is not None:
@@ -158,7 +167,7 @@ class MatAnyoneRefine(RangeNode):
             inputs = pull(f)
             plate = inputs["image"]
             h, w = plate.shape[:2]
-            s = min(1.0, self.max_size / max(h, w))
+            s = min(1.0, self.work_size / max(h, w))
             size = (max(16, round(w * s / 16) * 16), max(16, round(h * s / 16) * 16))
             img = torch.from_numpy(resize(to_display_float(plate).astype(np.float32), size=size).transpose(2, 0, 1))
             img = img.to(device)
@@ -184,5 +193,5 @@ class MatAnyoneRefine(RangeNode):
                             out = core.step(img, torch.from_numpy(seen.astype(np.float32)).to(device), objects=[1])
             alpha = np.clip(np.nan_to_num(out[-1].float().cpu().numpy()), 0.0, 1.0)
             alpha = np.clip(resize(alpha.astype(np.float32), size=(w, h), interpolation=cv2.INTER_LINEAR), 0, 1)
-            yield f, {"refined": alpha.astype(np.float32),
+            yield f, {"matte": alpha.astype(np.float32),
                       "foreground": np.dstack([plate[..., :3], alpha]).astype(np.float32)}

@@ -17,13 +17,14 @@ import numpy as np
 from rotograph import Image, Input, MaskObject, MaskSet, Masks, Node, Output, Param, Prompts, RangeNode, Reach, Segment
 from rotograph.errors import ParamError, RotographError
 from rotograph.core.node import Upgrade
-from rotograph.interop.models import MANAGER, SPECS, ModelError, Weights, choose_device, model_key, require, resolve_weights
+from rotograph.interop.models import MANAGER, ModelError, Weights, choose_device, model_key, require, resolve_weights
 
 from ..common._imaging import to_display_u8
 from ._sam3_compat import on_device
 from ._sam3_embeddings import embeddings_of
 from ._sam3_video import ConceptSession, ObjectPrompt, VideoModel, concept_chunk, to_numpy, track_chunk
 from ..matte.masks import matte_became_masks
+from .specs import SAM3
 
 BPE_NAME = "bpe_simple_vocab_16e6.txt.gz"
 SAM3_DTYPE = "bfloat16"  # SAM 3 runs its networks under bf16 autocast on CUDA, whatever the caller does
@@ -55,7 +56,7 @@ def sam3_key(weights: Weights, device: str) -> dict:
 
 
 def _checkpoint(weights: Weights) -> str | None:
-    return None if weights.random else weights.path(SPECS["sam3"].files[0])
+    return None if weights.random else weights.path(SAM3.files[0])
 
 
 def build_video_model(weights: Weights, device: str) -> VideoModel:
@@ -63,7 +64,7 @@ def build_video_model(weights: Weights, device: str) -> VideoModel:
     the request API of ``Sam3VideoPredictor`` around this model (its own ``__init__`` would build
     a second model and download the HF checkpoint: it has no ``load_from_HF``) and the tracker,
     given the detector's backbone so that it computes image features itself."""
-    require(SPECS["sam3"])
+    require(SAM3)
     from sam3.model.sam3_video_predictor import Sam3VideoPredictor
     from sam3.model_builder import build_sam3_video_model
 
@@ -82,7 +83,7 @@ def build_video_model(weights: Weights, device: str) -> VideoModel:
 def build_image_model(weights: Weights, device: str):
     """SAM 3's image model with instance interactivity (the SAM 1 task: clicks on one object),
     wrapped in its ``Sam3Processor``."""
-    require(SPECS["sam3"])
+    require(SAM3)
     from sam3.model.sam3_image_processor import Sam3Processor
     from sam3.model_builder import build_sam3_image_model
 
@@ -152,7 +153,7 @@ class SAM3Track(RangeNode):
       add points to an object (its id) to correct it: the request API takes them once its
       propagation has reached their frame, then the chunk re-propagates from there.
     - **objects** (no text): per-object points and boxes on keyframes (``prompts``) and/or masks
-      (the ``seed`` input, read on the frames of ``seed_frames``) go to SAM 3's tracker. Frames
+      (the ``masks_seed`` input, read on the frames of ``seed_frames``) go to SAM 3's tracker. Frames
       after the first keyframe are tracked forwards, frames before it backwards from it. A later
       keyframe corrects the objects it names (the others go on as tracked) or introduces new
       ones, from its frame on: SAM 3's tracker is driven in the interactive order — prompt,
@@ -181,13 +182,14 @@ class SAM3Track(RangeNode):
     """
 
     type_id = "rotograph.SAM3Track"
-    version = 3  # 3: the tracker driven in the interactive order (corrections propagate forwards from their frame)
+    version = 4  # 3: the tracker driven in the interactive order (corrections propagate forwards from their frame);
+    # 4: input seed renamed masks_seed (docs/naming.md)
     category = "Segment"
     resources = {"GPU": 1}
     resumable = True
 
     image = Input(Image)
-    seed = Input(Masks, optional=True, doc="Object masks used as keyframes on the frames of seed_frames")
+    masks_seed = Input(Masks, optional=True, doc="Object masks used as keyframes on the frames of seed_frames")
     text = Param(str, "", doc="Concept prompt: every instance of it is tracked")
     prompts = Param(Prompts, [], doc="Per-object points and boxes on keyframes", ui={"widget": "prompts"})
     seed_frames = Param(str, "", check=_seed_frames_param, doc="Frames where the seed masks are keyframes, e.g. '1001, 1040'")
@@ -201,9 +203,8 @@ class SAM3Track(RangeNode):
 
     @classmethod
     def upgrade_node(cls, from_version: int, name: str, params: dict):
-        if from_version >= 2:  # v2 → v3: same ports and params (new ones take their defaults)
-            return Upgrade(params)
-        return _matte_to_masks(name, params)  # v1 had a `matte` output choosing `object`
+        up = Upgrade(params) if from_version >= 2 else _matte_to_masks(name, params)  # v1 had a `matte` output
+        return up.rename(name, inputs={"seed": "masks_seed"}) if from_version < 4 else up  # v2 → v3: same ports
 
     # -- checks and segments ----------------------------------------------------------------
     def check(self) -> None:
@@ -237,7 +238,7 @@ class SAM3Track(RangeNode):
         return sorted({k["frame"] for k in self.prompts} | set(_parse_frames(self.seed_frames)))
 
     def input_frame(self, input: str, frame: int) -> int:
-        if input != "seed":
+        if input != "masks_seed":
             return frame
         frames = _parse_frames(self.seed_frames)
         return max((f for f in frames if f <= frame), default=frames[0] if frames else frame)
@@ -261,7 +262,7 @@ class SAM3Track(RangeNode):
         return Reach() if self.text else Reach(causal=True, keyframes=("prompts",))
 
     def _weights(self) -> Weights:
-        return resolve_weights(SPECS["sam3"], self.weights)
+        return resolve_weights(SAM3, self.weights)
 
     def key_material(self, frame: int):
         return sam3_key(self._weights(), choose_device(self.device))
@@ -318,10 +319,10 @@ class _Run:
         points and boxes (which replace the seed mask of their object)."""
         w, h = size
         out = []
-        if inputs.get("seed") is not None and not self.seed_frames:
+        if inputs.get("masks_seed") is not None and not self.seed_frames:
             raise RotographError("seed masks are connected but param 'seed_frames' names no frame to use them on")
         if frame in self.seed_frames:
-            seed = inputs.get("seed")
+            seed = inputs.get("masks_seed")
             if seed is None:
                 raise RotographError(f"param 'seed_frames' names frame {frame} but no seed masks are connected")
             if seed.labels.shape != (h, w):
@@ -422,7 +423,7 @@ class SAM3Segment(Node):
         return max((f for f in frames if f <= frame), default=frames[0])
 
     def _weights(self) -> Weights:
-        return resolve_weights(SPECS["sam3"], self.weights)
+        return resolve_weights(SAM3, self.weights)
 
     def key_material(self, frame: int):
         key = sam3_key(self._weights(), choose_device(self.device))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rotograph import Image, Input, Matte, Node, Output, Param
-from rotograph.core.node import CachePolicy
+from rotograph.core.node import CachePolicy, Upgrade
 
 from ..common._imaging import split_alpha
 
@@ -61,20 +61,27 @@ class ShuffleMatte(Node):
     """
 
     type_id = "rotograph.ShuffleMatte"
+    version = 2  # 2: outputs image_out, matte_out renamed image, matte (docs/naming.md)
     category = "Merge"
     cache_policy = CachePolicy.MEMORY_ONLY
 
     image = Input(Image)
     matte = Input(Matte, optional=True)
-    image_out = Output(Image)
-    matte_out = Output(Matte)
+    image_result = Output(Image, name="image")
+    matte_result = Output(Matte, name="matte")
+
+    @classmethod
+    def upgrade_node(cls, from_version: int, name: str, params: dict) -> Upgrade:
+        """Version 1 named the outputs ``image_out`` and ``matte_out``."""
+        up = Upgrade(params)
+        return up.rename(name, outputs={"image_out": "image", "matte_out": "matte"}) if from_version < 2 else up
 
     def compute(self, ctx, image, matte):
         if matte is None and image.shape[2] == 3:
             alpha = np.ones(image.shape[:2], np.float32)
         else:
             _, alpha = split_alpha(image, matte, self.name)
-        return {"image_out": with_alpha(image, alpha), "matte_out": np.ascontiguousarray(alpha, dtype=np.float32)}
+        return {"image": with_alpha(image, alpha), "matte": np.ascontiguousarray(alpha, dtype=np.float32)}
 
 
 OPERATIONS = ("over", "under", "plus")

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from rotograph import Image, Input, Matte, Node, Output, Param
+from rotograph.core.node import Upgrade
 from rotograph.errors import RotographError
 
 from ..common._imaging import erode_mask, resize, to_display_float, work_scale
@@ -34,26 +35,32 @@ class MatteRefine(Node):
     is solved by classic alpha matting through ``pymatting``:
     ``closed_form`` (Levin, Lischinski & Weiss, "A Closed-Form Solution to Natural Image
     Matting", PAMI 2008) or ``knn`` (Chen, Li & Tang, "KNN Matting", PAMI 2013). Matting runs at
-    most ``max_size`` px on the long side; alpha is upsampled back and known regions restored.
+    most ``work_size`` px on the long side; alpha is upsampled back and known regions restored.
 
     image: Image H×W×3/4 scene-linear (matted in sRGB-encoded [0, 1], as the papers assume);
-    matte: float32 H×W in [0, 1]. Outputs ``refined`` (float32 H×W in [0, 1]) and ``trimap``
+    matte: float32 H×W in [0, 1]. Outputs ``matte`` (float32 H×W in [0, 1]) and ``trimap``
     (0 / 0.5 / 1).
     """
 
     type_id = "rotograph.MatteRefine"
     pixel_params = {"band": 1}  # in pixels: scaled by render --proxy (power of the scale)
     category = "Matte"
-    version = 1
+    version = 2  # 2: param max_size renamed work_size, output refined renamed matte (docs/naming.md)
 
     image = Input(Image)
     matte = Input(Matte)
     method = Param(str, "closed_form", choices=("closed_form", "knn"))
     threshold = Param(float, 0.5, range=(0.0, 1.0), doc="Where the matte is cut into inside/outside")
     band = Param(float, 10.0, range=(1.0, 200.0), doc="Half-width of the unknown band (plate px)")
-    max_size = Param(int, 1024, range=(64, 8192), doc="Long side of the matting resolution (px)")
-    refined = Output(Matte)
+    work_size = Param(int, 1024, range=(64, 8192), doc="Long side of the matting resolution (px)")
+    matte_result = Output(Matte, name="matte")
     trimap = Output(Matte)
+
+    @classmethod
+    def upgrade_node(cls, from_version: int, name: str, params: dict) -> Upgrade:
+        """Version 1 named ``work_size`` ``max_size`` and the ``matte`` output ``refined``."""
+        up = Upgrade(params)
+        return up.rename(name, params={"max_size": "work_size"}, outputs={"refined": "matte"}) if from_version < 2 else up
 
     def compute(self, ctx, image, matte):
         if image.shape[:2] != matte.shape:
@@ -64,12 +71,12 @@ class MatteRefine(Node):
         tri = make_trimap(matte, self.band, self.threshold)
         unknown = tri == 0.5
         if not unknown.any():
-            return {"refined": tri.copy(), "trimap": tri}
-        s = work_scale(image.shape, self.max_size)
+            return {"matte": tri.copy(), "trimap": tri}
+        s = work_scale(image.shape, self.work_size)
         img = resize(to_display_float(image), s)
         tri_small = resize(tri, size=(img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST).astype(np.float64)
         solve = estimate_alpha_cf if self.method == "closed_form" else estimate_alpha_knn
         alpha = solve(img, tri_small).astype(np.float32)
         alpha = resize(alpha, size=(matte.shape[1], matte.shape[0]), interpolation=cv2.INTER_LINEAR)
         alpha = np.where(unknown, np.clip(alpha, 0.0, 1.0), tri)
-        return {"refined": alpha.astype(np.float32), "trimap": tri}
+        return {"matte": alpha.astype(np.float32), "trimap": tri}

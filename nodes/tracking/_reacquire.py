@@ -18,7 +18,7 @@ from ..common._imaging import dilate_mask, resize
 from ._motion import Motion
 
 if TYPE_CHECKING:
-    from ._tracking import WorkFrame
+    from ._frame import WorkFrame
 
 FOUND_SCORE = 0.8     # a search window's colour similarity, as a share of the keyframe box's
 FOUND_AREA = 0.2      # a re-found object's area, as a share of the reference area (edge: half)

@@ -41,15 +41,15 @@ when the object moves against its background.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from ._appearance import Appearance
 from ._cuts import bbox, graph_cut, grabcut, keep_supported, on_edge
-from ..common._imaging import dilate_mask, erode_mask, resize, to_display_u8
+from ..common._imaging import dilate_mask, erode_mask
 from ._motion import Motion, affine_flow, displacement_field, moving_with
+from ._frame import WorkFrame
 from ._reacquire import FOUND_COLOUR, Reacquisition
 
 GC_ITER_SEED = 5
@@ -60,23 +60,6 @@ AGREE_PX = 0.6        # flow within this of the object's motion (work px, plus 1
                       # speed) moves with it
 CONFIDENT = 0.8       # a whole object seen this confidently may renew the appearance model
 RIGID_AGREE = 0.6     # share of the visible object that must move with it for motion to tell an occluder
-
-
-@dataclass
-class WorkFrame:
-    """A plate frame at the working resolution: ``rgb8`` uint8 H×W×3 (sRGB), ``grey`` uint8."""
-
-    rgb8: np.ndarray
-    grey: np.ndarray
-
-    @classmethod
-    def of(cls, image: np.ndarray, scale: float) -> "WorkFrame":
-        rgb8 = to_display_u8(resize(image, scale))
-        return cls(rgb8, cv2.cvtColor(rgb8, cv2.COLOR_RGB2GRAY))
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.grey.shape
 
 
 class ObjectTrack(Reacquisition):

@@ -11,7 +11,8 @@ from rotograph.core.node import Upgrade
 
 from ..common._imaging import resize, work_scale
 from ._motion import Motion
-from ._tracking import ObjectTrack, WorkFrame
+from ._frame import WorkFrame
+from ._tracking import ObjectTrack
 from ..matte.masks import matte_became_masks
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from rotograph import Delivery, Depth, FileOut, FrameWriter, Image, Input, Masks, Matte, Normals, Param
+from rotograph.core.node import Upgrade
 from rotograph.errors import RotographError
 from rotograph.core.params import output_file_kind  # noqa: F401  (was defined here; the writers import it from this module)
 
@@ -50,7 +51,7 @@ def exr_timing(ctx) -> dict:
 class WriteEXR(FileWriter):
     """Write a multi-layer OpenEXR per frame from typed inputs.
 
-    Layers: ``rgba`` → R, G, B(, A) converted from ``working_space`` to ``colorspace`` (EXR
+    Layers: ``image`` → R, G, B(, A) converted from ``working_space`` to ``colorspace`` (EXR
     convention: premultiplied — put a Premult before it); ``matte`` → ``matte.A``; ``depth`` →
     ``depth.Z`` (``depth_type``, float by default: half loses Z precision past ~2048 units);
     ``normals`` → ``N.X``, ``N.Y``, ``N.Z``; ``masks`` → Cryptomatte (``crypto_layer``00.RGBA, …,
@@ -65,8 +66,9 @@ class WriteEXR(FileWriter):
     """
 
     type_id = "rotograph.WriteEXR"
+    version = 2  # 2: input rgba renamed image (docs/naming.md); the EXR layer keeps its name
 
-    rgba = Input(Image, optional=True, doc="Colour, premultiplied")
+    image = Input(Image, optional=True, doc="Colour, premultiplied (the rgba layer)")
     matte = Input(Matte, optional=True)
     depth = Input(Depth, optional=True)
     normals = Input(Normals, optional=True)
@@ -83,7 +85,13 @@ class WriteEXR(FileWriter):
                                   "primaries, or ACEScg, ACES2065-1, …)")
     working_space = working_space_param()
 
-    def compute(self, ctx, rgba, matte, depth, normals, masks):
+    @classmethod
+    def upgrade_node(cls, from_version: int, name: str, params: dict) -> Upgrade:
+        """Version 1 named the ``image`` input ``rgba``."""
+        up = Upgrade(params)
+        return up.rename(name, inputs={"rgba": "image"}) if from_version < 2 else up
+
+    def compute(self, ctx, image, matte, depth, normals, masks):
         import OpenEXR
 
         import rotograph
@@ -94,8 +102,8 @@ class WriteEXR(FileWriter):
             return np.float16 if pixel_type == "half" else np.float32
 
         layers: dict[str, dict[str, np.ndarray]] = {}
-        if rgba is not None:
-            rgba = convert_rgba(rgba, self.working_space, self.colorspace)
+        if image is not None:
+            rgba = convert_rgba(image, self.working_space, self.colorspace)
             layers["rgba"] = {c: rgba[..., i].astype(typed(self.pixel_type)) for i, c in enumerate("RGBA"[: rgba.shape[2]])}
         if matte is not None:
             layers["matte"] = {"matte.A": matte.astype(typed(self.matte_type))}
@@ -112,7 +120,7 @@ class WriteEXR(FileWriter):
             layers[self.crypto_layer] = channels
             header.update(crypto_header)
         if not layers:
-            raise RotographError("no input connected: connect rgba, matte, depth, normals or masks")
+            raise RotographError("no input connected: connect image, matte, depth, normals or masks")
         shapes = {name: next(iter(chans.values())).shape for name, chans in layers.items()}
         if len(set(shapes.values())) != 1:
             raise RotographError(f"layers differ in size: {shapes}")

@@ -15,6 +15,7 @@ import numpy as np
 
 import rotograph
 from rotograph import Camera, Delivery, File, FrameRate, Image, Input, Param, RangeWriter
+from rotograph.core.node import Upgrade
 from rotograph.io.colour import convert
 from rotograph.io.media import expand_frame
 from rotograph.io.timing import chosen_rate
@@ -25,7 +26,7 @@ from ..spatial.geometry import BLENDER_SENSOR, CV_TO_BLENDER, blender_camera
 from .write import output_file_kind
 from .write_image import colour_tag, quantise, write_oiio, write_text
 
-ScriptFile = output_file_kind("blender_script", (".py",), "Blender scripts")
+ScriptFile = output_file_kind("blender_out", (".py",), "Blender scripts")
 
 SCRIPT = '''\
 # Blender scene written by rotograph {version} (node '{node}'): the animated camera, the plate
@@ -177,7 +178,7 @@ class WriteBlender(ColourKeyed, RangeWriter):
     ``camera`` input (OpenCV cameras converted to Blender's axes: +Z-up world, lens in mm on a
     36 mm horizontal sensor, principal point as lens shift), the plate on an image plane
     parented to the camera at ``plane_distance`` (from ``image``: written as 8-bit PNGs in
-    ``<script>_plate/``), and the point cloud of ``cloud`` (connect a WritePointCloud's
+    ``<script>_plate/``), and the point cloud of ``file_cloud`` (connect a WritePointCloud's
     ``written``, e.g. its global PLY) imported and turned into Blender's axes. Scene frame
     range, resolution and frame rate (exact: fps / fps_base) follow the shot.
 
@@ -186,14 +187,21 @@ class WriteBlender(ColourKeyed, RangeWriter):
     """
 
     type_id = "rotograph.WriteBlender"
+    version = 2  # 2: input cloud renamed file_cloud (docs/naming.md)
     camera = Input(Camera)
     image = Input(Image, optional=True, doc="The plate, shown on the image plane")
-    cloud = Input(File, optional=True, doc="A point cloud file (a WritePointCloud's written)")
+    file_cloud = Input(File, optional=True, doc="A point cloud file (a WritePointCloud's written)")
     file = Param(ScriptFile, "", doc="render/shot_blender.py", ui={"widget": "file_save"})
     fps = Param(FrameRate, "auto", doc="auto (the plate's rate) or e.g. 24000/1001, 25")
     plane_distance = Param(float, 100.0, range=(1e-3, 1e9), doc="Image plane distance from the camera (world units)")
     colorspace = colorspace_param("sRGB", "Encoding of the plate PNGs")
     working_space = working_space_param()
+
+    @classmethod
+    def upgrade_node(cls, from_version: int, name: str, params: dict) -> Upgrade:
+        """Version 1 named the ``file_cloud`` input ``cloud``."""
+        up = Upgrade(params)
+        return up.rename(name, inputs={"cloud": "file_cloud"}) if from_version < 2 else up
 
     def plate_pattern(self) -> str:
         stem = os.path.splitext(self.pattern())[0]
@@ -213,8 +221,8 @@ class WriteBlender(ColourKeyed, RangeWriter):
                 pixels = quantise(convert(values["image"][..., :3], self.working_space, self.colorspace), 8)
                 plates[f] = publish_file(expand_frame(self.plate_pattern(), f),
                                          lambda tmp, p=pixels: write_oiio(tmp, p, 8, colour_tag(self.colorspace)))
-            if cloud is None and values["cloud"] is not None and values["cloud"].path:
-                cloud = os.path.relpath(values["cloud"].path, folder)
+            if cloud is None and values["file_cloud"] is not None and values["file_cloud"].path:
+                cloud = os.path.relpath(values["file_cloud"].path, folder)
         rate = chosen_rate(self.fps, ctx.timing)
         text = SCRIPT.format(
             version=rotograph.__version__, node=self.name, script=os.path.basename(self.pattern()), fps=(

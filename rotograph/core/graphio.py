@@ -137,11 +137,28 @@ def _upgrade(doc: dict, reg: Registry, source: str | None) -> dict:
             if isinstance(pos, list) and len(pos) == 2 and all(isinstance(v, (int, float)) for v in pos):
                 doc["ui"][new] = {"pos": [pos[0] + 40, pos[1] + 120]}
         moved.update({f"{name}.{port}": ref for port, ref in up.outputs.items()})
+        if up.inputs or up.param_names:
+            _renamed(doc, name, up.inputs, up.param_names)
     for spec in doc["nodes"].values():
         spec["inputs"] = {i: moved.get(ref, ref) for i, ref in spec.get("inputs", {}).items()}
     for group in doc.get("groups", {}).values():
         group["outputs"] = {p: moved.get(ref, ref) for p, ref in group.get("outputs", {}).items()}
     return doc
+
+
+def _renamed(doc: dict, name: str, inputs: dict[str, str], params: dict[str, str]) -> None:
+    """Node ``name``'s inputs and params were renamed (old → new): its links and the group
+    interfaces naming them follow (in place)."""
+    spec = doc["nodes"][name]
+    spec["inputs"] = {inputs.get(i, i): ref for i, ref in spec.get("inputs", {}).items()}
+
+    def ref(r: str, names: dict[str, str]) -> str:
+        node, _, port = r.partition(".")
+        return f"{node}.{names.get(port, port)}" if node == name else r
+
+    for group in doc.get("groups", {}).values():
+        group["inputs"] = {p: [ref(r, inputs) for r in refs] for p, refs in group.get("inputs", {}).items()}
+        group["params"] = {p: ref(r, params) for p, r in group.get("params", {}).items()}
 
 
 def _check_json(doc, source: str | None, duplicates: dict[int, str] | None = None) -> None:

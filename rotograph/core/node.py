@@ -63,15 +63,18 @@ class Input:
 
 
 class Output:
-    """A typed output port."""
+    """A typed output port, named by its class attribute, or by ``name`` when it carries the
+    name of an input (a MatteRefine takes a ``matte`` and gives a ``matte``: its output is
+    declared ``matte_result = Output(Matte, name="matte")``). Links and ``compute``'s dict use
+    the port's name."""
 
-    def __init__(self, type: PortType, *, doc: str = ""):
+    def __init__(self, type: PortType, *, doc: str = "", name: str = ""):
         self.type = type
         self.doc = doc
-        self.name = ""
+        self.name = name
 
     def __set_name__(self, owner, name):
-        self.name = name
+        self.name = self.name or name
 
 
 @dataclass
@@ -150,11 +153,26 @@ class Upgrade:
     (node id → graph-file spec with ``type``, ``version``, ``params``, ``inputs``), e.g. a
     MasksToMatte after a tracker whose ``matte`` output became ``masks``. ``outputs``: outputs
     that moved (old output name → ``"node.port"``): every link from the old port is re-pointed.
+    ``inputs``: this node's inputs that were renamed (old name → new): its links and the groups
+    feeding them follow. ``param_names``: params that were renamed (old name → new): the groups
+    exposing them follow. :meth:`rename` fills these for a node whose names changed.
     """
 
     params: dict
     nodes: dict[str, dict] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+    param_names: dict[str, str] = field(default_factory=dict)
+
+    def rename(self, name: str, params: dict[str, str] | None = None, inputs: dict[str, str] | None = None,
+               outputs: dict[str, str] | None = None) -> "Upgrade":
+        """This upgrade with node ``name``'s params, inputs and outputs renamed (each old name →
+        new name): the saved values move to the new param names, and links, group interfaces and
+        exposed params follow the new port and param names."""
+        params, inputs, outputs = params or {}, inputs or {}, outputs or {}
+        return Upgrade({params.get(k, k): v for k, v in self.params.items()}, dict(self.nodes),
+                       {**self.outputs, **{old: f"{name}.{new}" for old, new in outputs.items()}},
+                       {**self.inputs, **inputs}, {**self.param_names, **params})
 
 
 class Node:
@@ -190,7 +208,7 @@ class Node:
                 if isinstance(v, Input):
                     ins[k] = v
                 elif isinstance(v, Output):
-                    outs[k] = v
+                    outs[v.name or k] = v
                 elif isinstance(v, Param):
                     params[k] = v
         cls.inputs, cls.outputs, cls.params = ins, outs, params

@@ -9,9 +9,12 @@ for float params, lists for colours and prompts), so cache keys and saved graphs
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
-from ..errors import ParamError
+from ..errors import ParamError, did_you_mean, json_repr  # noqa: F401  (json_repr: was defined here)
+from ..io.media import MOVIE_EXTS, SAMPLES, frame_pattern
+from ..io.timing import exact_rate
 
 
 class ParamKind:
@@ -38,8 +41,6 @@ class FileIn(ParamKind):
         if "\0" in value:
             raise ValueError("a path cannot contain NUL characters")
         if value.startswith("sample:"):
-            from ..io.media import SAMPLES
-
             if value[len("sample:"):] not in SAMPLES:
                 raise ValueError(f"unknown sample {value!r} (known: {', '.join('sample:' + s for s in SAMPLES)})")
         return value
@@ -53,8 +54,6 @@ class FileOut(FileIn):
 
     @classmethod
     def canonical(cls, value):
-        from ..io.media import frame_pattern
-
         value = super().canonical(value)
         if value and frame_pattern(value) is None:
             raise ValueError(f"{value!r} has no frame pattern (####, %04d or @@@@): every frame would "
@@ -69,10 +68,6 @@ class MovieOut(FileIn):
 
     @classmethod
     def canonical(cls, value):
-        import os
-
-        from ..io.media import MOVIE_EXTS
-
         value = super().canonical(value)
         if value and os.path.splitext(value)[1].lower() not in MOVIE_EXTS:
             raise ValueError(f"{value!r} is not a movie file name ({', '.join(sorted(MOVIE_EXTS))})")
@@ -105,8 +100,6 @@ class FrameRate(ParamKind):
 
     @classmethod
     def canonical(cls, value):
-        from ..io.timing import exact_rate
-
         if value == "auto":
             return value
         rate = exact_rate(value)
@@ -195,19 +188,6 @@ def _text(value, what: str = "a string") -> str:
     return value
 
 
-def json_repr(value) -> str:
-    """At most 60 characters of ``value`` as JSON (else its repr) for an error message; never
-    raises, even for values nested too deeply or integers too long to print."""
-    import json
-
-    for text in (json.dumps, repr):
-        try:
-            return text(value)[:60]
-        except (TypeError, ValueError, RecursionError):
-            pass
-    return f"a {type(value).__name__}"
-
-
 class Param:
     """A node parameter.
 
@@ -262,8 +242,6 @@ class Param:
             else:
                 raise ValueError(f"unsupported param type {self.type!r}")
             if self.choices is not None and v not in self.choices:
-                from ..errors import did_you_mean
-
                 raise ValueError(f"{json_repr(v)} is not one of {', '.join(map(str, self.choices))}"
                                  + did_you_mean(v, self.choices))
             if self.range is not None and not (self.range[0] <= v <= self.range[1]):

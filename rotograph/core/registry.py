@@ -33,7 +33,7 @@ PLUGIN_PATH_ENV = "ROTOGRAPH_PLUGIN_PATH"
 
 
 class Registry:
-    """Node classes and port types by id, each with the source that registered it.
+    """Node classes, port types and AI model families by id, each with the source that registered it.
 
     ``Registry()`` holds only the built-in port types; :meth:`builtin` adds rotograph's nodes,
     :meth:`default` the plugins too. Registries are independent: adding to one never changes
@@ -42,6 +42,7 @@ class Registry:
     def __init__(self):
         self._nodes: dict[str, type[Node]] = {}
         self._types: dict[str, PortType] = {}
+        self._models: dict[str, object] = {}
         self._sources: dict[str, str] = {}
         self._current = "<api>"
         for t in BUILTIN_TYPES:
@@ -76,11 +77,32 @@ class Registry:
         """Register a port type (plugins may add value types)."""
         return self._claim(self._types, "type", ptype.name, ptype)
 
+    def add_model(self, key: str, spec):
+        """Register an AI model family (a :class:`~rotograph.interop.models.ModelSpec`) under
+        ``key`` (e.g. ``"sam3"``), as a plugin registers its nodes: ``rotograph doctor`` reports
+        every registered family (package installed, weights downloaded). Returns ``spec``.
+        Raises :class:`RegistryError` when another source registered ``key``."""
+        if not isinstance(key, str) or not key:
+            raise RegistryError(f"{self._current}: a model key must be a non-empty string, not {key!r}")
+        return self._claim(self._models, "model", key, spec)
+
+    def model(self, key: str):
+        """The model family registered as ``key``; raises :class:`RegistryError` naming close keys."""
+        try:
+            return self._models[key]
+        except KeyError:
+            raise RegistryError(f"unknown model '{key}'" + did_you_mean(key, self._models, n=3)) from None
+
+    @property
+    def models(self) -> dict:
+        """Model key → :class:`~rotograph.interop.models.ModelSpec`, in registration order (a copy)."""
+        return dict(self._models)
+
     def _claim(self, table: dict, kind: str, name: str, obj):
         key = f"{kind}:{name}"
         if key in self._sources and table[name] is not obj:
-            raise RegistryError(f"{'node' if kind == 'node' else 'port'} type '{name}' is claimed by both "
-                                f"{self._sources[key]} and {self._current}")
+            what = {"node": "node type", "type": "port type", "model": "model"}[kind]
+            raise RegistryError(f"{what} '{name}' is claimed by both {self._sources[key]} and {self._current}")
         table[name] = obj
         self._sources[key] = self._current
         return obj

@@ -14,61 +14,19 @@ nearest point the node can restart from — the first missing frame for resumabl
 segment's start — up to the last frame wanted, and caches every frame it emits: a frame lost
 from the cache (evicted, corrupt, deleted) is rebuilt, never an error. Within a render the
 frames a render reads are pinned in the cache, so each segment runs once whatever its size.
-:class:`Stats` counts computes and hits per node so that tests can prove what recomputed.
+:class:`~rotograph.engine.stats.Stats` counts computes and hits per node so that tests can prove what recomputed.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import EvaluationError, GraphError, RotographError
+from ..errors import EvaluationError, GraphError, blame
 from .hashing import digest
+from .stats import Stats
 from ..core.node import Context, Node, Segment
 from ..io.timing import Timing
-
-
-@contextlib.contextmanager
-def blame(node: str, frame: int | None):
-    """Turn any failure inside the block into an :class:`EvaluationError` naming node and frame
-    (an error already naming its node passes through unchanged)."""
-    try:
-        yield
-    except EvaluationError:
-        raise
-    except RotographError as e:
-        raise EvaluationError(node, frame, str(e)) from None
-    except Exception as e:
-        raise EvaluationError(node, frame, f"{type(e).__name__}: {e}") from e
-
-
-@dataclass
-class Stats:
-    """Per-node counters: ``computes`` (frames computed), ``hits`` (cache hits),
-    ``range_runs`` (segment runs of range nodes)."""
-
-    computes: Counter = field(default_factory=Counter)
-    hits: Counter = field(default_factory=Counter)
-    range_runs: Counter = field(default_factory=Counter)
-
-    def reset(self) -> None:
-        """Zero every counter."""
-        self.computes.clear()
-        self.hits.clear()
-        self.range_runs.clear()
-
-    def since(self, before: "Stats") -> "Stats":
-        """The counts added since the snapshot ``before``."""
-        return Stats(self.computes - before.computes, self.hits - before.hits,
-                     self.range_runs - before.range_runs)
-
-    def merge(self, other: "Stats") -> None:
-        """Add ``other``'s counts to these (a worker's task into the render's report)."""
-        self.computes.update(other.computes)
-        self.hits.update(other.hits)
-        self.range_runs.update(other.range_runs)
 
 
 class Evaluator:

@@ -19,7 +19,8 @@ import hashlib
 from dataclasses import dataclass, field
 
 from ..errors import EvaluationError, RotographError
-from .evaluate import Evaluator, Stats
+from .evaluate import Evaluator
+from .stats import Stats
 from ..core.node import CachePolicy
 
 

@@ -21,8 +21,9 @@ import uuid
 from dataclasses import dataclass, field
 
 from .cache import Cache, open_cache
-from ..errors import EXIT_FAILED, GraphError, RotographError, UsageError, shorten
-from .evaluate import Evaluator, Stats, blame
+from ..errors import EXIT_FAILED, GraphError, RotographError, UsageError, blame, shorten
+from .evaluate import Evaluator
+from .stats import Stats
 from ..core.node import Context
 from .plan import Session, TaskResult, frame_tasks, pinned_entries, range_stages
 from ..core.writer import Writer

@@ -2,7 +2,8 @@
 
 Each AI model family is a :class:`ModelSpec` (import name, distribution, what to ``pip install``,
 default Hugging Face id and the files a checkpoint holds there, environment variable for a local
-checkpoint). :func:`choose_device` picks the device (CUDA > MPS > CPU unless told),
+checkpoint), registered like a node type (:meth:`rotograph.Registry.add_model`, by the plugin
+whose nodes use it; :data:`SPECS` lists what is registered). :func:`choose_device` picks the device (CUDA > MPS > CPU unless told),
 :func:`autocast_dtype` the precision (bf16 where CUDA supports it, fp16 on MPS, fp32 on CPU).
 :func:`resolve_weights` turns a node's ``weights`` param (> environment variable > HF id) into
 :class:`Weights`: ``"random"``, a local file or folder, or a Hugging Face id pinned to one snapshot
@@ -24,6 +25,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, Callable
 
 from ..errors import RotographError
@@ -48,16 +50,31 @@ class ModelSpec:
     gated: bool = False
 
 
-SPECS = {
-    "sam3": ModelSpec("SAM 3", "sam3", "sam3", "pip install sam3", "facebook/sam3", "ROTOGRAPH_SAM3_WEIGHTS",
-                      ("sam3.pt",), gated=True),
-    "da3": ModelSpec("Depth Anything 3", "depth_anything_3", "depth-anything-3",
-                     "pip install --no-deps depth-anything-3 (it pins numpy<2 and app-only packages)",
-                     "depth-anything/DA3-LARGE", "ROTOGRAPH_DA3_WEIGHTS", ("model.safetensors",)),
-    "matanyone2": ModelSpec("MatAnyone 2", "matanyone2", "matanyone2-runtime",
-                            "pip install --no-deps matanyone2-runtime (it pins gradio, PySide6, …)",
-                            "PeiqingYang/MatAnyone2", "ROTOGRAPH_MATANYONE_WEIGHTS", ("config.json", "model.safetensors")),
-}
+class _RegisteredModels(Mapping):
+    """The model families registered with :meth:`Registry.default() <rotograph.Registry.default>`
+    — the built-in nodes' and every plugin's (``registry.add_model``) — by key, read when used."""
+
+    def _table(self) -> dict:
+        from ..core.registry import Registry
+
+        return Registry.default().models
+
+    def __getitem__(self, key: str) -> ModelSpec:
+        table = self._table()
+        if key not in table:
+            from ..errors import did_you_mean
+
+            raise ModelError(f"no model '{key}' is registered" + did_you_mean(key, table, n=3))
+        return table[key]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+SPECS: Mapping[str, ModelSpec] = _RegisteredModels()
 
 
 def _torch():
