@@ -40,6 +40,7 @@ def blender_camera(cam: CameraData) -> tuple[np.ndarray, float, float, float]:
 
 
 def rot(axis: str, degrees: float) -> np.ndarray:
+    """The 3×3 rotation by ``degrees`` about ``axis`` (``"x"``, ``"y"`` or ``"z"``), right-handed."""
     a = math.radians(degrees)
     c, s = math.cos(a), math.sin(a)
     return {"x": np.array([[1, 0, 0], [0, c, -s], [0, s, c]]),

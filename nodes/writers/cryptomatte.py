@@ -29,6 +29,7 @@ def name_hash(name: str) -> int:
 
 
 def id_to_float(h: int) -> np.float32:
+    """The float32 whose bits are the 32-bit hash ``h`` (how Cryptomatte stores an id in a float channel)."""
     return np.array([h], np.uint32).view(np.float32)[0]
 
 

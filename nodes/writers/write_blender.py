@@ -204,6 +204,7 @@ class WriteBlender(ColourKeyed, RangeWriter):
         return up.rename(name, inputs={"cloud": "file_cloud"}) if from_version < 2 else up
 
     def plate_pattern(self) -> str:
+        """Where the plate PNGs go: ``<script>_plate/plate.####.png`` beside the script."""
         stem = os.path.splitext(self.pattern())[0]
         return os.path.join(f"{stem}_plate", "plate.####.png")
 

@@ -33,6 +33,7 @@ def ply_bytes(points: np.ndarray, colours: np.ndarray, comments: list[str]) -> b
 
 
 def write_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` (a publish callback: ``path`` is the temporary file)."""
     with open(path, "wb") as f:
         f.write(data)
 
@@ -49,6 +50,7 @@ class VoxelGrid:
         self.counts = np.zeros(0, np.float64)
 
     def add(self, points: np.ndarray, colours: np.ndarray) -> None:
+        """Add N×3 ``points`` (world units) with their N×3 ``colours``, merged into the voxels they fall in."""
         rows = np.hstack([np.asarray(points, np.float64), np.asarray(colours, np.float64)])
         if self.size <= 0:
             self.sums = np.vstack([self.sums, rows])
@@ -150,6 +152,7 @@ class WritePointCloud(RangeWriter):
 
     @property
     def holds(self) -> bool:
+        """A failed frame can be held (``--on-error hold``) in ``frame`` mode only: one accumulated file cannot."""
         return self.mode == "frame"
 
     def check(self) -> None:

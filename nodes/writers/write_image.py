@@ -120,6 +120,8 @@ class ImageFileWriter(FileWriter):
         return self.publish(ctx.frame, lambda tmp: write_oiio(tmp, pixels, self.bit_depth, attrs))
 
     def encode(self, kind: str, inputs: dict) -> np.ndarray:
+        """The pixels to write for ``kind`` (``matte``, ``normals`` or ``image``), quantised to ``bit_depth``:
+        images in the file's colourspace with the matte (or their own alpha) as alpha."""
         if kind == "matte":
             return quantise(inputs["matte"], self.bit_depth)
         if kind == "normals":
@@ -173,6 +175,7 @@ class ImageFileWriter(FileWriter):
 
 
 def write_text(path: str, text: str) -> None:
+    """Write ``text`` as UTF-8 to ``path`` (a publish callback: ``path`` is the temporary file)."""
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
 

@@ -128,6 +128,7 @@ class WriteCrops(ColourKeyed, RangeWriter):
     working_space = working_space_param()
 
     def table_path(self) -> str:
+        """The CSV of boxes and crop files: ``boxes.csv`` in the crops' folder."""
         return os.path.join(os.path.dirname(self.pattern()), "boxes.csv")
 
     def crop(self, image: np.ndarray, mask: np.ndarray, box) -> tuple[np.ndarray, tuple[int, int, int]]:

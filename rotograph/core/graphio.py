@@ -202,6 +202,10 @@ def _check_json(doc, source: str | None, duplicates: dict[int, str] | None = Non
 
 
 def from_dict(doc, registry: Registry | None = None, source: str | None = None) -> Graph:
+    """The graph a parsed graph file ``doc`` describes, its nodes from ``registry`` (default: the
+    plugins' registry); older node versions are upgraded. Raises :class:`GraphError` naming
+    ``source`` and the JSON path at fault (``nodes.grow.params.size``).
+    """
     if not isinstance(doc, dict):
         raise GraphError("a graph file must hold a JSON object", source=source)
     _check_json(doc, source)
@@ -270,6 +274,9 @@ def from_dict(doc, registry: Registry | None = None, source: str | None = None) 
 
 
 def to_dict(graph: Graph) -> dict:
+    """``graph`` as a graph-file document (format v1): nodes with type, version, every param and
+    their links; groups and editor ``ui`` when there are any.
+    """
     nodes = {}
     for name, node in graph.nodes.items():
         entry = {"type": node.type_id, "version": node.version, "params": node.get_params()}

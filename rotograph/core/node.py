@@ -105,6 +105,7 @@ class Segment:
 
     @property
     def bounds(self) -> tuple[int, int]:
+        """(first, last) frame the segment emits, whatever its direction."""
         return (min(self.frames), max(self.frames))
 
     @property

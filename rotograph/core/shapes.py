@@ -78,6 +78,7 @@ class Curve:
         return pts if self.closed else np.vstack([pts, seg[-1, 3]])
 
     def to_json(self) -> dict:
+        """The curve as JSON: ``key``, ``closed``, ``hole``, ``points`` (rows of floats) and ``feather``."""
         return {"key": self.key, "closed": self.closed, "hole": self.hole,
                 "points": [[float(v) for v in row] for row in self.points],
                 "feather": [float(v) for v in self.feather]}
@@ -94,6 +95,7 @@ class ShapeObject:
 
     @property
     def vertex_count(self) -> int:
+        """Vertices over all of the object's curves."""
         return sum(len(c.points) for c in self.curves)
 
 
@@ -108,6 +110,7 @@ class ShapeSet:
     objects: list[ShapeObject] = field(default_factory=list)
 
     def object(self, object_id: int) -> ShapeObject | None:
+        """The object with id ``object_id``, or None."""
         return next((o for o in self.objects if o.id == object_id), None)
 
     def scaled(self, width: int, height: int) -> "ShapeSet":
@@ -210,6 +213,8 @@ def encode_shapes(v: ShapeSet) -> tuple[dict[str, np.ndarray], dict]:
 
 
 def decode_shapes(arrays: dict[str, np.ndarray], attrs: dict) -> ShapeSet:
+    """The :class:`ShapeSet` that :func:`encode_shapes` stored as ``arrays`` (``curves``, ``points``,
+    ``feather``) and ``attrs`` (``format``: width, height, pixel aspect; ``objects``: id, name)."""
     w, h, pa = attrs["format"]
     objects = [ShapeObject(int(i), str(n)) for i, n in attrs["objects"]]
     start = 0

@@ -35,6 +35,7 @@ class Task:
 
     @property
     def label(self) -> str:
+        """How progress and errors name the task: ``"track segment 1001-1040"`` or ``"frames 1001-1004"``."""
         span = f"{self.frames[0]}-{self.frames[-1]}" if len(self.frames) > 1 else str(self.frames[0])
         return f"{self.node} segment {span}" if self.kind == "segment" else f"frames {span}"
 
@@ -56,6 +57,7 @@ class Session:
 
     @property
     def token(self) -> str:
+        """A hex digest of graph, cache and render id: a worker reuses its evaluator for the same token."""
         return hashlib.sha256(f"{self.graph_json}\0{self.cache_url}\0{self.render_id}".encode()).hexdigest()
 
 

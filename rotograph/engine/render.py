@@ -72,14 +72,17 @@ class RenderReport:
 
     @property
     def ok(self) -> bool:
+        """True when no frame failed and no error stopped the render."""
         return not self.failed and self.error is None
 
     @property
     def fps(self) -> float:
+        """Frames done per second of wall time (0 before any time passed)."""
         return len(self.done) / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def hits(self) -> int:
+        """Cache hits over all nodes."""
         return sum(self.stats.hits.values())
 
 
@@ -93,6 +96,8 @@ def _targets(graph, targets) -> list[str]:
 
 
 def default_frames(graph, targets, evaluator: Evaluator) -> list[int]:
+    """Every frame from the first to the last of the targets' frame ranges; raises
+    :class:`GraphError` ("give --frames") when no target knows its range."""
     ranges = [evaluator.frame_range(t) for t in targets]
     ranges = [r for r in ranges if r]
     if not ranges:
@@ -249,4 +254,5 @@ def _hold(evaluator: Evaluator, targets, failed: list[int], done: list[int]) -> 
 
 
 def cpu_count() -> int:
+    """CPUs this process may run on (its affinity where the OS tells it, else all)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -53,6 +53,7 @@ def _count(option: str, minimum: int, hint: str = ""):
 
 
 def cmd_render(args) -> int:
+    """``rotograph render``: one graph over its frames, or every shot of a shots table, with a progress bar."""
     import time
 
     from rich.markup import escape
@@ -165,6 +166,7 @@ def _resources(items: list[str] | None) -> dict[str, float] | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``rotograph`` argument parser with every sub-command and its options."""
     from .. import __version__
     from ..engine.render import parse_frames  # an argparse type: --frames is read before anything opens
 
@@ -241,6 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line (``argv``: default ``sys.argv[1:]``); returns the exit status: errors
+    are printed as one line and mapped to their exit codes."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = None
     try:

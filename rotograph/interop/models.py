@@ -109,6 +109,8 @@ def choose_device(preferred: str = "auto") -> str:
 
 
 def autocast_dtype(device: str):
+    """The torch dtype to autocast to on ``device``: bfloat16 on CUDA where supported (else float16),
+    float16 on MPS, float32 on the CPU."""
     torch = _torch()
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
@@ -225,6 +227,7 @@ class Weights:
 
     @property
     def random(self) -> bool:
+        """Whether these are random weights (``weights="random"``: tests)."""
         return self.source == "random"
 
     def path(self, name: str | None = None) -> str:
@@ -296,6 +299,7 @@ def model_key(weights: Weights, device: str, dtype: str | None = None) -> dict:
 
 
 def weights_cached(hf_id: str) -> bool:
+    """Whether the Hugging Face cache holds a snapshot of ``hf_id`` (False without huggingface_hub)."""
     try:
         from huggingface_hub import scan_cache_dir
     except ImportError:
@@ -324,9 +328,11 @@ class ModelManager:
             return self._models[k]
 
     def loaded(self) -> list[tuple]:
+        """The (model key, weights identity, device) of every model instance held."""
         return list(self._models)
 
     def clear(self) -> None:
+        """Drop every model instance (their memory is freed when nothing else holds them)."""
         with self._lock:
             self._models.clear()
 

@@ -90,6 +90,8 @@ def frame_pattern(path: str) -> tuple[str, int] | None:
 
 
 def expand_frame(path: str, frame: int) -> str:
+    """``path`` with its frame pattern (``####``, ``%04d``, ``@@@@``) filled with ``frame``; a path
+    without one is returned as is."""
     pat = frame_pattern(path)
     return pat[0].format(frame) if pat else path
 
@@ -117,6 +119,7 @@ class MediaInfo:
 
     @property
     def frames(self) -> int:
+        """Number of frames from ``first`` to ``last`` (missing ones included)."""
         return self.last - self.first + 1
 
 
@@ -204,6 +207,7 @@ class MovieSource:
         raise MediaError(f"{self.path}: {what} is damaged: the decoder could not decode it{why}")
 
     def close(self) -> None:
+        """Close the movie file."""
         self.container.close()
 
 
