@@ -205,10 +205,14 @@ class Node:
         super().__init_subclass__(**kw)
         ins, outs, params = {}, {}, {}
         for klass in reversed(cls.__mro__):
+            named: set[str] = set()
             for k, v in vars(klass).items():
                 if isinstance(v, Input):
                     ins[k] = v
                 elif isinstance(v, Output):
+                    if (v.name or k) in named:
+                        raise TypeError(f"{cls.__name__}: two outputs are named '{v.name or k}'")
+                    named.add(v.name or k)
                     outs[v.name or k] = v
                 elif isinstance(v, Param):
                     params[k] = v
