@@ -1,5 +1,5 @@
 """SAM3Segment and SAM3Track against the real ``sam3`` package on the CPU, random weights, through
-the compatibility module (rotograph/nodes/_sam3_compat.py): each redirected sam3 line is still
+the compatibility module (rotograph/nodes/ai/_sam3_compat.py): each redirected sam3 line is still
 there, each kind of redirection does what it says, and the nodes give exactly the masks of
 upstream's own calls made in the same order.
 
@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.models import MANAGER, SPECS, resolve_weights
-from rotograph.nodes import _sam3_compat as compat
+from rotograph.interop.models import MANAGER, SPECS, resolve_weights
+from rotograph.nodes.ai import _sam3_compat as compat
 
 from conftest import write_png_sequence
 
@@ -108,7 +108,7 @@ def image_model():
     """SAM 3's image model (cheap trunk, fast seeded random init), built once by the node's own
     builder and shared by the node and upstream's direct calls; one test uses it, and it is let go
     after it (peak memory: one model at a time, ~4.5 GB)."""
-    from rotograph.nodes.sam3 import build_image_model
+    from rotograph.nodes.ai.sam3 import build_image_model
 
     with cheap_trunk(), fast_random_init():
         proc = build_image_model(resolve_weights(SPECS["sam3"], "random"), CPU)
@@ -192,7 +192,7 @@ def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, t
 def video_model():
     """SAM 3's video model (cheap trunk, fast seeded random init), built once by the node's own
     builder and shared by the node and upstream's direct calls; let go after its one test."""
-    from rotograph.nodes.sam3 import build_video_model
+    from rotograph.nodes.ai.sam3 import build_video_model
 
     with cheap_trunk(), fast_random_init():
         sam = build_video_model(resolve_weights(SPECS["sam3"], "random"), CPU)
@@ -216,7 +216,7 @@ def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_p
     track without the correction."""
     from PIL import Image
 
-    from rotograph.nodes._sam3_video import mask_set
+    from rotograph.nodes.ai._sam3_video import mask_set
 
     frames = plates(3)
     folder = tmp_path / "jpg"
@@ -273,7 +273,7 @@ def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_p
 def test_sam3_segment_clicks_with_the_full_backbone_equal_upstream(registry, tmp_path):
     """The same clicks through SAM 3's own 1008-px ViT trunk (one pass: ~40 s and ~3 GB on 2 cores):
     `make sam3-cpu-check`, not `make test`."""
-    from rotograph.nodes.sam3 import build_image_model
+    from rotograph.nodes.ai.sam3 import build_image_model
 
     with fast_random_init():
         proc = build_image_model(resolve_weights(SPECS["sam3"], "random"), CPU)
