@@ -141,3 +141,17 @@ def shift_concept_masks(model, logit: float = 1.2) -> None:
         last = seg.mask_predictor.mask_embed.layers[-1]
         last.weight[0].zero_()
         last.bias[0] = logit
+
+
+def release_memory() -> None:
+    """Collect the model just let go (memo_backbone's closure makes a reference cycle through it)
+    and hand the freed heap back to the OS (glibc keeps it otherwise: the next model's peak would
+    stack on this one's)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass

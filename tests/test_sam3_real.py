@@ -4,7 +4,7 @@ there, each kind of redirection does what it says, and the nodes give exactly th
 upstream's own calls made in the same order.
 
 These run in `make test` (the two model tests: ~110 CPU-seconds together, about a minute on 2
-quiet cores; ~4.8 GB peak): each model is built once, for the one test that uses it, and shared
+quiet cores; ~5 GB peak): each model is built once, for the one test that uses it, and shared
 by the node and upstream's direct calls; only the 1008-px ViT trunk is swapped
 for a cheap module with its output shapes, the random weights are filled from seeded buffers
 (not torch's per-tensor draws), and the backbone remembers its outputs by input bytes, so the
@@ -15,7 +15,6 @@ installed, except under ROTOGRAPH_REQUIRE_AI (`make test`), where that is a fail
 
 from __future__ import annotations
 
-import gc
 import os
 
 import numpy as np
@@ -35,7 +34,7 @@ except ImportError as e:  # `make test` installs sam3 and sets ROTOGRAPH_REQUIRE
         raise
     pytest.skip(f"the real sam3 package is not installed ({e}): make sam3-cpu-check installs it", allow_module_level=True)
 
-from sam3_real import cheap_trunk, fast_random_init, memo_backbone, shift_concept_masks  # noqa: E402
+from sam3_real import cheap_trunk, fast_random_init, memo_backbone, release_memory, shift_concept_masks  # noqa: E402
 
 CPU = "cpu"
 
@@ -110,6 +109,7 @@ def image_model():
     after it (peak memory: one model at a time, ~4.5 GB)."""
     from rotograph.nodes.ai.sam3 import build_image_model
 
+    release_memory()  # a model an earlier test let go (pytest drops it only after the teardown)
     with cheap_trunk(), fast_random_init():
         proc = build_image_model(resolve_weights(SPECS["sam3"], "random"), CPU)
     assert all(torch.isfinite(p).all() for p in proc.model.parameters())  # none left as torch.empty's memory
@@ -118,7 +118,7 @@ def image_model():
     yield proc
     MANAGER.clear()
     del proc
-    gc.collect()  # memo_backbone's closure makes a reference cycle through the model
+    release_memory()
 
 
 def _segment_graph(registry, tmp_path, proc, **params):
@@ -194,6 +194,7 @@ def video_model():
     builder and shared by the node and upstream's direct calls; let go after its one test."""
     from rotograph.nodes.ai.sam3 import build_video_model
 
+    release_memory()
     with cheap_trunk(), fast_random_init():
         sam = build_video_model(resolve_weights(SPECS["sam3"], "random"), CPU)
     memo_backbone(sam.tracker.backbone)
@@ -206,7 +207,7 @@ def video_model():
     yield sam
     MANAGER.clear()
     del sam
-    gc.collect()
+    release_memory()
 
 
 def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_path, video_model):
@@ -275,6 +276,7 @@ def test_sam3_segment_clicks_with_the_full_backbone_equal_upstream(registry, tmp
     `make sam3-cpu-check`, not `make test`."""
     from rotograph.nodes.ai.sam3 import build_image_model
 
+    release_memory()
     with fast_random_init():
         proc = build_image_model(resolve_weights(SPECS["sam3"], "random"), CPU)
     assert type(proc.model.backbone.vision_backbone.trunk).__name__ == "ViT"
