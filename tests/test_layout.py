@@ -134,3 +134,13 @@ def test_no_import_cycles():
     finally:
         sys.path.remove(str(ROOT / "scripts"))
     assert import_cycles.cycles(ROOT) == []
+
+
+def test_a_pickle_naming_an_old_module_loads_the_new_class():
+    """Pickles (worker results, user data) written before the move name classes by their old
+    module: they load as the classes of the new one."""
+    import pickle
+
+    assert pickle.loads(b"crotograph.types\nMaskSet\n.") is rotograph.MaskSet
+    assert pickle.loads(b"crotograph.nodes.keying\nKeyer\n.") is rotograph.nodes.Keyer
+    assert rotograph.MaskSet.__module__ == "rotograph.core.types"  # new pickles name the new module
