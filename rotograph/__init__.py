@@ -24,7 +24,7 @@ from .render import RenderReport, parse_frames, render
 from .shots import Shot, load_shots, render_shots
 from .timing import Timing
 from .shapes import Curve, ShapeObject, ShapeSet
-from .types import (Camera, CameraData, Depth, DepthMap, File, Image, MaskObject, MaskSet, Masks, Matte,
+from .types import (Camera, CameraData, Depth, DepthMap, File, Format, Image, MaskObject, MaskSet, Masks, Matte,
                     Normals, PortType, Shapes, Written)
 from .writer import Delivery, FrameWriter, RangeWriter, Writer
 from .contract import WRITER_PATH_KINDS  # noqa: E402  (imports writer)
@@ -33,8 +33,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Cache", "CachePolicy", "Camera", "CameraData", "Color", "Context", "Curve", "Delivery", "Depth", "DepthMap",
-    "EvaluationError", "Evaluator", "File", "FileIn", "FileOut", "FrameRate", "FrameWriter", "Graph", "GraphError",
-    "Image", "Input", "LinkError", "MaskObject", "MaskSet", "Masks", "Matte", "MediaError", "MovieOut", "Node",
+    "EvaluationError", "Evaluator", "File", "FileIn", "FileOut", "Format", "FrameRate", "FrameWriter", "Graph",
+    "GraphError", "Image", "Input", "LinkError", "MaskObject", "MaskSet", "Masks", "Matte", "MediaError", "MovieOut", "Node",
     "Normals", "Output", "Param", "ParamError", "ParamKind", "PortType", "Prompts", "RangeNode", "RangeWriter", "Reach",
     "Registry", "RegistryError", "RenderReport", "RotographError", "Segment", "ShapeObject", "ShapeSet", "Shapes",
     "Shot", "Stats", "Timing", "UnknownNodeTypeError", "WRITER_PATH_KINDS", "Writer", "Written", "dumps", "load",

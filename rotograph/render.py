@@ -236,8 +236,7 @@ def _hold(evaluator: Evaluator, targets, failed: list[int], done: list[int]) -> 
             for name in targets:
                 node = evaluator.graph.nodes[name]
                 if isinstance(node, Writer) and node.holds:
-                    ctx = Context(frame=f, node=name, log=evaluator.log, key=evaluator.key(name, None, source),
-                                  timing=evaluator.timing(name))
+                    ctx = evaluator.context(name, f, key=evaluator.key(name, None, source))
                     inputs = evaluator.inputs(name, source)
                     with blame(name, f):
                         node.hold(ctx, inputs)
