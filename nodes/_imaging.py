@@ -149,12 +149,12 @@ def pull_push(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """
     from ._kernels import pull_even, pull_normalise, push_up, weighted
 
-    weight = np.clip(weight, 0.0, 1.0).astype(np.float32)
+    weight = np.clip(weight, 0.0, 1.0).astype(np.float32, copy=False)
     if not weight.any():
         return values
     flat = values.ndim == 2
     x = values[..., None] if flat else values
-    levels = [(x.astype(np.float32), weight)]
+    levels = [(x.astype(np.float32, copy=False), weight)]  # read only: no copy
     while max(levels[-1][1].shape) > 1:
         x_l, w_l = levels[-1]
         if w_l.shape[0] % 2 == 0 and w_l.shape[1] % 2 == 0:

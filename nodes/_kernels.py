@@ -298,25 +298,31 @@ def _taps(n_out, n_in):
 @jit
 def push_up(x, w, coarse):
     """A push step of pull-push: x·w + up(coarse)·(1 − w), with ``coarse`` (float32 h×w×C)
-    resized to x's size by bilinear interpolation (OpenCV's INTER_LINEAR) in the same pass."""
+    resized to x's size by bilinear interpolation (OpenCV's INTER_LINEAR) in the same pass.
+    Where w is 1 (a trusted pixel: most of a matte's plate) the pixel is x, and where it is 0
+    up(coarse), without the other term (the same value for finite x and coarse)."""
     h, wd, n = x.shape
     ch, cw = coarse.shape[:2]
     yi, yf = _taps(h, ch)
     xi, xf = _taps(wd, cw)
     out = np.empty((h, wd, n), np.float32)
-    one = np.float32(1.0)
+    one, zero = np.float32(1.0), np.float32(0.0)
     for i in range(h):
         y0 = yi[i]
         y1 = min(y0 + 1, ch - 1)
         fy = yf[i]
         for j in range(wd):
+            a = w[i, j]
+            if a == one:
+                for k in range(n):
+                    out[i, j, k] = x[i, j, k]
+                continue
             x0 = xi[j]
             x1 = min(x0 + 1, cw - 1)
             fx = xf[j]
-            a = w[i, j]
             for k in range(n):
                 top = coarse[y0, x0, k] * (one - fx) + coarse[y0, x1, k] * fx
                 bottom = coarse[y1, x0, k] * (one - fx) + coarse[y1, x1, k] * fx
                 up = top * (one - fy) + bottom * fy
-                out[i, j, k] = x[i, j, k] * a + up * (one - a)
+                out[i, j, k] = up if a == zero else x[i, j, k] * a + up * (one - a)
     return out
