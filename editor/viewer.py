@@ -20,8 +20,6 @@ import time
 
 import numpy as np
 
-import rotograph
-
 from .items import held, rect
 from .display import MODES, object_colour, pixel_text
 from .model import PromptRef

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from .cache import Cache, open_cache
 from .errors import EXIT_FAILED, GraphError, RotographError, UsageError, shorten
 from .evaluate import Evaluator, Stats, blame
-from .node import Context
 from .plan import Session, TaskResult, frame_tasks, pinned_entries, range_stages
 from .writer import Writer
 
