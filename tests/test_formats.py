@@ -173,3 +173,25 @@ def test_transform_rotates_the_displayed_picture_of_anamorphic_pixels():
     square = Transform(rotate=90.0, filter="nearest").compute(Context(1001, "t"), img)
     rows, cols = np.nonzero(square.max(axis=2))
     assert (rows.max() - rows.min() + 1, cols.max() - cols.min() + 1) == (8, 16)  # square pixels: it turns over
+
+
+def test_a_movies_sample_aspect_ratio_is_its_pixel_aspect(tmp_path):
+    from fractions import Fraction
+
+    import av
+
+    path = str(tmp_path / "sar.mp4")
+    with av.open(path, "w") as c:
+        s = c.add_stream("mpeg4", rate=24)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        s.codec_context.sample_aspect_ratio = Fraction(2, 1)  # 2:1 anamorphic
+        for i in range(3):
+            for p in s.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * i, np.uint8), format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    info = probe(path)
+    assert (info.width, info.height, info.pixel_aspect, info.frames) == (64, 48, 2.0, 3)
+    g = rotograph.Graph(rotograph.Registry.builtin())
+    g.add("rotograph.Read", "read", file=path)
+    assert rotograph.Evaluator(g, rotograph.Cache()).format("read") == Format(64, 48, 2.0)
