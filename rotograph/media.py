@@ -234,11 +234,15 @@ def read_image(path: str, layer: str | None = "") -> tuple[np.ndarray, int, list
     if ext == ".exr":
         chans = exr_channels(path)
         names = exr_pick(path, list(chans), layer)
-        planes = [chans[c].astype(np.float32) for c in (names * 3 if len(names) == 1 else names)]
+        planes = names * 3 if len(names) == 1 else names
+        first = chans[planes[0]]
+        img = np.empty(first.shape + (max(len(planes), 3),), np.float32)  # one pass per channel, no temporaries
+        for i, c in enumerate(planes):
+            img[..., i] = chans[c]
         if len(planes) == 2:
-            planes.append(np.zeros_like(planes[0]))
-        bits = 16 if chans[names[0]].dtype == np.float16 else 32
-        return np.dstack(planes), bits, names + sorted(c for c in chans if c not in names)
+            img[..., 2] = 0.0
+        bits = 16 if first.dtype == np.float16 else 32
+        return img, bits, names + sorted(c for c in chans if c not in names)
     if layer:
         raise MediaError(f"{path}: only EXR files have layers (layer {layer!r} asked for)")
     if ext in (".png", ".tif", ".tiff", ".jpg", ".jpeg"):
