@@ -81,6 +81,33 @@ def screen_estimate(num, den, s_global):
 
 
 @jit
+def screen_estimate_up(small, yi, yf, xi, xf, s_global):
+    """:func:`screen_estimate` of the blurred [d·w, w] read from its 1/f-size ``small``
+    (float32 h×w×2) through linear taps (``_imaging.upsample_taps``: OpenCV's INTER_LINEAR,
+    horizontal then vertical), without the full-size blurred image."""
+    h, w = yi.shape[0], xi.shape[0]
+    sh, sw = small.shape[:2]
+    out = np.empty((h, w), np.float32)
+    one = np.float32(1.0)
+    for i in range(h):
+        y0 = yi[i]
+        y1 = min(y0 + 1, sh - 1)
+        fy = yf[i]
+        for j in range(w):
+            x0 = xi[j]
+            x1 = min(x0 + 1, sw - 1)
+            fx = xf[j]
+            num = ((small[y0, x0, 0] * (one - fx) + small[y0, x1, 0] * fx) * (one - fy)
+                   + (small[y1, x0, 0] * (one - fx) + small[y1, x1, 0] * fx) * fy)
+            den = ((small[y0, x0, 1] * (one - fx) + small[y0, x1, 1] * fx) * (one - fy)
+                   + (small[y1, x0, 1] * (one - fx) + small[y1, x1, 1] * fx) * fy)
+            trust = min(max(den / np.float32(0.05), np.float32(0.0)), one)
+            local = num / max(den, np.float32(1e-6))
+            out[i, j] = max(local * trust + s_global * (one - trust), np.float32(1e-4))
+    return out
+
+
+@jit
 def screen_weight(d, estimate, ratio, out):
     """``out`` = [d·w, w] with w = (d / estimate > ratio) as 0/1: the pixels keyed as pure
     screen and their signal, as the 2-channel float32 H×W×2 image the estimate blurs."""
