@@ -368,7 +368,8 @@ class Viewer:
         if hovered and self.shown is not None:
             ix, iy = self.to_image(mouse)
             value = self.shown.value if self.shown.error is None else self.shown.plate
-            dpg.set_value("pixel", pixel_text(value, int(math.floor(ix)), int(math.floor(iy))))
+            k = self.proxy.factor  # a proxy value is that much smaller than the plate's pixels
+            dpg.set_value("pixel", pixel_text(value, int(math.floor(ix * k)), int(math.floor(iy * k))))
         self._draw(mouse)
 
     def _press(self, mouse) -> None:
