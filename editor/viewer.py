@@ -518,6 +518,7 @@ class Viewer:
         return {"rect": [x, y, w, h], "zoom": self.zoom, "origin": [x + self.origin[0], y + self.origin[1]],
                 "image": list(self.image_size) if self.image_size else None, "mode": self.mode,
                 "prompt_mode": self.prompt_mode, "object": self.obj, "waiting": self.waiting,
-                "latency": self.latency,
+                "latency": self.latency, "proxy": self.proxy.factor,
+                "texture": list(self._texture_size) if self._texture_size else None,
                 "shown": [res.node, res.frame, res.error] if res is not None else None,
                 "selected_prompt": list(self.selected.__dict__.values()) if self.selected else None}

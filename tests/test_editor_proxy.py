@@ -9,16 +9,18 @@ import time
 import cv2
 import numpy as np
 import OpenEXR
+import pytest
 
 import rotograph
 from rotograph.editor.model import EditorModel
 from rotograph.editor.proxy_view import ProxyView
 from rotograph.editor.worker import EvalWorker
 
+from editor_session import Session, click_node, missing_tools
 from greenscreen_plate import make_plate
 
 
-def test_proxy_toggle_views_at_half_size_with_its_own_keys(tmp_path):
+def keyer_graph(tmp_path):
     comp, _, _, screen = make_plate()
     with OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION}, {"RGB": comp}) as exr:
         exr.write(str(tmp_path / "gs.1001.exr"))
@@ -26,6 +28,11 @@ def test_proxy_toggle_views_at_half_size_with_its_own_keys(tmp_path):
     g.add("rotograph.Read", "read", file=str(tmp_path / "gs.####.exr"))
     g.add("rotograph.Keyer", "keyer", screen_color=[float(c) for c in screen], adaptive_size=20.0)
     g.connect("read.image", "keyer.image")
+    return g, comp
+
+
+def test_proxy_toggle_views_at_half_size_with_its_own_keys(tmp_path):
+    g, comp = keyer_graph(tmp_path)
     model = EditorModel(graph=g)
     before = rotograph.dumps(model.graph)
     view = ProxyView(model)
@@ -56,3 +63,25 @@ def test_proxy_toggle_views_at_half_size_with_its_own_keys(tmp_path):
     finally:
         worker.close()
     assert not view.toggle() and view.graph_text() == before
+
+
+@pytest.mark.skipif(bool(missing_tools()), reason="needs xvfb, xdotool and imagemagick")
+def test_ctrl_p_in_the_window_views_at_proxy_and_back(tmp_path):
+    g, comp = keyer_graph(tmp_path)
+    path = tmp_path / "k.json"
+    rotograph.save(g, str(path))
+    h, w = comp.shape[:2]
+    with Session(tmp_path / "s", path, size=(1280, 800)) as s:
+        click_node(s, "keyer")
+        full = s.wait(lambda p: p["viewer"]["shown"] == ["keyer", 1001, None] and not p["viewer"]["waiting"],
+                      "the keyer's matte")["viewer"]
+        s.key("ctrl+p")
+        p = s.wait(lambda p: p["viewer"]["proxy"] == 0.5 and not p["viewer"]["waiting"]
+                   and p["viewer"]["texture"] != full["texture"], "the proxy view")
+        assert p["status"] == "viewer: proxy 0.5" and p["viewer"]["image"] == [w, h]  # plate pixels kept
+        assert p["viewer"]["texture"][0] < full["texture"][0]  # drawn from half as many pixels
+        assert not p["dirty"]  # the graph is not edited
+        s.key("ctrl+p")
+        back = s.wait(lambda p: p["viewer"]["proxy"] == 1.0 and not p["viewer"]["waiting"]
+                      and p["viewer"]["texture"] == full["texture"], "full resolution again")
+        assert back["status"] == "viewer: full resolution"
