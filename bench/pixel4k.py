@@ -5,7 +5,7 @@ calls), then, in the same run, ``graphs/greenscreen.json``'s chain (Read → Key
 Grow → Feather → Despill physical → Premult → WriteEXR) rendered over ``FRAMES`` frames vs the
 I/O floor (Read → WriteEXR of the same frames, same settings), each render in its own process
 with its peak RSS, each set up as ``rotograph render`` sets a render process up (frame buffers
-reused: :mod:`rotograph.memory`; ``--system-malloc`` for malloc's defaults). Target: chain ≤ 2×
+reused: :mod:`rotograph.engine.memory`; ``--system-malloc`` for malloc's defaults). Target: chain ≤ 2×
 the floor (on the 2 cores it is run on).
 
 ``python bench/pixel4k.py [--nodes-only | --chain-only] [--repeat N] [--frames N] [--system-malloc]``
@@ -53,8 +53,8 @@ NODES = [
     ("ShuffleMatte", {}, ("rgb", "matte")),
     ("Merge", {}, ("rgba", "rgb")),
     ("EdgeExtend", {}, ("rgb", "matte")),
-    ("ColorSpace", {"src": "linear", "dst": "sRGB"}, ("rgb",)),
-    ("ColorSpace", {"src": "linear", "dst": "ACEScg"}, ("rgb",)),
+    ("ColorSpace", {"input_space": "linear", "colorspace": "sRGB"}, ("rgb",)),
+    ("ColorSpace", {"input_space": "linear", "colorspace": "ACEScg"}, ("rgb",)),
     ("Reformat", {"format": "HD_1080"}, ("rgb",)),
     ("Transform", {"translate_x": 13.5, "rotate": 3.0, "scale": 1.1}, ("rgb",)),
     ("Crop", {"x": 100, "y": 100, "right": 3996, "top": 2060}, ("rgb",)),
@@ -90,7 +90,7 @@ def node_times(repeat: int) -> dict[str, tuple[float, float]]:
 
 CHILD = r"""
 import json, resource, sys, time, rotograph
-from rotograph.memory import reuse_frame_buffers
+from rotograph.engine.memory import reuse_frame_buffers
 if sys.argv[3] == "reuse":  # what `rotograph render` does (rotograph/memory.py)
     reuse_frame_buffers()
 g = rotograph.loads(open(sys.argv[1]).read())
@@ -126,7 +126,7 @@ def chain_vs_floor(folder: str, frames: int, repeat: int, memory: str = "reuse")
     write = chain["nodes"]["write"]
     floor = {"format": chain["format"], "schema_version": chain["schema_version"],
              "nodes": {"read": chain["nodes"]["read"],
-                       "write": {**write, "inputs": {"rgba": "read.image"},
+                       "write": {**write, "inputs": {"image": "read.image"},
                                  "params": {**write["params"], "file": "render/floor/floor.####.exr"}}}}
     span = f"1001-{1000 + frames}"
     runs = {"floor": [], "chain": []}
@@ -145,7 +145,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=REPEAT)
     ap.add_argument("--frames", type=int, default=FRAMES)
     ap.add_argument("--system-malloc", action="store_true",
-                    help="render without rotograph.memory.reuse_frame_buffers (what `rotograph render` sets)")
+                    help="render without rotograph.engine.memory.reuse_frame_buffers (what `rotograph render` sets)")
     args = ap.parse_args()
     print(f"per node at {W}x{H} float32 (median of {args.repeat}; wall ms, CPU ms of all threads):")
     for label, (wall, cpu) in (node_times(args.repeat) if not args.chain_only else {}).items():

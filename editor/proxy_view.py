@@ -1,13 +1,13 @@
 """The viewer's proxy toggle (**Ctrl+P**, View ▸ Proxy): view the graph at a fraction of its
 formats' size, through the same rewrite as ``rotograph render --proxy``
-(:func:`rotograph.proxy.apply_proxy`), so proxy results have their own cache keys and the
+(:func:`rotograph.engine.proxy.apply_proxy`), so proxy results have their own cache keys and the
 full-resolution ones stay valid. The graph in the model (and the file saved) never changes."""
 
 from __future__ import annotations
 
 import rotograph
 from rotograph.errors import RotographError
-from rotograph.proxy import proxy_copy
+from rotograph.engine.proxy import proxy_copy
 
 
 class ProxyView:

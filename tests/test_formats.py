@@ -13,11 +13,11 @@ import pytest
 
 import rotograph
 from rotograph import Context, Format
-from rotograph.headers import image_header
-from rotograph.media import probe, read_image
-from rotograph.nodes.transform import Transform
-from rotograph.nuke import export_nuke
-from rotograph.proxy import apply_proxy
+from rotograph.io.headers import image_header
+from rotograph.io.media import probe, read_image
+from rotograph.nodes.spatial.transform import Transform
+from rotograph.interop.nuke import export_nuke
+from rotograph.engine.proxy import apply_proxy
 
 
 def plate(h=54, w=96) -> np.ndarray:
@@ -61,8 +61,8 @@ def test_probe_reads_headers_only_and_agrees_with_a_decode(tmp_path, monkeypatch
     def no_decode(*a, **k):
         raise AssertionError("probe decoded pixels")
 
-    monkeypatch.setattr("rotograph.media.read_image", no_decode)
-    monkeypatch.setattr("rotograph.media.exr_channels", no_decode)
+    monkeypatch.setattr("rotograph.io.media.read_image", no_decode)
+    monkeypatch.setattr("rotograph.io.media.exr_channels", no_decode)
     for pattern, layer, aspect in cases:
         info = probe(str(tmp_path / pattern), layer=layer)
         assert (info.width, info.height, info.bit_depth, info.channels) == decoded[pattern, layer], pattern
@@ -83,7 +83,7 @@ def anamorphic_graph(tmp_path, reformat: dict, aspect=2.0):
     g.add("rotograph.Reformat", "reformat", **reformat)
     g.add("rotograph.WriteEXR", "write", file=str(tmp_path / "render" / "out.####.exr"), pixel_type="float")
     g.connect("read.image", "reformat.image")
-    g.connect("reformat.out", "write.rgba")
+    g.connect("reformat.out", "write.image")
     return g
 
 
