@@ -20,11 +20,10 @@ import time
 
 import numpy as np
 
-import rotograph
-
 from .items import held, rect
 from .display import MODES, object_colour, pixel_text
 from .model import PromptRef
+from .proxy_view import ProxyView
 
 ZOOMS = (1 / 32, 1 / 16, 1 / 8, 1 / 6, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 1, 3 / 2, 2, 3, 4, 6, 8, 12, 16, 32)
 HANDLE = 7.0  # px: how near a click must be to a point or a box corner
@@ -66,6 +65,7 @@ class Viewer:
         self.requested = None       # (node, output, frame) last asked for
         self.waiting = False
         self.selected: PromptRef | None = None
+        self.proxy = ProxyView(model)  # Ctrl+P: view at proxy 0.5 (editor/proxy_view.py)
         self._pixels = None
         self._texture_size = None
         self._texture = None
@@ -157,6 +157,16 @@ class Viewer:
             self.selected = None
         self.request()
 
+    def toggle_proxy(self) -> None:
+        """Ctrl+P / View ▸ Proxy: view at proxy 0.5, or at full resolution again."""
+        import dearpygui.dearpygui as dpg
+
+        self.proxy.toggle()
+        if dpg.does_item_exist("proxy_menu"):
+            dpg.set_value("proxy_menu", self.proxy.on)
+        self.services.status(f"viewer: {self.proxy.label()}")
+        self.request()
+
     def request(self) -> None:
         import dearpygui.dearpygui as dpg
 
@@ -175,9 +185,9 @@ class Viewer:
         self.requested = (name, output, self.model.frame)
         self.waiting = True
         self._asked_at = time.perf_counter()
-        self._seq = self.worker.request(rotograph.dumps(self.model.graph), name, output, self.model.frame,
+        self._seq = self.worker.request(self.proxy.graph_text(), name, output, self.model.frame,
                                         plate if plate != name else None, frames, self.mode,
-                                        self.downscale() if self.image_size else 1)
+                                        self.downscale() if self.image_size else 1, self.proxy.factor)
         dpg.set_value("view_status", f"evaluating {name} at {self.model.frame}...")
 
     @property
@@ -358,7 +368,8 @@ class Viewer:
         if hovered and self.shown is not None:
             ix, iy = self.to_image(mouse)
             value = self.shown.value if self.shown.error is None else self.shown.plate
-            dpg.set_value("pixel", pixel_text(value, int(math.floor(ix)), int(math.floor(iy))))
+            k = self.proxy.factor  # a proxy value is that much smaller than the plate's pixels
+            dpg.set_value("pixel", pixel_text(value, int(math.floor(ix * k)), int(math.floor(iy * k))))
         self._draw(mouse)
 
     def _press(self, mouse) -> None:
@@ -507,6 +518,7 @@ class Viewer:
         return {"rect": [x, y, w, h], "zoom": self.zoom, "origin": [x + self.origin[0], y + self.origin[1]],
                 "image": list(self.image_size) if self.image_size else None, "mode": self.mode,
                 "prompt_mode": self.prompt_mode, "object": self.obj, "waiting": self.waiting,
-                "latency": self.latency,
+                "latency": self.latency, "proxy": self.proxy.factor,
+                "texture": list(self._texture_size) if self._texture_size else None,
                 "shown": [res.node, res.frame, res.error] if res is not None else None,
                 "selected_prompt": list(self.selected.__dict__.values()) if self.selected else None}
