@@ -135,15 +135,16 @@ def write_nuke(anim: Animation, first: int, last: int, fps: float = 24.0) -> str
     for name, _, _, hole, keyed in tracks(anim):
         frames = sorted(keyed)
         curves = [keyed[f] for f in frames]
+        cx, cy = curves[0].vertices.mean(axis=0)
         groups.append(f"    {{curvegroup {name} 512 bezier\n     {{\n"
                       f"{_nk_curve(frames, curves, h, False)}\n{_nk_curve(frames, curves, h, True)}}}\n"
-                      f"     {{tx 1 {nuke_float(w / 2)} {nuke_float(h / 2)}}}\n"
+                      f"     {{tx {nuke_float(frames[0])} {nuke_float(cx)} {nuke_float(h - cy)}}}\n"
                       f"     {{a spx {nuke_float(w / 2)} spy {nuke_float(h / 2)} sb 1 tt x40800000}}}}")
     curves = "\n".join(groups)
     return (f"#! rotograph roto export\nversion 13.0 v1\n"
             f"Root {{\n inputs 0\n first_frame {first}\n last_frame {last}\n fps {fps:g}\n format {fmt}\n}}\n"
             f"Roto {{\n inputs 0\n output alpha\n cliptype none\n format {fmt}\n"
-            f" curves {{{{{{v x3f99999a}}\n  {{f 0}}\n  {{n\n   {{layer Root\n    {{f 0}}\n"
+            f" curves {{{{{{v x3f99999a}}\n  {{f 0}}\n  {{n\n   {{layer Root\n    {{f 512}}\n"
             f"    {{t {nuke_float(w / 2)} {nuke_float(h / 2)}}}\n    {{a}}\n{curves}}}}}}}}}\n"
             f" lifetime_type \"all frames\"\n name RotographShapes\n}}\n")
 
