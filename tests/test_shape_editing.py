@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import rotograph
-from editor.display import size_of, viewer_rgba
-from editor.roto import add_vertex, move_point, remove_vertex, shape_here
+from rotograph.editor.display import size_of, viewer_rgba
+from rotograph.editor.roto import add_vertex, move_point, remove_vertex, shape_here
 from rotograph.evaluate import Evaluator
 from rotograph.shapes import ShapeKeys, ShapeSet
 
@@ -31,9 +31,9 @@ def polygon(points, size=(960, 540)) -> np.ndarray:
 
 
 def test_vertices_are_added_moved_and_removed_on_every_keyframe():
-    keys: list = []
+    keys, i = [], None
     for xy in SQUARE:
-        keys, i = add_vertex(keys, 1001, (960, 540), 2, xy, None if not keys else i)
+        keys, i = add_vertex(keys, 1001, (960, 540), 2, xy, i)
     keys = move_point(keys, 1005, (960, 540), 2, 2, "vertex", (650, 450))  # auto-key at 1005
     assert [k["frame"] for k in keys] == [1001, 1005]
     assert ShapeKeys.canonical(keys) == keys  # a valid param value
@@ -49,9 +49,9 @@ def test_vertices_are_added_moved_and_removed_on_every_keyframe():
 
 
 def test_the_viewer_shows_a_shapes_value_as_its_matte():
-    keys: list = []
+    keys, i = [], None
     for xy in SQUARE:
-        keys, i = add_vertex(keys, 1001, (960, 540), 1, xy, None if not keys else i)
+        keys, i = add_vertex(keys, 1001, (960, 540), 1, xy, i)
     shapes = shape_here(keys, 1001, (960, 540))
     assert size_of(shapes) == (960, 540)
     rgba = viewer_rgba(shapes, None, "rgb", downscale=2)
