@@ -1,7 +1,8 @@
 """The Roto node edited in the editor: the pure editing steps of editor/roto.py on a node's keys,
 then the real window under Xvfb driven by X events only — a 4-point shape drawn, a vertex
-moved, a keyframe set on another frame — and the saved graph rendering the matte those vertices
-enclose."""
+moved, keyframes set on other frames (by an edit and by the key button), tangents pulled out of
+a vertex, a vertex deleted and the deletion undone — and the saved graph rendering the matte
+those vertices enclose."""
 
 from __future__ import annotations
 
@@ -108,13 +109,33 @@ def test_a_shape_drawn_moved_and_keyed_with_the_mouse_is_saved_and_renders(tmp_p
         p = s.wait(lambda p: p["frame"] == 1003 and p["viewer"]["roto"]["key_button"], "frame 1003")
         s.click(*s.centre(p["viewer"]["roto"]["key_button"]))
         p = s.wait(lambda p: p["viewer"]["roto"]["keyframes"] == [1001, 1003, 1005], "a key at 1003")
+
+        for _ in range(4):  # frame 1007 (holds 1005's shape): Ctrl + drag pulls tangents out of vertex 3
+            s.key("Right")
+        s.wait(lambda p: p["frame"] == 1007 and not p["viewer"]["waiting"], "frame 1007")
+        s.move(*screen((650, 450)))
+        s._xdo("keydown", "ctrl")
+        s._step()
+        s.drag(screen((650, 450)), screen((650, 510)))
+        s._xdo("keyup", "ctrl")
+        p = s.wait(lambda p: p["viewer"]["roto"]["keyframes"] == [1001, 1003, 1005, 1007], "a key at 1007")
+        np.testing.assert_allclose(p["viewer"]["roto"]["points"][2], [650, 450, 0, -60, 0, 60], atol=tol)
+
+        s.click(*screen(SQUARE[3]))  # select vertex 4 (a click on it moves nothing), then Del
+        s.wait(lambda p: p["viewer"]["roto"]["selected"] == 3, "vertex 4 selected")
+        s.key("Delete")
+        p = s.wait(lambda p: len(p["viewer"]["roto"]["points"]) == 3, "vertex 4 deleted")
+        assert all(len(ShapeSet.from_json(k["shapes"]).object(1).curves[0].points) == 3
+                   for k in p["graph"]["nodes"]["roto"]["params"]["keys"])  # from every keyframe
+        s.key("ctrl+z")
+        s.wait(lambda p: len(p["viewer"]["roto"]["points"]) == 4, "the deletion undone")
         s.key("ctrl+s")
         s.wait(lambda p: not p["dirty"], "saved")
         assert "Traceback" not in s.stderr, s.stderr[-3000:]
 
     g = rotograph.load(graph)
     keys = {k["frame"]: ShapeSet.from_json(k["shapes"]).object(1).curves[0].points for k in g.nodes["roto"].keys}
-    assert sorted(keys) == [1001, 1003, 1005]
+    assert sorted(keys) == [1001, 1003, 1005, 1007]
     at = {1001: [SQUARE[0], SQUARE[1], (650, 450), SQUARE[3]], 1005: [(260, 110), SQUARE[1], (650, 450), SQUARE[3]]}
     at[1003] = [tuple((np.array(a) + b) / 2) for a, b in zip(at[1001], at[1005])]
     ev = Evaluator(g, rotograph.open_cache(str(tmp_path / "render_cache")))
@@ -124,3 +145,6 @@ def test_a_shape_drawn_moved_and_keyed_with_the_mouse_is_saved_and_renders(tmp_p
         assert matte.shape == (540, 960)
         assert iou(matte, polygon(keys[f][:, :2])) >= 0.99  # the saved vertices' polygon
         assert iou(matte, polygon(want)) >= 0.97  # where the mouse put them
+    # at 1007 the bottom edge leaves vertex 3 downwards (its out tangent): it bulges below the chord
+    curved, straight = ev.get("roto", "matte_combined", 1007), ev.get("roto", "matte_combined", 1005)
+    assert curved[440, 475] > 0.5 and straight[440, 475] == 0 and polygon(at[1005])[440, 475] == 0
