@@ -120,6 +120,7 @@ def test_a_shape_drawn_moved_and_keyed_with_the_mouse_is_saved_and_renders(tmp_p
         s._xdo("keyup", "ctrl")
         p = s.wait(lambda p: p["viewer"]["roto"]["keyframes"] == [1001, 1003, 1005, 1007], "a key at 1007")
         np.testing.assert_allclose(p["viewer"]["roto"]["points"][2], [650, 450, 0, -60, 0, 60], atol=tol)
+        assert p["timeline"]["keyframes"] == [1001, 1003, 1005, 1007]  # marked on the timeline
 
         s.click(*screen(SQUARE[3]))  # select vertex 4 (a click on it moves nothing), then Del
         s.wait(lambda p: p["viewer"]["roto"]["selected"] == 3, "vertex 4 selected")
