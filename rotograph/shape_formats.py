@@ -54,7 +54,10 @@ Action's Import node, and Mocha Pro exports GMask Tracer setups — neither synt
 the GMask Tracer's Python API imports FBX, Alembic and PSD (``import_fbx``, ``import_abc``,
 ``import_psd``), geometry rather than editable splines. No sample file of these setups was found
 either, so writing one would mean inventing its syntax. For Flame, deliver the matte (the EXR
-of ShapesToMatte or Roto), or the ``.fxs``/``.nk`` through a tool that converts them.
+of ShapesToMatte or Roto); for editable shapes, a documented route is the ``.fxs`` through Mocha
+Pro, whose Python reference (Boris FX) lists a Silhouette shape importer
+(``mocha.aux_importers.SilhouetteImporter``) and a Flame shape exporter
+(``AbstractShapeDataExporter.Flame()``) that writes GMask Tracer setups.
 """
 
 from __future__ import annotations
