@@ -16,8 +16,9 @@ at the current frame instead of adding prompts:
 
 An edit at a frame that is not a keyframe makes it one (auto-key), from the shape interpolated
 there. Every edit is one undoable change of the node's param. Coordinates are plate pixels in
-the Shapes convention (:mod:`rotograph.shapes`: origin top-left, y down); the shape's format is
-the size of the image the viewer shows. The pure editing steps (:func:`add_vertex`, …) work on
+the Shapes convention (:mod:`rotograph.shapes`: origin top-left, y down); a first shape takes the
+size of the image the viewer shows as its format, and an image of another size (a proxy) is
+drawn on and edited in the keys' own format, scaled. The pure editing steps (:func:`add_vertex`, …) work on
 the param's value and are tested without a window.
 """
 
@@ -154,13 +155,30 @@ class RotoOverlay:
         """The edited curve at the current frame."""
         return curve_of(shape_here(self._keys(), self.model.frame, self._size()), self.viewer.obj)
 
+    def _scale(self, shapes: ShapeSet | None = None) -> np.ndarray:
+        """Image pixels per shape pixel (x, y): 1 unless the image is another size of the plate
+        than the shapes' format (a proxy)."""
+        if shapes is None:
+            keys = self._keys()
+            shapes = ShapeSet.from_json(keys[0]["shapes"]) if keys else None
+        if shapes is None or self.viewer.image_size is None:
+            return np.ones(2)
+        return np.array(self.viewer.image_size, np.float64) / [shapes.width, shapes.height]
+
+    def _screen(self, pt) -> tuple[float, float]:
+        return self.viewer.to_screen(np.asarray(pt) * self._scale())
+
+    def _shape_xy(self, mouse) -> np.ndarray:
+        """The mouse in the shapes' pixels."""
+        return np.asarray(self.viewer.to_image(mouse)) / self._scale()
+
     # -- the mouse ------------------------------------------------------------------------
     def _hit(self, mouse) -> tuple[str, int] | None:
         """("in" | "out" | "vertex", index) under the mouse: the selected vertex's handles first."""
         c = self.curve()
         if c is None:
             return None
-        to_screen = self.viewer.to_screen
+        to_screen = self._screen
         if self.selected is not None and self.selected < len(c.points):
             p = c.points[self.selected]
             for handle, off in (("out", p[4:6]), ("in", p[2:4])):
@@ -194,7 +212,7 @@ class RotoOverlay:
         (handle, i, start), self._drag = self._drag, None
         if self.active() is None:
             return
-        xy = self.viewer.to_image(mouse)
+        xy = self._shape_xy(mouse)
         keys, frame, size, obj = self._keys(), self.model.frame, self._size(), self.viewer.obj
         if handle == "add":
             if math.dist(start, mouse) < 4:
@@ -248,7 +266,7 @@ class RotoOverlay:
 
         handle, i, _ = self._drag
         keys = move_point(self._keys(), self.model.frame, self._size(), self.viewer.obj, i, handle,
-                          self.viewer.to_image(dpg.get_mouse_pos(local=False)))
+                          self._shape_xy(dpg.get_mouse_pos(local=False)))
         return curve_of(shape_here(keys, self.model.frame, self._size()), self.viewer.obj)
 
     def draw(self, parent) -> None:
@@ -256,13 +274,17 @@ class RotoOverlay:
         import dearpygui.dearpygui as dpg
 
         v = self.viewer
-        local = lambda pt: (v.origin[0] + pt[0] * v.zoom, v.origin[1] + pt[1] * v.zoom)  # noqa: E731
+
+        def local(pt, k=(1.0, 1.0)):
+            return v.origin[0] + pt[0] * k[0] * v.zoom, v.origin[1] + pt[1] * k[1] * v.zoom
+
         shown = v.shown.value if v.shown is not None and v.shown.error is None else None
         if isinstance(shown, ShapeSet):
+            k = self._scale(shown)
             for o in shown.objects:
                 colour = [int(c * 255) for c in object_colour(o.id)] + [200]
                 for c in o.curves:
-                    pts = [local(p) for p in c.sample(12)]
+                    pts = [local(p, k) for p in c.sample(12)]
                     if len(pts) > 1:
                         dpg.draw_polyline(pts + pts[:1] if c.closed else pts, color=colour, thickness=1, parent=parent)
         if self.active() is None:
@@ -271,15 +293,16 @@ class RotoOverlay:
         if c is None:
             return
         colour = [int(x * 255) for x in object_colour(v.obj)] + [255]
-        pts = [local(p) for p in c.sample(16)] if len(c.points) > 1 else []
+        k = self._scale()
+        pts = [local(p, k) for p in c.sample(16)] if len(c.points) > 1 else []
         if len(pts) > 1:
             dpg.draw_polyline(pts + pts[:1], color=colour, thickness=2, parent=parent)
         for i, p in enumerate(c.points):
-            a = local(p[:2])
+            a = local(p[:2], k)
             if i == self.selected:
                 for off in (p[2:4], p[4:6]):
                     if np.any(off):
-                        b = local(p[:2] + off)
+                        b = local(p[:2] + off, k)
                         dpg.draw_line(a, b, color=(230, 230, 230, 255), parent=parent)
                         dpg.draw_circle(b, 4, color=(230, 230, 230, 255), fill=(30, 30, 30, 255), parent=parent)
             r = 5 if i == self.selected else 3.5

@@ -149,3 +149,27 @@ def test_a_shape_drawn_moved_and_keyed_with_the_mouse_is_saved_and_renders(tmp_p
     # at 1007 the bottom edge leaves vertex 3 downwards (its out tangent): it bulges below the chord
     curved, straight = ev.get("roto", "matte_combined", 1007), ev.get("roto", "matte_combined", 1005)
     assert curved[440, 475] > 0.5 and straight[440, 475] == 0 and polygon(at[1005])[440, 475] == 0
+
+
+def test_a_proxy_sized_image_is_edited_in_the_keys_format():
+    """The viewer shows a half-size image (a proxy): the overlay draws the keys' vertices at half
+    their coordinates and turns the mouse back into the keys' pixels."""
+    from types import SimpleNamespace
+
+    from rotograph.editor.model import EditorModel
+    from rotograph.editor.roto import RotoOverlay
+
+    g = rotograph.Graph()
+    keys, i = [], None
+    for xy in SQUARE:
+        keys, i = add_vertex(keys, 1001, (960, 540), 1, xy, i)
+    g.add("rotograph.Roto", "roto", keys=keys)
+    model = EditorModel(graph=g)
+    model.select({"roto"})
+    viewer = SimpleNamespace(model=model, image_size=(480, 270), obj=1, to_screen=lambda pt: tuple(pt),
+                             to_image=lambda m: tuple(m))
+    overlay = RotoOverlay(viewer)
+    assert overlay.active() == ("roto", "keys")
+    np.testing.assert_allclose(overlay._screen(SQUARE[2]), (300, 200))
+    np.testing.assert_allclose(overlay._shape_xy((300, 200)), SQUARE[2])
+    assert overlay._hit((300.5, 200.5)) == ("vertex", 2) and overlay._hit((600, 400)) is None
