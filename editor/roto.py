@@ -128,6 +128,7 @@ class RotoOverlay:
         self.model = viewer.model
         self.selected: int | None = None  # the selected vertex of the edited curve
         self._drag = None                  # (handle, index, press position)
+        self._target = None                # the (node, param) edited when last drawn
 
     # -- what is edited -------------------------------------------------------------------
     def active(self) -> tuple[str, str] | None:
@@ -255,7 +256,10 @@ class RotoOverlay:
 
     def scene(self, mouse) -> tuple:
         """What the drawing depends on beyond the viewer's own state (the viewer redraws when it changes)."""
-        return (self.active(), self.selected, tuple(mouse) if self._drag and self._drag[0] != "add" else None)
+        target = self.active()
+        if target != self._target:  # another node: nothing selected on it yet
+            self._target, self.selected, self._drag = target, None, None
+        return (target, self.selected, tuple(mouse) if self._drag and self._drag[0] != "add" else None)
 
     def _live(self) -> Curve | None:
         """The edited curve with a drag in progress applied."""
