@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rotograph.colour import from_linear
-from rotograph.shapes import ShapeSet
-from rotograph.types import DepthMap, MaskSet
+from rotograph.io.colour import from_linear
+from rotograph.core.shapes import ShapeSet
+from rotograph.core.types import DepthMap, MaskSet
 
 MODES = ("rgb", "alpha", "red", "green", "blue", "overlay")
 
@@ -47,7 +47,7 @@ def shapes_matte(value):
     other value unchanged."""
     if not isinstance(value, ShapeSet):
         return value
-    from rotograph.nodes._shape_raster import rasterise
+    from rotograph.nodes.roto._shape_raster import rasterise
 
     return rasterise(value)
 

@@ -16,7 +16,7 @@ at the current frame instead of adding prompts:
 
 An edit at a frame that is not a keyframe makes it one (auto-key), from the shape interpolated
 there. Every edit is one undoable change of the node's param. Coordinates are plate pixels in
-the Shapes convention (:mod:`rotograph.shapes`: origin top-left, y down); a first shape takes the
+the Shapes convention (:mod:`rotograph.core.shapes`: origin top-left, y down); a first shape takes the
 size of the image the viewer shows as its format, and an image of another size (a proxy) is
 drawn on and edited in the keys' own format, scaled. The pure editing steps (:func:`add_vertex`, …) work on
 the param's value and are tested without a window.
@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from rotograph.shapes import Curve, ShapeKeys, ShapeObject, ShapeSet, shapes_at
+from rotograph.core.shapes import Curve, ShapeKeys, ShapeObject, ShapeSet, shapes_at
 
 from .display import object_colour
 from .items import held, rect

@@ -13,8 +13,8 @@ import pytest
 import rotograph
 from rotograph.editor.display import size_of, viewer_rgba
 from rotograph.editor.roto import add_vertex, move_point, remove_vertex, shape_here
-from rotograph.evaluate import Evaluator
-from rotograph.shapes import ShapeKeys, ShapeSet
+from rotograph.engine.evaluate import Evaluator
+from rotograph.core.shapes import ShapeKeys, ShapeSet
 
 from conftest import footage
 from editor_session import Session, click_node, missing_tools
