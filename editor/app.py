@@ -344,6 +344,8 @@ class EditorApp:
             dpg.mvKey_L: lambda: self.timeline.play(1),
             dpg.mvKey_I: lambda: self.timeline.set_in_out("in"), dpg.mvKey_O: lambda: self.timeline.set_in_out("out"),
             dpg.mvKey_Escape: lambda: self.model.select(set()),
+            dpg.mvKey_R: lambda: self.canvas.add("rotograph.Read", self._mouse()),  # Nuke's keys: Read, Write
+            dpg.mvKey_W: lambda: self.canvas.add("rotograph.WriteEXR", self._mouse()),
         }
         if key in actions:
             actions[key]()

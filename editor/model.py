@@ -21,6 +21,9 @@ from typing import Callable
 import rotograph
 from rotograph import Graph, Registry
 from rotograph.errors import GraphError, RotographError
+from rotograph.graphio import portable
+from rotograph.params import FileIn
+from rotograph.writer import graph_reads
 
 HISTORY = 200
 EVENTS = ("graph", "selection", "frame", "file")
@@ -54,6 +57,8 @@ class EditorModel:
         self.registry = registry or Registry.default()
         self.graph = graph or Graph(self.registry)
         self.path = os.path.abspath(path) if path else None
+        if self.path and not self.graph.folder:
+            self.graph.folder = os.path.dirname(self.path)  # file paths are spelt from the graph file's folder
         self.selection: set[str] = set()
         self.frame = 1001
         self.undo_stack: list[Step] = []
@@ -78,6 +83,8 @@ class EditorModel:
         self.graph = rotograph.load(path, self.registry) if exists else Graph(self.registry)
         self.lay_out_unplaced()
         self.path = os.path.abspath(path) if path else None
+        if self.path:
+            self.graph.folder = os.path.dirname(self.path)  # a new file's paths too: it will be saved there
         self.selection = set()
         self.undo_stack.clear()
         self.redo_stack.clear()
@@ -213,7 +220,7 @@ class EditorModel:
         self._prune_selection()
 
     def _restore(self, text: str) -> None:
-        self.graph = rotograph.loads(text, self.registry)
+        self.graph = rotograph.loads(text, self.registry, folder=self.graph.folder)
 
     def _prune_selection(self) -> None:
         """Drop what an edit removed from the selection (telling the panels)."""
@@ -257,35 +264,51 @@ class EditorModel:
 
     def stream_links(self, src: str, dst: str) -> list[tuple[str, str]]:
         """The links that put ``dst``, added after ``src``, in ``src``'s stream: each of its
-        required inputs still unlinked takes the source ``src``'s input of that type reads
-        (a Premult after a Despill gets the Despill's matte), or for an image, ``src``'s plate
-        (a Despill after a Feather gets the plate the matte was pulled from)."""
+        inputs still unlinked takes the source ``src``'s input of that type reads (a Premult
+        after a Despill gets the Despill's matte, a Write after a Premult the Premult's matte),
+        or, for a required image, ``src``'s plate (a Despill after a Feather gets the plate the
+        matte was pulled from)."""
         g = self.graph
         taken = g.inputs_of(dst)
         theirs = {g.nodes[src].inputs[i].type: f"{s}.{o}" for i, (s, o) in g.inputs_of(src).items()}
         plate = self.plate_of(src)
         out = []
         for iname, inp in g.nodes[dst].inputs.items():
-            if iname in taken or inp.optional:
+            if iname in taken:
                 continue
             if inp.type in theirs:
                 out.append((theirs[inp.type], f"{dst}.{iname}"))
-            elif inp.type.name == "Image" and plate is not None and plate != dst:
+            elif inp.type.name == "Image" and not inp.optional and plate is not None and plate != dst:
                 image = next(o for o, p in g.nodes[plate].outputs.items() if p.type.name == "Image")
                 out.append((f"{plate}.{image}", f"{dst}.{iname}"))
         return out
 
+    def project_folder(self) -> str | None:
+        """The folder that holds both the graph file and the files its readers read (``show/``
+        for ``show/comp/a.json`` reading ``show/plates/…``); the graph file's folder when they
+        share nothing below the root, or read nothing yet."""
+        folder = self.graph.folder
+        if not folder:
+            return None
+        g = self.graph
+        reads = [os.path.abspath(path) for n, p, path in graph_reads(g, g.topological())
+                 if not getattr(g.nodes[n], p).startswith("sample:")]
+        common = os.path.commonpath([folder, *reads])
+        return folder if os.path.dirname(common) == common else common
+
     def _default_output(self, node) -> None:
         """A new writer writes where the shipped graphs do: ``render/<graph>/<graph>.####.<ext>``
-        (<graph>: the graph file's name), when that is a valid path for it."""
+        (<graph>: the graph file's name) in the :meth:`project_folder`, when that is a valid path
+        for it."""
         from rotograph.errors import ParamError
 
         stem = os.path.splitext(os.path.basename(self.path))[0]
         ext = {"WriteEXR": "exr", "WritePNG": "png"}.get(node.type_id.rsplit(".", 1)[-1])
-        if ext is None:
+        if ext is None or not self.graph.folder:
             return
+        path = os.path.join(self.project_folder(), "render", stem, f"{stem}.####.{ext}")
         try:
-            node.file = f"render/{stem}/{stem}.####.{ext}"
+            node.file = portable(path, self.graph.folder)
         except ParamError:
             pass
 
@@ -331,8 +354,16 @@ class EditorModel:
             g.disconnect(dst)
 
     def set_param(self, node: str, param: str, value, merge: bool = False) -> None:
+        """Set a param as one undoable step. A file path (absolute, as a picker gives it, or
+        relative to the graph file's folder, as the file stores it) is spelt as the file will
+        store it: relative to the graph file's folder where it can be."""
         with self.edit(f"set {node}.{param}", merge=merge) as g:
-            g.node(node).set(param, value)
+            target = g.node(node)
+            decl = target.params.get(param)
+            if decl is not None and isinstance(value, str) and value and isinstance(decl.type, type) and \
+                    issubclass(decl.type, FileIn) and g.folder:
+                value = portable(target.resolve(value), g.folder)
+            target.set(param, value)
 
     def duplicate(self, names, offset=(40, 40)) -> list[str]:
         """Copy nodes with their params and the links among them; returns the new names."""

@@ -175,8 +175,34 @@ def _combo(f: Field, items: list[str]) -> Widget:
     return Widget(item, lambda v: dpg.set_value(item, str(v)))
 
 
+RADIO_CHOICES = 3  # at most this many choices show as radio buttons: one click, no menu
+
+
 def choice_widget(f: Field) -> Widget:
-    return _combo(f, list(f.param.choices))
+    """A param with choices: radio buttons in a row when there are few (one click picks one),
+    else a menu."""
+    if len(f.param.choices) > RADIO_CHOICES:
+        return _combo(f, list(f.param.choices))
+    dpg = _dpg()
+    by_text = {str(c): c for c in f.param.choices}
+    with dpg.group(horizontal=True, parent=f.parent):
+        item = dpg.add_radio_button(list(by_text), default_value=str(f.value), horizontal=True,
+                                    callback=lambda s, a: f.commit(by_text[a]))
+        dpg.add_text(f.label)
+    return Widget(item, lambda v: dpg.set_value(item, str(v)))
+
+
+def radio_centres(item) -> list[float]:
+    """The x offsets, from a horizontal radio button row's left edge, of each option's circle
+    (ImGui's layout: a square of the frame height, the inner spacing, the label, the item
+    spacing), for tools that click an option."""
+    dpg = _dpg()
+    height = dpg.get_item_rect_size(item)[1]
+    x, out = 0.0, []
+    for label in dpg.get_item_configuration(item)["items"]:
+        out.append(x + height / 2)
+        x += height + 4 + dpg.get_text_size(label)[0] + 8  # ItemInnerSpacing.x, ItemSpacing.x
+    return out
 
 
 def colorspace_widget(f: Field) -> Widget:
@@ -213,8 +239,9 @@ def _file_widget(f: Field, mode: str) -> Widget:
         item = dpg.add_input_text(label=f.label, default_value=f.value, on_enter=True, auto_select_all=True,
                                   width=WIDTH - 30, callback=lambda s, a: f.commit(a))
         if f.services is not None:
+            start = f.model.graph.nodes[f.node].resolve(f.value) if f.value and f.model is not None else None
             dpg.add_button(label="...", tag=f"{f.node}.{f.param.name}.browse",
-                           callback=lambda: f.services.file_dialog(mode, f.commit, start=f.value or None))
+                           callback=lambda: f.services.file_dialog(mode, f.commit, start=start))
     return Widget(item, lambda v: dpg.set_value(item, v))
 
 

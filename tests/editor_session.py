@@ -320,8 +320,8 @@ def _auto_link(registry, src_type: str, dst_type: str) -> tuple[str, str] | None
 
 def _stream_links(registry, graph: dict, src: str, dst_type: str, auto: tuple[str, str]) -> set[tuple[str, str]]:
     """(source ref, input) links the editor makes into a new ``dst_type`` node added after
-    ``src`` besides the auto link: each required input left takes the source ``src``'s input of
-    that type reads, or for an image, ``src``'s plate (the driver's model of
+    ``src`` besides the auto link: each input left takes the source ``src``'s input of that type
+    reads, or for a required image, ``src``'s plate (the driver's model of
     ``EditorModel.stream_links``)."""
     spec = graph["nodes"][src]
     cls_src, dst = registry.get(spec["type"]), registry.get(dst_type)
@@ -342,13 +342,16 @@ def _stream_links(registry, graph: dict, src: str, dst_type: str, auto: tuple[st
         frontier = nxt
     out = set()
     for iname, inp in dst.inputs.items():
-        if iname == auto[1] or inp.optional:
+        if iname == auto[1]:
             continue
         if inp.type in theirs:
             out.add((theirs[inp.type], iname))
-        elif inp.type.name == "Image" and plate is not None:
+        elif inp.type.name == "Image" and not inp.optional and plate is not None:
             out.add((plate, iname))
     return out
+
+
+HOTKEYS = {"rotograph.Read": "r", "rotograph.WriteEXR": "w"}  # node types the editor adds with one key
 
 
 class Builder:
@@ -438,6 +441,13 @@ class Builder:
         insp = s.probe()["params"]
         v = s.probe()["viewer"]["rect"]
         s.move(v[0] + 40, v[1] + 40)  # off the canvas: the node goes right of the selected one
+        key = HOTKEYS.get(type_id)
+        if key:  # Nuke's R and W
+            s.key(key)
+            p = s.wait(lambda p: len(p["graph"]["nodes"]) == len(before) + 1, f"{type_id} added")
+            new = (set(p["graph"]["nodes"]) - before).pop()
+            self.names[name] = new
+            return new
         s.key("Tab")
         s.wait(lambda p: p["palette"]["open"] and p["palette"]["filter_active"], "the palette")
         short = type_id.rsplit(".", 1)[-1]
@@ -501,6 +511,8 @@ class Builder:
                     if attempt == 2:
                         s.screenshot(s.tmp / "combo-failed.png")
                         raise
+        elif kind == "mvRadioButton":
+            s.click(r[0] + w["option_x"][w["items"].index(str(value))], r[1] + r[3] / 2)
         elif kind == "mvCheckbox":
             s.click(r[0] + r[3] / 2, r[1] + r[3] / 2)
         else:

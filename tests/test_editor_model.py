@@ -309,7 +309,7 @@ def test_a_graph_without_positions_is_laid_out_left_to_right(registry, tmp_path)
 
 
 def test_the_picker_lists_sequences_as_patterns(tmp_path):
-    from rotograph.editor.filepicker import list_folder, stored_path
+    from rotograph.editor.filepicker import list_folder
 
     (tmp_path / "plates").mkdir()
     (tmp_path / ".hidden").write_text("")
@@ -323,8 +323,37 @@ def test_the_picker_lists_sequences_as_patterns(tmp_path):
         ("seq", "shot.####.exr", "shot.####.exr  (1001-1010, 3 frames)"),
         ("file", "single.0001.png", "single.0001.png"), ("file", "take2.mov", "take2.mov")]
     assert [e[1] for e in list_folder(str(tmp_path), {".json"})] == ["plates", "a.json"]
-    assert stored_path(str(tmp_path / "plates" / "x.exr"), str(tmp_path)) == "plates/x.exr"
-    assert stored_path("/elsewhere/x.exr", str(tmp_path)) == "/elsewhere/x.exr"
+
+
+def test_file_paths_are_spelt_relative_to_the_graph_file(tmp_path, monkeypatch):
+    """A picked (absolute) path is stored relative to the graph file's folder, a new writer
+    writes to render/ in the folder holding the graph and its plates, Save As elsewhere respells
+    the paths, and undo keeps the graph's folder."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "show" / "plates").mkdir(parents=True)
+    (tmp_path / "show" / "plates" / "a.1001.exr").write_text("")
+    m = EditorModel.open(str(tmp_path / "show" / "comp" / "a.json"))  # not there yet: created on save
+    read = m.add_node("rotograph.Read")
+    m.set_param(read, "file", str(tmp_path / "show" / "plates" / "a.####.exr"))
+    assert m.graph.nodes[read].file == "../plates/a.####.exr"
+    m.set_param(read, "file", "../plates/./a.####.exr")  # typed: relative to the graph file, normalised
+    assert m.graph.nodes[read].file == "../plates/a.####.exr"
+    write = m.add_node("rotograph.WriteEXR", after=read)
+    assert m.graph.nodes[write].file == "../render/a/a.####.exr"
+    m.undo()
+    assert m.graph.folder == str(tmp_path / "show" / "comp") and write not in m.graph.nodes
+    m.redo()
+    (tmp_path / "show" / "comp").mkdir()
+    m.save()
+    assert json.loads((tmp_path / "show" / "comp" / "a.json").read_text())["nodes"][read]["params"]["file"] == \
+        "../plates/a.####.exr"
+    m.save(str(tmp_path / "b.json"))  # Save As in another folder
+    saved = json.loads((tmp_path / "b.json").read_text())["nodes"]
+    assert saved[read]["params"]["file"] == "show/plates/a.####.exr"
+    assert saved[write]["params"]["file"] == "show/render/a/a.####.exr"
+    assert not m.dirty and m.graph.nodes[read].file == "show/plates/a.####.exr"
 
 
 def test_typed_floats_keep_the_declared_precision():

@@ -7,7 +7,6 @@ opens laid out.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 
@@ -179,9 +178,9 @@ def test_the_shipped_quickstart_has_no_overlapping_nodes(tmp_path, quickstart):
         _assert_laid_out(s.settle(3), graph)
 
 
-# measured 43 (from 58 before the picker a new Read opens, default writer paths and stream links);
-# the issue asks 35, not reached yet: this bound keeps what was won
-GESTURE_BUDGET = 45
+# the issue's bound (58 at first; then the picker a new Read opens, default writer paths, stream
+# links of optional inputs, Nuke's R and W keys, radio buttons for three choices or fewer)
+GESTURE_BUDGET = 35
 
 
 @pytest.mark.slow
@@ -222,16 +221,13 @@ def test_greenscreen_graph_built_from_an_empty_editor(tmp_path):
             for n, v in saved["nodes"].items()} == \
         {n: (v["type"], v.get("inputs", {}), v["params"]) for n, v in shipped["nodes"].items()}
     g = rotograph.load(built)
-    ref = rotograph.load(GRAPHS / "greenscreen.json")
-    ref.set("write.file", "ref/greenscreen.####.exr")
-    cwd = os.getcwd()
-    os.chdir(work)
-    try:
-        for graph in (g, ref):  # paths relative to the working folder, as the CLI reads them
-            report = rotograph.render(graph, "1001", cache=rotograph.Cache())
-            assert report.ok, report.error
-    finally:
-        os.chdir(cwd)
+    (work / "ref").mkdir()  # the shipped graph beside it: its paths are relative to its folder
+    shutil.copy(GRAPHS / "greenscreen.json", work / "ref" / "greenscreen.json")
+    ref = rotograph.load(work / "ref" / "greenscreen.json")
+    ref.set("write.file", str(work / "ref" / "greenscreen.####.exr"))
+    for graph in (g, ref):
+        report = rotograph.render(graph, "1001", cache=rotograph.Cache())
+        assert report.ok, report.error
     a, b = read_exr(work / "render/greenscreen/greenscreen.1001.exr"), read_exr(work / "ref/greenscreen.1001.exr")
     assert a.keys() == b.keys() and all(np.array_equal(a[c], b[c]) for c in a)
     print(f"greenscreen.json built with {gestures} gestures ({x_events} X key/button events)")
