@@ -481,6 +481,21 @@ class EditorModel:
             collapse(g, group, names, params)
         self.select({group})
 
+    def expose(self, group: str, ref: str, exposed: bool = True) -> None:
+        """Expose the inner param ``ref`` (``"node.param"``) on ``group`` under the param's
+        name (numbered when taken), or hide it again: one undoable step."""
+        from rotograph.groups import unique_name
+
+        with self.edit(f"{'expose' if exposed else 'hide'} {ref} on {group}") as g:
+            grp = g.groups[group]
+            node, _, param = ref.partition(".")
+            if node not in grp.nodes or param not in g.nodes[node].params:
+                raise GraphError(f"'{ref}' is not a param of a node in group '{group}'")
+            if exposed and ref not in grp.params.values():
+                grp.params[unique_name(param, set(grp.params))] = ref
+            elif not exposed:
+                grp.params = {k: v for k, v in grp.params.items() if v != ref}
+
     def save_template(self, group: str, path: str | None = None) -> str:
         from rotograph.graphio import save_template
         from rotograph.groups import templates_dir

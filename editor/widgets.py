@@ -225,12 +225,61 @@ def colorspace_widget(f: Field) -> Widget:
     return _combo(f, names)
 
 
+VIEW_TRANSFORM = "sRGB"  # how the viewer encodes scene-linear values for the screen (rotograph.editor.display)
+
+
+def display_colour(rgb) -> list[float]:
+    """A scene-linear colour as the viewer shows it: clipped to [0, 1], then through the view
+    transform (:data:`VIEW_TRANSFORM`); floats in [0, 1]."""
+    import numpy as np
+
+    from rotograph.colour import from_linear
+
+    return [float(c) for c in from_linear(np.clip(np.asarray(rgb, np.float32), 0, 1), VIEW_TRANSFORM)]
+
+
+def picked_colour(display, intensity: float) -> list[float]:
+    """A colour picked on the display (floats in [0, 1], view-encoded) back to scene-linear,
+    times ``intensity`` (the colour's largest component when it was above 1, so that a picker
+    changes its hue and saturation, not its brightness)."""
+    import numpy as np
+
+    from rotograph.colour import to_linear
+
+    display = [float(c) for c in display[:3]]
+    if any(c > 1.0 for c in display):  # DearPyGui gives 0-255 from get_value, 0-1 to callbacks
+        display = [c / 255 for c in display]
+    return [float(c) * intensity for c in to_linear(np.asarray(display, np.float32), VIEW_TRANSFORM)]
+
+
 def color_widget(f: Field) -> Widget:
+    """A scene-linear RGB colour: its three floats typed as they are (they may exceed 1, the
+    param's precision), a swatch showing it through the viewer's view transform, and a picker
+    (a click on the swatch) that sets hue and saturation on the display and keeps the intensity."""
     dpg = _dpg()
-    to_widget = lambda v: [min(max(c, 0.0), 1.0) * 255 for c in v] + [255]  # noqa: E731
-    item = dpg.add_color_edit(to_widget(f.value), label=f.label, no_alpha=True, width=WIDTH, parent=f.parent,
-                              callback=lambda s, a: f.commit([float(c) for c in a[:3]]))
-    return Widget(item, lambda v: dpg.set_value(item, to_widget(v)))
+    decimals = int(f.param.ui.get("precision", PRECISION))
+    intensity = lambda v: max(1.0, *v)  # noqa: E731
+    to_255 = lambda rgb: [c * 255 for c in rgb] + [255]  # noqa: E731  (DearPyGui takes 0-255)
+    commit = lambda s, a: f.commit([typed_float(c, f.param) for c in a[:3]])  # noqa: E731
+    state = {"value": list(f.value)}
+    with dpg.group(horizontal=True, parent=f.parent):
+        swatch = dpg.add_color_button(to_255(display_colour(f.value)), no_alpha=True, width=22, height=22)
+        item = dpg.add_input_doublex(label=f.label, default_value=list(f.value), size=3, format=f"%.{decimals}f",
+                                     on_enter=True, width=WIDTH - 30, callback=commit)
+    with dpg.popup(swatch, mousebutton=dpg.mvMouseButton_Left):
+        picker = dpg.add_color_picker(to_255(display_colour([c / intensity(f.value) for c in f.value])),
+                                      no_alpha=True, no_side_preview=True, width=180,
+                                      callback=lambda s, a: f.commit([typed_float(c, f.param) for c in picked_colour(
+                                          a, intensity(state["value"]))]))
+        dpg.add_text("scene-linear: type values above 1 in the fields", color=(150, 150, 150))
+
+    def show(v):
+        state["value"] = list(v)
+        dpg.set_value(item, list(v))
+        dpg.set_value(swatch, to_255(display_colour(v)))
+        dpg.set_value(picker, to_255(display_colour([c / intensity(v) for c in v])))
+
+    return Widget(item, show)
 
 
 def _file_widget(f: Field, mode: str) -> Widget:

@@ -385,3 +385,15 @@ def test_rename_keeps_links_groups_and_positions(registry):
     m.undo()
     m.undo()
     assert "grow" in m.graph.nodes and m.graph.inputs_of("feather")["matte"] == ("grow", "out")
+
+
+def test_colours_are_scene_linear_floats_shown_through_the_view_transform():
+    """The colour widget's swatch and picker show a linear colour as the viewer does (sRGB,
+    clipped); picking on the display comes back linear with the colour's intensity kept."""
+    from rotograph.editor.widgets import display_colour, picked_colour
+
+    assert display_colour([0.18, 0.0, 1.0]) == pytest.approx([0.4613, 0.0, 1.0], abs=1e-3)  # 18% grey → 46%
+    assert display_colour([4.0, -1.0, 0.5])[:2] == pytest.approx([1.0, 0.0])  # out of the screen's range: clipped
+    back = picked_colour(display_colour([0.08, 0.45, 0.1]), 1.0)
+    assert back == pytest.approx([0.08, 0.45, 0.1], abs=1e-5)
+    assert picked_colour([255, 0, 0, 255], 2.5) == pytest.approx([2.5, 0.0, 0.0])  # 0-255 too; intensity kept
