@@ -22,13 +22,25 @@ NAME, TEMPLATE = "node_name", "template_name"
 _ROLE = re.compile(r":[a-z]+:`~?([^`<]*?)(?:\s*<[^>]*>)?`")
 
 
+_DIRECTIVE = re.compile(r"^(\s*)\.\. ([a-z-]+)::\s*(.*)$", re.M)
+_STRONG = re.compile(r"\*\*(\S(?:[^*]*?\S)?)\*\*")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(\S(?:[^*]*?\S)?)\*(?![\w*])")
+
+
 def plain_doc(doc: str) -> str:
     """A docstring as plain text for the help panel: reST roles (``:class:`~a.B```) become
-    their last name, double back-quotes and ``::`` are dropped."""
+    their last name; double back-quotes, ``**strong**`` and ``*emphasis*`` marks and ``::``
+    are dropped; an admonition (``.. note::``) becomes ``Note:``, other directives and
+    comments go."""
     text = pyinspect.cleandoc(doc)
     text = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], text)
+    text = _DIRECTIVE.sub(lambda m: f"{m.group(1)}{m.group(2).capitalize()}: {m.group(3)}".rstrip()
+                          if m.group(2) in ("note", "warning", "tip", "important", "seealso") else "", text)
     text = text.replace("``", "").replace("::\n", ":\n")
-    return re.sub(r"(?<![\w`])`([^`]+)`", r"\1", text)
+    text = _STRONG.sub(r"\1", text)
+    text = _EMPHASIS.sub(r"\1", text)
+    text = re.sub(r"(?<![\w`])`([^`]+)`", r"\1", text)
+    return re.sub(r"\n{3,}", "\n\n", text)  # a dropped directive leaves no gap
 
 
 class Inspector:

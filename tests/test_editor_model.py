@@ -397,3 +397,27 @@ def test_colours_are_scene_linear_floats_shown_through_the_view_transform():
     back = picked_colour(display_colour([0.08, 0.45, 0.1]), 1.0)
     assert back == pytest.approx([0.08, 0.45, 0.1], abs=1e-5)
     assert picked_colour([255, 0, 0, 255], 2.5) == pytest.approx([2.5, 0.0, 0.0])  # 0-255 too; intensity kept
+
+
+def test_help_shows_docstrings_as_text():
+    """The inspector's help renders reST as readable text, for every registered node."""
+    import re
+
+    from rotograph.editor.inspector import plain_doc
+
+    doc = """Track **objects** with :class:`~rotograph.nodes.SAM3Track` (see ``prompts``).
+
+    .. note:: needs *CUDA*.
+
+    .. code-block:: python
+
+    a * b stays, `x` is x::
+
+        indented
+    """
+    assert plain_doc(doc) == ("Track objects with SAM3Track (see prompts).\n\nNote: needs CUDA.\n\n"
+                              "a * b stays, x is x:\n\n    indented")
+    registry = rotograph.Registry.default()
+    for type_id in registry.node_types:
+        text = plain_doc(registry.get(type_id).__doc__ or "")
+        assert not re.search(r"``|\*\*|:[a-z]+:`|^\s*\.\. ", text, re.M), (type_id, text)
