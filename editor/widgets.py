@@ -1,10 +1,12 @@
 """Inspector widgets by kind, in a registry that plugins extend.
 
-The inspector draws each param with the widget kind its declaration asks for:
-``Param.ui["widget"]`` when that kind is registered, else the param kind's name (``file_in``,
-``color``, ``prompts``, or a plugin's own :class:`~rotograph.params.ParamKind`), else
-``choice`` for params with choices, else the value type (``float``, ``int``, ``bool``, ``str``);
-a kind nobody registered is shown read-only, naming the kind.
+The inspector draws each param with the widget kind its declaration implies
+(:attr:`Param.widget <rotograph.params.Param.widget>`: ``ui["widget"]``, else the value kind's
+own :attr:`~rotograph.params.ParamKind.widget` — ``file_open`` for files read, ``file_save`` for
+every output path kind, ``color``, ``prompts``, or a plugin kind's — else the value type),
+``choice`` for params with choices when the declaration names no registered widget; a kind
+nobody registered is shown read-only, naming the kind. This is the only table of widgets: the
+param kinds say which one they want, no second list maps kinds to widgets.
 
 A widget kind is a factory ``factory(field) -> Widget``: it adds DearPyGui items under
 ``field.parent`` and calls ``field.commit(value)`` when the user changes the value (the
@@ -74,10 +76,10 @@ class WidgetKinds:
 
     def kind_for(self, param: Param) -> str:
         """The kind that draws ``param`` (see the module docstring for the order)."""
-        for name in (param.ui.get("widget"), "choice" if param.choices else None, param.type_name):
-            if name in self._kinds:
-                return name
-        return "readonly"
+        wanted = param.widget
+        if param.choices and (param.ui.get("widget") not in self._kinds):
+            return "choice"
+        return wanted if wanted in self._kinds else "readonly"
 
     def make(self, field: Field) -> Widget:
         return self._kinds[self.kind_for(field.param)](field)
@@ -331,7 +333,6 @@ def readonly_widget(f: Field) -> Widget:
 BUILTIN: dict[str, Callable[[Field], Widget]] = {
     "float": float_widget, "int": int_widget, "bool": bool_widget, "str": str_widget,
     "choice": choice_widget, "colorspace": colorspace_widget, "color": color_widget,
-    "file_open": file_open_widget, "file_in": file_open_widget,
-    "file_save": file_save_widget, "file_out": file_save_widget, "movie_out": file_save_widget,
-    "prompts": prompts_widget, "readonly": readonly_widget,
+    "file_open": file_open_widget, "file_save": file_save_widget, "prompts": prompts_widget,
+    "readonly": readonly_widget,
 }

@@ -202,6 +202,17 @@ def test_widget_kinds_follow_the_declarations():
     assert kinds.kind_for(read.params["missing_frames"]) == "choice"
     assert kinds.kind_for(track.params["prompts"]) == "prompts"
     assert kinds.kind_for(grow.params["size"]) == "float"
+    # the param kinds say which widget they want: no second table maps kinds to widgets
+    from rotograph.params import FileIn, FileOut, FrameRate, MovieOut, output_file_kind
+
+    for kind, widget in ((FileIn, "file_open"), (FileOut, "file_save"), (MovieOut, "file_save"),
+                         (output_file_kind("x_out", (".csv",), "tables"), "file_save"), (FrameRate, "str")):
+        assert kinds.kind_for(rotograph.Param(kind, "" if kind is not FrameRate else "auto")) == widget, kind
+    assert not {"file_in", "file_out", "movie_out"} & set(kinds._kinds)
+    for type_id in reg.node_types:  # every param of the core kinds gets a widget (shape keys: drawn in the viewer)
+        for pname, param in reg.get(type_id).params.items():
+            if getattr(param.type, "__module__", "builtins") in ("builtins", "rotograph.params"):
+                assert kinds.kind_for(param) != "readonly", (type_id, pname, param.type_name)
 
     class Curve(ParamKind):
         name = "curve"
