@@ -69,6 +69,12 @@ class Palette:
         if self.items:
             dpg.set_value(LIST, self.items[0])
 
+    def open_at_mouse(self) -> None:
+        """Tab, or Edit > Add node: the palette where the mouse is."""
+        from .items import mouse
+
+        self.open(mouse())
+
     def open(self, mouse) -> None:
         import dearpygui.dearpygui as dpg
 
