@@ -23,7 +23,10 @@ from rotograph import Graph, Registry
 from rotograph.errors import GraphError, RotographError
 from rotograph.graphio import portable
 from rotograph.params import FileIn
-from rotograph.writer import graph_reads
+
+from .group_edits import GroupEdits
+from .links import NodeLinks
+from .prompt_edits import PromptEdits, PromptRef  # noqa: F401  (PromptRef: importable from here too)
 
 HISTORY = 200
 EVENTS = ("graph", "selection", "frame", "file")
@@ -39,17 +42,7 @@ class Step:
     merge: bool = False
 
 
-@dataclass(frozen=True)
-class PromptRef:
-    """One prompt of a node: the ``index``-th point, or the box, of ``obj`` on ``frame``."""
-
-    frame: int
-    obj: int
-    kind: str  # "point" or "box"
-    index: int = 0
-
-
-class EditorModel:
+class EditorModel(NodeLinks, PromptEdits, GroupEdits):
     """A graph being edited. Node positions live in ``graph.ui[name]["pos"]`` (saved under
     ``"ui"`` in the file), so a graph saved here renders with ``rotograph render`` unchanged."""
 
@@ -262,66 +255,6 @@ class EditorModel:
         self.select({node.name})
         return node.name
 
-    def stream_links(self, src: str, dst: str) -> list[tuple[str, str]]:
-        """The links that put ``dst``, added after ``src``, in ``src``'s stream: each of its
-        inputs still unlinked takes the source ``src``'s input of that type reads (a Premult
-        after a Despill gets the Despill's matte, a Write after a Premult the Premult's matte),
-        or, for a required image, ``src``'s plate (a Despill after a Feather gets the plate the
-        matte was pulled from)."""
-        g = self.graph
-        taken = g.inputs_of(dst)
-        theirs = {g.nodes[src].inputs[i].type: f"{s}.{o}" for i, (s, o) in g.inputs_of(src).items()}
-        plate = self.plate_of(src)
-        out = []
-        for iname, inp in g.nodes[dst].inputs.items():
-            if iname in taken:
-                continue
-            if inp.type in theirs:
-                out.append((theirs[inp.type], f"{dst}.{iname}"))
-            elif inp.type.name == "Image" and not inp.optional and plate is not None and plate != dst:
-                image = next(o for o, p in g.nodes[plate].outputs.items() if p.type.name == "Image")
-                out.append((f"{plate}.{image}", f"{dst}.{iname}"))
-        return out
-
-    def project_folder(self) -> str | None:
-        """The folder that holds both the graph file and the files its readers read (``show/``
-        for ``show/comp/a.json`` reading ``show/plates/…``); the graph file's folder when they
-        share nothing below the root, or read nothing yet."""
-        folder = self.graph.folder
-        if not folder:
-            return None
-        g = self.graph
-        reads = [os.path.abspath(path) for n, p, path in graph_reads(g, g.topological())
-                 if not getattr(g.nodes[n], p).startswith("sample:")]
-        common = os.path.commonpath([folder, *reads])
-        return folder if os.path.dirname(common) == common else common
-
-    def _default_output(self, node) -> None:
-        """A new writer writes where the shipped graphs do: ``render/<graph>/<graph>.####.<ext>``
-        (<graph>: the graph file's name) in the :meth:`project_folder`, when that is a valid path
-        for it."""
-        from rotograph.errors import ParamError
-
-        stem = os.path.splitext(os.path.basename(self.path))[0]
-        ext = {"WriteEXR": "exr", "WritePNG": "png"}.get(node.type_id.rsplit(".", 1)[-1])
-        if ext is None or not self.graph.folder:
-            return
-        path = os.path.join(self.project_folder(), "render", stem, f"{stem}.####.{ext}")
-        try:
-            node.file = portable(path, self.graph.folder)
-        except ParamError:
-            pass
-
-    def auto_link(self, src: str, dst: str) -> tuple[str, str] | None:
-        """The link ``add_node(after=src)`` makes into ``dst``: ``("src.out", "dst.in")`` or ``None``."""
-        g = self.graph
-        taken = g.inputs_of(dst)
-        for oname, out in g.nodes[src].outputs.items():
-            for iname, inp in g.nodes[dst].inputs.items():
-                if iname not in taken and inp.type is out.type:
-                    return f"{src}.{oname}", f"{dst}.{iname}"
-        return None
-
     def remove_nodes(self, names) -> None:
         """Delete nodes; a group in ``names`` deletes its inner nodes."""
         expanded = []
@@ -382,56 +315,6 @@ class EditorModel:
         self.select(set(mapping.values()))
         return [mapping[n] for n in names]
 
-    # -- prompts --------------------------------------------------------------------------
-    def _prompts(self, node: str) -> list[dict]:
-        n = self.graph.node(node)
-        if "prompts" not in n.params:
-            raise GraphError(f"node '{node}' ({n.type_id}) takes no prompts")
-        return [{**k, "points": [list(p) for p in k["points"]]} for k in n.prompts]
-
-    def add_prompt(self, node: str, frame: int, point=None, box=None, obj: int = 1) -> PromptRef:
-        """Add a positive/negative point ``(x, y, label)`` or set the box ``(x0, y0, x1, y1)`` of
-        object ``obj`` in a node's ``prompts`` on ``frame`` (which becomes a keyframe)."""
-        prompts = self._prompts(node)
-        kf = next((k for k in prompts if k["frame"] == frame and k["object"] == obj), None)
-        if kf is None:
-            kf = {"frame": frame, "object": obj, "points": [], "box": None}
-            prompts.append(kf)
-        ref = PromptRef(frame, obj, "box")
-        if point is not None:
-            kf["points"].append(list(point))
-            ref = PromptRef(frame, obj, "point", len(kf["points"]) - 1)
-        if box is not None:
-            kf["box"] = list(box)
-        self.set_param(node, "prompts", prompts)
-        return ref
-
-    def move_prompt(self, node: str, ref: PromptRef, value) -> None:
-        """Give a point new ``(x, y)`` (its label kept) or the box new ``(x0, y0, x1, y1)``."""
-        prompts = self._prompts(node)
-        kf = next(k for k in prompts if k["frame"] == ref.frame and k["object"] == ref.obj)
-        if ref.kind == "point":
-            kf["points"][ref.index][:2] = [float(value[0]), float(value[1])]
-        else:
-            kf["box"] = [float(v) for v in value]
-        self.set_param(node, "prompts", prompts)
-
-    def remove_prompt(self, node: str, ref: PromptRef) -> None:
-        """Delete one point or the box; a keyframe left with neither goes away."""
-        prompts = self._prompts(node)
-        kf = next(k for k in prompts if k["frame"] == ref.frame and k["object"] == ref.obj)
-        if ref.kind == "point":
-            del kf["points"][ref.index]
-        else:
-            kf["box"] = None
-        if not kf["points"] and kf["box"] is None:
-            prompts.remove(kf)
-        self.set_param(node, "prompts", prompts)
-
-    def keyframes(self, node: str) -> list[int]:
-        n = self.graph.nodes.get(node)
-        return sorted({k["frame"] for k in n.prompts}) if n is not None and "prompts" in n.params else []
-
     def rename(self, old: str, new: str) -> None:
         """Rename a node or group (its id); every link, group entry and position follows. One
         undoable step; a name that is taken or not an identifier raises :class:`GraphError`."""
@@ -472,61 +355,3 @@ class EditorModel:
             self.graph = rotograph.loads(json.dumps(doc), self.registry)
         self.select(selection)
 
-    # -- groups and templates -------------------------------------------------------------
-    def collapse(self, names, group: str, params=None) -> None:
-        """Group ``names`` (exposing ``params``, inner "node.param" refs) as one undoable edit."""
-        from rotograph.groups import collapse
-
-        with self.edit(f"group {group}") as g:
-            collapse(g, group, names, params)
-        self.select({group})
-
-    def expose(self, group: str, ref: str, exposed: bool = True) -> None:
-        """Expose the inner param ``ref`` (``"node.param"``) on ``group`` under the param's
-        name (numbered when taken), or hide it again: one undoable step."""
-        from rotograph.groups import unique_name
-
-        with self.edit(f"{'expose' if exposed else 'hide'} {ref} on {group}") as g:
-            grp = g.groups[group]
-            node, _, param = ref.partition(".")
-            if node not in grp.nodes or param not in g.nodes[node].params:
-                raise GraphError(f"'{ref}' is not a param of a node in group '{group}'")
-            if exposed and ref not in grp.params.values():
-                grp.params[unique_name(param, set(grp.params))] = ref
-            elif not exposed:
-                grp.params = {k: v for k, v in grp.params.items() if v != ref}
-
-    def save_template(self, group: str, path: str | None = None) -> str:
-        from rotograph.graphio import save_template
-        from rotograph.groups import templates_dir
-
-        path = path or os.path.join(templates_dir(), f"{group}.json")
-        save_template(self.graph, group, path)
-        return path
-
-    def insert_template(self, path: str, pos=(0, 0), name: str | None = None) -> str:
-        with self.edit(f"insert {os.path.basename(path)}") as g:
-            from rotograph.graphio import insert_template
-
-            group = insert_template(g, path, name, pos)
-        self.select({group.name})
-        return group.name
-
-    # -- what a node shows ----------------------------------------------------------------
-    def plate_of(self, name: str) -> str | None:
-        """The plate behind ``name``: the nearest upstream source (a node with no inputs) with
-        an Image output — found by what nodes are, never by their type names."""
-        g = self.graph
-        seen, frontier = {name}, [name]
-        while frontier:
-            nxt = []
-            for n in frontier:
-                node = g.nodes[n]
-                if not node.inputs and any(o.type.name == "Image" for o in node.outputs.values()):
-                    return n
-                for src, _ in g.inputs_of(n).values():
-                    if src not in seen:
-                        seen.add(src)
-                        nxt.append(src)
-            frontier = sorted(nxt)
-        return None

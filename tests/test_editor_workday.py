@@ -44,9 +44,10 @@ def test_the_open_dialog_owns_the_keyboard(tmp_path, quickstart):
         assert "Traceback" not in s.stderr, s.stderr[-3000:]
 
 
-def test_the_picker_chooses_a_sequence_relative_to_the_working_folder(tmp_path, quickstart):
+def test_the_picker_chooses_a_sequence_relative_to_the_graph_file(tmp_path, quickstart):
     """The Read node's "..." opens the picker: a double click enters a folder, numbered images
-    are one entry ``plate.####.exr`` with their frame range, and the path saved is relative."""
+    are one entry ``plate.####.exr`` with their frame range, and the path saved is relative to
+    the graph file's folder."""
     shots = tmp_path / "s" / "shots"
     shots.mkdir(parents=True)
     for f in (1001, 1002, 1003):
@@ -72,7 +73,7 @@ def test_the_picker_chooses_a_sequence_relative_to_the_working_folder(tmp_path, 
         s.click(*s.centre(s.probe()["picker"]["ok"]))
         p = s.wait(lambda p: not p["picker"]["open"] and
                    p["graph"]["nodes"]["read"]["params"]["file"] != "sample:bigbuckbunny.mp4", "the path set")
-        assert p["graph"]["nodes"]["read"]["params"]["file"] == "shots/plate.####.exr"
+        assert p["graph"]["nodes"]["read"]["params"]["file"] == "s/shots/plate.####.exr"  # graph: tmp_path/
 
 
 def test_tab_then_typing_at_once_adds_the_node(tmp_path, quickstart):
