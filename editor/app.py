@@ -78,6 +78,7 @@ class EditorApp:
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
+        """Create the window and show it (the loop is :meth:`run`'s, or a caller's :meth:`pump_once`)."""
         import dearpygui.dearpygui as dpg
 
         dpg.create_context()
@@ -97,6 +98,7 @@ class EditorApp:
         self.window.layout()
 
     def run(self) -> None:
+        """Open the window and run its loop until it closes; the loop sleeps while nothing changes."""
         import dearpygui.dearpygui as dpg
 
         self.start()
@@ -127,6 +129,7 @@ class EditorApp:
                 or self.canvas.settling or self.viewer.settling)
 
     def pump_once(self) -> None:
+        """One frame: the queued callbacks, the panels' per-frame work, then drawing."""
         import dearpygui.dearpygui as dpg
 
         self._run_callbacks(dpg.get_callback_queue())
@@ -151,6 +154,7 @@ class EditorApp:
                 self.services.status(f"internal error (nothing was lost; details on stderr): {type(e).__name__}: {e}")
 
     def close(self) -> None:
+        """Stop the evaluation worker and destroy the window."""
         import dearpygui.dearpygui as dpg
 
         self.worker.close()

@@ -29,6 +29,8 @@ BASE_FONT = 15
 
 
 class Canvas:
+    """The node graph panel (see the module docstring)."""
+
     TAG = "canvas"
     PANEL = "canvas_panel"
 
@@ -68,10 +70,12 @@ class Canvas:
 
     @property
     def zoom(self) -> float:
+        """The scale nodes are drawn at (1.0: 100 %)."""
         return ZOOM_FONTS[self.zoom_index] / BASE_FONT
 
     # -- building -------------------------------------------------------------------------
     def build(self, parent, fonts: dict[int, int]) -> None:
+        """Make the panel under ``parent``; ``fonts``: px size → font, one per zoom step."""
         import dearpygui.dearpygui as dpg
 
         self.fonts = fonts
@@ -107,6 +111,7 @@ class Canvas:
         return [n for n in g.nodes if n not in hidden] + list(g.groups)
 
     def redraw(self) -> None:
+        """Draw the graph anew from the model: nodes, groups, pins and links."""
         import dearpygui.dearpygui as dpg
 
         if not dpg.does_item_exist(self.TAG):
@@ -224,6 +229,7 @@ class Canvas:
 
     # -- placing nodes --------------------------------------------------------------------
     def rects(self, names=None) -> list[tuple[float, float, float, float]]:
+        """``(x, y, w, h)`` in graph units of ``names`` (default: every node drawn)."""
         names = self.shown() if names is None else names
         return [(*self.position(n), *self.sizes.get(n, NODE_SIZE)) for n in names]
 
@@ -239,6 +245,7 @@ class Canvas:
         return ((mouse[0] - zero[0]) / self.zoom + self.offset[0], (mouse[1] - zero[1]) / self.zoom + self.offset[1])
 
     def view_centre(self) -> tuple[float, float]:
+        """The graph position a node goes to when there is no mouse or selection to follow."""
         panel = rect(self.PANEL)
         if panel is None:
             return (0.0, 0.0)

@@ -36,6 +36,7 @@ class GroupEdits:
                 grp.params = {k: v for k, v in grp.params.items() if v != ref}
 
     def save_template(self, group: str, path: str | None = None) -> str:
+        """Save ``group`` as a template file (default: ``<templates>/<group>.json``); returns its path."""
         from rotograph.graphio import save_template
         from rotograph.groups import templates_dir
 
@@ -44,6 +45,7 @@ class GroupEdits:
         return path
 
     def insert_template(self, path: str, pos=(0, 0), name: str | None = None) -> str:
+        """Insert the template in ``path`` at ``pos`` as a new group (selected); returns its name."""
         with self.edit(f"insert {os.path.basename(path)}") as g:
             from rotograph.graphio import insert_template
 

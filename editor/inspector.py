@@ -44,6 +44,8 @@ def plain_doc(doc: str) -> str:
 
 
 class Inspector:
+    """The inspector panel (see the module docstring)."""
+
     TAG = "inspector"
 
     def __init__(self, model, widgets: WidgetKinds, services, errors: dict):
@@ -57,6 +59,7 @@ class Inspector:
         model.subscribe(self._on_event, "graph", "selection")
 
     def build(self, parent) -> None:
+        """Make the panel under ``parent``."""
         import dearpygui.dearpygui as dpg
 
         dpg.add_child_window(tag=self.TAG, parent=parent, width=-1, height=-1)
@@ -106,6 +109,7 @@ class Inspector:
 
     # -- drawing --------------------------------------------------------------------------
     def redraw(self) -> None:
+        """Draw the selection's params anew: its id, its widgets, its error and its help."""
         import dearpygui.dearpygui as dpg
 
         if not dpg.does_item_exist(self.TAG):

@@ -10,6 +10,7 @@ GAP = 30.0
 
 
 def overlaps(a, b, gap: float = GAP) -> bool:
+    """Whether rectangles ``(x, y, w, h)`` ``a`` and ``b`` come closer than ``gap``."""
     return (a[0] < b[0] + b[2] + gap and b[0] < a[0] + a[2] + gap and
             a[1] < b[1] + b[3] + gap and b[1] < a[1] + a[3] + gap)
 

@@ -35,6 +35,8 @@ MERGE_SECONDS = 1.0  # repeated edits of one param within this time are one undo
 
 @dataclass
 class Step:
+    """One undoable edit: the graph file's text before and after it."""
+
     label: str
     before: str
     after: str
@@ -115,6 +117,8 @@ class EditorModel(NodeLinks, PromptEdits, GroupEdits):
         return unplaced
 
     def save(self, path: str | None = None) -> str:
+        """Write the graph to ``path`` (default: its file; Save As when given): its file paths are
+        spelt from the file's folder. Returns the absolute path written."""
         path = path or self.path
         if not path:
             raise GraphError("no file name yet: use File > Save as")
@@ -126,6 +130,7 @@ class EditorModel(NodeLinks, PromptEdits, GroupEdits):
 
     @property
     def dirty(self) -> bool:
+        """Whether the graph differs from the file it was opened from or last saved to."""
         return rotograph.dumps(self.graph) != self.saved_text
 
     @property
@@ -220,9 +225,11 @@ class EditorModel(NodeLinks, PromptEdits, GroupEdits):
         self.select(self.selection)
 
     def undo(self) -> str | None:
+        """Undo the last edit; returns its label (None when there is none)."""
         return self._replay(self.undo_stack, self.redo_stack, "before", "undo")
 
     def redo(self) -> str | None:
+        """Redo the last undone edit; returns its label (None when there is none)."""
         return self._replay(self.redo_stack, self.undo_stack, "after", "redo")
 
     def _replay(self, source: list[Step], target: list[Step], side: str, verb: str) -> str | None:

@@ -68,5 +68,6 @@ class PromptEdits:
         self.set_param(node, "prompts", prompts)
 
     def keyframes(self, node: str) -> list[int]:
+        """The frames on which ``node`` has prompts (none for a node that takes no prompts)."""
         n = self.graph.nodes.get(node)
         return sorted({k["frame"] for k in n.prompts}) if n is not None and "prompts" in n.params else []

@@ -318,6 +318,8 @@ def relocate(graph: Graph, folder: str, base: str | None = None) -> list[str]:
 
 
 def to_dict(graph: Graph) -> dict:
+    """The graph as a graph file's JSON document (format v2): every node with all its params and
+    its links (input side), the groups and the ``ui`` layout."""
     nodes = {}
     for name, node in graph.nodes.items():
         entry = {"type": node.type_id, "version": node.version, "params": node.get_params()}

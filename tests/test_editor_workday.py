@@ -73,7 +73,7 @@ def test_the_picker_chooses_a_sequence_relative_to_the_graph_file(tmp_path, quic
         s.click(*s.centre(s.probe()["picker"]["ok"]))
         p = s.wait(lambda p: not p["picker"]["open"] and
                    p["graph"]["nodes"]["read"]["params"]["file"] != "sample:bigbuckbunny.mp4", "the path set")
-        assert p["graph"]["nodes"]["read"]["params"]["file"] == "s/shots/plate.####.exr"  # graph: tmp_path/
+        assert p["graph"]["nodes"]["read"]["params"]["file"] == "../s/shots/plate.####.exr"  # the graph: tmp_path/graphs/
 
 
 def test_tab_then_typing_at_once_adds_the_node(tmp_path, quickstart):
