@@ -22,7 +22,8 @@ def describe(app) -> dict:
 
     params = {}
     for key, (widget, kind) in app.inspector.fields.items():
-        entry = {"kind": kind, "rect": rect(widget.item), "browse": rect(f"{key}.browse")}
+        entry = {"kind": kind, "rect": rect(widget.item), "browse": rect(f"{key}.browse"),
+                 "expose": rect(f"{key}.expose")}
         if widget.item is not None and dpg.does_item_exist(widget.item):
             entry["widget"] = dpg.get_item_type(widget.item).rsplit("::", 1)[-1]
             entry["value"] = dpg.get_value(widget.item)

@@ -188,9 +188,9 @@ def choice_widget(f: Field) -> Widget:
     dpg = _dpg()
     by_text = {str(c): c for c in f.param.choices}
     with dpg.group(horizontal=True, parent=f.parent):
+        dpg.add_text(f"{f.label}:")  # before the options: after them it reads as one more
         item = dpg.add_radio_button(list(by_text), default_value=str(f.value), horizontal=True,
                                     callback=lambda s, a: f.commit(by_text[a]))
-        dpg.add_text(f.label)
     return Widget(item, lambda v: dpg.set_value(item, str(v)))
 
 
@@ -270,7 +270,7 @@ def color_widget(f: Field) -> Widget:
                                      on_enter=True, width=WIDTH - 30, callback=commit)
     with dpg.popup(swatch, mousebutton=dpg.mvMouseButton_Left):
         picker = dpg.add_color_picker(to_255(display_colour([c / intensity(f.value) for c in f.value])),
-                                      no_alpha=True, no_side_preview=True, width=180,
+                                      no_alpha=True, no_side_preview=True, no_inputs=True, width=180,
                                       callback=lambda s, a: f.commit([typed_float(c, f.param) for c in picked_colour(
                                           a, intensity(state["value"]))]))
         dpg.add_text("scene-linear: type values above 1 in the fields", color=(150, 150, 150))
