@@ -355,16 +355,21 @@ def save(graph: Graph, path: str | os.PathLike) -> None:
 
 
 def save_template(graph, name: str, path: str) -> None:
-    """Write group ``name`` as a template file (its nodes, inner links and interface)."""
+    """Write group ``name`` as a template file (its nodes, inner links and interface); file
+    paths in its params are spelt from the template's folder (:func:`portable`)."""
     group = graph.groups[name]
     doc = to_dict(graph)
     nodes = {n: doc["nodes"][n] for n in group.nodes}
+    folder = os.path.dirname(os.path.abspath(path))
+    for node, pname in file_params(graph):
+        if node.name in nodes:
+            nodes[node.name]["params"][pname] = portable(node.resolve(getattr(node, pname)), folder)
     for spec in nodes.values():  # only inner links: outer ones become the interface
         spec["inputs"] = {k: v for k, v in spec.get("inputs", {}).items() if v.split(".")[0] in group.nodes}
         if not spec["inputs"]:
             spec.pop("inputs")
     interface = {k: v for k, v in group.to_dict().items() if k != "nodes"}
-    out = {"format": TEMPLATE_FORMAT, "schema_version": 1, "name": name, "nodes": nodes, **interface,
+    out = {"format": TEMPLATE_FORMAT, "schema_version": SCHEMA_VERSION, "name": name, "nodes": nodes, **interface,
            "ui": {n: graph.ui[n] for n in group.nodes if n in graph.ui}}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
@@ -381,8 +386,10 @@ def insert_template(graph, path: str, name: str | None = None, pos=(0, 0)) -> Gr
     if doc.get("format") != TEMPLATE_FORMAT:
         raise GraphError("not a rotograph template", source=path)
     name = name or unique_name(doc.get("name", "group"), set(graph.nodes) | set(graph.groups))
-    inner = from_dict({"format": "rotograph.graph", "schema_version": 1, "nodes": doc["nodes"]}, graph.registry,
-                      source=path)
+    version = doc.get("schema_version", 1) if doc.get("schema_version") in (1, 2) else 1
+    inner = from_dict({"format": "rotograph.graph", "schema_version": version, "nodes": doc["nodes"]},
+                      graph.registry, source=path, folder=os.path.dirname(os.path.abspath(path)))
+    relocate(inner, graph.folder or os.getcwd())  # its file paths, spelt from the graph's folder
     rename = {n: f"{name}_{n}" for n in inner.nodes}
     for n, node in inner.nodes.items():
         graph.add(node.type_id, rename[n], **node.get_params())

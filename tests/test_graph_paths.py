@@ -120,3 +120,21 @@ def test_parallel_render_workers_resolve_against_the_graph_file(project, tmp_pat
     report = rotograph.render(g, "1001-1002", cache=rotograph.open_cache(str(tmp_path / "cache")), workers=2)
     assert report.ok, report.error
     assert sorted(p.name for p in (tmp_path / "par").iterdir()) == ["p.1001.exr", "p.1002.exr"]
+
+
+def test_a_template_keeps_its_files_wherever_it_is_inserted(project, tmp_path, monkeypatch):
+    from rotograph.graphio import insert_template, save_template
+    from rotograph.groups import collapse
+
+    monkeypatch.chdir(tmp_path)
+    g = rotograph.load(project / "comp" / "greenscreen.json")
+    collapse(g, "source", ["read", "keyer"])
+    save_template(g, "source", str(project / "templates" / "source.json"))
+    doc = json.loads((project / "templates" / "source.json").read_text())
+    assert doc["schema_version"] == 2
+    assert doc["nodes"]["read"]["params"]["file"] == "../plates/greenscreen.####.exr"  # from the template's folder
+    other = rotograph.Graph()
+    other.folder = str(project / "comp" / "v2")
+    insert_template(other, str(project / "templates" / "source.json"), "src")
+    assert other.nodes["src_read"].file == "../../plates/greenscreen.####.exr"
+    assert other.nodes["src_read"]._real() == str(project / "plates" / "greenscreen.####.exr")
