@@ -58,23 +58,8 @@ def _count(option: str, minimum: int, hint: str = ""):
     return parse
 
 
-def _cwd_path(graph, ref: str, value):
-    """A relative path given on the command line for a file param means the current directory,
-    not the graph file's folder: made absolute."""
-    import os
-
-    from .params import FileIn
-
-    node, _, pname = ref.partition(".")
-    param = graph.nodes[node].params.get(pname) if node in graph.nodes else None
-    if (param is not None and isinstance(param.type, type) and issubclass(param.type, FileIn)
-            and isinstance(value, str) and value and not value.startswith("sample:")):
-        return os.path.abspath(os.path.expanduser(value))
-    return value
-
-
 def _load(path: str, sets: list[str]):
-    from .graphio import load
+    from .graphio import cwd_path, load
 
     graph = load(path)
     for item in sets or []:
@@ -82,7 +67,7 @@ def _load(path: str, sets: list[str]):
             raise UsageError(f"--set {item!r}: expected node.param=value")
         ref, value = item.split("=", 1)
         try:
-            graph.set(ref, _cwd_path(graph, ref, _parse_value(value)))
+            graph.set(ref, cwd_path(graph, ref, _parse_value(value)))
         except RotographError as e:
             err = RotographError(f"--set {ref}: {e}")
             err.exit_code = e.exit_code

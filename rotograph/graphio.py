@@ -298,6 +298,20 @@ def portable(path: str, folder: str) -> str:
     return os.path.relpath(path, folder).replace(os.sep, "/")
 
 
+def cwd_path(graph: Graph, ref: str, value):
+    """``value`` for the param ``ref`` (``"node.param"``) as given on a command line or in a
+    shots table: a relative file path there means the current directory, not the graph file's
+    folder, so it is made absolute; other values are returned as they are."""
+    from .params import FileIn
+
+    node, _, pname = ref.partition(".")
+    param = graph.nodes[node].params.get(pname) if node in graph.nodes else None
+    if (param is not None and isinstance(param.type, type) and issubclass(param.type, FileIn)
+            and isinstance(value, str) and value and not value.startswith("sample:")):
+        return os.path.abspath(os.path.expanduser(value))
+    return value
+
+
 def relocate(graph: Graph, folder: str, base: str | None = None) -> list[str]:
     """Rewrite every file path param of ``graph`` as a graph file in ``folder`` stores it
     (:func:`portable`): the same files, spelt from ``folder``. ``base``: the folder the current
