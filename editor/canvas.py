@@ -21,10 +21,10 @@ from __future__ import annotations
 from rotograph.errors import RotographError
 
 from .items import rect
-from .layout import NODE_SIZE, bounds
+from .layout import NODE_SIZE, bounds, title
 from .themes import PADDING, Themes
 
-ZOOM_FONTS = (4, 5, 7, 9, 11, 13, 15, 18)  # font px per zoom step; 15 px is 100 %
+ZOOM_FONTS = (4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 18)  # font px per zoom step; 15 px is 100 %
 BASE_FONT = 15
 
 
@@ -153,7 +153,7 @@ class Canvas:
         for name, node in g.nodes.items():
             if name in owner:
                 continue
-            tag = add_node(name, f"{name}  ({node.type_id.rsplit('.', 1)[-1]})")
+            tag = add_node(name, title(name, node))
             for port, inp in node.inputs.items():
                 pin("in", f"{name}.{port}", port + (" (opt)" if inp.optional else ""), inp.type.name, tag)
             for port, out in node.outputs.items():

@@ -120,7 +120,7 @@ def _start_render(s, first, last):
 def test_cancel_stops_a_render_within_a_second(tmp_path, quickstart):
     """Cancel in the middle of FlowTrack's run: the render stops at the next frame it reads,
     within a second; the frames written stay; Ctrl+O to another graph stops a render too."""
-    other = tmp_path / "other.json"
+    other = quickstart.parent / "other.json"  # beside it: the picker opens in the graph's folder
     shutil.copy(quickstart, other)
     with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
         _start_render(s, 1041, 1100)
