@@ -122,11 +122,25 @@ class EditorModel(NodeLinks, PromptEdits, GroupEdits):
         path = path or self.path
         if not path:
             raise GraphError("no file name yet: use File > Save as")
+        before = self.graph.folder
         rotograph.save(self.graph, path)
+        if before and before != self.graph.folder:
+            self._respell_history(before)
         self.path = os.path.abspath(path)
         self.saved_text = rotograph.dumps(self.graph)
         self._notify("file", "saved")
         return self.path
+
+    def _respell_history(self, folder: str) -> None:
+        """After Save As to another folder: the undo and redo snapshots spelt their file paths
+        from ``folder``; respell them from the graph's new one (undo keeps the same files)."""
+        from rotograph.graphio import relocate
+
+        for step in (*self.undo_stack, *self.redo_stack):
+            for side in ("before", "after"):
+                g = rotograph.loads(getattr(step, side), self.registry, folder=folder)
+                relocate(g, self.graph.folder)
+                setattr(step, side, rotograph.dumps(g))
 
     @property
     def dirty(self) -> bool:

@@ -365,6 +365,8 @@ def test_file_paths_are_spelt_relative_to_the_graph_file(tmp_path, monkeypatch):
     assert saved[read]["params"]["file"] == "show/plates/a.####.exr"
     assert saved[write]["params"]["file"] == "show/render/a/a.####.exr"
     assert not m.dirty and m.graph.nodes[read].file == "show/plates/a.####.exr"
+    m.undo()  # the history was respelt too: undo keeps the same files
+    assert m.graph.nodes[read]._real() == str(tmp_path / "show" / "plates" / "a.####.exr")
 
 
 def test_typed_floats_keep_the_declared_precision():
