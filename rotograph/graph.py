@@ -53,7 +53,7 @@ class Graph:
 
         self._folder = os.path.abspath(folder) if folder else None
         for node in self.nodes.values():
-            node.folder = self._folder
+            node.graph_folder = self._folder
 
     # -- edits ----------------------------------------------------------------------------
     def _changed(self) -> None:
@@ -74,7 +74,7 @@ class Graph:
             raise GraphError(f"a node named '{name}' already exists")
         node = cls(name, **params)
         node._on_change = self._changed
-        node.folder = self._folder
+        node.graph_folder = self._folder
         self.nodes[name] = node
         self.dag.add_node(name)
         self._changed()

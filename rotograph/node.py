@@ -202,7 +202,7 @@ class Node:
         self.name = name or self.type_id.rsplit(".", 1)[-1].lower()
         self._params: dict[str, Any] = {k: p.default for k, p in self.params.items()}
         self._on_change: Callable[[], None] | None = None
-        self.folder: str | None = None  # the graph file's folder (set by the graph), see resolve()
+        self.graph_folder: str | None = None  # the graph file's folder (set by the graph), see resolve()
         for k, v in params.items():
             self.set(k, v)
 
@@ -238,14 +238,14 @@ class Node:
 
     def resolve(self, path: str) -> str:
         """A file param's value as the node opens it: ``~`` expanded, and a relative path joined
-        to :attr:`folder`, the folder of the graph file the node was read from (the current
+        to :attr:`graph_folder`, the folder of the graph file the node was read from (the current
         directory when the graph has no file). ``sample:`` names are returned unchanged."""
         import os
 
         if path.startswith("sample:"):
             return path
         path = os.path.expanduser(path)
-        return os.path.join(self.folder, path) if self.folder and not os.path.isabs(path) else path
+        return os.path.join(self.graph_folder, path) if self.graph_folder and not os.path.isabs(path) else path
 
     def _touched(self):
         if self._on_change is not None:
