@@ -271,7 +271,7 @@ def test_quickstart_built_from_nothing_renders_the_same(registry, tmp_path):
     for a, b in [("read.image", "track.image"), ("track.masks", "track_matte.masks"),
                  ("track_matte.matte", "grow.matte"), ("grow.out", "feather.matte"),
                  ("read.image", "premult.image"), ("feather.out", "premult.matte"), ("premult.out", "write_exr.rgba"),
-                 ("feather.out", "write_exr.matte"), ("premult.out", "write_png.image")]:
+                 ("feather.out", "write_exr.matte"), ("premult.out", "write_png.image"), ("feather.out", "write_png.matte")]:
         m.connect(a, b)
     m.set_param("write_exr", "file", str(tmp_path / "built" / "q.####.exr"))
     m.set_param("write_png", "file", str(tmp_path / "built" / "png" / "q.####.png"))
