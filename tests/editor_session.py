@@ -697,6 +697,8 @@ def main(argv=None) -> int:
             s.key("ctrl+s")
             s.wait(lambda p: not p["dirty"], "saved")
             s.wait(lambda p: not p["viewer"]["waiting"], "the viewer", timeout=60)
+            r = s.probe()["canvas"]["rect"]
+            s.move(r[0] + r[2] - 20, r[1] + r[3] - 20)  # no tooltip of the field last typed into
             s.settle(3)
             s.screenshot(out / "editor.png")
             print(f"built {len(graph['nodes'])} nodes with {s.gestures} gestures ({s.x_events} X key/button "
