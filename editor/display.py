@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rotograph.colour import from_linear
-from rotograph.types import DepthMap, MaskSet
+from rotograph.io.colour import from_linear
+from rotograph.core.types import DepthMap, MaskSet
 
 MODES = ("rgb", "alpha", "red", "green", "blue", "overlay")
 

@@ -14,7 +14,7 @@ class GroupEdits:
 
     def collapse(self, names, group: str, params=None) -> None:
         """Group ``names`` (exposing ``params``, inner "node.param" refs) as one undoable edit."""
-        from rotograph.groups import collapse
+        from rotograph.core.groups import collapse
 
         with self.edit(f"group {group}") as g:
             collapse(g, group, names, params)
@@ -23,7 +23,7 @@ class GroupEdits:
     def expose(self, group: str, ref: str, exposed: bool = True) -> None:
         """Expose the inner param ``ref`` (``"node.param"``) on ``group`` under the param's
         name (numbered when taken), or hide it again: one undoable step."""
-        from rotograph.groups import unique_name
+        from rotograph.core.groups import unique_name
 
         with self.edit(f"{'expose' if exposed else 'hide'} {ref} on {group}") as g:
             grp = g.groups[group]
@@ -37,8 +37,8 @@ class GroupEdits:
 
     def save_template(self, group: str, path: str | None = None) -> str:
         """Save ``group`` as a template file (default: ``<templates>/<group>.json``); returns its path."""
-        from rotograph.graphio import save_template
-        from rotograph.groups import templates_dir
+        from rotograph.core.graphio import save_template
+        from rotograph.core.groups import templates_dir
 
         path = path or os.path.join(templates_dir(), f"{group}.json")
         save_template(self.graph, group, path)
@@ -47,7 +47,7 @@ class GroupEdits:
     def insert_template(self, path: str, pos=(0, 0), name: str | None = None) -> str:
         """Insert the template in ``path`` at ``pos`` as a new group (selected); returns its name."""
         with self.edit(f"insert {os.path.basename(path)}") as g:
-            from rotograph.graphio import insert_template
+            from rotograph.core.graphio import insert_template
 
             group = insert_template(g, path, name, pos)
         self.select({group.name})

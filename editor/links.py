@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 
-from rotograph.graphio import portable
-from rotograph.writer import graph_reads
+from rotograph.core.graphio import portable
+from rotograph.core.writer import graph_reads
 
 
 class NodeLinks:

@@ -21,8 +21,8 @@ from typing import Callable
 import rotograph
 from rotograph import Graph, Registry
 from rotograph.errors import GraphError, RotographError
-from rotograph.graphio import portable
-from rotograph.params import FileIn
+from rotograph.core.graphio import portable
+from rotograph.core.params import FileIn
 
 from .group_edits import GroupEdits
 from .links import NodeLinks
@@ -134,7 +134,7 @@ class EditorModel(NodeLinks, PromptEdits, GroupEdits):
     def _respell_history(self, folder: str) -> None:
         """After Save As to another folder: the undo and redo snapshots spelt their file paths
         from ``folder``; respell them from the graph's new one (undo keeps the same files)."""
-        from rotograph.graphio import relocate
+        from rotograph.core.graphio import relocate
 
         for step in (*self.undo_stack, *self.redo_stack):
             for side in ("before", "after"):

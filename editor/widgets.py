@@ -1,8 +1,8 @@
 """Inspector widgets by kind, in a registry that plugins extend.
 
 The inspector draws each param with the widget kind its declaration implies
-(:attr:`Param.widget <rotograph.params.Param.widget>`: ``ui["widget"]``, else the value kind's
-own :attr:`~rotograph.params.ParamKind.widget` — ``file_open`` for files read, ``file_save`` for
+(:attr:`Param.widget <rotograph.core.params.Param.widget>`: ``ui["widget"]``, else the value kind's
+own :attr:`~rotograph.core.params.ParamKind.widget` — ``file_open`` for files read, ``file_save`` for
 every output path kind, ``color``, ``prompts``, or a plugin kind's — else the value type),
 ``choice`` for params with choices when the declaration names no registered widget; a kind
 nobody registered is shown read-only, naming the kind. This is the only table of widgets: the
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from rotograph.errors import RegistryError
-from rotograph.params import Param
+from rotograph.core.params import Param
 
 ENTRY_POINT_GROUP = "rotograph.editor_widgets"
 
@@ -64,6 +64,7 @@ class WidgetKinds:
         self._current = "<api>"
 
     def add(self, name: str, factory: Callable[[Field], Widget]) -> None:
+        """Register ``factory`` for widget kind ``name``; a name claimed by another source is an error naming both."""
         if not callable(factory):
             raise RegistryError(f"{self._current}: the widget kind '{name}' is not callable")
         if name in self._kinds and self._kinds[name] is not factory:
@@ -82,10 +83,12 @@ class WidgetKinds:
         return wanted if wanted in self._kinds else "readonly"
 
     def make(self, field: Field) -> Widget:
+        """Draw ``field`` with the widget of its kind (:meth:`kind_for`)."""
         return self._kinds[self.kind_for(field.param)](field)
 
     @classmethod
     def builtin(cls) -> "WidgetKinds":
+        """The editor's own kinds only."""
         kinds = cls()
         kinds._current = "rotograph.editor (built-in)"
         for name, factory in BUILTIN.items():
@@ -129,6 +132,7 @@ def typed_float(value: float, param: Param) -> float:
 
 
 def float_widget(f: Field) -> Widget:
+    """A slider (for a ranged param) or a number field; the value kept at the param's precision."""
     dpg = _dpg()
     decimals = int(f.param.ui.get("precision", PRECISION))
     fmt = f"%.{decimals}f"
@@ -144,6 +148,7 @@ def float_widget(f: Field) -> Widget:
 
 
 def int_widget(f: Field) -> Widget:
+    """A whole-number field with - and + buttons, clamped to the range."""
     dpg = _dpg()
     lo, hi = f.param.range or (-2**31, 2**31 - 1)
     item = dpg.add_input_int(label=f.label, default_value=f.value, min_value=lo, max_value=hi, min_clamped=True,
@@ -153,6 +158,7 @@ def int_widget(f: Field) -> Widget:
 
 
 def bool_widget(f: Field) -> Widget:
+    """A checkbox."""
     dpg = _dpg()
     item = dpg.add_checkbox(label=f.label, default_value=f.value, parent=f.parent,
                             callback=lambda s, a: f.commit(bool(a)))
@@ -160,6 +166,7 @@ def bool_widget(f: Field) -> Widget:
 
 
 def str_widget(f: Field) -> Widget:
+    """A text field (Enter commits)."""
     dpg = _dpg()
     item = dpg.add_input_text(label=f.label, default_value=f.value, on_enter=True, auto_select_all=True,
                               width=WIDTH, parent=f.parent, callback=lambda s, a: f.commit(a))
@@ -210,7 +217,7 @@ def radio_centres(item) -> list[float]:
 def colorspace_widget(f: Field) -> Widget:
     """A menu of colourspaces: auto (when the param takes it), the built-in names, then the
     OpenColorIO config's colourspaces."""
-    from rotograph.colour import COLORSPACES, ocio_config
+    from rotograph.io.colour import COLORSPACES, ocio_config
     from rotograph.errors import ParamError
 
     names = []
@@ -235,7 +242,7 @@ def display_colour(rgb) -> list[float]:
     transform (:data:`VIEW_TRANSFORM`); floats in [0, 1]."""
     import numpy as np
 
-    from rotograph.colour import from_linear
+    from rotograph.io.colour import from_linear
 
     return [float(c) for c in from_linear(np.clip(np.asarray(rgb, np.float32), 0, 1), VIEW_TRANSFORM)]
 
@@ -246,7 +253,7 @@ def picked_colour(display, intensity: float) -> list[float]:
     changes its hue and saturation, not its brightness)."""
     import numpy as np
 
-    from rotograph.colour import to_linear
+    from rotograph.io.colour import to_linear
 
     display = [float(c) for c in display[:3]]
     if any(c > 1.0 for c in display):  # DearPyGui gives 0-255 from get_value, 0-1 to callbacks
@@ -297,10 +304,12 @@ def _file_widget(f: Field, mode: str) -> Widget:
 
 
 def file_open_widget(f: Field) -> Widget:
+    """A path of a file to read: a text field and a ... button that opens the picker."""
     return _file_widget(f, "open")
 
 
 def file_save_widget(f: Field) -> Widget:
+    """A path to write: a text field and a ... button that opens the picker to save."""
     return _file_widget(f, "save")
 
 
@@ -322,6 +331,7 @@ def prompts_widget(f: Field) -> Widget:
 
 
 def readonly_widget(f: Field) -> Widget:
+    """A param no widget kind draws: its value as text, naming its kind."""
     import json
 
     dpg = _dpg()

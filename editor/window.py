@@ -40,6 +40,7 @@ class Window:
         self._laid_out = None
 
     def build(self, fonts) -> None:
+        """Make the window: menus, the panels in their places, the dialogs, the key and wheel handlers."""
         import dearpygui.dearpygui as dpg
 
         app = self.app

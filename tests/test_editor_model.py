@@ -192,7 +192,7 @@ def test_free_positions():
 def test_widget_kinds_follow_the_declarations():
     from rotograph.editor.widgets import WidgetKinds
     from rotograph.errors import RegistryError
-    from rotograph.params import ParamKind
+    from rotograph.core.params import ParamKind
 
     reg = rotograph.Registry.builtin()
     kinds = WidgetKinds.builtin()
@@ -203,7 +203,7 @@ def test_widget_kinds_follow_the_declarations():
     assert kinds.kind_for(track.params["prompts"]) == "prompts"
     assert kinds.kind_for(grow.params["size"]) == "float"
     # the param kinds say which widget they want: no second table maps kinds to widgets
-    from rotograph.params import FileIn, FileOut, FrameRate, MovieOut, output_file_kind
+    from rotograph.core.params import FileIn, FileOut, FrameRate, MovieOut, output_file_kind
 
     for kind, widget in ((FileIn, "file_open"), (FileOut, "file_save"), (MovieOut, "file_save"),
                          (output_file_kind("x_out", (".csv",), "tables"), "file_save"), (FrameRate, "str")):
@@ -233,7 +233,7 @@ def test_viewer_display_modes():
     import numpy as np
 
     from rotograph.editor.display import pixel_text, to_display
-    from rotograph.types import DepthMap, MaskObject, MaskSet
+    from rotograph.core.types import DepthMap, MaskObject, MaskSet
 
     img = np.zeros((2, 3, 4), np.float32)
     img[..., 0] = 0.2140411  # sRGB 0.5
@@ -270,7 +270,7 @@ def test_quickstart_built_from_nothing_renders_the_same(registry, tmp_path):
     m.set_param("feather", "size", 3.0)
     for a, b in [("read.image", "track.image"), ("track.masks", "track_matte.masks"),
                  ("track_matte.matte", "grow.matte"), ("grow.out", "feather.matte"),
-                 ("read.image", "premult.image"), ("feather.out", "premult.matte"), ("premult.out", "write_exr.rgba"),
+                 ("read.image", "premult.image"), ("feather.out", "premult.matte"), ("premult.out", "write_exr.image"),
                  ("feather.out", "write_exr.matte"), ("premult.out", "write_png.image"), ("feather.out", "write_png.matte")]:
         m.connect(a, b)
     m.set_param("write_exr", "file", str(tmp_path / "built" / "q.####.exr"))

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.graphio import portable
-from rotograph.samples import make_plates
+from rotograph.core.graphio import portable
+from rotograph.io.samples import make_plates
 
 from conftest import GRAPHS, read_exr
 
@@ -123,8 +123,8 @@ def test_parallel_render_workers_resolve_against_the_graph_file(project, tmp_pat
 
 
 def test_a_template_keeps_its_files_wherever_it_is_inserted(project, tmp_path, monkeypatch):
-    from rotograph.graphio import insert_template, save_template
-    from rotograph.groups import collapse
+    from rotograph.core.graphio import insert_template, save_template
+    from rotograph.core.groups import collapse
 
     monkeypatch.chdir(tmp_path)
     g = rotograph.load(project / "comp" / "greenscreen.json")
