@@ -68,6 +68,7 @@ class PromptEdits:
         self.set_param(node, "prompts", prompts)
 
     def keyframes(self, node: str) -> list[int]:
-        """The frames on which ``node`` has prompts (none for a node that takes no prompts)."""
+        """The frames on which ``node`` has prompts or roto shape keys (none for other nodes)."""
         n = self.graph.nodes.get(node)
-        return sorted({k["frame"] for k in n.prompts}) if n is not None and "prompts" in n.params else []
+        keyed = [p for p, spec in n.params.items() if p == "prompts" or spec.type_name == "shape_keys"] if n else []
+        return sorted({k["frame"] for p in keyed for k in getattr(n, p)})  # prompts and roto shape keys

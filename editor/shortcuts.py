@@ -47,6 +47,7 @@ class Shortcuts:
                 dpg.mvKey_S: (app.files.save_as if shift else app.files.save,),
                 dpg.mvKey_D: (app.actions.duplicate,), dpg.mvKey_G: (app.actions.group,),
                 dpg.mvKey_Q: (app.files.request_close,), dpg.mvKey_N: (app.files.new,),
+                dpg.mvKey_P: (app.viewer.toggle_proxy,),
                 dpg.mvKey_O: (app.files.open_dialog,)}
 
     def _keys(self) -> dict:

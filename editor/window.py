@@ -76,7 +76,7 @@ class Window:
                      ("Add WriteEXR  (W)", app.actions.add_write), ("Duplicate  (Ctrl+D)", app.actions.duplicate),
                      ("Delete  (Del)", app.canvas.delete), ("Group selection  (Ctrl+G)", app.actions.group)],
             "View": [("Frame nodes  (F over the graph)", app.canvas.fit),
-                     ("Fit image  (F over the viewer)", app.viewer.fit)],
+                     ("Fit image  (F over the viewer)", app.viewer.fit), "Proxy"],
         }
         with dpg.menu_bar():
             for title, items in menus.items():
@@ -84,6 +84,9 @@ class Window:
                     for item in items:
                         if item == "Recent":
                             dpg.add_menu(label="Recent", tag="recent_menu")
+                        elif item == "Proxy":
+                            dpg.add_menu_item(label="Proxy 0.5  (Ctrl+P)", check=True, tag="proxy_menu",
+                                              callback=app.viewer.toggle_proxy)
                         else:
                             dpg.add_menu_item(label=item[0], callback=item[1])
 

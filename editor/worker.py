@@ -35,6 +35,7 @@ class Request:
     seq: int = 0              # the request's number, echoed by its result
     mode: str = "rgb"         # how the viewer shows it (display.MODES)
     downscale: int = 1        # the viewer draws it this many times smaller than 1:1
+    proxy: float = 1.0        # the graph is a proxy at this scale (editor/proxy_view.py): sizes are full-res ones
 
 
 @dataclass
@@ -143,13 +144,13 @@ class EvalWorker:
 
     # -- the UI thread's side -------------------------------------------------------------
     def request(self, graph_text: str, node: str, output: str | None, frame: int, plate: str | None = None,
-                frames=(), mode: str = "rgb", downscale: int = 1) -> int:
+                frames=(), mode: str = "rgb", downscale: int = 1, proxy: float = 1.0) -> int:
         """Ask for a value (and its viewer pixels); returns the request's number (its result
         carries it)."""
         with self._cv:
             self._seq += 1
             self._pending = Request(graph_text, node, output, frame, plate, tuple(frames), self._seq, mode,
-                                    max(1, int(downscale)))
+                                    max(1, int(downscale)), proxy)
             self._cv.notify()
             return self._seq
 
@@ -236,8 +237,11 @@ class EvalWorker:
         shown = res.value if res.error is None else res.plate
         if shown is not None:
             try:
-                res.rgba = viewer_rgba(shown, res.plate if res.error is None else None, req.mode, req.downscale)
-                res.size, res.downscale = size_of(shown), req.downscale
+                shrink = max(1, round(req.downscale * req.proxy))  # a proxy is already that much smaller
+                res.rgba = viewer_rgba(shown, res.plate if res.error is None else None, req.mode, shrink)
+                size = size_of(shown)
+                res.size = size and (round(size[0] / req.proxy), round(size[1] / req.proxy))
+                res.downscale = req.downscale
             except TypeError as e:
                 res.display_error = str(e)
         return res
