@@ -16,12 +16,10 @@ BAR_HEIGHT = 16
 
 
 class Timeline:
-    def __init__(self, model, services, is_current, cached_frames, viewed):
+    def __init__(self, model, services, viewer):
         self.model = model
         self.services = services
-        self.is_current = is_current        # () -> bool: the viewer shows the current frame
-        self.cached_frames = cached_frames  # () -> list of cached frames of the viewed node
-        self.viewed = viewed                # () -> the viewed node, or None
+        self.viewer = viewer  # .current (play waits for it), .cached_frames(), .viewed_node()
         self.playing = False
         self.direction = 1  # play forwards (L) or backwards (J)
         self.fps = 24.0
@@ -87,7 +85,7 @@ class Timeline:
         self.model.set_frame(self.model.frame + delta)
 
     def keyframes(self) -> list[int]:
-        name = self.viewed()
+        name = self.viewer.viewed_node()
         names = [name] if self.model.keyframes(name) else list(self.model.graph.nodes)
         return sorted({k for n in names for k in self.model.keyframes(n)})
 
@@ -139,7 +137,7 @@ class Timeline:
 
         if self.playing:
             now = time.perf_counter()
-            if self.is_current() and now - self._last_step >= 1 / self.fps:
+            if self.viewer.current and now - self._last_step >= 1 / self.fps:
                 lo, hi = self.in_out()
                 nxt = self.model.frame + self.direction
                 self._last_step = now
@@ -158,7 +156,7 @@ class Timeline:
     def _draw(self) -> None:
         import dearpygui.dearpygui as dpg
 
-        cached = tuple(self.cached_frames())
+        cached = tuple(self.viewer.cached_frames())
         keys = tuple(self.keyframes())
         scene = (cached, keys, self.model.frame, self.range, self.width)
         if scene == self._scene:
@@ -184,4 +182,4 @@ class Timeline:
     def describe(self) -> dict:
 
         return {"bar": rect("timebar"), "range": list(self.range), "keyframes": list(self.keyframes()),
-                "playing": self.playing, "cached": list(self.cached_frames())}
+                "playing": self.playing, "cached": list(self.viewer.cached_frames())}

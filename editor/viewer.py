@@ -193,6 +193,14 @@ class Viewer:
                                         self.downscale() if self.image_size else 1, self.proxy.factor)
         dpg.set_value("view_status", f"evaluating {name} at {self.model.frame}...")
 
+    def viewed_node(self) -> str | None:
+        """The node the viewer shows (see :meth:`viewed`), or None."""
+        return (self.viewed() or (None,))[0]
+
+    def cached_frames(self) -> list[int]:
+        """The frames of the viewed node the cache holds (the timeline marks them)."""
+        return self.shown.cached if self.shown else []
+
     @property
     def current(self) -> bool:
         """Whether the image on screen is the one asked for last (play waits for it)."""
