@@ -35,7 +35,7 @@ FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/Library/Fonts
               "C:/Windows/Fonts/arial.ttf")
 MAX_FPS = 60
 AWAKE = 0.5  # seconds of frames at MAX_FPS after any event
-WAIT_FOR_RESULT = 0.05  # while the viewer waits, the longest a frame waits for the worker's result
+WAIT_FOR_RESULT = 0.2  # after a request, the longest the next frame waits for the worker's result
 
 
 class EditorApp:
@@ -97,8 +97,6 @@ class EditorApp:
         self.start()
         try:
             while dpg.is_dearpygui_running():
-                if self.viewer.waiting:  # a cached frame comes in milliseconds: draw it, not a frame before it
-                    self.wakeup.wait(WAIT_FOR_RESULT)
                 t0 = time.perf_counter()
                 self.pump_once()
                 if self._active():
@@ -125,6 +123,7 @@ class EditorApp:
         import dearpygui.dearpygui as dpg
 
         self._run_callbacks(dpg.get_callback_queue())
+        self.viewer.await_answer(WAIT_FOR_RESULT)  # a cached frame comes in milliseconds: draw it, not a frame before it
         self._tick()
         dpg.render_dearpygui_frame()
         self.viewer.drawn()

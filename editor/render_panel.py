@@ -2,8 +2,10 @@
 the editor's cache, with progress (node, frame, frames written, elapsed time) and cancel.
 
 Cancel is cooperative: the render's evaluator checks a flag each time a value is asked for —
-between frames, and inside a range node's run at every input frame it reads — so a render
-stops within about one node's compute of the click. Frames already written stay written.
+between frames, and inside a range node's run at every input frame it reads and every frame it
+emits — and long computes check it between their steps (``Context.check``: FlowTrack per object,
+MatAnyone per model step, SAM 3 per frame), so a render stops well within a second of the click.
+Frames already written stay written.
 """
 
 from __future__ import annotations
@@ -29,9 +31,13 @@ class _Cancellable(rotograph.Evaluator):
         super().__init__(graph, cache, log=lambda msg: None)
         self.stop, self.state = stop, state
 
-    def get(self, name, output, frame):
+    def check(self) -> None:
+        """Raise :class:`Cancelled` once ``stop`` is set (between frames, inside long computes)."""
         if self.stop.is_set():
             raise Cancelled()
+
+    def get(self, name, output, frame):
+        self.check()
         self.state["at"] = (name, frame)
         return super().get(name, output, frame)
 

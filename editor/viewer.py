@@ -66,7 +66,6 @@ class Viewer:
         self.requested = None       # (node, output, frame) last asked for
         self.waiting = False
         self.selected: PromptRef | None = None
-        self._pixels = None
         self._texture_size = None
         self._texture = None
         self._stale: list = []
@@ -180,6 +179,14 @@ class Viewer:
                                         self.downscale() if self.image_size else 1)
         dpg.set_value("view_status", f"evaluating {name} at {self.model.frame}...")
 
+    def await_answer(self, within: float) -> None:
+        """Just after a request, wait (the GIL released) up to ``within`` s from it for its
+        answer, so that the frame about to be drawn shows it: a cached frame is ready in tens
+        of milliseconds, and a frame drawn before it would delay it by a whole frame."""
+        left = within - (time.perf_counter() - self._asked_at)
+        if self.waiting and left > 0:
+            self.worker.wait_result(left)
+
     @property
     def current(self) -> bool:
         """Whether the image on screen is the one asked for last (play waits for it)."""
@@ -211,19 +218,17 @@ class Viewer:
         return max(1, int(1 / self.zoom + 1e-6))
 
     def _upload(self, rgba: np.ndarray, size) -> None:
+        """A static texture per image: uploaded once (a raw or dynamic texture is uploaded again
+        on every frame the window draws); the old one goes once nothing draws it."""
         import dearpygui.dearpygui as dpg
 
         h, w = rgba.shape[:2]
-        self._pixels = np.ascontiguousarray(rgba, np.float32).ravel()  # DearPyGui reads this buffer
-        if self._texture_size != (w, h):  # a new texture; the old one goes once nothing draws it
-            if self._texture is not None:
-                self._stale.append(self._texture)
-            self._texture = dpg.add_raw_texture(w, h, self._pixels, format=dpg.mvFormat_Float_rgba,
-                                                parent="view_textures")
-            self._texture_size = (w, h)
-            self._scene = None
-        else:
-            dpg.set_value(self._texture, self._pixels)
+        if self._texture is not None:
+            self._stale.append(self._texture)
+        self._texture = dpg.add_static_texture(w, h, np.ascontiguousarray(rgba, np.float32).ravel(),
+                                               parent="view_textures")
+        self._texture_size = (w, h)
+        self._scene = None
         if self.image_size != tuple(size):
             self.image_size = tuple(size)
             self._fit_pending = True  # a new size of image: fit it

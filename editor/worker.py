@@ -68,8 +68,9 @@ class Progress:
     since: float = 0.0
 
 
-class Cancelled(Exception):
-    """A newer request superseded the one being computed."""
+class Cancelled(BaseException):
+    """A newer request superseded the one being computed (a BaseException, so that no node's
+    error handling turns it into a node failure on its way out)."""
 
 
 class _Watched(rotograph.Evaluator):
@@ -106,7 +107,14 @@ class _Watched(rotograph.Evaluator):
                 pass
         req = self.request
         self.worker.progress = Progress(req.node, req.frame, at, at_frame, done, total, self.worker._started)
-        if self.worker._superseded(self, rng):
+        self._stop_if_superseded(rng)
+
+    def check(self) -> None:
+        """Inside a node's compute (``Context.check``) and between a run's frames."""
+        self._stop_if_superseded(self._running_range())
+
+    def _stop_if_superseded(self, running_range) -> None:
+        if self.worker._superseded(self, running_range):
             self.cancelled = True
             raise Cancelled()
 
@@ -150,7 +158,7 @@ class EvalWorker:
             self._seq += 1
             self._pending = Request(graph_text, node, output, frame, plate, tuple(frames), self._seq, mode,
                                     max(1, int(downscale)))
-            self._cv.notify()
+            self._cv.notify_all()
             return self._seq
 
     def result(self) -> Result | None:
@@ -160,6 +168,11 @@ class EvalWorker:
             self._results.clear()
             return out
 
+    def wait_result(self, timeout: float) -> bool:
+        """Block (the GIL released) until a result is ready, at most ``timeout`` s; True if one is."""
+        with self._cv:
+            return self._cv.wait_for(lambda: bool(self._results) or self._closed, timeout)
+
     @property
     def busy(self) -> bool:
         return self.progress is not None
@@ -167,7 +180,7 @@ class EvalWorker:
     def close(self) -> None:
         with self._cv:
             self._closed = True
-            self._cv.notify()
+            self._cv.notify_all()
         self._thread.join(timeout=2)
 
     # -- the worker thread ----------------------------------------------------------------
@@ -206,6 +219,7 @@ class EvalWorker:
             if res is not None:
                 with self._cv:
                     self._results.append(res)
+                    self._cv.notify_all()
                 self._wake()
                 # after the result is out (a cached step is not kept waiting for the timeline's bar):
                 # the frames of the node in the cache, into the result the timeline reads

@@ -117,6 +117,7 @@ class FlowTrack(RangeNode):
             here = kfs.get(f, {})
             motion = Motion.between(prev.grey, frame.grey) if prev is not None and set(tracks) - set(here) else None
             for oid in sorted(set(tracks) | set(here)):
+                ctx.check()  # a cancelled evaluation stops between objects
                 track = tracks.setdefault(oid, ObjectTrack(self.band))
                 if oid in here:
                     nxt = f + step

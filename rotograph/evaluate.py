@@ -181,6 +181,10 @@ class Evaluator:
         return self.links(node.name).get(pt)
 
     # -- keys -----------------------------------------------------------------------------
+    def check(self) -> None:
+        """Raise to stop the evaluation (an editor's Cancel): called between the frames of a
+        range node's run and, through ``Context.check``, inside long computes. Nothing here."""
+
     def key(self, name: str, output: str | None, frame: int) -> str:
         """The cache key of ``name.output`` at ``frame``; never touches pixels."""
         self._sync()
@@ -326,7 +330,7 @@ class Evaluator:
             todo = self.missing(name, wanted) if node.reach().causal else wanted
             return self._run_range(node, seg, {frame, *todo}, keep=frame)[output]
         inputs = self._pull(node, frame)
-        ctx = Context(frame=frame, node=name, log=self.log, key=key, timing=self.timing(name))
+        ctx = Context(frame=frame, node=name, log=self.log, key=key, timing=self.timing(name), check=self.check)
         with blame(name, frame):
             result = node.compute(ctx, **inputs)
         outs = self._store(node, frame, result)
@@ -413,7 +417,7 @@ class Evaluator:
                 resume = (frames[back], state)
         wanted = self.wanted.get(name, set()) | set(todo)
         ctx = Context(frame=frames[0], node=name, log=self.log, frames=tuple(f for f in frames[: stop + 1] if f in wanted),
-                      timing=self.timing(name), frame_range=self.frame_range(name))
+                      timing=self.timing(name), frame_range=self.frame_range(name), check=self.check)
         result = None
         self.stats.range_runs[name] += 1
         gen = node.compute_range(ctx, seg, lambda f: self._pull(node, f), resume)
@@ -429,6 +433,7 @@ class Evaluator:
                     result = outs
                 if last == stop:
                     break
+                self.check()  # between the frames of a run (each emitted frame is cached)
         if result is None or last < stop:
             raise EvaluationError(name, keep if result is None else frames[stop], "range node did not emit this frame")
         return result

@@ -87,6 +87,9 @@ class Context:
     frames: tuple[int, ...] = ()  # range nodes: the frames of the segment this render wants
     timing: Timing | None = None
     frame_range: tuple[int, int] | None = None  # range nodes: the node's frame range (inclusive)
+    # a long compute calls ``check()`` between its steps: it raises when the evaluation was
+    # cancelled (the editor's Cancel, a newer viewer request) and does nothing otherwise
+    check: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)
