@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import rotograph
 from rotograph.errors import EvaluationError, RotographError
 
-from .display import size_of, viewer_rgba
+from .display import PixelCache, size_of, viewer_rgba
 
 
 @dataclass
@@ -134,6 +134,7 @@ class EvalWorker:
         self.errors: dict[str, str] = {}  # node → last evaluation error (error badges)
         self.errors_version = 0
         self.progress: Progress | None = None
+        self.pixels = PixelCache()  # the display pixels of the images shown lately
         self._cv = threading.Condition()
         self._pending: Request | None = None
         self._results: list[Result] = []
@@ -250,11 +251,29 @@ class EvalWorker:
         shown = res.value if res.error is None else res.plate
         if shown is not None:
             try:
-                res.rgba = viewer_rgba(shown, res.plate if res.error is None else None, req.mode, req.downscale)
+                res.rgba = self._display(ev, req, shown, res.plate if res.error is None else None,
+                                         failed=res.error is not None)
                 res.size, res.downscale = size_of(shown), req.downscale
             except TypeError as e:
                 res.display_error = str(e)
         return res
+
+    def _display(self, ev, req: Request, shown, plate, failed: bool):
+        """The viewer's pixels of ``shown`` (over ``plate``): from :attr:`pixels` when this
+        image was shown lately, else made (and kept there)."""
+        try:  # what the pixels show: the value (over the plate), or the plate alone (the node failed)
+            plate_key = ev.key(req.plate, None, req.frame) if req.plate else None
+            key = (("plate", plate_key) if failed else (ev.key(req.node, req.output, req.frame),
+                                                         plate_key if plate is not None else None),
+                   req.mode, req.downscale)
+        except RotographError:
+            key = None
+        rgba = self.pixels.get(key) if key is not None else None
+        if rgba is None:
+            rgba = viewer_rgba(shown, plate, req.mode, req.downscale)
+            if key is not None:
+                self.pixels.put(key, rgba)
+        return rgba
 
     def check(self, graph) -> list[str]:
         """Check every node of ``graph`` as a render would (params, files, required inputs),
