@@ -330,6 +330,7 @@ class Evaluator:
             todo = self.missing(name, wanted) if node.reach().causal else wanted
             return self._run_range(node, seg, {frame, *todo}, keep=frame)[output]
         inputs = self._pull(node, frame)
+        self.check()  # before each compute: a chain of nodes computes after its deepest input is read
         ctx = Context(frame=frame, node=name, log=self.log, key=key, timing=self.timing(name), check=self.check)
         with blame(name, frame):
             result = node.compute(ctx, **inputs)
