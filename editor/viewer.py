@@ -490,13 +490,12 @@ class Viewer:
 
         name, _, frame = self.requested
         text = f"waiting for {name} @ {frame}"
+        since = self._asked_at
         if progress is not None and (progress.node, progress.frame) == (name, frame):
-            if progress.total:
-                text = f"waiting for {name} @ {frame}: {progress.at} frame {progress.at_frame} " \
-                       f"({progress.done + 1}/{progress.total} of its run)"
-            elif progress.at != name:
-                text += f": computing {progress.at} @ {progress.at_frame}"
-            text += f"  {time.perf_counter() - progress.since:.0f}s"
+            if progress.total or progress.at != name:
+                text += f": {progress.text()}"
+            since = progress.since
+        text += f"  {time.perf_counter() - since:.0f}s"  # live: the scene changes 8 times a second
         t = time.monotonic() * 6
         cx, cy = 22, 22
         dpg.draw_circle((cx, cy), 10, color=(90, 90, 90, 255), thickness=3, parent=self.TAG)

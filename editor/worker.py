@@ -22,6 +22,7 @@ import rotograph
 from rotograph.errors import EvaluationError, RotographError
 
 from .display import PixelCache, size_of, viewer_rgba
+from .progress import Progress, Tracked
 
 
 @dataclass
@@ -54,36 +55,21 @@ class Result:
     display_error: str | None = None
 
 
-@dataclass(frozen=True)
-class Progress:
-    """What the worker is computing for the request ``(node, frame)``: ``at`` is the node it is
-    in, ``at_frame`` its frame, ``done``/``total`` the frames of a range node's segment run."""
-
-    node: str
-    frame: int
-    at: str
-    at_frame: int
-    done: int = 0
-    total: int = 0
-    since: float = 0.0
-
-
 class Cancelled(BaseException):
     """A newer request superseded the one being computed (a BaseException, so that no node's
     error handling turns it into a node failure on its way out)."""
 
 
-class _Watched(rotograph.Evaluator):
-    """An evaluator that reports where it is and stops at a node boundary when superseded."""
+class _Watched(Tracked):
+    """An evaluator that publishes where it is and stops when superseded."""
 
     def __init__(self, graph, cache, worker: "EvalWorker", request: Request):
-        super().__init__(graph, cache, log=lambda msg: None)
+        super().__init__(graph, cache, request.node, request.frame)
         self.worker, self.request = worker, request
         self.stack: list[tuple[str, int]] = []  # (node, frame) being asked for, outermost first
         self.cancelled = False
 
     def get(self, name, output, frame):
-        self._checkpoint(name, frame)
         self.stack.append((name, frame))
         try:
             return super().get(name, output, frame)
@@ -93,30 +79,15 @@ class _Watched(rotograph.Evaluator):
     def _running_range(self) -> tuple[str, int] | None:
         return next(((n, f) for n, f in self.stack if self.graph.nodes[n].is_range), None)
 
-    def _checkpoint(self, name: str, frame: int) -> None:
-        rng = self._running_range()
-        at, at_frame, done, total = name, frame, 0, 0
-        if rng is not None:  # inside a range node's run: ``frame`` is the frame it is pulling
-            r, rf = rng
-            try:
-                frames = self.segment_of(r, rf).frames
-                at, total = r, frames.index(rf) + 1
-                # the frame being read; a look-ahead read past the frame asked for counts as its last
-                done = min(frames.index(frame), total - 1) if frame in frames else 0
-            except (RotographError, ValueError):
-                pass
-        req = self.request
-        self.worker.progress = Progress(req.node, req.frame, at, at_frame, done, total, self.worker._started)
-        self._stop_if_superseded(rng)
+    def _moved(self, at: str, at_frame: int) -> None:
+        super()._moved(at, at_frame)
+        self.worker.progress = self.progress
 
-    def check(self) -> None:
-        """Inside a node's compute (``Context.check``) and between a run's frames."""
-        self._stop_if_superseded(self._running_range())
-
-    def _stop_if_superseded(self, running_range) -> None:
-        if self.worker._superseded(self, running_range):
+    def stop(self):
+        if self.worker._superseded(self, self._running_range()):
             self.cancelled = True
-            raise Cancelled()
+            return Cancelled()
+        return None
 
 
 def _node_at_fault(error: RotographError, default: str) -> str:

@@ -185,6 +185,10 @@ class Evaluator:
         """Raise to stop the evaluation (an editor's Cancel): called between the frames of a
         range node's run and, through ``Context.check``, inside long computes. Nothing here."""
 
+    def running(self, name: str, done: int, total: int) -> None:
+        """Range node ``name``'s run has emitted ``done`` of the ``total`` frames it emits (called
+        as it starts and after each frame: an editor's progress). Nothing here."""
+
     def key(self, name: str, output: str | None, frame: int) -> str:
         """The cache key of ``name.output`` at ``frame``; never touches pixels."""
         self._sync()
@@ -423,6 +427,8 @@ class Evaluator:
         self.stats.range_runs[name] += 1
         gen = node.compute_range(ctx, seg, lambda f: self._pull(node, f), resume)
         last = pos[resume[0]] if resume else -1
+        start = last
+        self.running(name, 0, stop - start)
         with blame(name, keep), contextlib.closing(gen):
             for f, value in gen:
                 if pos.get(f, -1) <= last:
@@ -430,6 +436,7 @@ class Evaluator:
                 last = pos[f]
                 outs = self._store(node, f, value)
                 self.stats.computes[name] += 1
+                self.running(name, last - start, stop - start)
                 if f == keep:
                     result = outs
                 if last == stop:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -286,7 +287,8 @@ def test_viewer_navigation_and_prompts(tmp_path, quickstart):
 
 def test_progress_while_a_range_node_runs(tmp_path, quickstart):
     """Far from its keyframe FlowTrack runs many frames: the viewer says which node and frame it
-    waits for and how far the run is; choosing another node does not wait for it."""
+    waits for, the run's frame of its right total (keyframe 1041 to 1090: 50) and the elapsed
+    time, both live; choosing another node does not wait for it."""
     with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
         s.wait(lambda p: "track" in p["canvas"]["nodes"], "the canvas")
         r = s.probe()["items"]["frame_no"]
@@ -294,8 +296,13 @@ def test_progress_while_a_range_node_runs(tmp_path, quickstart):
         s.type("1090")
         s.key("Return")
         click_node(s, "grow")
-        s.wait(lambda p: p["viewer"]["waiting"] and "waiting for grow @ 1090: track frame" in p["view_status"]
-                   and "of its run" in p["view_status"], "the waiting line", timeout=60)
+        line = re.compile(r"waiting for grow @ 1090: \S+ @ \d+ \(track: frame (\d+)/(\d+) of its run\)  (\d+)s$")
+        p = s.wait(lambda p: p["viewer"]["waiting"] and line.match(p["view_status"]), "the waiting line", timeout=60)
+        done, total, seconds = map(int, line.match(p["view_status"]).groups())
+        assert total == 50 and 1 <= done <= total  # the run emits 1041-1090 from the keyframe
+        # the elapsed time and the frame count move while the run goes on (nothing else happens)
+        p = s.wait(lambda p: (m := line.match(p["view_status"])) and int(m[3]) >= seconds + 2 and int(m[1]) > done,
+                   "the timer and the count moving", timeout=60)
         click_node(s, "read")
         s.wait(lambda p: p["viewer"]["shown"] == ["read", 1090, None], "the plate, without waiting for the track",
                timeout=20)

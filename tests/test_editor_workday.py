@@ -124,7 +124,7 @@ def test_cancel_stops_a_render_within_a_second(tmp_path, quickstart):
     shutil.copy(quickstart, other)
     with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
         _start_render(s, 1041, 1100)
-        s.wait(lambda p: "track @" in p["render_status"], "the tracker running", timeout=60)
+        s.wait(lambda p: "(track: frame 3/" in p["render_status"], "the tracker's run going", timeout=60)
         s.click(*s.centre(s.probe()["items"]["render_cancel"]))
         clicked = time.monotonic()
         s.wait(lambda p: not p["rendering"], "the panel free again", timeout=5)
