@@ -338,7 +338,7 @@ class EditorApp:
             dpg.mvKey_Open_Brace: lambda: self.timeline.jump_keyframe(-1),
             dpg.mvKey_Close_Brace: lambda: self.timeline.jump_keyframe(1),
             dpg.mvKey_F: self.viewer.fit if over_viewer else self.canvas.fit,
-            dpg.mvKey_B: self.viewer.toggle_box_mode,
+            dpg.mvKey_B: self.viewer.toggle_box_mode, dpg.mvKey_W: self.viewer.toggle_wipe,
             dpg.mvKey_J: lambda: self.timeline.play(-1), dpg.mvKey_K: self.timeline.stop,
             dpg.mvKey_L: lambda: self.timeline.play(1),
             dpg.mvKey_I: lambda: self.timeline.set_in_out("in"), dpg.mvKey_O: lambda: self.timeline.set_in_out("out"),

@@ -182,6 +182,6 @@ class Timeline:
         dpg.draw_line((x, 0), (x, BAR_HEIGHT), color=(240, 240, 240, 255), thickness=2, parent="timebar")
 
     def describe(self) -> dict:
-
         return {"bar": rect("timebar"), "range": list(self.range), "keyframes": list(self.keyframes()),
+                "in_out": list(self.in_out()), "direction": self.direction,
                 "playing": self.playing, "cached": list(self.cached_frames())}

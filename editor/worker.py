@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import rotograph
 from rotograph.errors import EvaluationError, RotographError
@@ -36,6 +36,7 @@ class Request:
     seq: int = 0              # the request's number, echoed by its result
     mode: str = "rgb"         # how the viewer shows it (display.MODES)
     downscale: int = 1        # the viewer draws it this many times smaller than 1:1
+    compare: tuple | None = None  # (node, output) shown right of the viewer's wipe line
 
 
 @dataclass
@@ -53,6 +54,8 @@ class Result:
     size: tuple[int, int] | None = None  # the full-resolution width and height they show
     downscale: int = 1
     display_error: str | None = None
+    compare_rgba: object = None  # the pixels of the wipe's B
+    compare_error: str | None = None
 
 
 class Cancelled(BaseException):
@@ -123,13 +126,13 @@ class EvalWorker:
 
     # -- the UI thread's side -------------------------------------------------------------
     def request(self, graph_text: str, node: str, output: str | None, frame: int, plate: str | None = None,
-                frames=(), mode: str = "rgb", downscale: int = 1) -> int:
+                frames=(), mode: str = "rgb", downscale: int = 1, compare=None) -> int:
         """Ask for a value (and its viewer pixels); returns the request's number (its result
         carries it)."""
         with self._cv:
             self._seq += 1
             self._pending = Request(graph_text, node, output, frame, plate, tuple(frames), self._seq, mode,
-                                    max(1, int(downscale)))
+                                    max(1, int(downscale)), tuple(compare) if compare else None)
             self._cv.notify_all()
             return self._seq
 
@@ -211,6 +214,8 @@ class EvalWorker:
             self._graph.validate([req.node])  # an unconnected input or missing file: a one-line message
             res.value = ev.get(req.node, req.output, req.frame)
             self._set_error(req.node, None)
+            if req.compare:
+                self._compare(ev, req, res)
         except Cancelled:
             return None
         except RotographError as e:
@@ -228,6 +233,16 @@ class EvalWorker:
             except TypeError as e:
                 res.display_error = str(e)
         return res
+
+    def _compare(self, ev, req: Request, res: Result) -> None:
+        """The wipe's B: its value at the frame, in the viewer's pixels (its failure is B's only)."""
+        node, output = req.compare
+        try:
+            value = ev.get(node, output, req.frame)
+            res.compare_rgba = self._display(ev, replace(req, node=node, output=output, plate=None), value, None,
+                                             failed=False)
+        except (RotographError, TypeError) as e:
+            res.compare_error = str(e)
 
     def _display(self, ev, req: Request, shown, plate, failed: bool):
         """The viewer's pixels of ``shown`` (over ``plate``): from :attr:`pixels` when this

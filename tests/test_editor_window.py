@@ -425,3 +425,71 @@ def test_driver_refuses_without_tools(monkeypatch, tmp_path):
     with pytest.raises(EditorError, match="apt-get install xvfb xdotool imagemagick"):
         with Session(tmp_path, tmp_path / "g.json"):
             pass
+
+
+def _screen_rgb(s, tmp_path, points):
+    """The screen's 8-bit RGB at each (x, y) of ``points`` (viewport pixels), from a screenshot."""
+    from PIL import Image
+
+    img = Image.open(s.screenshot(tmp_path / "wipe.png")).convert("RGB")
+    vx, vy = s.probe()["viewport"][:2]
+    return [img.getpixel((int(x - vx), int(y - vy))) for x, y in points]
+
+
+def test_wipe_compares_a_node_with_its_input(tmp_path, quickstart):
+    """W wipes the viewed Premult (A, left) against its input, the plate (B, right): left of
+    the line the background is premultiplied to black, right of it the plate shows; dragging the
+    line moves the split; W again shows A alone."""
+    with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
+        r = s.wait(lambda p: p["items"]["frame_no"], "the frame field")["items"]["frame_no"]
+        s.click(r[0] + 20, r[1] + r[3] / 2)
+        s.type("1041")  # the keyframe: the tracker seeds there, no run
+        s.key("Return")
+        click_node(s, "premult")
+        s.wait(lambda p: p["viewer"]["shown"] == ["premult", 1041, None] and not p["viewer"]["waiting"], "premult",
+               timeout=90)
+        s.key("w")
+        p = s.wait(lambda p: (p["viewer"]["wipe"] or {}).get("x") is not None, "the wipe", timeout=60)
+        v = p["viewer"]
+        assert v["wipe"]["a"] == "premult" and v["wipe"]["b"] == "read" and v["wipe"]["frac"] == 0.5
+        (ox, oy), z = v["origin"], v["zoom"]
+        at = lambda ix, iy: (ox + ix * z, oy + iy * z)  # noqa: E731 (image pixels → screen)
+        left, right = _screen_rgb(s, tmp_path, [at(100, 360), at(1150, 360)])  # both outside the box
+        assert sum(left) < 30 and sum(right) > 90, (left, right)  # A: black background; B: the plate
+        s.drag((v["wipe"]["x"], oy + 300 * z), at(1230, 300))
+        p = s.wait(lambda p: p["viewer"]["wipe"]["frac"] > 0.9, "the line dragged")
+        assert p["selection"] == ["premult"] and p["graph"] == s.probe()["graph"]
+        assert not p["graph"]["nodes"]["track"]["params"]["prompts"][1:]  # the drag added no prompt
+        right, = _screen_rgb(s, tmp_path, [at(1150, 360)])
+        assert sum(right) < 30, right  # now left of the line: A
+        s.key("w")
+        p = s.wait(lambda p: p["viewer"]["wipe"] is None, "the wipe off")
+        assert "Traceback" not in s.stderr, s.stderr[-3000:]
+
+
+def test_nuke_timeline_keys(tmp_path, quickstart):
+    """L plays forwards, K stops, J plays backwards; I and O set the in and out points at the
+    current frame."""
+    with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
+        click_node(s, "read")
+        f0 = s.wait(lambda p: p["viewer"]["shown"] and not p["viewer"]["waiting"], "the plate")["frame"]
+        s.key("l")
+        p = s.wait(lambda p: p["timeline"]["playing"] and p["frame"] >= f0 + 3, "playing forwards", timeout=60)
+        assert p["timeline"]["direction"] == 1
+        s.key("k")
+        p = s.wait(lambda p: not p["timeline"]["playing"], "stopped")
+        f1 = s.settle(3)["frame"]
+        s.key("j")
+        p = s.wait(lambda p: p["timeline"]["playing"] and p["frame"] <= f1 - 2, "playing backwards", timeout=60)
+        assert p["timeline"]["direction"] == -1
+        s.key("k")
+        s.wait(lambda p: not p["timeline"]["playing"], "stopped again")
+        f2 = s.settle(3)["frame"]
+        s.key("i")
+        p = s.wait(lambda p: p["timeline"]["in_out"][0] == f2, "the in point")
+        s.key("Right")
+        s.key("Right")
+        s.wait(lambda p: p["frame"] == f2 + 2, "two frames on")
+        s.key("o")
+        p = s.wait(lambda p: p["timeline"]["in_out"] == [f2, f2 + 2], "the out point")
+        assert p["items"]["in"] and "Traceback" not in s.stderr, s.stderr[-3000:]
