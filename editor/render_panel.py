@@ -42,6 +42,7 @@ class _Cancellable(Tracked):
 
 
 class RenderPanel:
+    """The render panel (see the module's docstring)."""
     def __init__(self, model, cache, in_out):
         self.model = model
         self.cache = cache
@@ -51,6 +52,7 @@ class RenderPanel:
                       "cancel_seconds": None}
 
     def build(self, parent) -> None:
+        """The Render and Cancel buttons, the progress bar and its line, under ``parent``."""
         import dearpygui.dearpygui as dpg
 
         with dpg.group(horizontal=True, parent=parent):
@@ -136,6 +138,7 @@ class RenderPanel:
         return f"rendering:{at} {st['done']}{total} frames written, {time.monotonic() - st['started']:.0f}s"
 
     def update(self) -> None:
+        """Per frame: the progress bar and its line."""
         import dearpygui.dearpygui as dpg
 
         st = self.state

@@ -34,14 +34,17 @@ class Navigation:
         return (r[0], r[1], self.size[0], self.size[1]) if r else (0.0, 0.0, *self.size)
 
     def to_image(self, mouse) -> tuple[float, float]:
+        """Screen pixels → image pixels."""
         x, y, _, _ = self._rect()
         return (mouse[0] - x - self.origin[0]) / self.zoom, (mouse[1] - y - self.origin[1]) / self.zoom
 
     def to_screen(self, pt) -> tuple[float, float]:
+        """Image pixels → screen pixels."""
         x, y, _, _ = self._rect()
         return x + self.origin[0] + pt[0] * self.zoom, y + self.origin[1] + pt[1] * self.zoom
 
     def fit(self) -> None:
+        """F: the largest zoom step at which the image fits, centred."""
         if self.image_size is None:
             return
         w, h = self.image_size
@@ -57,6 +60,7 @@ class Navigation:
             self.request()
 
     def wheel(self, steps: int, mouse) -> None:
+        """Zoom ``steps`` steps about the mouse."""
         z = next_zoom(self.zoom, steps)
         if z == self.zoom:
             return

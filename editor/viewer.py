@@ -32,6 +32,7 @@ from .wipe import Wipe
 
 
 class Viewer(Navigation, PromptEditing, Wipe):
+    """The viewer panel (see the module's docstring)."""
     TAG = "viewer"
 
     def __init__(self, model, worker, services):
@@ -64,6 +65,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
 
     # -- building -------------------------------------------------------------------------
     def build(self, parent) -> None:
+        """The toolbar, the drawlist and the texture registry, under ``parent``."""
         import dearpygui.dearpygui as dpg
 
         with dpg.group(horizontal=True, parent=parent):
@@ -82,6 +84,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
             pass
 
     def resize(self, width: int, height: int) -> None:
+        """Follow the panel's size; the image is fitted again."""
         import dearpygui.dearpygui as dpg
 
         width, height = max(int(width), 50), max(int(height), 50)
@@ -103,16 +106,19 @@ class Viewer(Navigation, PromptEditing, Wipe):
         return self._fit_pending and self.image_size is not None
 
     def set_mode(self, mode: str) -> None:
+        """Show the image as ``mode`` (one of :data:`~rotograph.editor.display.MODES`)."""
         self.mode = mode
         self.request()
 
     def set_prompt_mode(self, mode: str) -> None:
+        """"point" (a click adds a point) or "box" (a drag draws a box)."""
         import dearpygui.dearpygui as dpg
 
         self.prompt_mode = mode
         dpg.set_value("prompt_mode", mode)
 
     def toggle_box_mode(self) -> None:
+        """B: box mode on or off."""
         self.set_prompt_mode("point" if self.prompt_mode == "box" else "box")
 
     # -- what is viewed -------------------------------------------------------------------
@@ -134,6 +140,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
         return name, next((o for o, p in node.outputs.items() if p.type.name != "File"), None)
 
     def prompt_node(self) -> str | None:
+        """The selected node if it is one node that takes prompts, else None."""
         g = self.model.graph
         sel = [n for n in self.model.selection if n in g.nodes]
         return sel[0] if len(sel) == 1 and "prompts" in g.nodes[sel[0]].params else None
@@ -146,6 +153,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
         self.request()
 
     def request(self) -> None:
+        """Ask the worker for what is viewed now (the newest request wins)."""
         import dearpygui.dearpygui as dpg
 
         target = self.viewed()
@@ -312,6 +320,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
 
     # -- for tests and tools --------------------------------------------------------------
     def describe(self) -> dict:
+        """What the viewer shows, for the probe."""
         x, y, w, h = self._rect()
         res = self.shown
         return {"wipe": self.describe_wipe(),

@@ -16,6 +16,7 @@ INPUT = "(input)"  # the "wipe B" menu's first entry: the viewed node's first in
 
 @dataclass
 class WipeState:
+    """The wipe's B (``INPUT`` or a node's name) and where its line is."""
     choice: str = INPUT  # INPUT or a node's name
     frac: float = 0.5     # where the line is, as a fraction of the image's width from its left
 
@@ -27,6 +28,7 @@ class Wipe:
     _texture_b = None
 
     def build_wipe(self) -> None:
+        """The "wipe B" menu in the viewer's toolbar."""
         import dearpygui.dearpygui as dpg
 
         dpg.add_combo((INPUT,), default_value=INPUT, width=110, tag="wipe_b", label="",
@@ -103,6 +105,7 @@ class Wipe:
         return True
 
     def drag_wipe(self, mouse, released: bool) -> None:
+        """Move the line with the mouse (clamped to the image); ``released`` ends the drag."""
         x0 = self._rect()[0] + self.origin[0]
         frac = min(max((mouse[0] - x0) / max(self.image_size[0] * self.zoom, 1e-6), 0.0), 1.0)
         if frac != self.wipe.frac:

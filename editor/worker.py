@@ -27,6 +27,7 @@ from .progress import Progress, Tracked
 
 @dataclass
 class Request:
+    """What the viewer asks the worker for."""
     text: str               # the graph, as the file's JSON
     node: str
     output: str | None
@@ -41,6 +42,7 @@ class Request:
 
 @dataclass
 class Result:
+    """What the worker answers: the value, its viewer pixels, or the error."""
     node: str
     output: str | None
     frame: int
@@ -102,6 +104,7 @@ def _node_at_fault(error: RotographError, default: str) -> str:
 
 
 class EvalWorker:
+    """The evaluation thread behind the viewer (see the module's docstring)."""
     def __init__(self, registry, cache=None):
         self.registry = registry
         self.cache = cache or rotograph.Cache()
@@ -150,9 +153,11 @@ class EvalWorker:
 
     @property
     def busy(self) -> bool:
+        """An evaluation is running."""
         return self.progress is not None
 
     def close(self) -> None:
+        """Stop the thread (it ends after the evaluation it is in)."""
         with self._cv:
             self._closed = True
             self._cv.notify_all()
