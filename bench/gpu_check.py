@@ -70,7 +70,7 @@ def _clip(frames: int, folder: str) -> str:
     import cv2
 
     import rotograph
-    from rotograph.nodes._imaging import to_display_u8
+    from rotograph.nodes.common._imaging import to_display_u8
 
     os.makedirs(folder, exist_ok=True)
     g = rotograph.Graph(rotograph.Registry.builtin())
@@ -86,8 +86,8 @@ def _clip(frames: int, folder: str) -> str:
 
 
 def _model():
-    from rotograph.models import SPECS, resolve_weights
-    from rotograph.nodes.sam3 import build_video_model
+    from rotograph.interop.models import SPECS, resolve_weights
+    from rotograph.nodes.ai.sam3 import build_video_model
 
     return build_video_model(resolve_weights(SPECS["sam3"], "random"), "cuda")
 
@@ -131,7 +131,7 @@ def run_sam3track(mode: str, folder: str, chunk: int, offload: bool = True) -> d
     import torch
 
     import rotograph
-    from rotograph.models import MANAGER, SPECS, resolve_weights
+    from rotograph.interop.models import MANAGER, SPECS, resolve_weights
 
     sam = _model()
     MANAGER.get("sam3:video", resolve_weights(SPECS["sam3"], "random"), "cuda", lambda w, d: sam)
@@ -181,7 +181,7 @@ def run_weights(folder: str) -> dict:
     from hf_cache import REVISION, hf_snapshot
 
     import rotograph
-    from rotograph.models import MANAGER, SPECS, resolve_weights
+    from rotograph.interop.models import MANAGER, SPECS, resolve_weights
 
     tmp = tempfile.mkdtemp(prefix="rotograph-sam3-weights-")
     sam = _model()
@@ -218,10 +218,10 @@ def run_weights(folder: str) -> dict:
 def run_builds() -> dict:
     import torch
 
-    from rotograph.models import SPECS, resolve_weights
-    from rotograph.nodes import sam3 as sam3_nodes
-    from rotograph.nodes.da3 import build_da3
-    from rotograph.nodes.matanyone import build_matanyone
+    from rotograph.interop.models import SPECS, resolve_weights
+    from rotograph.nodes.ai import sam3 as sam3_nodes
+    from rotograph.nodes.ai.da3 import build_da3
+    from rotograph.nodes.ai.matanyone import build_matanyone
 
     out = {}
     for name, key, build in (("DA3 large", "da3", lambda w: build_da3("da3-large", w, "cuda")),

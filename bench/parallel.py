@@ -25,7 +25,7 @@ def run(pattern: str, out: str, **kw) -> tuple[float, float]:
     """(fps over the whole render, steady-state fps from the first finished task to the last)."""
     g = build(pattern)
     g.add("rotograph.WriteEXR", "write", file=os.path.join(out, "o.####.exr"))
-    g.connect("premult.out", "write.rgba")
+    g.connect("premult.out", "write.image")
     g.connect("feather.out", "write.matte")
     cache = rotograph.open_cache(os.path.join(out, "cache"))
     marks = []

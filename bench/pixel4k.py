@@ -51,8 +51,8 @@ NODES = [
     ("ShuffleMatte", {}, ("rgb", "matte")),
     ("Merge", {}, ("rgba", "rgb")),
     ("EdgeExtend", {}, ("rgb", "matte")),
-    ("ColorSpace", {"src": "linear", "dst": "sRGB"}, ("rgb",)),
-    ("ColorSpace", {"src": "linear", "dst": "ACEScg"}, ("rgb",)),
+    ("ColorSpace", {"input_space": "linear", "colorspace": "sRGB"}, ("rgb",)),
+    ("ColorSpace", {"input_space": "linear", "colorspace": "ACEScg"}, ("rgb",)),
     ("Reformat", {"format": "HD_1080"}, ("rgb",)),
     ("Transform", {"translate_x": 13.5, "rotate": 3.0, "scale": 1.1}, ("rgb",)),
     ("Crop", {"x": 100, "y": 100, "right": 3996, "top": 2060}, ("rgb",)),
@@ -120,7 +120,7 @@ def chain_vs_floor(folder: str, frames: int, repeat: int) -> tuple[dict, dict]:
     write = chain["nodes"]["write"]
     floor = {"format": chain["format"], "schema_version": chain["schema_version"],
              "nodes": {"read": chain["nodes"]["read"],
-                       "write": {**write, "inputs": {"rgba": "read.image"},
+                       "write": {**write, "inputs": {"image": "read.image"},
                                  "params": {**write["params"], "file": "render/floor/floor.####.exr"}}}}
     span = f"1001-{1000 + frames}"
     runs = {"floor": [], "chain": []}

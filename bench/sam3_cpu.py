@@ -51,8 +51,8 @@ def main() -> int:
     import torch
 
     import rotograph
-    from rotograph.models import MANAGER, SPECS, resolve_weights
-    from rotograph.nodes.sam3 import build_image_model, build_video_model
+    from rotograph.interop.models import MANAGER, SPECS, resolve_weights
+    from rotograph.nodes.ai.sam3 import build_image_model, build_video_model
 
     sys.path.insert(0, os.path.join(HERE, "..", "tests"))
     from sam3_real import cheap_trunk
@@ -86,8 +86,8 @@ def main() -> int:
     t0 = time.perf_counter()
     g.evaluate("seg", 1001, "masks")
     second_click = time.perf_counter() - t0
-    from rotograph.nodes._sam3_compat import on_device
-    from rotograph.nodes._sam3_embeddings import embeddings_of
+    from rotograph.nodes.ai._sam3_compat import on_device
+    from rotograph.nodes.ai._sam3_embeddings import embeddings_of
 
     cache = embeddings_of(proc)
     state = cache.state(np.ascontiguousarray(frames[1001]), lambda: None)

@@ -29,9 +29,9 @@ from lemur_shots import make_shot  # noqa: E402
 from shape_scenes import iou, star, star_motion  # noqa: E402
 
 from rotograph import Context, MaskSet, Segment  # noqa: E402
-from rotograph.nodes._shape_raster import rasterise  # noqa: E402
-from rotograph.nodes.flowtrack import FlowTrack  # noqa: E402
-from rotograph.nodes.shapes import MatteToShapes  # noqa: E402
+from rotograph.nodes.roto._shape_raster import rasterise  # noqa: E402
+from rotograph.nodes.tracking.flowtrack import FlowTrack  # noqa: E402
+from rotograph.nodes.roto.shapes import MatteToShapes  # noqa: E402
 
 FRAMES = 5
 IOU_TARGET, VERTEX_TARGET = 0.97, 64

@@ -56,7 +56,7 @@ def main() -> float:
     g.add("rotograph.Premult", "premult")
     g.add("rotograph.WriteEXR", "write", file=os.path.join(tmp, "out", "o.####.exr"))
     for a, b in [("read.image", "keyer.image"), ("keyer.matte", "grow.matte"), ("grow.out", "feather.matte"),
-                 ("read.image", "premult.image"), ("feather.out", "premult.matte"), ("premult.out", "write.rgba")]:
+                 ("read.image", "premult.image"), ("feather.out", "premult.matte"), ("premult.out", "write.image")]:
         g.connect(a, b)
     graph = os.path.join(tmp, "g.json")
     rotograph.save(g, graph)

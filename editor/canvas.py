@@ -312,7 +312,7 @@ class Canvas:
         pos = free_position(want, size, self.rects())
         try:
             if type_id.startswith("template:"):
-                from rotograph.groups import list_templates
+                from rotograph.core.groups import list_templates
 
                 return self.model.insert_template(list_templates()[type_id[len("template:"):]], pos)
             name = self.model.add_node(type_id, pos, after=after)

@@ -12,8 +12,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from rotograph.colour import from_linear
-from rotograph.types import DepthMap, MaskSet
+from rotograph.io.colour import from_linear
+from rotograph.core.types import DepthMap, MaskSet
 
 MODES = ("rgb", "alpha", "red", "green", "blue", "overlay")
 

@@ -15,7 +15,7 @@ import os
 import re
 import time
 
-from rotograph.media import IMAGE_EXTS, sequence_frames
+from rotograph.io.media import IMAGE_EXTS, sequence_frames
 
 TAG, FOLDER, NAME, LIST, OK, CANCEL, UP, MESSAGE, PREFIX = (
     "picker", "picker_folder", "picker_name", "picker_list", "picker_ok", "picker_cancel", "picker_up",

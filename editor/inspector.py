@@ -178,7 +178,7 @@ class Inspector:
                 dpg.set_value(NAME, old)
 
     def _save_template(self, group: str, name: str) -> None:
-        from rotograph.groups import templates_dir
+        from rotograph.core.groups import templates_dir
 
         name = name.strip() or group
         if not name.replace("-", "_").isidentifier():

@@ -444,15 +444,15 @@ class EditorModel:
     # -- groups and templates -------------------------------------------------------------
     def collapse(self, names, group: str, params=None) -> None:
         """Group ``names`` (exposing ``params``, inner "node.param" refs) as one undoable edit."""
-        from rotograph.groups import collapse
+        from rotograph.core.groups import collapse
 
         with self.edit(f"group {group}") as g:
             collapse(g, group, names, params)
         self.select({group})
 
     def save_template(self, group: str, path: str | None = None) -> str:
-        from rotograph.graphio import save_template
-        from rotograph.groups import templates_dir
+        from rotograph.core.graphio import save_template
+        from rotograph.core.groups import templates_dir
 
         path = path or os.path.join(templates_dir(), f"{group}.json")
         save_template(self.graph, group, path)
@@ -460,7 +460,7 @@ class EditorModel:
 
     def insert_template(self, path: str, pos=(0, 0), name: str | None = None) -> str:
         with self.edit(f"insert {os.path.basename(path)}") as g:
-            from rotograph.graphio import insert_template
+            from rotograph.core.graphio import insert_template
 
             group = insert_template(g, path, name, pos)
         self.select({group.name})

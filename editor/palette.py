@@ -39,7 +39,7 @@ class Palette:
 
     def _entries(self) -> dict[str, str]:
         """label → entry."""
-        from rotograph.groups import list_templates
+        from rotograph.core.groups import list_templates
 
         out = {}
         for tid, cls in self.registry.node_types.items():

@@ -15,7 +15,7 @@ import time
 
 import rotograph
 from rotograph.errors import RotographError
-from rotograph.render import parse_frames
+from rotograph.engine.render import parse_frames
 
 from .progress import Tracked
 

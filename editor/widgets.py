@@ -2,7 +2,7 @@
 
 The inspector draws each param with the widget kind its declaration asks for:
 ``Param.ui["widget"]`` when that kind is registered, else the param kind's name (``file_in``,
-``color``, ``prompts``, or a plugin's own :class:`~rotograph.params.ParamKind`), else
+``color``, ``prompts``, or a plugin's own :class:`~rotograph.core.params.ParamKind`), else
 ``choice`` for params with choices, else the value type (``float``, ``int``, ``bool``, ``str``);
 a kind nobody registered is shown read-only, naming the kind.
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from rotograph.errors import RegistryError
-from rotograph.params import Param
+from rotograph.core.params import Param
 
 ENTRY_POINT_GROUP = "rotograph.editor_widgets"
 
@@ -182,7 +182,7 @@ def choice_widget(f: Field) -> Widget:
 def colorspace_widget(f: Field) -> Widget:
     """A menu of colourspaces: auto (when the param takes it), the built-in names, then the
     OpenColorIO config's colourspaces."""
-    from rotograph.colour import COLORSPACES, ocio_config
+    from rotograph.io.colour import COLORSPACES, ocio_config
     from rotograph.errors import ParamError
 
     names = []

@@ -1,33 +1,40 @@
-"""rotograph's built-in node library (import name ``rotograph.nodes``)."""
+"""rotograph's built-in node library (import name ``rotograph.nodes``), in families: ``io`` (Read), ``comp``
+(keying, compositing, colour), ``matte``, ``tracking``, ``ai`` (model-backed), ``spatial`` (format, placement,
+depth), ``roto`` (shapes), ``writers``; ``common`` holds the helpers several families share."""
 
 from __future__ import annotations
 
-from .alpha import Merge, Premult, ShuffleMatte, Unpremult
-from .colorspace import ColorSpace
-from .da3 import DA3Depth
-from .depth_ops import DepthLayers, DepthMatte, DepthToNormals
-from .edge_extend import EdgeExtend
-from .flowtrack import FlowTrack
-from .keying import Despill, Keyer
-from .masks import MasksFromMattes, MasksToMatte
-from .matanyone import MatAnyoneRefine
-from .matte_cleanup import BorderFix, FillHoles, RemoveDots
-from .matte_ops import Feather, Grow
-from .matte_stats import MatteStats
-from .matterefine import MatteRefine
-from .read import Read
-from .shapes import MatteToShapes, ShapesToMatte
-from .shapes_roto import Roto
-from .shapes_write import WriteShapes
-from .sam3 import SAM3Segment, SAM3Track
-from .temporal import EdgeMotionBlur, TemporalSmooth
-from .transform import Crop, Reformat, Transform
-from .write import WriteEXR
-from .write_blender import WriteBlender
-from .write_geometry import WriteCamera, WritePointCloud
-from .write_image import WriteDPX, WritePNG, WriteTIFF
-from .write_movie import WriteProRes, WriteVideo
-from .write_objects import MasksToBoxes, WriteCrops
+from rotograph._aliases import package_getattr
+
+from .ai.da3 import DA3Depth
+from .ai.matanyone import MatAnyoneRefine
+from .ai.sam3 import SAM3Segment, SAM3Track
+from .ai.specs import MODEL_SPECS
+from .comp.alpha import Merge, Premult, ShuffleMatte, Unpremult
+from .comp.colorspace import ColorSpace
+from .comp.edge_extend import EdgeExtend
+from .comp.keying import Despill, Keyer
+from .io.read import Read
+from .matte.masks import MasksFromMattes, MasksToMatte
+from .matte.matte_cleanup import BorderFix, FillHoles, RemoveDots
+from .matte.matte_ops import Feather, Grow
+from .matte.matterefine import MatteRefine
+from .matte.temporal import EdgeMotionBlur, TemporalSmooth
+from .roto.shapes import MatteToShapes, ShapesToMatte
+from .roto.shapes_roto import Roto
+from .roto.shapes_write import WriteShapes
+from .spatial.depth_ops import DepthLayers, DepthMatte, DepthToNormals
+from .spatial.transform import Crop, Reformat, Transform
+from .tracking.flowtrack import FlowTrack
+from .writers.matte_stats import MatteStats
+from .writers.write import WriteEXR
+from .writers.write_blender import WriteBlender
+from .writers.write_geometry import WriteCamera, WritePointCloud
+from .writers.write_image import WriteDPX, WritePNG, WriteTIFF
+from .writers.write_movie import WriteProRes, WriteVideo
+from .writers.write_objects import MasksToBoxes, WriteCrops
+
+__getattr__ = package_getattr(__name__)  # rotograph.nodes.comp.keying etc. as attributes, as before the move
 
 BUILTIN_NODES = (
     Read, ColorSpace,                                                       # input and colour
@@ -45,6 +52,8 @@ BUILTIN_NODES = (
 
 
 def register(registry) -> None:
-    """Add every built-in node to ``registry``."""
+    """Add every built-in node, and the AI model families they use, to ``registry``."""
     for cls in BUILTIN_NODES:
         registry.add(cls)
+    for key, spec in MODEL_SPECS.items():
+        registry.add_model(key, spec)

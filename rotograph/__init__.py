@@ -11,25 +11,32 @@ Quick use::
 
 from __future__ import annotations
 
-from .cache import Cache, open_cache
+import sys
+
+from . import _aliases  # first: installs the finder that keeps old import paths working (rotograph.params, …)
+from .core.contract import WRITER_PATH_KINDS
+from .core.graph import Graph
+from .core.graphio import dumps, load, loads, save, schema
+from .core.node import CachePolicy, Context, Input, Node, Output, RangeNode, Reach, Segment
+from .core.params import Color, FileIn, FileOut, FrameRate, MovieOut, Param, ParamKind, Prompts, output_file_kind
+from .core.registry import Registry
+from .core.shapes import Curve, ShapeObject, ShapeSet
+from .core.types import (Camera, CameraData, Depth, DepthMap, File, Image, MaskObject, MaskSet, Masks, Matte,
+                         Normals, PortType, Shapes, Written)
+from .core.writer import Delivery, FrameWriter, RangeWriter, Writer
+from .engine.cache import Cache, open_cache
+from .engine.evaluate import Evaluator
+from .engine.stats import Stats
+from .engine.render import RenderReport, parse_frames, render
+from .engine.shots import Shot, load_shots, render_shots
 from .errors import (EvaluationError, GraphError, LinkError, MediaError, ParamError, RegistryError,
                      RotographError, UnknownNodeTypeError)
-from .evaluate import Evaluator, Stats
-from .graph import Graph
-from .graphio import dumps, load, loads, save, schema
-from .node import CachePolicy, Context, Input, Node, Output, RangeNode, Reach, Segment
-from .params import Color, FileIn, FileOut, FrameRate, MovieOut, Param, ParamKind, Prompts, output_file_kind
-from .registry import Registry
-from .render import RenderReport, parse_frames, render
-from .shots import Shot, load_shots, render_shots
-from .timing import Timing
-from .shapes import Curve, ShapeObject, ShapeSet
-from .types import (Camera, CameraData, Depth, DepthMap, File, Image, MaskObject, MaskSet, Masks, Matte,
-                    Normals, PortType, Shapes, Written)
-from .writer import Delivery, FrameWriter, RangeWriter, Writer
-from .contract import WRITER_PATH_KINDS  # noqa: E402  (imports writer)
+from .io.timing import Timing
 
 __version__ = "0.1.0"
+
+__getattr__ = _aliases.package_getattr(__name__)  # rotograph.media etc. as attributes, as before the move
+_aliases.shadowed(sys.modules[__name__])
 
 __all__ = [
     "Cache", "CachePolicy", "Camera", "CameraData", "Color", "Context", "Curve", "Delivery", "Depth", "DepthMap",

@@ -17,7 +17,9 @@ Each error class has an ``exit_code``: what ``rotograph`` exits with when it sto
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import json
 import os
 import re
 import sys
@@ -178,3 +180,28 @@ def did_you_mean(name: str, candidates, n: int = 1) -> str:
     quoted = [f"'{c}'" for c in close]
     listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
     return f" (did you mean {listed}?)"
+
+
+def json_repr(value) -> str:
+    """At most 60 characters of ``value`` as JSON (else its repr) for an error message; never
+    raises, even for values nested too deeply or integers too long to print."""
+    for text in (json.dumps, repr):
+        try:
+            return text(value)[:60]
+        except (TypeError, ValueError, RecursionError):
+            pass
+    return f"a {type(value).__name__}"
+
+
+@contextlib.contextmanager
+def blame(node: str, frame: int | None):
+    """Turn any failure inside the block into an :class:`EvaluationError` naming node and frame
+    (an error already naming its node passes through unchanged)."""
+    try:
+        yield
+    except EvaluationError:
+        raise
+    except RotographError as e:
+        raise EvaluationError(node, frame, str(e)) from None
+    except Exception as e:
+        raise EvaluationError(node, frame, f"{type(e).__name__}: {e}") from e

@@ -84,7 +84,7 @@ def build_track_graph(registry, pattern: str, out_dir: Path, box=(8, 28, 42, 62)
     g.connect("grow.out", "feather.matte")
     g.connect("read.image", "premult.image")
     g.connect("feather.out", "premult.matte")
-    g.connect("premult.out", "write.rgba")
+    g.connect("premult.out", "write.image")
     g.connect("feather.out", "write.matte")
     return g
 

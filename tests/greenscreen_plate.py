@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from rotograph.colour import to_linear
+from rotograph.io.colour import to_linear
 
 from conftest import footage
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from rotograph.colour import from_linear, to_linear
+from rotograph.io.colour import from_linear, to_linear
 
 from conftest import footage
 

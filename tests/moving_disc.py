@@ -70,7 +70,7 @@ def temporal_variance(mattes: dict[int, np.ndarray], truth: dict[int, np.ndarray
 
 def write_rgba_sequence(folder: Path, disc: Disc, name="disc") -> str:
     """The plate (sRGB 8-bit) with the flickering matte as alpha, ``name.####.png``."""
-    from rotograph.colour import from_linear
+    from rotograph.io.colour import from_linear
 
     folder.mkdir(parents=True, exist_ok=True)
     for f, rgb in disc.plate.items():

@@ -1,4 +1,4 @@
-"""The bundled graphs run as shipped on the sample plates ``python -m rotograph.samples``
+"""The bundled graphs run as shipped on the sample plates ``python -m rotograph.io.samples``
 (``make demo``) writes: each one's Read finds its plates, greenscreen.json renders a matte that
 matches the sample's known alpha. sam3_matte.json and depth_layers.json need SAM 3 on a CUDA GPU
 and downloaded weights: here they are loaded and validated up to that model node."""
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.samples import greenscreen_frame, make_plates
+from rotograph.io.samples import greenscreen_frame, make_plates
 
 from conftest import GRAPHS
 
@@ -47,7 +47,7 @@ def test_greenscreen_graph_renders_as_shipped(shipped, tmp_path):
                           "--cache", str(tmp_path / "cache"), "-q"], cwd=shipped, capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stderr
-    from rotograph.media import read_image
+    from rotograph.io.media import read_image
 
     for i in range(3):
         out = shipped / "render" / "greenscreen" / f"greenscreen.{1001 + i}.exr"

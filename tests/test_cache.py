@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.cache import DiskCache, MemoryCache
-from rotograph.types import CameraData, DepthMap, MaskObject, MaskSet
+from rotograph.engine.cache import DiskCache, MemoryCache
+from rotograph.core.types import CameraData, DepthMap, MaskObject, MaskSet
 
 from conftest import build_track_graph
 
@@ -219,8 +219,8 @@ EDGE_CASES = [(t, h, w, fill) for t in TYPES for (h, w) in ((1, 1), (17, 23), (1
 READ_BACK = """
 import json, sys
 import rotograph
-from rotograph.cache import DiskCache
-from rotograph.cache.disk import array_digest
+from rotograph.engine.cache import DiskCache
+from rotograph.engine.cache.disk import array_digest
 disk = DiskCache(sys.argv[1])
 types = rotograph.Registry().port_types
 out = {}
@@ -238,7 +238,7 @@ print(json.dumps(out))
 def test_every_value_round_trips_exactly_in_a_new_process(tmp_path):
     """Disk put here → get in a fresh process → equal, for every port type: all-zero (an empty
     matte, nothing found), all-one, random, 1×1, 1080p, 4K, one-pixel-wide strips."""
-    from rotograph.cache.disk import array_digest
+    from rotograph.engine.cache.disk import array_digest
 
     types = rotograph.Registry().port_types
     disk = DiskCache(str(tmp_path / "cache"))

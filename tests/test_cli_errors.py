@@ -10,7 +10,7 @@ import json
 import pytest
 
 import rotograph
-from rotograph.cli import main
+from rotograph.interop.cli import main
 
 from conftest import GRAPHS
 

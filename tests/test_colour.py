@@ -13,7 +13,7 @@ CTX = Context(1001, "cs")
 
 
 def cs(registry, src, dst):
-    return registry.get("rotograph.ColorSpace")("cs", src=src, dst=dst)
+    return registry.get("rotograph.ColorSpace")("cs", input_space=src, colorspace=dst)
 
 
 @pytest.mark.parametrize("src,dst", [("sRGB", "ACEScg"), ("linear", "ACES2065-1"), ("ACEScg", "ACEScct"),
@@ -51,7 +51,8 @@ def test_8bit_srgb_plate_round_trips_exactly_through_acescg(registry, tmp_path):
 
 
 def test_unknown_colourspace_is_refused_with_a_suggestion(registry):
-    with pytest.raises(rotograph.ParamError, match=r"node 'cs'.*param 'dst'.*unknown colourspace 'ACEScgg'.*did you mean 'ACEScg'"):
+    with pytest.raises(rotograph.ParamError,
+                       match=r"node 'cs'.*param 'colorspace'.*unknown colourspace 'ACEScgg'.*did you mean 'ACEScg'"):
         cs(registry, "linear", "ACEScgg")
     doc = rotograph.dumps(rotograph.Graph(registry))
     g = rotograph.loads(doc, registry)

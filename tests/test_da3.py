@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.models import MANAGER
+from rotograph.interop.models import MANAGER
 
 from conftest import footage
 
@@ -25,7 +25,7 @@ except ImportError as e:  # `make test` installs them and sets ROTOGRAPH_REQUIRE
 def _graph(registry, **params):
     g = rotograph.Graph(registry)
     g.add("rotograph.Read", "read", file=str(footage("bedroom.mp4")))
-    g.add("rotograph.DA3Depth", "da3", model="da3-small", weights="random", device="cpu", process_size=98, **params)
+    g.add("rotograph.DA3Depth", "da3", model="da3-small", weights="random", device="cpu", work_size=98, **params)
     g.connect("read.image", "da3.image")
     return g
 
@@ -85,8 +85,8 @@ def test_weights_in_the_published_layout_load_from_the_hf_cache_and_a_local_path
     from safetensors.torch import save_file
 
     from hf_cache import REVISION, hf_snapshot
-    from rotograph.models import SPECS, resolve_weights
-    from rotograph.nodes.da3 import build_da3
+    from rotograph.interop.models import SPECS, resolve_weights
+    from rotograph.nodes.ai.da3 import build_da3
 
     torch.manual_seed(0)
     net = build_da3("da3-small", resolve_weights(SPECS["da3"], "random"), "cpu")

@@ -94,7 +94,7 @@ def test_blender_script(scene, tmp_path):
     g, doubles = scene
     _cloud(g, tmp_path, "cloud", stride=4, voxel_size=0.1)
     g.add("rotograph.WriteBlender", "blender", file=str(tmp_path / "shot.py"), fps="23.976")
-    for a, b in [("scene.camera", "blender.camera"), ("scene.image", "blender.image"), ("cloud.written", "blender.cloud")]:
+    for a, b in [("scene.camera", "blender.camera"), ("scene.image", "blender.image"), ("cloud.written", "blender.file_cloud")]:
         g.connect(a, b)
     assert rotograph.render(g, cache=rotograph.Cache()).ok
     tree = ast.parse((tmp_path / "shot.py").read_text())
@@ -132,7 +132,7 @@ def test_blender_runs_the_script_and_exports(scene, tmp_path):
     g, _ = scene
     _cloud(g, tmp_path, "cloud", stride=4, voxel_size=0.1)
     g.add("rotograph.WriteBlender", "blender", file=str(tmp_path / "shot.py"))
-    for a, b in [("scene.camera", "blender.camera"), ("scene.image", "blender.image"), ("cloud.written", "blender.cloud")]:
+    for a, b in [("scene.camera", "blender.camera"), ("scene.image", "blender.image"), ("cloud.written", "blender.file_cloud")]:
         g.connect(a, b)
     assert rotograph.render(g, cache=rotograph.Cache()).ok
     script = str(tmp_path / "shot.py")

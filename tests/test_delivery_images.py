@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.colour import convert, from_linear
-from rotograph.types import DepthMap
+from rotograph.io.colour import convert, from_linear
+from rotograph.core.types import DepthMap
 
 
 def read_oiio(path, fmt="native"):

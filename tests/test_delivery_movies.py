@@ -10,7 +10,7 @@ import av
 import numpy as np
 
 import rotograph
-from rotograph.colour import convert
+from rotograph.io.colour import convert
 
 from conftest import footage
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.colour import from_linear
+from rotograph.io.colour import from_linear
 
 from test_delivery_images import read_oiio
 

@@ -9,7 +9,7 @@ import pytest
 
 import rotograph
 from rotograph import Context, DepthMap
-from rotograph.types import CameraData
+from rotograph.core.types import CameraData
 
 CTX = Context(1001, "d")
 

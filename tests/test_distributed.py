@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.cache import DiskCache
+from rotograph.engine.cache import DiskCache
 
 from conftest import GRAPHS, PLUGINS, bedroom_graph, footage, same_outputs
 

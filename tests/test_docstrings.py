@@ -2,7 +2,7 @@
 
 Counted from the source (``ast``, nothing imported): module-level functions and classes whose
 names do not start with ``_``, in modules whose names do not (private helper modules such as
-``nodes/_tracking.py`` are left out), and the public methods and properties of those classes.
+``nodes/tracking/_tracking.py`` are left out), and the public methods and properties of those classes.
 A method that overrides a documented method of a base class defined in the project (``compute``
 of a node, ``segments`` of a range node) inherits that docstring, as :func:`inspect.getdoc` does.
 
@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = ("rotograph", "nodes", "editor")
 
 # Public callables without a docstring, per folder: 84 / 12 / 88 (184 of 628) before issue 22, 32 / 9 / 85
-# (126 of 753) after its first round;
+# (126 of 753) after its first round, 0 / 0 / 85 (85 of 766) after its second (the editor is left);
 # lower these as files are documented (the target is 0 everywhere).
-BASELINE = {"rotograph": 32, "nodes": 9, "editor": 85}
+BASELINE = {"rotograph": 0, "nodes": 0, "editor": 85}
 
 
 def _public(name: str) -> bool:

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from rotograph import Context
-from rotograph.colour import to_linear
-from rotograph.nodes.edge_extend import EdgeExtend
+from rotograph.io.colour import to_linear
+from rotograph.nodes.comp.edge_extend import EdgeExtend
 
 from greenscreen_plate import load_png
 

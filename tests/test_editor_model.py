@@ -192,7 +192,7 @@ def test_free_positions():
 def test_widget_kinds_follow_the_declarations():
     from rotograph.editor.widgets import WidgetKinds
     from rotograph.errors import RegistryError
-    from rotograph.params import ParamKind
+    from rotograph.core.params import ParamKind
 
     reg = rotograph.Registry.builtin()
     kinds = WidgetKinds.builtin()
@@ -222,7 +222,7 @@ def test_viewer_display_modes():
     import numpy as np
 
     from rotograph.editor.display import pixel_text, to_display
-    from rotograph.types import DepthMap, MaskObject, MaskSet
+    from rotograph.core.types import DepthMap, MaskObject, MaskSet
 
     img = np.zeros((2, 3, 4), np.float32)
     img[..., 0] = 0.2140411  # sRGB 0.5
@@ -259,7 +259,7 @@ def test_quickstart_built_from_nothing_renders_the_same(registry, tmp_path):
     m.set_param("feather", "size", 3.0)
     for a, b in [("read.image", "track.image"), ("track.masks", "track_matte.masks"),
                  ("track_matte.matte", "grow.matte"), ("grow.out", "feather.matte"),
-                 ("read.image", "premult.image"), ("feather.out", "premult.matte"), ("premult.out", "write_exr.rgba"),
+                 ("read.image", "premult.image"), ("feather.out", "premult.matte"), ("premult.out", "write_exr.image"),
                  ("feather.out", "write_exr.matte"), ("premult.out", "write_png.image")]:
         m.connect(a, b)
     m.set_param("write_exr", "file", str(tmp_path / "built" / "q.####.exr"))

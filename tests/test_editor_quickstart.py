@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 import rotograph
-from rotograph.media import expand_frame
+from rotograph.io.media import expand_frame
 
 from conftest import GRAPHS, ROOT, read_exr
 from editor_session import Builder, Session

@@ -341,8 +341,8 @@ def test_no_display_is_a_one_line_error(tmp_path):
 
 CURVE_PLUGIN = '''
 from rotograph import Input, Node, Output, Param
-from rotograph.params import ParamKind
-from rotograph.types import Matte
+from rotograph.core.params import ParamKind
+from rotograph.core.types import Matte
 
 
 class Gamma(ParamKind):

@@ -32,12 +32,12 @@ def _objects_graph(tmp_path, registry, **write_params):
         g.add("rotograph.ShuffleMatte", f"alpha_{name}")
         g.connect(f"read_{name}.image", f"alpha_{name}.image")
     g.add("rotograph.MasksFromMattes", "objects", names="lemur, beach ball")
-    g.connect("alpha_lemur.matte_out", "objects.matte_1")
-    g.connect("alpha_ball.matte_out", "objects.matte_2")
+    g.connect("alpha_lemur.matte", "objects.matte_1")
+    g.connect("alpha_ball.matte", "objects.matte_2")
     g.add("rotograph.WriteEXR", "write", file=str(tmp_path / "out" / "o.####.exr"), **write_params)
     g.connect("objects.masks", "write.masks")
-    g.connect("read_lemur.image", "write.rgba")
-    g.connect("alpha_lemur.matte_out", "write.matte")
+    g.connect("read_lemur.image", "write.image")
+    g.connect("alpha_lemur.matte", "write.matte")
     labels = np.where(np.maximum(alpha, ball) > 0.5, np.where(ball > alpha, 2, 1), 0)  # ties: first slot
     return g, labels
 

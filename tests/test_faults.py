@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.cli import main
-from rotograph.media import read_image
+from rotograph.interop.cli import main
+from rotograph.io.media import read_image
 
 W, H, FRAMES = 64, 48, range(1001, 1005)
 
@@ -51,7 +51,7 @@ def shot(tmp_path, registry):
     g = rotograph.Graph(registry)
     g.add("rotograph.Read", "read", file=str(tmp_path / "plates" / "p.####.exr"))
     g.add("rotograph.WriteEXR", "write_exr", file=str(tmp_path / "out" / "o.####.exr"), pixel_type="float")
-    g.connect("read.image", "write_exr.rgba")
+    g.connect("read.image", "write_exr.image")
     rotograph.save(g, tmp_path / "g.json")
     g.add("rotograph.Keyer", "keyer")
     g.add("rotograph.TemporalSmooth", "smooth", radius=1, motion=False)
@@ -201,7 +201,7 @@ def test_disk_full_while_writing_outputs(shot, capfd, monkeypatch):
     if MOUNT:
         disk = small_disk(out, str(2 * 4096 + 2 * ((frame_bytes + 4095) // 4096 * 4096)))
     else:  # inject ENOSPC at the third frame's write
-        import rotograph.writer as writer
+        import rotograph.core.writer as writer
 
         real = writer.publish_file
 
@@ -349,7 +349,7 @@ def test_cache_size_is_what_the_disk_holds(shot, capfd):
     apparent = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(entries) for f in fs)
     assert blocks > 2 * apparent  # small chunks: the disk holds far more than the bytes
     assert abs(reported - blocks / 2**20) < 0.06, (reported, blocks / 2**20)
-    disk = rotograph.cache.DiskCache(str(cache))
+    disk = rotograph.engine.cache.DiskCache(str(cache))
     assert disk.stats().bytes == blocks
     left = disk.prune(blocks // 2)  # the bound is in disk bytes too
     assert left <= blocks // 2 * 0.9 + 1 and disk.stats().bytes == left

@@ -88,7 +88,7 @@ def test_point_cloud_lands_on_the_wall(scene, tmp_path):
     v = _read_ply(tmp_path / "cloud.1006.ply")
     assert len(v) == 24 * 32
     assert np.abs(v["z"]).max() < 1e-4  # world space: every point on the wall z = 0
-    from rotograph.colour import from_linear
+    from rotograph.io.colour import from_linear
 
     img = g.evaluate("scene", 1006, "image")[::2, ::2]
     expected = (np.clip(from_linear(img, "sRGB"), 0, 1) * 255 + 0.5).astype(np.uint8).reshape(-1, 3)

@@ -19,8 +19,8 @@ import pytest
 
 import rotograph
 from rotograph import RotographError
-from rotograph.groups import collapse
-from rotograph.params import json_repr
+from rotograph.core.groups import collapse
+from rotograph.errors import json_repr
 
 from conftest import GRAPHS
 

@@ -202,7 +202,7 @@ def test_upgrade_moves_a_tracker_matte_output_to_masks_to_matte(registry):
     """A node whose `matte` output became `masks` (SAM3Track/FlowTrack v1 → v2): an old graph
     reads with a MasksToMatte inserted, links and group outputs re-pointed, the choice of object
     moved to it."""
-    from rotograph.nodes.masks import matte_became_masks
+    from rotograph.nodes.matte.masks import matte_became_masks
 
     class Tracker(rotograph.Node):
         type_id = "test.Tracker"

@@ -7,8 +7,8 @@ import OpenEXR
 import pytest
 
 import rotograph
-from rotograph.colour import from_linear
-from rotograph.nodes.keying import Despill, Keyer
+from rotograph.io.colour import from_linear
+from rotograph.nodes.comp.keying import Despill, Keyer
 
 from conftest import GRAPHS, read_exr
 from greenscreen_plate import colour_difference_key, load_png, make_plate, sad
@@ -54,7 +54,7 @@ def test_matte_refine_lands_near_closed_form_with_a_good_trimap(plate, tmp_path)
     g.add("rotograph.MatteRefine", "refine", method="closed_form", threshold=0.1, band=20.0)
     g.connect("read.image", "refine.image")
     g.connect("keyer.matte", "refine.matte")
-    g.connect("refine.refined", "grow.matte")
+    g.connect("refine.matte", "grow.matte")
     comp, alpha, _ = truth[1001]
     refined = g.evaluate("feather", 1001)
     reference = estimate_alpha_cf(from_linear(np.clip(comp, 0, 1), "sRGB").astype(np.float64),
@@ -82,7 +82,7 @@ def test_despill_removes_the_green_cast_on_the_edge(plate, tmp_path):
 def _over_beach_edge_errors(straight, alpha, true_alpha, fg):
     """(mean |comp − true comp|, green left in the premultiplied foreground) on the soft edge of the
     true alpha, comp = straight·α over the beach (../shared/footage/lemur/beach.png)."""
-    from rotograph.colour import to_linear
+    from rotograph.io.colour import to_linear
 
     beach = to_linear(load_png("beach.png"), "sRGB")
     edge = (true_alpha > 0.02) & (true_alpha < 0.98)

@@ -56,7 +56,7 @@ def test_group_template_reuse_renders_same_pixels_without_recompute(registry, tm
     port_of = {ref: port for port, ref in outs.items()}
     new.connect(f"{name}.{port_of[f'{name}_despill.out']}", "pm.image")
     new.connect(f"{name}.{port_of[f'{name}_feather.out']}", "pm.matte")
-    new.connect("pm.out", "out.rgba")
+    new.connect("pm.out", "out.image")
     new.connect(f"{name}.{port_of[f'{name}_feather.out']}", "out.matte")
     second = rotograph.render(new.graph, cache=cache)
     assert second.ok, second.error
@@ -107,7 +107,7 @@ def test_group_interface_is_checked_on_load(registry, edit, error):
     import json
 
     g = rotograph.load(GRAPHS / "quickstart.json", registry)
-    rotograph.groups.collapse(g, "edge", ["grow", "feather"], params=["grow.size", "feather.size"])
+    rotograph.core.groups.collapse(g, "edge", ["grow", "feather"], params=["grow.size", "feather.size"])
     doc = json.loads(rotograph.dumps(g))
     edit(doc["groups"]["edge"])
     with pytest.raises(rotograph.GraphError) as e:

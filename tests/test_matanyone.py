@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.models import MANAGER
+from rotograph.interop.models import MANAGER
 
 from conftest import footage
 
@@ -27,14 +27,14 @@ def test_matanyone_refine_runs_the_real_model(registry):
     g = rotograph.Graph(registry)
     g.add("rotograph.Read", "read", file=str(footage("bedroom.mp4")))
     g.add("rotograph.Keyer", "rough", screen="blue", adaptive=False, clip_black=0.3)  # any rough matte
-    g.add("rotograph.MatAnyoneRefine", "mat", weights="random", device="cpu", max_size=192, warmup=2,
+    g.add("rotograph.MatAnyoneRefine", "mat", weights="random", device="cpu", work_size=192, warmup=2,
           reanchor_iou=0.99, dilate=2)
     g.connect("read.image", "rough.image")
     g.connect("read.image", "mat.image")
     g.connect("rough.matte", "mat.matte")
     ev = rotograph.Evaluator(g, rotograph.Cache())
     ev.wanted = {"mat": {1001, 1002, 1003}}
-    alpha = ev.get("mat", "refined", 1003)
+    alpha = ev.get("mat", "matte", 1003)
     fg = ev.get("mat", "foreground", 1002)
     assert alpha.shape == (540, 960) and alpha.dtype == np.float32 and 0 <= alpha.min() and alpha.max() <= 1
     assert fg.shape == (540, 960, 4) and np.array_equal(fg[..., :3], g.evaluate("read", 1002))
@@ -45,7 +45,7 @@ def test_matanyone_refine_runs_the_real_model(registry):
 def test_first_frame_needs_a_mask(registry):
     g = rotograph.Graph(registry)
     g.add("rotograph.Read", "read", file=str(footage("bedroom.mp4")))
-    g.add("rotograph.MatAnyoneRefine", "mat", weights="random", device="cpu", max_size=192)
+    g.add("rotograph.MatAnyoneRefine", "mat", weights="random", device="cpu", work_size=192)
     g.connect("read.image", "mat.image")
     with pytest.raises(rotograph.EvaluationError, match="the first frame needs a mask"):
         g.evaluate("mat", 1001)
@@ -59,8 +59,8 @@ def test_weights_in_the_published_layout_load_from_the_hf_cache_and_a_local_path
     import torch
 
     from hf_cache import REVISION, hf_snapshot
-    from rotograph.models import SPECS, resolve_weights
-    from rotograph.nodes.matanyone import build_matanyone
+    from rotograph.interop.models import SPECS, resolve_weights
+    from rotograph.nodes.ai.matanyone import build_matanyone
 
     torch.manual_seed(0)
     net = build_matanyone(resolve_weights(SPECS["matanyone2"], "random"), "cpu")
@@ -79,13 +79,13 @@ def test_weights_in_the_published_layout_load_from_the_hf_cache_and_a_local_path
     g = rotograph.Graph(registry)
     g.add("rotograph.Read", "read", file=write_png_sequence(tmp_path / "plate", frames), colorspace="sRGB")
     g.add("rotograph.Keyer", "rough", screen="blue", adaptive=False, clip_black=0.3)
-    g.add("rotograph.MatAnyoneRefine", "mat", weights="random", device="cpu", max_size=128, warmup=0)
+    g.add("rotograph.MatAnyoneRefine", "mat", weights="random", device="cpu", work_size=128, warmup=0)
     g.connect("read.image", "rough.image")
     g.connect("read.image", "mat.image")
     g.connect("rough.matte", "mat.matte")
 
     def alpha():
-        return g.evaluate("mat", 1001, "refined")  # the first frame runs every part of the network
+        return g.evaluate("mat", 1001, "matte")  # the first frame runs every part of the network
 
     want = alpha()
     g.set("mat.weights", str(snapshot))  # a folder: the same loading as the HF id's snapshot
@@ -100,7 +100,7 @@ def test_weights_in_the_published_layout_load_from_the_hf_cache_and_a_local_path
 def test_sam3_matte_graph_end_to_end(registry, tmp_path, monkeypatch):
     """graphs/sam3_matte.json with the sam3 double (held to the recorded API) and a
     random-initialised MatAnyone 2."""
-    from rotograph.nodes import sam3 as sam3_nodes
+    from rotograph.nodes.ai import sam3 as sam3_nodes
 
     import sam3_double
     from conftest import GRAPHS, read_exr, write_png_sequence
@@ -119,7 +119,7 @@ def test_sam3_matte_graph_end_to_end(registry, tmp_path, monkeypatch):
     g.set("track_matte.objects", "1")
     g.set("matanyone.weights", "random")
     g.set("matanyone.device", "cpu")
-    g.set("matanyone.max_size", 160)
+    g.set("matanyone.work_size", 160)
     g.set("matanyone.warmup", 1)
     g.set("write.file", str(tmp_path / "out" / "m.####.exr"))
     report = rotograph.render(g, "1001-1004", cache=rotograph.Cache())

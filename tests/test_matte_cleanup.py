@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rotograph import Context, RotographError
-from rotograph.nodes.matte_cleanup import BorderFix, FillHoles, RemoveDots
+from rotograph.nodes.matte.matte_cleanup import BorderFix, FillHoles, RemoveDots
 
 CTX = Context(1001, "cleanup")
 H, W = 120, 160

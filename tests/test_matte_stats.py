@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.nodes.matte_stats import matte_stats
+from rotograph.nodes.writers.matte_stats import matte_stats
 
 from moving_disc import moving_disc, write_rgba_sequence
 
@@ -61,9 +61,9 @@ def disc_graph(tmp_path_factory):
         g.add("rotograph.MatteStats", "raw_stats", file=str(out / "raw.csv"))
         g.add("rotograph.MatteStats", "smooth_stats", file=str(out / "smooth.json"))
         g.connect("read.image", "alpha.image")
-        g.connect("alpha.matte_out", "smooth.matte")
+        g.connect("alpha.matte", "smooth.matte")
         g.connect("read.image", "smooth.image")
-        g.connect("alpha.matte_out", "raw_stats.matte")
+        g.connect("alpha.matte", "raw_stats.matte")
         g.connect("smooth.out", "smooth_stats.matte")
         return g
 
@@ -81,7 +81,7 @@ def test_render_writes_the_sidecars(disc_graph, tmp_path):
     ev = rotograph.Evaluator(g, rotograph.Cache())
     for r in rows:
         f = int(r["frame"])
-        expected = matte_stats(ev.get("alpha", "matte_out", f), ev.get("alpha", "matte_out", f - 1))
+        expected = matte_stats(ev.get("alpha", "matte", f), ev.get("alpha", "matte", f - 1))
         assert float(r["area"]) == pytest.approx(expected["area"])
         assert [int(r[k]) for k in ("bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1")] == expected["bbox"]
         assert float(r["flicker"]) == pytest.approx(expected["flicker"])  # frame 1003 against 1002: read too

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.cli import main
-from rotograph.colour import from_linear, to_linear
-from rotograph.media import MovieSource, frame_pattern, probe, sequence_frames
+from rotograph.interop.cli import main
+from rotograph.io.colour import from_linear, to_linear
+from rotograph.io.media import MovieSource, frame_pattern, probe, sequence_frames
 
 from conftest import GRAPHS, footage
 
@@ -187,7 +187,7 @@ def test_exr_layers_and_multipart(registry, tmp_path):
 def test_tiff_32bit_float_and_dpx_log(registry, tmp_path):
     import OpenImageIO as oiio
 
-    from rotograph.colour import convert
+    from rotograph.io.colour import convert
 
     hdr = np.random.default_rng(2).random((5, 6, 3)).astype(np.float32) * 8
     cv2.imwrite(str(tmp_path / "f.1001.tif"), cv2.cvtColor(hdr, cv2.COLOR_RGB2BGR))

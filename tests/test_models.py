@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from rotograph.models import SPECS, ModelError, ModelManager, Weights, require, resolve_weights
+from rotograph.interop.models import SPECS, ModelError, ModelManager, Weights, require, resolve_weights
 
 from hf_cache import REVISION, hf_snapshot
 
@@ -79,7 +79,7 @@ def test_one_instance_per_model_weights_identity_and_device():
 
 
 def test_missing_package_is_explained():
-    from rotograph.models import ModelSpec
+    from rotograph.interop.models import ModelSpec
 
     spec = ModelSpec("Imaginary", "rotograph_no_such_package", "imaginary", "pip install imaginary", "x/y", "ROTOGRAPH_X",
                      ("w.pt",))
@@ -106,8 +106,8 @@ def test_doctor_cli():
 def test_local_scheduler_gives_each_worker_its_own_gpu(monkeypatch):
     """``--scheduler local:N`` on a machine with GPUs: worker i sees only GPU i (round robin past
     the count) and offers the GPU resource the AI nodes' tasks ask for."""
-    from rotograph.backends import DaskBackend
-    from rotograph.models import visible_gpus, worker_gpu
+    from rotograph.engine.backends import DaskBackend
+    from rotograph.interop.models import visible_gpus, worker_gpu
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")  # what a 2-GPU node's scheduler hands this job
     assert visible_gpus() == ["3", "5"] and [worker_gpu(["3", "5"], i) for i in range(3)] == ["3", "5", "3"]
@@ -122,3 +122,43 @@ def test_local_scheduler_gives_each_worker_its_own_gpu(monkeypatch):
         backend.close()
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     assert visible_gpus() == []  # none visible: workers stay as they were
+
+
+MODEL_PLUGIN = '''
+from rotograph.interop.models import ModelSpec
+
+MATTER = ModelSpec("Studio Matter", "studio_matter", "studio-matter", "pip install studio-matter",
+                   "studio/matter-v1", "STUDIO_MATTER_WEIGHTS", ("model.safetensors",))
+
+
+def register(registry):
+    registry.add_model("{key}", MATTER)
+'''
+
+
+def test_a_plugin_registers_a_model_family_as_it_registers_nodes(tmp_path, monkeypatch, hf_home):
+    """Model families are registered like node types: the built-in nodes add theirs, a plugin
+    folder adds its own (doctor then reports it, SPECS finds it), and a key claimed twice is refused."""
+    from rotograph import Registry, RegistryError
+    from rotograph.interop.models import doctor
+
+    builtin = Registry.builtin()
+    assert set(builtin.models) == {"sam3", "da3", "matanyone2"} and builtin.model("da3").module == "depth_anything_3"
+    with pytest.raises(RegistryError, match="unknown model 'sam'.*'sam3'"):
+        builtin.model("sam")
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "studio_matter.py").write_text(MODEL_PLUGIN.format(key="studio_matter"))
+    monkeypatch.setenv("ROTOGRAPH_PLUGIN_PATH", str(folder))
+    reg = Registry.default()
+    assert reg.model("studio_matter").hf_id == "studio/matter-v1" and "sam3" in reg.models
+    assert SPECS["studio_matter"].name == "Studio Matter" and "studio_matter" in list(SPECS)
+    rows = dict(doctor())
+    assert rows["studio_matter"].startswith("not installed: pip install studio-matter")
+    assert rows["studio_matter weights"].startswith("studio/matter-v1: not downloaded")
+    (folder / "studio_matter.py").write_text(MODEL_PLUGIN.format(key="sam3"))  # a second claim on a built-in key
+    with pytest.raises(RegistryError, match="model 'sam3' is claimed by both rotograph.nodes:register"):
+        Registry.default()
+    monkeypatch.delenv("ROTOGRAPH_PLUGIN_PATH")
+    with pytest.raises(ModelError, match="no model 'studio_matter' is registered"):
+        SPECS["studio_matter"]

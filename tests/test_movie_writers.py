@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.colour import convert
+from rotograph.io.colour import convert
 
 from conftest import footage
 
@@ -23,7 +23,7 @@ def _graph(registry, tmp_path, writer, **params):
     g.connect("read.image", "shuffle.image")
     g.connect("keyer.matte", "shuffle.matte")
     g.add(writer, "movie", **params)
-    g.connect("shuffle.image_out", "movie.image")
+    g.connect("shuffle.image", "movie.image")
     return g
 
 
@@ -49,7 +49,7 @@ def test_prores_4444_with_alpha(registry, tmp_path):
     with av.open(str(path)) as c:
         decoded = [f.to_ndarray(format="rgba64le").astype(np.float32) / 65535 for f in c.decode(video=0)]
     for i in (0, 5, 11):
-        want = g.evaluate("shuffle", 1001 + i, "image_out")
+        want = g.evaluate("shuffle", 1001 + i, "image")
         rgb = convert(want[..., :3], "linear", "Rec.709")
         assert np.abs(decoded[i][..., 3] - want[..., 3]).mean() < 2e-3  # alpha
         assert np.abs(decoded[i][..., :3] - np.clip(rgb, 0, 1)).mean() < 5e-3  # 10-bit 4:4:4

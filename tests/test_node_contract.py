@@ -230,3 +230,33 @@ def test_a_frame_writer_sees_one_frame(tmp_path):
     report = _render(tmp_path, Spy, n=10, file="spy.####.txt")
     assert report.ok and sorted(seen) == [(f, ()) for f in range(1003, 1008)]
     assert report.stats.computes["read"] == 5
+
+
+def test_an_output_may_carry_an_inputs_name_but_not_anothers_output():
+    """``Output(..., name=)``: a node that takes and gives a matte names both ``matte``; links and
+    compute's dict (several outputs) use the port name. Two outputs of one name are refused when the class is made."""
+
+    class Soften(rotograph.Node):
+        type_id = "test.Soften"
+        matte = rotograph.Input(rotograph.Matte)
+        matte_result = rotograph.Output(rotograph.Matte, name="matte")
+
+        def compute(self, ctx, matte):
+            return matte * 0.5
+
+    assert list(Soften.inputs) == ["matte"] and list(Soften.outputs) == ["matte"]
+    reg = rotograph.Registry.builtin()
+    reg.add(Soften)
+    g = rotograph.Graph(reg)
+    g.add("rotograph.Read", "read", file="sample:bigbuckbunny.mp4")
+    g.add("rotograph.Keyer", "key")
+    g.add("test.Soften", "soft")
+    g.add("rotograph.Grow", "grow")
+    g.connect("read.image", "key.image")
+    g.connect("key.matte", "soft.matte")
+    g.connect("soft.matte", "grow.matte")
+    assert g.inputs_of("grow") == {"matte": ("soft", "matte")}
+    assert np.array_equal(g.evaluate("soft", 1001, "matte"), g.evaluate("key", 1001, "matte") * 0.5)
+    with pytest.raises(TypeError, match="two outputs are named 'matte'"):
+        type("Twice", (rotograph.Node,), {"type_id": "test.Twice", "a": rotograph.Output(rotograph.Matte, name="matte"),
+                                          "matte": rotograph.Output(rotograph.Matte)})

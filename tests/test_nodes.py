@@ -76,9 +76,9 @@ def test_shuffle_matte_both_ways(registry):
     rgb = np.full((3, 3, 3), 0.3, np.float32)
     m = np.eye(3, dtype=np.float32)
     out = node(registry, "rotograph.ShuffleMatte").compute(CTX, rgb, m)
-    assert np.array_equal(out["image_out"][..., 3], m)
-    out2 = node(registry, "rotograph.ShuffleMatte").compute(CTX, out["image_out"], None)
-    assert np.array_equal(out2["matte_out"], m)
+    assert np.array_equal(out["image"][..., 3], m)
+    out2 = node(registry, "rotograph.ShuffleMatte").compute(CTX, out["image"], None)
+    assert np.array_equal(out2["matte"], m)
 
 
 def test_despill_modes(registry):
@@ -118,7 +118,7 @@ def test_write_exr_layers_read_by_openimageio(registry, tmp_path, pixel_type, co
     g = _graph_with_writer(registry, tmp_path)
     g.add("rotograph.WriteEXR", "write", file=str(tmp_path / "out" / "o.####.exr"), pixel_type=pixel_type,
           compression=compression)
-    g.connect("premult.out", "write.rgba")
+    g.connect("premult.out", "write.image")
     g.connect("track_matte.matte", "write.matte")
     assert rotograph.render(g, cache=rotograph.Cache()).ok
     path = str(tmp_path / "out" / "o.1001.exr")
@@ -161,7 +161,7 @@ def test_write_png_16bit_and_errors(registry, tmp_path):
 def test_rerender_skips_written_files_and_rewrites_deleted_ones(registry, tmp_path):
     g = _graph_with_writer(registry, tmp_path)
     g.add("rotograph.WriteEXR", "write", file=str(tmp_path / "out" / "o.####.exr"))
-    g.connect("premult.out", "write.rgba")
+    g.connect("premult.out", "write.image")
     cache = rotograph.open_cache(str(tmp_path / "c"))
     assert rotograph.render(g, cache=cache).stats.computes["write"] == 1
     assert sum(rotograph.render(g, cache=cache).stats.computes.values()) == 0
@@ -183,7 +183,7 @@ def test_matte_refine_knn_and_trimap(registry):
     rough = node(registry, "rotograph.Grow", size=2).compute(CTX, truth)  # too big by 2 px
     out = node(registry, "rotograph.MatteRefine", method="knn", band=4).compute(CTX, img, rough)
     assert set(np.unique(out["trimap"])) == {0.0, 0.5, 1.0}
-    assert np.abs(out["refined"] - truth).sum() < 0.25 * np.abs(rough - truth).sum()
+    assert np.abs(out["matte"] - truth).sum() < 0.25 * np.abs(rough - truth).sum()
 
 
 class _Geometry(rotograph.Node):

@@ -59,7 +59,7 @@ def test_export_nuke(tmp_path, monkeypatch):
     g.add("rotograph.MasksFromMattes", "objects", names="left")
     g.add("rotograph.WriteEXR", "beauty", file=str(tmp_path / "out" / "wall.####.exr"))
     g.add("rotograph.WriteCamera", "cam", file=str(tmp_path / "out" / "wall.chan"))
-    for a, b in [("scene.image", "key.image"), ("key.matte", "objects.matte_1"), ("scene.image", "beauty.rgba"),
+    for a, b in [("scene.image", "key.image"), ("key.matte", "objects.matte_1"), ("scene.image", "beauty.image"),
                  ("key.matte", "beauty.matte"), ("scene.depth", "beauty.depth"), ("objects.masks", "beauty.masks"),
                  ("scene.camera", "cam.camera")]:
         g.connect(a, b)
@@ -95,7 +95,7 @@ def test_export_nuke(tmp_path, monkeypatch):
 def test_export_nuke_without_outputs(tmp_path, registry):
     g = rotograph.Graph(registry)
     with pytest.raises(rotograph.GraphError, match="no writers of images"):
-        from rotograph.nuke import export_nuke
+        from rotograph.interop.nuke import export_nuke
 
         export_nuke(g, str(tmp_path / "x.nk"))
 
@@ -112,7 +112,7 @@ def test_export_nuke_reads_every_image_and_movie_delivery(tmp_path, monkeypatch)
     for a, b in [("scene.image", "dpx.image"), ("scene.depth", "zpng.depth"), ("scene.image", "mov.image")]:
         g.connect(a, b)
     assert rotograph.render(g, cache=rotograph.Cache()).ok
-    from rotograph.nuke import export_nuke
+    from rotograph.interop.nuke import export_nuke
 
     items = parse_nk(export_nuke(g, str(tmp_path / "wall.nk")))
     reads = {k["name"]: k for c, k in items if c == "Read"}
@@ -138,7 +138,7 @@ def test_export_nuke_holds_the_rendered_range_and_every_object_folder(tmp_path, 
     g.add("rotograph.WriteEXR", "beauty", file=str(tmp_path / "out" / "wall.####.exr"))
     g.add("rotograph.WritePNG", "mattes", file=str(tmp_path / "out" / "mattes" / "m.####.png"))
     for a, b in [("scene.image", "key.image"), ("key.matte", "objects.matte_1"), ("key.matte", "ring.matte"),
-                 ("ring.out", "objects.matte_2"), ("scene.image", "beauty.rgba"), ("objects.masks", "mattes.masks")]:
+                 ("ring.out", "objects.matte_2"), ("scene.image", "beauty.image"), ("objects.masks", "mattes.masks")]:
         g.connect(a, b)
     graph_file = tmp_path / "wall.json"
     rotograph.save(g, graph_file)

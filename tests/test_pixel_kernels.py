@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from rotograph import Context
-from rotograph.nodes._imaging import blur, pull_push, smooth_blur, split_alpha
-from rotograph.nodes.alpha import Merge, Premult, ShuffleMatte, Unpremult
-from rotograph.nodes.keying import Despill, Keyer
+from rotograph.nodes.common._imaging import blur, pull_push, smooth_blur, split_alpha
+from rotograph.nodes.comp.alpha import Merge, Premult, ShuffleMatte, Unpremult
+from rotograph.nodes.comp.keying import Despill, Keyer
 
 from greenscreen_plate import make_plate
 
@@ -139,7 +139,7 @@ def test_premult_unpremult_shuffle_equal_the_numpy_formulas(plate):
     ref = np.dstack([np.where(a[..., None] > 1e-6, pm[..., :3] / safe, pm[..., :3]), a])
     np.testing.assert_allclose(Unpremult().compute(CTX, pm), ref, **TOL)
     out = ShuffleMatte().compute(CTX, comp, alpha)
-    assert np.array_equal(out["image_out"], np.dstack([comp, alpha]))
+    assert np.array_equal(out["image"], np.dstack([comp, alpha]))
 
 
 @pytest.mark.parametrize("operation", ["over", "under", "plus"])

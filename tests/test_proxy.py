@@ -12,9 +12,9 @@ import OpenEXR
 import pytest
 
 import rotograph
-from rotograph.cli import main
+from rotograph.interop.cli import main
 from rotograph.errors import GraphError
-from rotograph.proxy import apply_proxy, proxy_folder
+from rotograph.engine.proxy import apply_proxy, proxy_folder
 
 from conftest import read_exr
 from greenscreen_plate import make_plate
@@ -38,7 +38,7 @@ def build(tmp_path) -> str:
           matte_type="float")
     for a, b in [("read.image", "keyer.image"), ("keyer.matte", "fill.matte"), ("fill.out", "grow.matte"),
                  ("grow.out", "feather.matte"), ("read.image", "despill.image"), ("despill.out", "premult.image"),
-                 ("feather.out", "premult.matte"), ("premult.out", "write.rgba"), ("feather.out", "write.matte")]:
+                 ("feather.out", "premult.matte"), ("premult.out", "write.image"), ("feather.out", "write.matte")]:
         g.connect(a, b)
     path = str(tmp_path / "gs.json")
     rotograph.save(g, path)

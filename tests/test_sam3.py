@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.models import MANAGER
-from rotograph.nodes import sam3 as sam3_nodes
+from rotograph.interop.models import MANAGER
+from rotograph.nodes.ai import sam3 as sam3_nodes
 
 from conftest import GRAPHS, write_png_sequence
 
@@ -300,7 +300,7 @@ def test_tracker_frames_are_what_the_trackers_own_loader_makes(tmp_path):
     loader when the package is installed."""
     from PIL import Image
 
-    from rotograph.nodes._sam3_video import TrackerFrames
+    from rotograph.nodes.ai._sam3_video import TrackerFrames
 
     folder = tmp_path / "jpg"
     folder.mkdir()
@@ -416,7 +416,7 @@ def test_a_keyframe_naming_a_subset_of_the_objects_corrects_in_the_interactive_o
     api = sam3_double.Sam3TrackerPredictor()
     api.backbone = object()
     state = api.init_state(video_height=96, video_width=160, num_frames=16)
-    from rotograph.nodes._sam3_video import TrackerFrames
+    from rotograph.nodes.ai._sam3_video import TrackerFrames
 
     state["images"] = TrackerFrames(list(squares(16)[0].values()))
     for frame, obj, (x, y) in ((0, 1, (22, 32)), (0, 2, (132, 68)), (9, 1, blue_1010)):
@@ -447,7 +447,7 @@ def test_the_frame_range_is_the_images_or_the_param_never_the_seeds(registry, tm
     g = _graph(registry, tmp_path, frames, seed_frames="1004", chunk=6, overlap=1)
     g.add("rotograph.SAM3Segment", "click", mode="objects", weights="random", prompts=[_kf(1004, 2, [(132 - 9, 68, 1)])])
     g.connect("read.image", "click.image")
-    g.connect("click.masks", "track.seed")
+    g.connect("click.masks", "track.masks_seed")
     ev = rotograph.Evaluator(g, rotograph.Cache())
     assert ev.frame_range("track") == (1001, 1012)
     g.set("track.frames", "1003-1008")
@@ -469,7 +469,7 @@ def test_seed_masks_from_sam3segment_clicks(registry, tmp_path, double):
                chunk=5, overlap=1)
     g.add("rotograph.SAM3Segment", "click", mode="objects", weights="random", prompts=[_kf(1004, 2, [(132 - 9, 68, 1)])])
     g.connect("read.image", "click.image")
-    g.connect("click.masks", "track.seed")
+    g.connect("click.masks", "track.masks_seed")
     ev = _evaluator(g, truth)
     _check(ev, truth, sorted(truth), [(1, 1), (2, 2)])
     first = double.of("Sam3TrackerPredictor.add_new_mask")[0][0]
@@ -499,7 +499,7 @@ def test_keyframes_outside_the_range_and_mixed_modes_are_refused(registry, tmp_p
     g.set("track.prompts", [_kf(1001, 1, [(22, 32, 1)])])
     g.add("rotograph.SAM3Segment", "click", mode="objects", weights="random", prompts=[_kf(1001, 2, [(130, 60, 1)])])
     g.connect("read.image", "click.image")
-    g.connect("click.masks", "track.seed")
+    g.connect("click.masks", "track.masks_seed")
     with pytest.raises(rotograph.RotographError, match="param 'seed_frames' names no frame"):
         _evaluator(g, [1001]).get("track", "masks", 1001)
     g.set("track.text", "square")
@@ -543,7 +543,7 @@ def test_concept_point_correction_after_propagation(registry, tmp_path, double):
 def test_device_auto_resolves_and_the_key_holds_the_resolved_device(registry, tmp_path):
     """SAM3Track runs off CUDA too (sam3's CUDA-only code redirected): ``auto`` validates on any
     machine and the key names the device it resolved to, never "auto"."""
-    from rotograph.models import choose_device
+    from rotograph.interop.models import choose_device
 
     g = _graph(registry, tmp_path, prompts=[_kf(1001, 1, [(22, 32, 1)])])
     g.validate()
@@ -671,7 +671,7 @@ def test_v1_graphs_upgrade_to_masks_and_masks_to_matte(registry):
 def test_sam3_matte_graph_picks_the_object_downstream(registry, tmp_path, double):
     g = rotograph.load(GRAPHS / "sam3_matte.json", registry)
     assert g.inputs_of("track_matte") == {"masks": ("track", "masks")}
-    assert rotograph.load(GRAPHS / "depth_layers.json", registry).nodes["track"].version == 3
+    assert rotograph.load(GRAPHS / "depth_layers.json", registry).nodes["track"].version == 4
     frames, truth = squares(4)
     g.set("read.file", write_png_sequence(tmp_path / "plate", frames))
     g.set("read.colorspace", "sRGB")

@@ -1,5 +1,5 @@
 """SAM3Segment and SAM3Track against the real ``sam3`` package on the CPU, random weights, through
-the compatibility module (rotograph/nodes/_sam3_compat.py): each redirected sam3 line is still
+the compatibility module (rotograph/nodes/ai/_sam3_compat.py): each redirected sam3 line is still
 there, each kind of redirection does what it says, and the nodes give exactly the masks of
 upstream's own calls made in the same order. The 1008-px ViT trunk is swapped for a cheap module
 with its output shapes (tests/sam3_real.py); the rest of the model is sam3's own.
@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.models import MANAGER, SPECS, resolve_weights
-from rotograph.nodes import _sam3_compat as compat
+from rotograph.interop.models import MANAGER, SPECS, resolve_weights
+from rotograph.nodes.ai import _sam3_compat as compat
 
 from conftest import write_png_sequence
 
@@ -102,7 +102,7 @@ def test_the_gpu_properties_probe_answers_off_cuda():
 @pytest.fixture(scope="module")
 def image_model():
     """SAM 3's image model (cheap trunk), built by the node's own builder, seeded."""
-    from rotograph.nodes.sam3 import build_image_model
+    from rotograph.nodes.ai.sam3 import build_image_model
 
     torch.manual_seed(0)
     with cheap_trunk():
@@ -166,7 +166,7 @@ def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, t
 
 @pytest.fixture(scope="module")
 def video_model():
-    from rotograph.nodes.sam3 import build_video_model
+    from rotograph.nodes.ai.sam3 import build_video_model
 
     torch.manual_seed(0)
     with cheap_trunk():
@@ -188,7 +188,7 @@ def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_p
     track without the correction."""
     from PIL import Image
 
-    from rotograph.nodes._sam3_video import mask_set
+    from rotograph.nodes.ai._sam3_video import mask_set
 
     frames = plates(3)
     folder = tmp_path / "jpg"

@@ -15,8 +15,8 @@ import pytest
 import rotograph
 from rotograph import Context, Segment
 from rotograph.errors import GraphError
-from rotograph.nodes.shapes import MatteToShapes
-from rotograph.shape_formats import (tracks, write_after_effects, write_fusion, write_json, write_nuke,
+from rotograph.nodes.roto.shapes import MatteToShapes
+from rotograph.interop.shape_formats import (tracks, write_after_effects, write_fusion, write_json, write_nuke,
                                      write_silhouette, write_svg)
 
 from shape_scenes import moving_star, ring
@@ -231,7 +231,7 @@ def test_bundled_roto_shapes_graph_writes_matte_shapes_and_nuke_script(registry,
     assert matte.shape == (540, 960) and 0.01 < matte.mean() < 0.5
     doc = json.loads((tmp_path / "roto.json").read_text())
     back = rotograph.ShapeSet.from_json(doc["frames"]["1004"])
-    from rotograph.nodes._shape_raster import rasterise
+    from rotograph.nodes.roto._shape_raster import rasterise
     from shape_scenes import iou
 
     assert iou(rasterise(back), matte) > 0.99

@@ -8,10 +8,10 @@ import pytest
 
 import rotograph
 from rotograph import Context, Curve, Segment, ShapeObject, ShapeSet, Shapes
-from rotograph.cache import DiskCache
-from rotograph.evaluate import Evaluator
-from rotograph.nodes._shape_raster import rasterise
-from rotograph.nodes.shapes import MatteToShapes, ShapesToMatte
+from rotograph.engine.cache import DiskCache
+from rotograph.engine.evaluate import Evaluator
+from rotograph.nodes.roto._shape_raster import rasterise
+from rotograph.nodes.roto.shapes import MatteToShapes, ShapesToMatte
 
 from conftest import build_track_graph
 from shape_scenes import disc, iou, moving_star, ring, star, star_motion
@@ -246,7 +246,7 @@ def _keys(*frames_and_mattes):
 
 
 def test_roto_interpolates_between_keyframes_and_holds_outside_them():
-    from rotograph.nodes.shapes_roto import Roto
+    from rotograph.nodes.roto.shapes_roto import Roto
 
     a, b = disc(SIZE, 80, 90, 30), disc(SIZE, 160, 90, 30)  # the same disc moved 80 px: same vertex count
     node = Roto("roto", keys=_keys((1010, b), (1000, a)), operation="replace")
@@ -259,7 +259,7 @@ def test_roto_interpolates_between_keyframes_and_holds_outside_them():
 
 
 def test_roto_adds_and_subtracts_from_a_matte():
-    from rotograph.nodes.shapes_roto import Roto
+    from rotograph.nodes.roto.shapes_roto import Roto
 
     model = disc(SIZE, 120, 90, 50)
     patch, cut = disc(SIZE, 175, 90, 15), disc(SIZE, 120, 90, 20)
@@ -274,7 +274,7 @@ def test_roto_adds_and_subtracts_from_a_matte():
 
 
 def test_roto_keys_are_validated_with_the_field_named():
-    from rotograph.nodes.shapes_roto import Roto
+    from rotograph.nodes.roto.shapes_roto import Roto
 
     good = _keys((1001, disc(SIZE, 80, 90, 30)))
     with pytest.raises(rotograph.ParamError, match=r"keys.*\[1\]\.frame: frame 1001 is keyed twice"):
@@ -302,7 +302,7 @@ def test_a_changed_frame_recomputes_only_the_shapes_from_there_on(registry, tmp_
     g.add("rotograph.ShuffleMatte", "alpha")
     g.add("rotograph.MatteToShapes", "shapes")
     g.connect("read.image", "alpha.image")
-    g.connect("alpha.matte_out", "shapes.matte")
+    g.connect("alpha.matte", "shapes.matte")
     ev = Evaluator(g, cache)
     before = {f: ev.get("shapes", None, f) for f in range(1001, 1009)}
     write(1005, star(SIZE, 110, 85, 45, angle=0.3))  # a correction on frame 1005
@@ -326,7 +326,7 @@ def test_a_speckled_matte_stays_within_the_vertex_budget():
 
 
 def test_roto_refuses_a_matte_of_another_aspect_and_scales_to_a_proxy():
-    from rotograph.nodes.shapes_roto import Roto
+    from rotograph.nodes.roto.shapes_roto import Roto
 
     node = Roto("roto", keys=_keys((1001, disc(SIZE, 120, 90, 40))), operation="replace")
     with pytest.raises(rotograph.RotographError, match="differ in aspect"):

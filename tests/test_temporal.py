@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rotograph import Context
-from rotograph.nodes.temporal import EdgeMotionBlur, TemporalSmooth, edge_band
+from rotograph.nodes.matte.temporal import EdgeMotionBlur, TemporalSmooth, edge_band
 
 from moving_disc import coverage, edge_errors, moving_disc, temporal_variance
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import rotograph
-from rotograph.media import probe
-from rotograph.timing import Timing, exact_rate, frames_to_timecode, timecode_bcd, timecode_to_frames
+from rotograph.io.media import probe
+from rotograph.io.timing import Timing, exact_rate, frames_to_timecode, timecode_bcd, timecode_to_frames
 
 from conftest import footage
 
@@ -73,7 +73,7 @@ def test_exr_headers_carry_the_plates_rate_and_timecode(registry, tmp_path):
     g = rotograph.Graph(registry)
     g.add("rotograph.Read", "read", file=str(footage("01_dog.mp4")), first_frame=86401)
     g.add("rotograph.WriteEXR", "exr", file=str(tmp_path / "dog.####.exr"))
-    g.connect("read.image", "exr.rgba")
+    g.connect("read.image", "exr.image")
     assert rotograph.render(g, "86401-86402", cache=rotograph.Cache()).ok
     spec = oiio.ImageInput.open(str(tmp_path / "dog.86402.exr")).spec()
     assert spec.get_string_attribute("smpte:TimeCode") == "00:00:00:01"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from rotograph import Context, ParamError, RotographError
-from rotograph.nodes.alpha import Merge
-from rotograph.nodes.transform import Crop, Reformat, Transform
+from rotograph.nodes.comp.alpha import Merge
+from rotograph.nodes.spatial.transform import Crop, Reformat, Transform
 
 CTX = Context(1001, "t")
 

@@ -42,7 +42,7 @@ def _graph(pattern: str, out=None, registry=None) -> rotograph.Graph:
     g.add("rotograph.ShuffleMatte", "alpha")
     g.add("rotograph.TemporalSmooth", "smooth", radius=2)
     g.connect("read.image", "alpha.image")
-    g.connect("alpha.matte_out", "smooth.matte")
+    g.connect("alpha.matte", "smooth.matte")
     g.connect("read.image", "smooth.image")
     if out is not None:
         g.add("rotograph.WriteEXR", "write", file=str(out / "s.####.exr"), matte_type="float")
@@ -83,7 +83,7 @@ def test_compute_gets_the_window_as_a_dict(registry, tmp_path):
     g.add("rotograph.ShuffleMatte", "alpha")
     g.add("test.WindowMean", "mean", k=2)
     g.connect("read.image", "alpha.image")
-    g.connect("alpha.matte_out", "mean.matte")
+    g.connect("alpha.matte", "mean.matte")
     ev = Evaluator(g, rotograph.Cache())
     for f, window in {1001: (1001, 1002, 1003), 1003: (1001, 1002, 1003, 1004, 1005), 1005: (1003, 1004, 1005)}.items():
         expected = np.mean([np.float32(level[w] / 255) for w in window])
@@ -121,7 +121,7 @@ def test_one_frame_range_reads_a_one_frame_window(disc_shot, tmp_path):
     assert ev.frame_range("smooth") == (1003, 1003)
     assert ev.window("smooth", "matte", 1003) == (1003,)
     out = ev.get("smooth", None, 1003)
-    assert np.array_equal(out, ev.get("alpha", "matte_out", 1003))  # nothing to smooth with
+    assert np.array_equal(out, ev.get("alpha", "matte", 1003))  # nothing to smooth with
 
 
 def test_chunked_render_across_workers_matches_serial(disc_shot, tmp_path):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from rotograph.colour import from_linear, to_linear
+from rotograph.io.colour import from_linear, to_linear
 
 from lemur_shots import BASE_H, BASE_W, _lemur, _plate_frames, iou
 

@@ -4,7 +4,7 @@ import os
 
 from rotograph import Input, Matte, Node, Output, Param
 from rotograph.errors import RotographError
-from rotograph.node import CachePolicy
+from rotograph.core.node import CachePolicy
 
 
 class FailAt(Node):

@@ -1,0 +1,1 @@
+"""Keying and compositing: Keyer, Despill, EdgeExtend, Premult/Unpremult/ShuffleMatte/Merge, ColorSpace."""

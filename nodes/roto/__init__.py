@@ -1,0 +1,1 @@
+"""Roto shapes: MatteToShapes, ShapesToMatte, Roto and WriteShapes, with shape fitting and rasterisation."""

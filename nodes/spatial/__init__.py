@@ -1,0 +1,1 @@
+"""Format, placement and depth: Reformat, Crop, Transform, depth operations, camera geometry."""

@@ -1,0 +1,1 @@
+"""Tracking: FlowTrack and its private helpers (motion, appearance, cuts, re-acquisition)."""

@@ -1,0 +1,1 @@
+"""Writers: image, movie, per-object, camera/geometry, Blender and QC outputs."""
