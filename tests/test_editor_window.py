@@ -431,6 +431,7 @@ def _screen_rgb(s, tmp_path, points):
     """The screen's 8-bit RGB at each (x, y) of ``points`` (viewport pixels), from a screenshot."""
     from PIL import Image
 
+    s.settle(2)  # the frame the probe describes is on the screen
     img = Image.open(s.screenshot(tmp_path / "wipe.png")).convert("RGB")
     vx, vy = s.probe()["viewport"][:2]
     return [img.getpixel((int(x - vx), int(y - vy))) for x, y in points]
