@@ -52,7 +52,7 @@ class EditorApp:
         self.worker.on_result = self.wakeup.set
         self._awake_until = 0.0
         heartbeat = os.environ.get("ROTOGRAPH_EDITOR_HEARTBEAT", "")
-        self.heartbeat = float(heartbeat) if heartbeat else 5.0  # idle: a frame at least this often (s)
+        self.heartbeat = float(heartbeat) if heartbeat else 60.0  # idle: a frame at least this often (s)
         self.widgets = widgets or WidgetKinds.default()
         self.canvas = Canvas(model, self.services, self.worker.errors)
         self.inspector = Inspector(model, self.widgets, self.services, self.worker.errors)
