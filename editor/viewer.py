@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 
 import numpy as np
 
@@ -29,6 +30,8 @@ from .model import PromptRef
 from .view_nav import ZOOMS, Navigation  # noqa: F401 (ZOOMS: read by the test driver from here)
 from .view_prompts import PromptEditing
 from .wipe import Wipe
+
+KEEP_TEXTURES = 12  # textures of the images shown last, kept for stepping back over them
 
 
 class Viewer(Navigation, PromptEditing, Wipe):
@@ -55,6 +58,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
         self.selected: PromptRef | None = None
         self._texture_size = None
         self._texture = None
+        self._textures: OrderedDict = OrderedDict()  # pixel key → texture, the last KEEP_TEXTURES shown
         self._stale: list = []
         self._fit_pending = True
         self._drag = None
@@ -203,7 +207,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
         if res.rgba is None:
             dpg.set_value("view_status", res.display_error or f"error: {res.error}")
             return
-        self._upload(res.rgba, res.size)
+        self._upload(res.rgba, res.size, res.pixel_key)
         self.take_compare(res)
         w, h = res.size
         dpg.set_value("view_status", f"error: {res.error}" if res.error else
@@ -215,16 +219,24 @@ class Viewer(Navigation, PromptEditing, Wipe):
         """How many times smaller than 1:1 the image is drawn (a whole factor, at least 1)."""
         return max(1, int(1 / self.zoom + 1e-6))
 
-    def _upload(self, rgba: np.ndarray, size) -> None:
+    def _upload(self, rgba: np.ndarray, size, key=None) -> None:
         """A static texture per image: uploaded once (a raw or dynamic texture is uploaded again
-        on every frame the window draws); the old one goes once nothing draws it."""
+        on every frame the window draws). The last :data:`KEEP_TEXTURES` are kept by what they
+        show (``key``): stepping back to one is no upload at all. Others go once nothing draws them."""
         import dearpygui.dearpygui as dpg
 
         h, w = rgba.shape[:2]
-        if self._texture is not None:
+        if self._texture is not None and self._texture not in self._textures.values():
             self._stale.append(self._texture)
-        self._texture = dpg.add_static_texture(w, h, np.ascontiguousarray(rgba, np.float32).ravel(),
-                                               parent="view_textures")
+        texture = self._textures.pop(key, None) if key is not None else None
+        if texture is None:
+            texture = dpg.add_static_texture(w, h, np.ascontiguousarray(rgba, np.float32).ravel(),
+                                             parent="view_textures")
+        if key is not None:
+            self._textures[key] = texture  # the most recent last
+            while len(self._textures) > KEEP_TEXTURES:
+                self._stale.append(self._textures.popitem(last=False)[1])
+        self._texture = texture
         self._texture_size = (w, h)
         self._scene = None
         if self.image_size != tuple(size):

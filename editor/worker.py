@@ -56,6 +56,7 @@ class Result:
     size: tuple[int, int] | None = None  # the full-resolution width and height they show
     downscale: int = 1
     display_error: str | None = None
+    pixel_key: tuple | None = None  # what ``rgba`` shows (the viewer keeps textures by it)
     compare_rgba: object = None  # the pixels of the wipe's B
     compare_error: str | None = None
 
@@ -232,8 +233,8 @@ class EvalWorker:
         shown = res.value if res.error is None else res.plate
         if shown is not None:
             try:
-                res.rgba = self._display(ev, req, shown, res.plate if res.error is None else None,
-                                         failed=res.error is not None)
+                res.rgba, res.pixel_key = self._display(ev, req, shown, res.plate if res.error is None else None,
+                                                        failed=res.error is not None)
                 res.size, res.downscale = size_of(shown), req.downscale
             except TypeError as e:
                 res.display_error = str(e)
@@ -245,13 +246,13 @@ class EvalWorker:
         try:
             value = ev.get(node, output, req.frame)
             res.compare_rgba = self._display(ev, replace(req, node=node, output=output, plate=None), value, None,
-                                             failed=False)
+                                             failed=False)[0]
         except (RotographError, TypeError) as e:
             res.compare_error = str(e)
 
     def _display(self, ev, req: Request, shown, plate, failed: bool):
-        """The viewer's pixels of ``shown`` (over ``plate``): from :attr:`pixels` when this
-        image was shown lately, else made (and kept there)."""
+        """The viewer's pixels of ``shown`` (over ``plate``) and what they show (a key, or None):
+        from :attr:`pixels` when this image was shown lately, else made (and kept there)."""
         try:  # what the pixels show: the value (over the plate), or the plate alone (the node failed)
             plate_key = ev.key(req.plate, None, req.frame) if req.plate else None
             key = (("plate", plate_key) if failed else (ev.key(req.node, req.output, req.frame),
@@ -264,7 +265,7 @@ class EvalWorker:
             rgba = viewer_rgba(shown, plate, req.mode, req.downscale)
             if key is not None:
                 self.pixels.put(key, rgba)
-        return rgba
+        return rgba, key
 
     def check(self, graph) -> list[str]:
         """Check every node of ``graph`` as a render would (params, files, required inputs),
