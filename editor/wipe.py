@@ -31,7 +31,7 @@ class Wipe:
         """The "wipe B" menu in the viewer's toolbar."""
         import dearpygui.dearpygui as dpg
 
-        dpg.add_combo((INPUT,), default_value=INPUT, width=110, tag="wipe_b", label="",
+        dpg.add_combo((INPUT,), default_value=INPUT, width=100, tag="wipe_b", label="wipe B",
                       callback=lambda s, a: self.set_wipe(a))
 
     def toggle_wipe(self) -> None:
