@@ -4,9 +4,11 @@ At 4096×2160 float32: every image node timed alone on cached inputs (median of 
 calls), then, in the same run, ``graphs/greenscreen.json``'s chain (Read → Keyer → FillHoles →
 Grow → Feather → Despill physical → Premult → WriteEXR) rendered over ``FRAMES`` frames vs the
 I/O floor (Read → WriteEXR of the same frames, same settings), each render in its own process
-with its peak RSS. Target: chain ≤ 2× the floor (on the 2 cores it is run on).
+with its peak RSS, each set up as ``rotograph render`` sets a render process up (frame buffers
+reused: :mod:`rotograph.engine.memory`; ``--system-malloc`` for malloc's defaults). Target: chain ≤ 2×
+the floor (on the 2 cores it is run on).
 
-``python bench/pixel4k.py [--nodes-only | --chain-only] [--repeat N] [--frames N]``
+``python bench/pixel4k.py [--nodes-only | --chain-only] [--repeat N] [--frames N] [--system-malloc]``
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ def node_times(repeat: int) -> dict[str, tuple[float, float]]:
 
 CHILD = r"""
 import json, resource, sys, time, rotograph
+from rotograph.engine.memory import reuse_frame_buffers
+if sys.argv[3] == "reuse":  # what `rotograph render` does (rotograph/memory.py)
+    reuse_frame_buffers()
 g = rotograph.loads(open(sys.argv[1]).read())
 t0 = time.perf_counter()
 r = rotograph.render(g, sys.argv[2], cache=rotograph.Cache())
@@ -97,17 +102,18 @@ print(json.dumps({"s": time.perf_counter() - t0, "cpu": u.ru_utime + u.ru_stime,
 """
 
 
-def render_seconds(graph: dict, folder: str, name: str, frames: str) -> dict:
+def render_seconds(graph: dict, folder: str, name: str, frames: str, memory: str = "reuse") -> dict:
     path = os.path.join(folder, f"{name}.json")
     with open(path, "w") as f:
         json.dump(graph, f)
-    res = subprocess.run([sys.executable, "-c", CHILD, path, frames], capture_output=True, text=True, cwd=folder)
+    res = subprocess.run([sys.executable, "-c", CHILD, path, frames, memory], capture_output=True, text=True,
+                         cwd=folder)
     if res.returncode:
         raise SystemExit(f"{name} render failed:\n{res.stderr[-2000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def chain_vs_floor(folder: str, frames: int, repeat: int) -> tuple[dict, dict]:
+def chain_vs_floor(folder: str, frames: int, repeat: int, memory: str = "reuse") -> tuple[dict, dict, dict]:
     import OpenEXR
 
     os.makedirs(os.path.join(folder, "plates"), exist_ok=True)
@@ -125,8 +131,8 @@ def chain_vs_floor(folder: str, frames: int, repeat: int) -> tuple[dict, dict]:
     span = f"1001-{1000 + frames}"
     runs = {"floor": [], "chain": []}
     for _ in range(repeat):  # interleaved, so that load on the machine hits both alike
-        runs["floor"].append(render_seconds(floor, folder, "floor", span))
-        runs["chain"].append(render_seconds(chain, folder, "chain", span))
+        runs["floor"].append(render_seconds(floor, folder, "floor", span, memory))
+        runs["chain"].append(render_seconds(chain, folder, "chain", span, memory))
     return ({k: statistics.median(r["s"] for r in v) / frames for k, v in runs.items()},
             {k: statistics.median(r["cpu"] for r in v) / frames for k, v in runs.items()},
             {k: max(r["rss"] for r in v) for k, v in runs.items()})
@@ -138,6 +144,8 @@ def main() -> int:
     ap.add_argument("--chain-only", action="store_true")
     ap.add_argument("--repeat", type=int, default=REPEAT)
     ap.add_argument("--frames", type=int, default=FRAMES)
+    ap.add_argument("--system-malloc", action="store_true",
+                    help="render without rotograph.engine.memory.reuse_frame_buffers (what `rotograph render` sets)")
     args = ap.parse_args()
     print(f"per node at {W}x{H} float32 (median of {args.repeat}; wall ms, CPU ms of all threads):")
     for label, (wall, cpu) in (node_times(args.repeat) if not args.chain_only else {}).items():
@@ -145,7 +153,8 @@ def main() -> int:
     if args.nodes_only:
         return 0
     folder = tempfile.mkdtemp(prefix="rotograph-4k-")
-    per_frame, cpu, rss = chain_vs_floor(folder, args.frames, args.repeat)
+    per_frame, cpu, rss = chain_vs_floor(folder, args.frames, args.repeat,
+                                         "system" if args.system_malloc else "reuse")
     ratio = per_frame["chain"] / per_frame["floor"]
     for k, what in (("floor", "I/O floor (Read + WriteEXR)"), ("chain", "green-screen chain")):
         print(f"{what:<28} {per_frame[k]:.2f} s/frame wall, {cpu[k]:.2f} s/frame CPU (process, incl. start-up), "

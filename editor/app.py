@@ -201,6 +201,8 @@ class EditorApp:
                 with dpg.menu(label="View"):
                     dpg.add_menu_item(label="Frame nodes  (F over the graph)", callback=lambda: self.canvas.fit())
                     dpg.add_menu_item(label="Fit image  (F over the viewer)", callback=lambda: self.viewer.fit())
+                    dpg.add_menu_item(label="Proxy 0.5  (Ctrl+P)", check=True, tag="proxy_menu",
+                                      callback=lambda: self.viewer.toggle_proxy())
             with dpg.group(horizontal=True):
                 self.canvas.build(dpg.last_container(), fonts, self._pin_themes())
                 with dpg.group(tag="right_column"):
@@ -314,6 +316,7 @@ class EditorApp:
             actions = {dpg.mvKey_Z: self.model.redo if shift else self.model.undo, dpg.mvKey_Y: self.model.redo,
                        dpg.mvKey_S: self.save_as if shift else self.save, dpg.mvKey_D: self.canvas.duplicate,
                        dpg.mvKey_G: self.canvas.group, dpg.mvKey_Q: self.request_close,
+                       dpg.mvKey_P: self.viewer.toggle_proxy,
                        dpg.mvKey_N: lambda: self.confirm_discard(self._new),
                        dpg.mvKey_O: lambda: self.confirm_discard(self._open_dialog)}
             if key in actions:

@@ -13,6 +13,7 @@ from collections import OrderedDict
 import numpy as np
 
 from rotograph.io.colour import from_linear
+from rotograph.core.shapes import ShapeSet
 from rotograph.core.types import DepthMap, MaskSet
 
 MODES = ("rgb", "alpha", "red", "green", "blue", "overlay")
@@ -43,7 +44,18 @@ def false_colour(x: np.ndarray) -> np.ndarray:
     return cv2.applyColorMap(u8, cv2.COLORMAP_TURBO)[..., ::-1].astype(np.float32) / 255
 
 
+def shapes_matte(value):
+    """A Shapes value as the matte it rasterises to (the viewer shows its outlines over it); any
+    other value unchanged."""
+    if not isinstance(value, ShapeSet):
+        return value
+    from rotograph.nodes.roto._shape_raster import rasterise
+
+    return rasterise(value)
+
+
 def to_display(value, mode: str = "rgb", plate: np.ndarray | None = None) -> np.ndarray:
+    value = shapes_matte(value)
     if isinstance(value, DepthMap):
         z = value.z[np.isfinite(value.z)]
         lo, hi = (np.percentile(z, 1), np.percentile(z, 99)) if z.size else (0, 1)
@@ -91,6 +103,7 @@ def viewer_rgba(value, plate=None, mode: str = "rgb", downscale: int = 1) -> np.
     uploaded than the screen shows. Raises TypeError for a value it cannot show."""
     import cv2
 
+    value = shapes_matte(value)
     if mode == "rgb" and plate is not None and not (isinstance(value, np.ndarray) and value.ndim == 3):
         mode = "overlay"
 
@@ -106,6 +119,8 @@ def viewer_rgba(value, plate=None, mode: str = "rgb", downscale: int = 1) -> np.
 
 def size_of(value) -> tuple[int, int] | None:
     """(width, height) of a value in pixels, or None."""
+    if isinstance(value, ShapeSet):
+        return value.width, value.height
     arr = value.z if isinstance(value, DepthMap) else value.labels if isinstance(value, MaskSet) else value
     return (arr.shape[1], arr.shape[0]) if isinstance(arr, np.ndarray) and arr.ndim >= 2 else None
 

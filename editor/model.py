@@ -399,7 +399,8 @@ class EditorModel:
 
     def keyframes(self, node: str) -> list[int]:
         n = self.graph.nodes.get(node)
-        return sorted({k["frame"] for k in n.prompts}) if n is not None and "prompts" in n.params else []
+        keyed = [p for p, spec in n.params.items() if p == "prompts" or spec.type_name == "shape_keys"] if n else []
+        return sorted({k["frame"] for p in keyed for k in getattr(n, p)})  # prompts and roto shape keys
 
     def rename(self, old: str, new: str) -> None:
         """Rename a node or group (its id); every link, group entry and position follows. One

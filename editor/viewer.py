@@ -22,11 +22,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-import rotograph
-
 from .items import held
 from .display import MODES, pixel_text
 from .model import PromptRef
+from .proxy_view import ProxyView
+from .roto import RotoOverlay
 from .view_nav import ZOOMS, Navigation  # noqa: F401 (ZOOMS: read by the test driver from here)
 from .view_prompts import PromptEditing
 from .wipe import Wipe
@@ -56,6 +56,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
         self.requested = None       # (node, output, frame) last asked for
         self.waiting = False
         self.selected: PromptRef | None = None
+        self.proxy = ProxyView(model)  # Ctrl+P: view at proxy 0.5 (editor/proxy_view.py)
         self._texture_size = None
         self._texture = None
         self._textures: OrderedDict = OrderedDict()  # pixel key → texture, the last KEEP_TEXTURES shown
@@ -65,6 +66,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
         self._buttons = [False, False, False]
         self._scene = None
         self._seq = -1
+        self.roto = RotoOverlay(self)  # a Roto node's shapes: editor/roto.py
         model.subscribe(self._on_event, "graph", "selection", "frame")
 
     # -- building -------------------------------------------------------------------------
@@ -80,6 +82,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
                           callback=lambda s, a: self.set_prompt_mode(a))
             dpg.add_input_int(label="object", default_value=1, min_value=1, min_clamped=True, width=80,
                               tag="prompt_object", callback=lambda s, a: setattr(self, "obj", int(a)))
+            self.roto.build()
             dpg.add_text("", tag="view_zoom")
             dpg.add_text("", tag="pixel")
         dpg.add_drawlist(*self.size, tag=self.TAG, parent=parent)
@@ -156,6 +159,16 @@ class Viewer(Navigation, PromptEditing, Wipe):
             self.selected = None
         self.request()
 
+    def toggle_proxy(self) -> None:
+        """Ctrl+P / View ▸ Proxy: view at proxy 0.5, or at full resolution again."""
+        import dearpygui.dearpygui as dpg
+
+        self.proxy.toggle()
+        if dpg.does_item_exist("proxy_menu"):
+            dpg.set_value("proxy_menu", self.proxy.on)
+        self.services.status(f"viewer: {self.proxy.label()}")
+        self.request()
+
     def request(self) -> None:
         """Ask the worker for what is viewed now (the newest request wins)."""
         import dearpygui.dearpygui as dpg
@@ -169,15 +182,16 @@ class Viewer(Navigation, PromptEditing, Wipe):
             dpg.set_value("view_status", "select one node to view it")
             return
         name, output = target
-        plate = self.model.plate_of(name) if (self.mode == "overlay" or self.prompt_node()) else None
+        plate = self.model.plate_of(name) if (self.mode == "overlay" or self.prompt_node() or self.roto.active()) else None
         rng = self.model.frame_range()
         frames = range(rng[0], rng[1] + 1) if rng else ()
         self.requested = (name, output, self.model.frame)
         self.waiting = True
         self._asked_at = time.perf_counter()
-        self._seq = self.worker.request(rotograph.dumps(self.model.graph), name, output, self.model.frame,
+        self._seq = self.worker.request(self.proxy.graph_text(), name, output, self.model.frame,
                                         plate if plate != name else None, frames, self.mode,
-                                        self.downscale() if self.image_size else 1, compare=self.compare_target())
+                                        self.downscale() if self.image_size else 1, self.proxy.factor,
+                                        compare=self.compare_target())
         dpg.set_value("view_status", f"evaluating {name} at {self.model.frame}...")
 
     def await_answer(self, within: float) -> None:
@@ -246,6 +260,8 @@ class Viewer(Navigation, PromptEditing, Wipe):
     def delete_selected(self) -> bool:
         """Remove the selected point or box (Del over the viewer); False if none is selected."""
         name = self.prompt_node()
+        if self.roto.delete():
+            return True
         if name is None or self.selected is None:
             return False
         ref, self.selected = self.selected, None
@@ -271,16 +287,18 @@ class Viewer(Navigation, PromptEditing, Wipe):
         if self._drag is None and hovered:
             if pressed[2] or (pressed[0] and alt):
                 self._drag = ("pan", mouse, list(self.origin), 2 if pressed[2] else 0)
-            elif pressed[0]:
+            elif pressed[0] and not self.roto.press(mouse):
                 self._press(mouse)
         elif self._drag is not None:
             self._dragging(mouse, released)
+        self.roto.track(mouse, released)
         if self._fit_pending and self.image_size is not None:
             self.fit()
         if hovered and self.shown is not None:
             ix, iy = self.to_image(mouse)
             value = self.shown.value if self.shown.error is None else self.shown.plate
-            dpg.set_value("pixel", pixel_text(value, int(math.floor(ix)), int(math.floor(iy))))
+            k = self.proxy.factor  # a proxy value is that much smaller than the plate's pixels
+            dpg.set_value("pixel", pixel_text(value, int(math.floor(ix * k)), int(math.floor(iy * k))))
         self._draw(mouse)
 
     # -- drawing --------------------------------------------------------------------------
@@ -291,7 +309,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
         live_drag = self._drag is not None and self._drag[0] in ("move", "box")
         scene = (self.zoom, tuple(self.origin), self.image_size, id(self.shown), self.waiting, progress,
                  self.selected, tuple(mouse) if live_drag else None, self.model.frame,
-                 int(time.monotonic() * 8) if self.waiting else 0)
+                 int(time.monotonic() * 8) if self.waiting else 0, self.roto.scene(mouse))
         if scene == self._scene:
             return
         self._scene = scene
@@ -307,6 +325,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
             dim = (255, 255, 255, 110) if self.waiting else (255, 255, 255, 255)
             self.draw_images(dim)
             self._draw_prompts(mouse)
+            self.roto.draw(self.TAG)
         dpg.set_value("view_zoom", f"{self.zoom * 100:.0f}%")
         if self.waiting:
             self._draw_waiting(progress)
@@ -339,6 +358,8 @@ class Viewer(Navigation, PromptEditing, Wipe):
                 "rect": [x, y, w, h], "zoom": self.zoom, "origin": [x + self.origin[0], y + self.origin[1]],
                 "image": list(self.image_size) if self.image_size else None, "mode": self.mode,
                 "prompt_mode": self.prompt_mode, "object": self.obj, "waiting": self.waiting,
-                "latency": self.latency,
+                "latency": self.latency, "proxy": self.proxy.factor,
+                "texture": list(self._texture_size) if self._texture_size else None,
                 "shown": [res.node, res.frame, res.error] if res is not None else None,
-                "selected_prompt": list(self.selected.__dict__.values()) if self.selected else None}
+                "selected_prompt": list(self.selected.__dict__.values()) if self.selected else None,
+                "roto": self.roto.describe()}

@@ -37,6 +37,7 @@ class Request:
     seq: int = 0              # the request's number, echoed by its result
     mode: str = "rgb"         # how the viewer shows it (display.MODES)
     downscale: int = 1        # the viewer draws it this many times smaller than 1:1
+    proxy: float = 1.0        # the graph is a proxy at this scale (editor/proxy_view.py): sizes are full-res ones
     compare: tuple | None = None  # (node, output) shown right of the viewer's wipe line
 
 
@@ -130,13 +131,13 @@ class EvalWorker:
 
     # -- the UI thread's side -------------------------------------------------------------
     def request(self, graph_text: str, node: str, output: str | None, frame: int, plate: str | None = None,
-                frames=(), mode: str = "rgb", downscale: int = 1, compare=None) -> int:
+                frames=(), mode: str = "rgb", downscale: int = 1, proxy: float = 1.0, compare=None) -> int:
         """Ask for a value (and its viewer pixels); returns the request's number (its result
         carries it)."""
         with self._cv:
             self._seq += 1
             self._pending = Request(graph_text, node, output, frame, plate, tuple(frames), self._seq, mode,
-                                    max(1, int(downscale)), tuple(compare) if compare else None)
+                                    max(1, int(downscale)), proxy, tuple(compare) if compare else None)
             self._cv.notify_all()
             return self._seq
 
@@ -235,7 +236,9 @@ class EvalWorker:
             try:
                 res.rgba, res.pixel_key = self._display(ev, req, shown, res.plate if res.error is None else None,
                                                         failed=res.error is not None)
-                res.size, res.downscale = size_of(shown), req.downscale
+                size = size_of(shown)
+                res.size = size and (round(size[0] / req.proxy), round(size[1] / req.proxy))
+                res.downscale = req.downscale
             except TypeError as e:
                 res.display_error = str(e)
         return res
@@ -257,12 +260,13 @@ class EvalWorker:
             plate_key = ev.key(req.plate, None, req.frame) if req.plate else None
             key = (("plate", plate_key) if failed else (ev.key(req.node, req.output, req.frame),
                                                          plate_key if plate is not None else None),
-                   req.mode, req.downscale)
+                   req.mode, req.downscale, req.proxy)
         except RotographError:
             key = None
         rgba = self.pixels.get(key) if key is not None else None
         if rgba is None:
-            rgba = viewer_rgba(shown, plate, req.mode, req.downscale)
+            shrink = max(1, round(req.downscale * req.proxy))  # a proxy is already that much smaller
+            rgba = viewer_rgba(shown, plate, req.mode, shrink)
             if key is not None:
                 self.pixels.put(key, rgba)
         return rgba, key

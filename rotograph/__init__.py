@@ -21,7 +21,7 @@ from .core.node import CachePolicy, Context, Input, Node, Output, RangeNode, Rea
 from .core.params import Color, FileIn, FileOut, FrameRate, MovieOut, Param, ParamKind, Prompts, output_file_kind
 from .core.registry import Registry
 from .core.shapes import Curve, ShapeObject, ShapeSet
-from .core.types import (Camera, CameraData, Depth, DepthMap, File, Image, MaskObject, MaskSet, Masks, Matte,
+from .core.types import (Camera, CameraData, Depth, DepthMap, File, Format, Image, MaskObject, MaskSet, Masks, Matte,
                          Normals, PortType, Shapes, Written)
 from .core.writer import Delivery, FrameWriter, RangeWriter, Writer
 from .engine.cache import Cache, open_cache
@@ -40,7 +40,7 @@ _aliases.shadowed(sys.modules[__name__])
 
 __all__ = [
     "Cache", "CachePolicy", "Camera", "CameraData", "Color", "Context", "Curve", "Delivery", "Depth", "DepthMap",
-    "EvaluationError", "Evaluator", "File", "FileIn", "FileOut", "FrameRate", "FrameWriter", "Graph", "GraphError",
+    "EvaluationError", "Evaluator", "File", "FileIn", "FileOut", "Format", "FrameRate", "FrameWriter", "Graph", "GraphError",
     "Image", "Input", "LinkError", "MaskObject", "MaskSet", "Masks", "Matte", "MediaError", "MovieOut", "Node",
     "Normals", "Output", "Param", "ParamError", "ParamKind", "PortType", "Prompts", "RangeNode", "RangeWriter", "Reach",
     "Registry", "RegistryError", "RenderReport", "RotographError", "Segment", "ShapeObject", "ShapeSet", "Shapes",

@@ -33,7 +33,7 @@ def _module_files() -> dict[str, object]:
     return out
 
 
-def _old_names_imported(path, module: str | None) -> list[str]:
+def _old_names_imported(path, module: str | None, root=ROOT) -> list[str]:
     """The old dotted names (keys of MOVED) that the file at ``path`` imports, absolute or relative."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     package = None
@@ -52,7 +52,7 @@ def _old_names_imported(path, module: str | None) -> list[str]:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
             names = [base] + [f"{base}.{a.name}" for a in node.names]
-        found += [f"{path.relative_to(ROOT)}:{node.lineno} imports {n} (now {MOVED[n]})" for n in names if n in MOVED]
+        found += [f"{path.relative_to(root)}:{node.lineno} imports {n} (now {MOVED[n]})" for n in names if n in MOVED]
     return found
 
 
@@ -101,12 +101,7 @@ def test_no_repo_module_imports_an_old_path():
 def test_the_checker_sees_old_imports(tmp_path):
     (tmp_path / "plugin.py").write_text("import rotograph.media as m\nfrom rotograph.nodes import keying\n"
                                         "from rotograph.core import params\n")
-    global ROOT
-    saved, ROOT = ROOT, tmp_path
-    try:
-        found = _old_names_imported(tmp_path / "plugin.py", None)
-    finally:
-        ROOT = saved
+    found = _old_names_imported(tmp_path / "plugin.py", None, tmp_path)
     assert found == ["plugin.py:1 imports rotograph.media (now rotograph.io.media)",
                      "plugin.py:2 imports rotograph.nodes.keying (now rotograph.nodes.comp.keying)"]
 
@@ -139,3 +134,13 @@ def test_no_import_cycles():
     finally:
         sys.path.remove(str(ROOT / "scripts"))
     assert import_cycles.cycles(ROOT) == []
+
+
+def test_a_pickle_naming_an_old_module_loads_the_new_class():
+    """Pickles (worker results, user data) written before the move name classes by their old
+    module: they load as the classes of the new one."""
+    import pickle
+
+    assert pickle.loads(b"crotograph.types\nMaskSet\n.") is rotograph.MaskSet
+    assert pickle.loads(b"crotograph.nodes.keying\nKeyer\n.") is rotograph.nodes.Keyer
+    assert rotograph.MaskSet.__module__ == "rotograph.core.types"  # new pickles name the new module

@@ -88,6 +88,15 @@ def test_nuke_script_holds_the_curves_bottom_left(anim):
     assert root[root.index("format") + 1].strip('"').split()[:2] == [str(W), str(H)]
     assert root[root.index("fps") + 1] == "25"
     groups = {g[1]: g for g in find(tree, "curvegroup")}
+    # as Nuke saves a Roto node's curves knob (compared with scripts saved by Nuke: see
+    # rotograph/interop/shape_formats.py): Root layer flags 512 and the format's centre, shape flags
+    # 512 bezier, its transform keyed at its first frame about the shape's centre
+    layer = next(find(tree, "layer"))
+    assert layer[1] == "Root" and layer[2] == ["f", "512"] and [nk_float(v) for v in layer[3][1:]] == [W / 2, H / 2]
+    for g in groups.values():
+        assert g[2:4] == ["512", "bezier"]
+        tx = next(find(g, "tx"))
+        assert nk_float(tx[1]) == FIRST and 0 < nk_float(tx[2]) < W and 0 < nk_float(tx[3]) < H
     want = expected(anim)
     assert set(groups) == set(want)
     for name, (hole, frames, pts) in want.items():

@@ -344,3 +344,25 @@ def test_scaling_to_another_format_keeps_the_outline_and_open_curves_are_not_fil
     with_path = ShapeSet(shapes.width, shapes.height, 1.0, [ShapeObject(1, "", [shapes.objects[0].curves[0], path])])
     assert np.array_equal(rasterise(with_path), rasterise(shapes))
     assert len(path.segments()) == len(path.points) - 1 and np.allclose(path.sample(8)[-1], path.vertices[-1])
+
+
+def test_soft_edge_becomes_per_vertex_feather_and_rasterises_back_as_the_soft_matte():
+    """A disc whose matte ramps linearly over 12 px (1 at r = 34, 0 at r = 46): with soft_edge
+    every vertex moves in to the 95% level (r ≈ 34.6 + 0.45) and its feather spans the ramp out
+    to the 5% level (0.9 · 12 − 0.9 ≈ 9.9 px); rasterised, the shapes follow the soft matte far
+    better than the hard outline does. A hard disc's shapes do not change."""
+    yy, xx = np.mgrid[0:SIZE[0], 0:SIZE[1]] + 0.5
+    soft = np.clip((46 - np.hypot(xx - 120, yy - 90)) / 12, 0, 1).astype(np.float32)
+    shapes = fit([soft], soft_edge=True)[0]
+    curve = shapes.objects[0].curves[0]
+    np.testing.assert_allclose(curve.feather, 0.9 * 12 - 0.9, atol=0.6)
+    np.testing.assert_allclose(np.hypot(*(curve.vertices - [120, 90]).T), 34.6 + 0.45, atol=0.6)
+    plain = fit([soft])[0]
+    assert np.all(plain.objects[0].curves[0].feather == 0)
+    err_soft = np.abs(rasterise(shapes) - soft).mean()
+    err_hard = np.abs(rasterise(plain) - soft).mean()
+    assert err_soft < 0.5 * err_hard, (err_soft, err_hard)
+    hard_matte = disc(SIZE, 120, 90, 40)
+    a, b = fit([hard_matte])[0], fit([hard_matte], soft_edge=True, feather=2.0)[0]
+    np.testing.assert_allclose(b.objects[0].curves[0].vertices, a.objects[0].curves[0].vertices, atol=0.3)
+    np.testing.assert_allclose(b.objects[0].curves[0].feather, 2.0, atol=0.6)

@@ -63,19 +63,44 @@ def smooth_blur(image: np.ndarray, sigma: float, min_sigma: float = 4.0) -> np.n
     linear interpolation back up), and resized back. Differs from :func:`blur` by at most
     ~0.15 % of a step's height (measured on 0/1 steps at σ = 40); below 2·``min_sigma``
     it is :func:`blur`. The classic pyramid-filtering shortcut (Burt & Adelson, 1983)."""
+    coarse = smooth_blur_coarse(image, sigma, min_sigma)
+    if coarse is None:
+        return blur(image, sigma)
+    small, (sh, sw), m = coarse
+    h, w = image.shape[:2]
+    up = cv2.resize(small, (sw, sh), interpolation=cv2.INTER_LINEAR)
+    return up[m:m + h, m:m + w]  # a view: rows strided, pixels contiguous (OpenCV and the kernels take it)
+
+
+def smooth_blur_coarse(image: np.ndarray, sigma: float, min_sigma: float = 4.0):
+    """:func:`smooth_blur` before its last step: ``(small, (H', W'), m)`` — the blurred image at
+    1/f size, the padded size it is resized back to (``cv2.resize`` linear) and the margin m
+    cropped from it — or ``None`` when the blur is a plain :func:`blur` (σ < 2·``min_sigma``).
+    :func:`upsample_taps` gives the taps of that resize, for kernels that read ``small`` where
+    they need the blurred value (the Keyer's screen estimate) instead of a full-size copy."""
     f = 1
     while sigma / (2 * f) >= min_sigma:
         f *= 2
     if f == 1:
-        return blur(image, sigma)
+        return None
     h, w = image.shape[:2]
     m = int(math.ceil(4 * sigma / f)) * f
     src = cv2.copyMakeBorder(image, m, m + (-h % f), m, m + (-w % f), cv2.BORDER_REPLICATE)
     small = cv2.resize(src, (src.shape[1] // f, src.shape[0] // f), interpolation=cv2.INTER_AREA)
     s = math.sqrt(max(sigma ** 2 - (f * f - 1) / 12 - f * f / 6, 1e-6)) / f
     small = cv2.GaussianBlur(small, (0, 0), sigmaX=s, borderType=cv2.BORDER_REPLICATE)
-    up = cv2.resize(small, (src.shape[1], src.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return up[m:m + h, m:m + w]  # a view: rows strided, pixels contiguous (OpenCV and the kernels take it)
+    return small, src.shape[:2], m
+
+
+def upsample_taps(small_shape, padded, m: int, shape):
+    """The linear taps (first index and weight of the second tap, per row and per column) of
+    ``cv2.resize(small, padded)`` cropped to ``[m:m + H, m:m + W]`` (``shape`` = (H, W)): what a
+    kernel needs to read :func:`smooth_blur_coarse`'s ``small`` at full resolution."""
+    from ._kernels import _taps
+
+    yi, yf = _taps(padded[0], small_shape[0])
+    xi, xf = _taps(padded[1], small_shape[1])
+    return yi[m:m + shape[0]], yf[m:m + shape[0]], xi[m:m + shape[1]], xf[m:m + shape[1]]
 
 
 def erode_mask(mask: np.ndarray, radius: int) -> np.ndarray:
@@ -149,12 +174,12 @@ def pull_push(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """
     from ._kernels import pull_even, pull_normalise, push_up, weighted
 
-    weight = np.clip(weight, 0.0, 1.0).astype(np.float32)
+    weight = np.clip(weight, 0.0, 1.0).astype(np.float32, copy=False)
     if not weight.any():
         return values
     flat = values.ndim == 2
     x = values[..., None] if flat else values
-    levels = [(x.astype(np.float32), weight)]
+    levels = [(x.astype(np.float32, copy=False), weight)]  # read only: no copy
     while max(levels[-1][1].shape) > 1:
         x_l, w_l = levels[-1]
         if w_l.shape[0] % 2 == 0 and w_l.shape[1] % 2 == 0:

@@ -81,6 +81,33 @@ def screen_estimate(num, den, s_global):
 
 
 @jit
+def screen_estimate_up(small, yi, yf, xi, xf, s_global):
+    """:func:`screen_estimate` of the blurred [d·w, w] read from its 1/f-size ``small``
+    (float32 h×w×2) through linear taps (``_imaging.upsample_taps``: OpenCV's INTER_LINEAR,
+    horizontal then vertical), without the full-size blurred image."""
+    h, w = yi.shape[0], xi.shape[0]
+    sh, sw = small.shape[:2]
+    out = np.empty((h, w), np.float32)
+    one = np.float32(1.0)
+    for i in range(h):
+        y0 = yi[i]
+        y1 = min(y0 + 1, sh - 1)
+        fy = yf[i]
+        for j in range(w):
+            x0 = xi[j]
+            x1 = min(x0 + 1, sw - 1)
+            fx = xf[j]
+            num = ((small[y0, x0, 0] * (one - fx) + small[y0, x1, 0] * fx) * (one - fy)
+                   + (small[y1, x0, 0] * (one - fx) + small[y1, x1, 0] * fx) * fy)
+            den = ((small[y0, x0, 1] * (one - fx) + small[y0, x1, 1] * fx) * (one - fy)
+                   + (small[y1, x0, 1] * (one - fx) + small[y1, x1, 1] * fx) * fy)
+            trust = min(max(den / np.float32(0.05), np.float32(0.0)), one)
+            local = num / max(den, np.float32(1e-6))
+            out[i, j] = max(local * trust + s_global * (one - trust), np.float32(1e-4))
+    return out
+
+
+@jit
 def screen_weight(d, estimate, ratio, out):
     """``out`` = [d·w, w] with w = (d / estimate > ratio) as 0/1: the pixels keyed as pure
     screen and their signal, as the 2-channel float32 H×W×2 image the estimate blurs."""
@@ -298,25 +325,31 @@ def _taps(n_out, n_in):
 @jit
 def push_up(x, w, coarse):
     """A push step of pull-push: x·w + up(coarse)·(1 − w), with ``coarse`` (float32 h×w×C)
-    resized to x's size by bilinear interpolation (OpenCV's INTER_LINEAR) in the same pass."""
+    resized to x's size by bilinear interpolation (OpenCV's INTER_LINEAR) in the same pass.
+    Where w is 1 (a trusted pixel: most of a matte's plate) the pixel is x, and where it is 0
+    up(coarse), without the other term (the same value for finite x and coarse)."""
     h, wd, n = x.shape
     ch, cw = coarse.shape[:2]
     yi, yf = _taps(h, ch)
     xi, xf = _taps(wd, cw)
     out = np.empty((h, wd, n), np.float32)
-    one = np.float32(1.0)
+    one, zero = np.float32(1.0), np.float32(0.0)
     for i in range(h):
         y0 = yi[i]
         y1 = min(y0 + 1, ch - 1)
         fy = yf[i]
         for j in range(wd):
+            a = w[i, j]
+            if a == one:
+                for k in range(n):
+                    out[i, j, k] = x[i, j, k]
+                continue
             x0 = xi[j]
             x1 = min(x0 + 1, cw - 1)
             fx = xf[j]
-            a = w[i, j]
             for k in range(n):
                 top = coarse[y0, x0, k] * (one - fx) + coarse[y0, x1, k] * fx
                 bottom = coarse[y1, x0, k] * (one - fx) + coarse[y1, x1, k] * fx
                 up = top * (one - fy) + bottom * fy
-                out[i, j, k] = x[i, j, k] * a + up * (one - a)
+                out[i, j, k] = up if a == zero else x[i, j, k] * a + up * (one - a)
     return out

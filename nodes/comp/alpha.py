@@ -111,6 +111,10 @@ class Merge(Node):
     mix = Param(float, 1.0, range=(0.0, 1.0))
     out = Output(Image)
 
+    def output_format(self, input_formats):
+        """B's format (Nuke's rule), or A's when B has none."""
+        return input_formats.get("b") or input_formats.get("a")
+
     def compute(self, ctx, a, b, matte):
         from ..common._kernels import merge
 

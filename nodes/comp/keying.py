@@ -7,7 +7,7 @@ import numpy as np
 from rotograph import Color, Image, Input, Matte, Node, Output, Param
 from rotograph.core.node import CachePolicy
 
-from ..common._imaging import blur, pull_push, smooth_blur, split_alpha
+from ..common._imaging import blur, pull_push, smooth_blur, smooth_blur_coarse, split_alpha, upsample_taps
 
 SCREEN_CHANNEL = {"green": 1, "blue": 2}
 
@@ -76,14 +76,21 @@ class Keyer(Node):
         ``screen_color``; the estimate is refined once with the pixels keyed as screen.
         The weighted average is a normalised convolution with the pyramid Gaussian of
         :func:`rotograph.nodes.common._imaging.smooth_blur` (σ = ``adaptive_size``)."""
-        from ..common._kernels import screen_estimate, screen_weight
+        from ..common._kernels import screen_estimate, screen_estimate_up, screen_weight
 
         reference = max(float(np.percentile(d, 90)), 1e-4)
         signal = np.empty(d.shape + (2,), np.float32)  # [d·w, w]: the screen pixels' signal and weight
         screen_weight(d, np.broadcast_to(np.float32(1.0), d.shape), np.float32(0.25 * reference), signal)
+        taps = None
         for _ in range(2):
-            sums = smooth_blur(signal, self.adaptive_size)
-            estimate = screen_estimate(sums[..., 0], sums[..., 1], np.float32(s_global))
+            coarse = smooth_blur_coarse(signal, self.adaptive_size)
+            if coarse is None:
+                sums = smooth_blur(signal, self.adaptive_size)
+                estimate = screen_estimate(sums[..., 0], sums[..., 1], np.float32(s_global))
+            else:  # read the blur at 1/f size: no full-size blurred copy
+                small, padded, m = coarse
+                taps = taps or upsample_taps(small.shape, padded, m, d.shape)
+                estimate = screen_estimate_up(small, *taps, np.float32(s_global))
             screen_weight(d, estimate, np.float32(0.9), signal)  # keyed as pure screen (alpha < 0.1)
         return estimate
 

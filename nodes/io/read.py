@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from rotograph import FileIn, Image, Node, Output, Param
+from rotograph import FileIn, Format, Image, Node, Output, Param
 from rotograph.io.colour import COLORSPACES, lut_to_linear, to_linear
 from rotograph.errors import MediaError
 from rotograph.io.media import (IMAGE_EXTS, MediaInfo, MovieSource, expand_frame, frame_pattern, probe, read_image,
@@ -132,6 +132,12 @@ class Read(Node):
         """The file's frame rate (exact: 30000/1001 for 29.97) and first frame's timecode."""
         info = self._probe()
         return Timing(info.fps, info.timecode, info.first) if info.fps or info.timecode else None
+
+    def output_format(self, input_formats):
+        """The file's size and pixel aspect (EXR ``pixelAspectRatio``, DPX/TIFF through
+        OpenImageIO, a movie's sample aspect ratio), from its header."""
+        info = self._probe()
+        return Format(info.width, info.height, info.pixel_aspect)
 
     def warnings(self):
         if not self.file:

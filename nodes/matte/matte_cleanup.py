@@ -32,18 +32,28 @@ def _touching_border(labels: np.ndarray) -> np.ndarray:
     return np.unique(edge[edge > 0])
 
 
-def _with_rim(seed: np.ndarray, soft: np.ndarray, reach: int) -> np.ndarray:
-    """``seed`` grown by up to ``reach`` px through the pixels of ``soft`` (geodesic
-    dilation, 8-connected): a region and the soft ramp around it."""
-    region = seed.astype(np.uint8)
-    soft = soft.astype(np.uint8)
+def _with_rim(seed: np.ndarray, soft, reach: int) -> np.ndarray:
+    """``seed`` grown by up to ``reach`` px through the pixels of ``soft(box)`` (the bool mask
+    of the pixels it may grow into, asked for the box it can reach: a tuple of slices) (geodesic
+    dilation, 8-connected): a region and the soft ramp around it. Only the box around the seed
+    (plus ``reach`` + 1 px) is dilated: the region cannot leave it, and small holes or dots
+    in a 4K matte cost their box, not the frame."""
+    rows, cols = np.flatnonzero(seed.any(axis=1)), np.flatnonzero(seed.any(axis=0))
+    out = np.zeros(seed.shape, bool)
+    if not len(rows):
+        return out
+    box = (slice(max(rows[0] - reach - 1, 0), rows[-1] + reach + 2),
+           slice(max(cols[0] - reach - 1, 0), cols[-1] + reach + 2))
+    region = seed[box].astype(np.uint8)
+    soft = soft(box).astype(np.uint8)
     kernel = np.ones((3, 3), np.uint8)
     for _ in range(reach):
         grown = cv2.dilate(region, kernel) & soft | region
         if np.array_equal(grown, region):
             break
         region = grown
-    return region.astype(bool)
+    out[box] = region.astype(bool)
+    return out
 
 
 def _non_negative(value: float) -> float:
@@ -109,8 +119,8 @@ class FillHoles(_SmallRegions):
         fill = enclosed & (hole_area <= self._limit(object_area[around]))
         if not fill.any():
             return matte
-        region = _with_rim(select_labels(holes, fill, NONE), matte < SOLID, self.edge)
-        return np.where(region, np.float32(1.0), matte).astype(np.float32)
+        region = _with_rim(select_labels(holes, fill, NONE), lambda box: matte[box] < SOLID, self.edge)
+        return np.where(region, np.float32(1.0), matte).astype(np.float32, copy=False)
 
 
 class RemoveDots(_SmallRegions):
@@ -134,8 +144,8 @@ class RemoveDots(_SmallRegions):
         remove[0] = False
         if not remove.any():
             return matte
-        region = _with_rim(select_labels(islands, remove, NONE), matte > CLEAR, self.edge)
-        return np.where(region, np.float32(0.0), matte).astype(np.float32)
+        region = _with_rim(select_labels(islands, remove, NONE), lambda box: matte[box] > CLEAR, self.edge)
+        return np.where(region, np.float32(0.0), matte).astype(np.float32, copy=False)
 
 
 class BorderFix(Node):

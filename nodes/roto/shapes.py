@@ -4,13 +4,15 @@ at any resolution)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from rotograph import Input, Masks, Matte, Output, Param, RangeNode, Reach
 from rotograph.errors import RotographError
 from rotograph.core.node import CachePolicy, Node
 from rotograph.core.shapes import ShapeObject, ShapeSet
 from rotograph.core.types import Shapes
 
-from ._shape_fit import fit_object
+from ._shape_fit import fit_object, soft_edge
 from ._shape_raster import rasterise
 from ..matte.masks import _objects_param, parse_objects
 
@@ -46,7 +48,13 @@ class MatteToShapes(RangeNode):
 
     matte: Matte float32 H×W in [0, 1] (object id 1, named "matte"), or masks: Masks (the
     objects picked by ``objects``; connect one of the two). Output ``shapes``: Shapes in plate
-    pixels (top-left origin, y down) with ``pixel_aspect``, no feather.
+    pixels (top-left origin, y down) with ``pixel_aspect``. Feather per vertex: ``feather`` px;
+    with ``soft_edge`` the matte's soft edge becomes the shape's feather, vertex by vertex: the
+    vertex moves in along its normal to where the matte reaches 95% and its feather spans the
+    edge out to where the matte falls to 5% (``_shape_fit.soft_edge``; a hard edge changes
+    nothing), so that the rasterised shape falls off as the matte did. The exports carry the
+    feather where the format can (Nuke's feather curve, After Effects' feather points,
+    Fusion/Silhouette as the shape's mean softness).
     """
 
     type_id = "rotograph.MatteToShapes"
@@ -61,6 +69,8 @@ class MatteToShapes(RangeNode):
     max_vertices = Param(int, 64, range=(4, 1024), doc="Most vertices per object")
     min_area = Param(float, 16.0, range=(0.0, 1e7), doc="Drop outlines and holes smaller than this (px²)")
     pixel_aspect = Param(float, 1.0, range=(0.1, 10.0), doc="Pixel aspect of the plate (width/height of a pixel)")
+    feather = Param(float, 0.0, range=(0.0, 1000.0), doc="Feather given to every vertex (px, outwards)")
+    soft_edge = Param(bool, False, doc="Turn the matte's soft edge into per-vertex feather (the outline moves to its inside)")
     shapes = Output(Shapes)
 
     def reach(self) -> Reach:
@@ -91,6 +101,12 @@ class MatteToShapes(RangeNode):
                 before = previous.object(oid) if previous is not None else None
                 curves = fit_object(matte, mask, before.curves if before else [], threshold=self.threshold,
                                     tolerance=self.tolerance, max_vertices=self.max_vertices, min_area=self.min_area)
+                for c in curves:
+                    c.feather += self.feather
+                    if self.soft_edge:  # the outline moves in to the edge's inside, the feather spans it
+                        inner, outer = soft_edge(matte, c)
+                        c.points[:, :2] = inner
+                        c.feather += np.linalg.norm(outer - inner, axis=1)
                 out.append(ShapeObject(oid, name, curves))
             previous = ShapeSet(w, h, self.pixel_aspect, out)
             yield f, previous

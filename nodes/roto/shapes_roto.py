@@ -8,30 +8,12 @@ import numpy as np
 from rotograph import Input, Matte, Node, Output, Param
 from rotograph.errors import RotographError
 from rotograph.core.node import CachePolicy
-from rotograph.core.shapes import ShapeKeys, ShapeSet, interpolate
+from rotograph.core.shapes import ShapeKeys, ShapeSet, shapes_at
 from rotograph.core.types import Shapes
 
 from ._shape_raster import rasterise
 
 OPERATIONS = ("replace", "add", "subtract", "intersect")
-
-
-def shapes_at(keys: list[dict], frame: int) -> ShapeSet | None:
-    """The shapes of canonical :class:`~rotograph.core.shapes.ShapeKeys` at ``frame``: a keyframe's
-    own, linear interpolation between the two keyframes around ``frame`` (per curve of the
-    same vertex count; see :func:`~rotograph.core.shapes.interpolate`), the first before the first
-    keyframe and the last after the last. ``None`` without keyframes."""
-    if not keys:
-        return None
-    frames = [k["frame"] for k in keys]
-    i = int(np.searchsorted(frames, frame, side="right"))
-    if i == 0:
-        return ShapeSet.from_json(keys[0]["shapes"])
-    a = ShapeSet.from_json(keys[i - 1]["shapes"])
-    if i == len(keys) or frames[i - 1] == frame:
-        return a
-    b = ShapeSet.from_json(keys[i]["shapes"])
-    return interpolate(a, b, (frame - frames[i - 1]) / (frames[i] - frames[i - 1]))
 
 
 class Roto(Node):

@@ -14,7 +14,7 @@ import math
 import cv2
 import numpy as np
 
-from rotograph import Image, Input, Node, Output, Param
+from rotograph import Format, Image, Input, Node, Output, Param
 from rotograph.errors import RotographError
 from rotograph.core.node import CachePolicy
 
@@ -74,8 +74,10 @@ class Reformat(Node):
     ``resize``: ``fit`` scales the whole picture into the format (bars where the aspect ratios
     differ), ``fill`` covers the format (the overhang is cut), ``width``/``height`` match that
     side, ``distort`` stretches each axis to the format, ``none`` keeps the pixel size. The
-    picture is centred; aspect ratios are of the displayed picture: width × pixel aspect
-    (``input_pixel_aspect`` for the input: 2.0 for 2:1 anamorphic plates). ``filter``: area
+    picture is centred; aspect ratios are of the displayed picture: width × pixel aspect. The
+    input's pixel aspect comes with its format (a Read takes it from the file's header: 2.0 for
+    2:1 anamorphic plates); ``input_pixel_aspect`` > 0 overrides it. The output's format carries
+    the target's pixel aspect (``scale`` keeps the input's). ``filter``: area
     (box average, for shrinking; linear when enlarging), nearest, linear, cubic, lanczos
     (OpenCV's ``resize``, whose pixel-centre convention Nuke shares).
 
@@ -83,6 +85,7 @@ class Reformat(Node):
     """
 
     type_id = "rotograph.Reformat"
+    version = 2  # 2: the input's pixel aspect from its format (input_pixel_aspect 0)
     category = "Transform"
     cache_policy = CachePolicy.MEMORY_ONLY
 
@@ -92,10 +95,18 @@ class Reformat(Node):
     width = Param(int, 1920, range=(1, 32768), doc="Width (px) of the custom format")
     height = Param(int, 1080, range=(1, 32768), doc="Height (px) of the custom format")
     pixel_aspect = Param(float, 1.0, range=(0.1, 10.0), doc="Pixel aspect of the custom format")
-    input_pixel_aspect = Param(float, 1.0, range=(0.1, 10.0), doc="Pixel aspect of the input")
+    input_pixel_aspect = Param(float, 0.0, range=(0.0, 10.0),
+                               doc="Pixel aspect of the input; 0: the input format's (from the file's header)")
     resize = Param(str, "fit", choices=("fit", "fill", "width", "height", "distort", "none"))
     filter = Param(str, "area", choices=tuple(FILTERS))
     out = Output(Image)
+
+    @classmethod
+    def upgrade(cls, from_version: int, params: dict) -> dict:
+        """Version 1 had no formats on the wire: its input pixel aspect (1.0 unless set) stays."""
+        if from_version < 2:
+            params = {**params, "input_pixel_aspect": params.get("input_pixel_aspect", 1.0)}
+        return params
 
     def proxy_params(self, scale: float) -> dict:
         if self.format == "scale":
@@ -104,18 +115,31 @@ class Reformat(Node):
         return {"format": "custom", "width": max(1, round(w * scale)), "height": max(1, round(h * scale)),
                 "pixel_aspect": aspect}
 
-    def target(self, w: int, h: int) -> tuple[int, int, float]:
-        """(width, height, pixel aspect) of the output format for a w×h input."""
+    def source_aspect(self, fmt: Format | None) -> float:
+        """The input's pixel aspect: ``input_pixel_aspect`` when set, else its format's (else 1)."""
+        return self.input_pixel_aspect or (fmt.pixel_aspect if fmt is not None else 1.0)
+
+    def target(self, w: int, h: int, aspect: float | None = None) -> tuple[int, int, float]:
+        """(width, height, pixel aspect) of the output format for a w×h input of pixel aspect
+        ``aspect`` (``None``: :meth:`source_aspect` of no format)."""
         if self.format == "scale":
-            return max(1, round(w * self.scale)), max(1, round(h * self.scale)), self.input_pixel_aspect
+            return max(1, round(w * self.scale)), max(1, round(h * self.scale)), aspect or self.source_aspect(None)
         if self.format == "custom":
             return self.width, self.height, self.pixel_aspect
         return FORMATS[self.format]
 
-    def scales(self, w: int, h: int) -> tuple[float, float]:
-        """Pixel scale factors (x, y) from a w×h input to the output format."""
-        tw, th, tpa = self.target(w, h)
-        pa = self.input_pixel_aspect
+    def output_format(self, input_formats):
+        """The target format (``scale``: of the input's format, which it needs)."""
+        fmt = input_formats.get("image")
+        if fmt is None and self.format == "scale":
+            return None
+        w, h = (fmt.width, fmt.height) if fmt is not None else (0, 0)
+        return Format(*self.target(w, h, self.source_aspect(fmt)))
+
+    def scales(self, w: int, h: int, aspect: float | None = None) -> tuple[float, float]:
+        """Pixel scale factors (x, y) from a w×h input of pixel aspect ``aspect`` to the output format."""
+        pa = aspect or self.source_aspect(None)
+        tw, th, tpa = self.target(w, h, pa)
         sx, sy = tw * tpa / (w * pa), th / h  # display-size ratios
         s = {"fit": min(sx, sy), "fill": max(sx, sy), "width": sx, "height": sy, "none": 1.0}.get(self.resize)
         if s is None or self.format == "scale":  # distort; a scale format fills itself exactly
@@ -124,8 +148,9 @@ class Reformat(Node):
 
     def compute(self, ctx, image):
         h, w = image.shape[:2]
-        tw, th, _ = self.target(w, h)
-        kx, ky = self.scales(w, h)
+        pa = self.source_aspect(ctx.input_formats.get("image"))
+        tw, th, _ = self.target(w, h, pa)
+        kx, ky = self.scales(w, h, pa)
         size = (max(1, round(w * kx)), max(1, round(h * ky)))
         if size != (w, h):
             shrink = kx * ky < 1.0
@@ -159,6 +184,13 @@ class Crop(Node):
     reformat = Param(bool, False, doc="Make the box the output's format")
     out = Output(Image)
 
+    def output_format(self, input_formats):
+        """The input's format; with ``reformat``, the box's size (same pixel aspect)."""
+        fmt = input_formats.get("image")
+        if not self.reformat:
+            return fmt
+        return Format(max(1, self.right - self.x), max(1, self.top - self.y), fmt.pixel_aspect if fmt else 1.0)
+
     def compute(self, ctx, image):
         if self.right <= self.x or self.top <= self.y:
             raise RotographError(f"the crop box {self.x},{self.y} – {self.right},{self.top} is empty")
@@ -179,7 +211,8 @@ class Transform(Node):
     ``translate_x``/``translate_y`` in pixels (y up), ``rotate`` in degrees counter-clockwise,
     ``scale`` (× ``scale_y_ratio`` vertically) about the centre c = (``center_x``·W,
     ``center_y``·H) — the centre as a fraction of the format (0.5, 0.5 = its middle), so it
-    stays put at any resolution. ``filter``: nearest, linear, cubic, lanczos (``area`` means
+    stays put at any resolution. On an anamorphic format (pixel aspect ≠ 1) rotation and
+    scale act on the displayed picture. ``filter``: nearest, linear, cubic, lanczos (``area`` means
     linear here). OpenCV's ``warpAffine``; uncovered pixels are black and transparent.
 
     image: Image float32 H×W×3/4. Output ``image``: float32 H×W×C (the input's format).
@@ -205,14 +238,19 @@ class Transform(Node):
         identity = (self.translate_x, self.translate_y, self.rotate % 360.0, self.scale, self.scale_y_ratio)
         return "image" if identity == (0.0, 0.0, 0.0, 1.0, 1.0) else None
 
-    def matrix(self, w: int, h: int) -> np.ndarray:
-        """2×3 affine map, Nuke coordinates, input → output."""
+    def matrix(self, w: int, h: int, pixel_aspect: float = 1.0) -> np.ndarray:
+        """2×3 affine map, Nuke coordinates, input → output. Rotation and scale act on the
+        displayed picture (x × ``pixel_aspect``), so an anamorphic plate turns undistorted."""
         a = math.radians(self.rotate)
         rs = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]) @ np.diag(
             [self.scale, self.scale * self.scale_y_ratio])
+        if pixel_aspect != 1.0:
+            d = np.diag([pixel_aspect, 1.0])
+            rs = np.linalg.inv(d) @ rs @ d
         c = np.array([self.center_x * w, self.center_y * h])
         return np.hstack([rs, (c + [self.translate_x, self.translate_y] - rs @ c)[:, None]])
 
     def compute(self, ctx, image):
         h, w = image.shape[:2]
-        return warp_affine(image, self.matrix(w, h), w, h, self.filter)
+        fmt = ctx.input_formats.get("image")
+        return warp_affine(image, self.matrix(w, h, fmt.pixel_aspect if fmt else 1.0), w, h, self.filter)

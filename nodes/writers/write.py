@@ -115,6 +115,8 @@ class WriteEXR(FileWriter):
                                                   f"_COMPRESSION"),
                   "type": OpenEXR.scanlineimage, "rotograph/frame": int(ctx.frame), "rotograph/key": ctx.key,
                   "rotograph/software": f"rotograph {rotograph.__version__}", **exr_timing(ctx)}
+        if ctx.format is not None:  # the plate's pixel aspect (2.0: anamorphic), as Nuke reads it
+            header["pixelAspectRatio"] = float(ctx.format.pixel_aspect)
         if masks is not None:
             channels, crypto_header = encode(masks, self.crypto_layer, self.crypto_levels)
             layers[self.crypto_layer] = channels

@@ -29,7 +29,7 @@ from typing import Any, Callable, ClassVar, Iterator
 from ..errors import ParamError
 from .params import Param
 from ..io.timing import Timing
-from .types import PortType
+from .types import Format, PortType
 
 
 class CachePolicy(enum.Enum):
@@ -90,6 +90,8 @@ class Context:
     frames: tuple[int, ...] = ()  # range nodes: the frames of the segment this render wants
     timing: Timing | None = None
     frame_range: tuple[int, int] | None = None  # range nodes: the node's frame range (inclusive)
+    format: Format | None = None  # the node's output format (size, pixel aspect), when known
+    input_formats: dict[str, Format | None] = field(default_factory=dict)  # each connected input's format
     # a long compute calls ``check()`` between its steps: it raises when the evaluation was
     # cancelled (the editor's Cancel, a newer viewer request) and does nothing otherwise
     check: Callable[[], None] = lambda: None
@@ -287,6 +289,13 @@ class Node:
         the first input that has one. Read takes them from the file. Derived from params and
         files only (so the cache key already covers it)."""
         return next((t for t in input_timing.values() if t is not None), None)
+
+    def output_format(self, input_formats: dict[str, Format | None]) -> Format | None:
+        """This node's output :class:`~rotograph.types.Format` (size and pixel aspect) given its
+        inputs' (in input order); default: the first input that has one. Read takes it from the
+        file's header; Reformat and Crop set it; Merge takes B's. Derived from params and file
+        headers only, never from pixels."""
+        return next((f for f in input_formats.values() if f is not None), None)
 
     def warnings(self) -> list[str]:
         """Problems worth a warning before a render (``rotograph validate`` prints them), e.g.

@@ -245,6 +245,24 @@ def interpolate(a: ShapeSet, b: ShapeSet, t: float) -> ShapeSet:
     return ShapeSet(a.width, a.height, a.pixel_aspect, objects)
 
 
+def shapes_at(keys: list[dict], frame: int) -> ShapeSet | None:
+    """The shapes of canonical :class:`ShapeKeys` at ``frame``: a keyframe's
+    own, linear interpolation between the two keyframes around ``frame`` (per curve of the
+    same vertex count; see :func:`interpolate`), the first before the first
+    keyframe and the last after the last. ``None`` without keyframes."""
+    if not keys:
+        return None
+    frames = [k["frame"] for k in keys]
+    i = int(np.searchsorted(frames, frame, side="right"))
+    if i == 0:
+        return ShapeSet.from_json(keys[0]["shapes"])
+    a = ShapeSet.from_json(keys[i - 1]["shapes"])
+    if i == len(keys) or frames[i - 1] == frame:
+        return a
+    b = ShapeSet.from_json(keys[i]["shapes"])
+    return interpolate(a, b, (frame - frames[i - 1]) / (frames[i] - frames[i - 1]))
+
+
 class ShapeKeys(ParamKind):
     """Keyframed roto shapes: ``[{"frame": 1001, "shapes": <ShapeSet JSON>}, …]`` (see
     :meth:`ShapeSet.to_json`), one entry per keyframe, kept sorted by frame; frames unique."""

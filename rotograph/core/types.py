@@ -16,6 +16,11 @@ Shapes     :class:`~rotograph.core.shapes.ShapeSet` (per object: cubic       rot
            Bézier curves, per-vertex feather; format w, h, aspect)      pixels, y down
 =========  ==========================================================  ===================
 
+Every value also has a :class:`Format` (pixel size and pixel aspect), carried beside it by the
+engine: a node's format follows from its inputs' formats and its params (:meth:`Node.output_format
+<rotograph.node.Node.output_format>`), a Read's from its file's header, and it reaches ``compute``
+through the :class:`~rotograph.node.Context` and the cache key.
+
 Each :class:`PortType` knows how to check a value, measure its bytes and turn it into named
 arrays plus JSON attributes for the disk cache (and back). Plugins may register more types.
 """
@@ -28,6 +33,20 @@ from typing import Any, Callable
 import numpy as np
 
 from .shapes import ShapeSet, check_shapes, decode_shapes, encode_shapes  # noqa: F401
+
+
+@dataclass(frozen=True)
+class Format:
+    """An image format: ``width`` × ``height`` pixels and ``pixel_aspect`` (pixel width / height:
+    1.0 square, 2.0 for 2:1 anamorphic; the picture is displayed ``width × pixel_aspect`` wide)."""
+
+    width: int
+    height: int
+    pixel_aspect: float = 1.0
+
+    def scaled(self, scale: float) -> "Format":
+        """This format at ``scale`` × its size (rounded, at least 1 px), same pixel aspect."""
+        return Format(max(1, round(self.width * scale)), max(1, round(self.height * scale)), self.pixel_aspect)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,10 @@ def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
     import threading
     import time
 
+    from .memory import reuse_frame_buffers
+
+    reuse_frame_buffers()  # a worker renders frames only: frame buffers reused (rotograph/engine/memory.py)
+
     def watch():
         while os.getppid() == parent:
             time.sleep(interval)

@@ -26,6 +26,7 @@ from ..errors import EvaluationError, GraphError, blame
 from .hashing import digest
 from .stats import Stats
 from ..core.node import Context, Node, Segment
+from ..core.types import Format
 from ..io.timing import Timing
 
 
@@ -51,6 +52,7 @@ class Evaluator:
             self._links: dict[str, dict[str, tuple[str, str]]] = {}
             self._ranges: dict[str, tuple[int, int] | None] = {}
             self._timing: dict[str, Timing | None] = {}
+            self._formats: dict[str, Format | None] = {}
             self._segments: dict[str, list[Segment]] = {}
             self._where: dict[str, dict[int, tuple[int, int]]] = {}  # range node → frame → (segment, place in its run)
             self._segment_keys: dict[tuple[str, int], str] = {}
@@ -103,6 +105,25 @@ class Evaluator:
             with blame(name, None):
                 self._timing[name] = node.timing(ins)
         return self._timing[name]
+
+    def format(self, name: str) -> Format | None:
+        """A node's output format (size, pixel aspect), from its inputs' (Reads take it from the
+        file's header: never a decode)."""
+        self._sync()
+        if name not in self._formats:
+            node = self.graph.nodes[name]
+            links = self.links(name)
+            ins = {i: self.format(links[i][0]) for i in node.inputs if i in links}
+            with blame(name, None):
+                self._formats[name] = node.output_format(ins)
+        return self._formats[name]
+
+    def context(self, name: str, frame: int, **more) -> Context:
+        """The :class:`Context` that node ``name`` computes ``frame`` in: its timing, its format
+        and its inputs' formats, plus ``more`` (key, frames, frame range)."""
+        links = self.links(name)
+        return Context(frame=frame, node=name, log=self.log, timing=self.timing(name), format=self.format(name),
+                       input_formats={i: self.format(src) for i, (src, _) in links.items()}, check=self.check, **more)
 
     def segments(self, name: str) -> list[Segment]:
         """A range node's segments over its frame range."""
@@ -178,6 +199,9 @@ class Evaluator:
                 material["inputs"] = {i: self._input_key(node, i, frame) for i in sorted(self.links(name))}
                 if node.frame_dependent:
                     material["frame"] = frame
+            fmt = self.format(name)
+            if fmt is not None and fmt.pixel_aspect != 1.0:  # square pixels keep the keys they had
+                material["pixel_aspect"] = fmt.pixel_aspect
             key = digest(material, where=f"node '{name}'")
         self._keys[memo] = key
         return key
@@ -293,7 +317,7 @@ class Evaluator:
             return self._run_range(node, seg, {frame, *todo}, keep=frame)[output]
         inputs = self._pull(node, frame)
         self.check()  # before each compute: a chain of nodes computes after its deepest input is read
-        ctx = Context(frame=frame, node=name, log=self.log, key=key, timing=self.timing(name), check=self.check)
+        ctx = self.context(name, frame, key=key)
         with blame(name, frame):
             result = node.compute(ctx, **inputs)
         outs = self._store(node, frame, result)
@@ -379,8 +403,8 @@ class Evaluator:
             if state is not None:
                 resume = (frames[back], state)
         wanted = self.wanted.get(name, set()) | set(todo)
-        ctx = Context(frame=frames[0], node=name, log=self.log, frames=tuple(f for f in frames[: stop + 1] if f in wanted),
-                      timing=self.timing(name), frame_range=self.frame_range(name), check=self.check)
+        ctx = self.context(name, frames[0], frames=tuple(f for f in frames[: stop + 1] if f in wanted),
+                           frame_range=self.frame_range(name))
         result = None
         self.stats.range_runs[name] += 1
         gen = node.compute_range(ctx, seg, lambda f: self._pull(node, f), resume)

@@ -83,3 +83,11 @@ def apply_proxy(graph, scale: float):
                     graph.connect(f"{proxy.name}.out", f"{name}.{port}")
         graph.connect(f"{read}.{image}", f"{proxy.name}.image")
     return graph
+
+
+def proxy_copy(graph, scale: float):
+    """A copy of ``graph`` rewritten by :func:`apply_proxy` (``graph`` is left as it is): what
+    the editor's proxy toggle evaluates. At ``scale`` 1 the copy equals the graph."""
+    from ..core.graphio import dumps, loads
+
+    return apply_proxy(loads(dumps(graph), graph.registry), scale)

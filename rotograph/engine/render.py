@@ -24,7 +24,6 @@ from .cache import Cache, open_cache
 from ..errors import EXIT_FAILED, GraphError, RotographError, UsageError, blame, shorten
 from .evaluate import Evaluator
 from .stats import Stats
-from ..core.node import Context
 from .plan import Session, TaskResult, frame_tasks, pinned_entries, range_stages
 from ..core.writer import Writer
 
@@ -242,8 +241,7 @@ def _hold(evaluator: Evaluator, targets, failed: list[int], done: list[int]) -> 
             for name in targets:
                 node = evaluator.graph.nodes[name]
                 if isinstance(node, Writer) and node.holds:
-                    ctx = Context(frame=f, node=name, log=evaluator.log, key=evaluator.key(name, None, source),
-                                  timing=evaluator.timing(name))
+                    ctx = evaluator.context(name, f, key=evaluator.key(name, None, source))
                     inputs = evaluator.inputs(name, source)
                     with blame(name, f):
                         node.hold(ctx, inputs)

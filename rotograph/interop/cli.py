@@ -60,7 +60,10 @@ def cmd_render(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..engine.cache import open_cache
+    from ..engine.memory import reuse_frame_buffers
     from ..engine.render import render
+
+    reuse_frame_buffers()  # a render process: frame-sized buffers reused, not faulted in again each frame
 
     cache = open_cache(args.cache, max_bytes=args.cache_size, memory_bytes=args.memory)
     console = _console()

@@ -115,7 +115,7 @@ def cmd_info(args) -> int:
     from ..io.media import probe
     from ..io.timing import format_rate
 
-    info = probe(args.media, args.first_frame)
+    info = probe(args.media, args.first_frame, verify=True)
     rows = {
         "file": info.path, "resolution": f"{info.width}x{info.height}",
         "frames": f"{info.first}-{info.last} ({info.frames} frames)",

@@ -31,8 +31,9 @@ def _node(cls: str, knobs: list[tuple[str, str]]) -> str:
     return cls + " {\n" + "".join(f" {k} {v}\n" for k, v in knobs) + "}\n"
 
 
-def _image_size(path: str) -> tuple[int, int] | None:
-    """(width, height) of a written image (OpenImageIO reads every format written), or None."""
+def _image_size(path: str) -> tuple[int, int, float] | None:
+    """(width, height, pixel aspect) of a written image (OpenImageIO reads every format written;
+    an EXR's ``pixelAspectRatio``), or None."""
     import OpenImageIO as oiio
 
     inp = oiio.ImageInput.open(path)
@@ -41,7 +42,7 @@ def _image_size(path: str) -> tuple[int, int] | None:
         return None
     try:
         spec = inp.spec()
-        return spec.width, spec.height
+        return spec.width, spec.height, spec.get_float_attribute("PixelAspectRatio", 1.0) or 1.0
     finally:
         inp.close()
 
@@ -61,7 +62,7 @@ def _read(name: str, d: Delivery, rng: tuple[int, int], x: int) -> list[tuple[st
     if d.per_frame:
         size = _image_size(expand_frame(d.path, rng[0]))
         if size:
-            knobs.append(("format", _q(f"{size[0]} {size[1]} 0 0 {size[0]} {size[1]} 1 ")))
+            knobs.append(("format", _q(f"{size[0]} {size[1]} 0 0 {size[0]} {size[1]} {size[2]:g} ")))
     if d.per_frame:
         knobs += [("first", str(rng[0])), ("last", str(rng[1])), ("origfirst", str(rng[0])), ("origlast", str(rng[1]))]
     else:  # a movie's frames are 1..N in Nuke: start them at the graph's first frame
@@ -163,7 +164,7 @@ def export_nuke(graph, path: str, frames: list[int] | None = None) -> str:
     root = [("inputs", "0"), ("name", _q(os.path.abspath(path))), ("first_frame", str(first)),
             ("last_frame", str(last))]
     if fmt:
-        root.append(("format", _q(f"{fmt[0]} {fmt[1]} 0 0 {fmt[0]} {fmt[1]} 1 rotograph")))
+        root.append(("format", _q(f"{fmt[0]} {fmt[1]} 0 0 {fmt[0]} {fmt[1]} {fmt[2]:g} rotograph")))
     text = (f"#! nuke 14.0 (written by rotograph {__version__})\nversion 14.0\n" + _node("Root", root)
             + "".join(blocks))
     try:

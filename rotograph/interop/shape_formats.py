@@ -31,6 +31,33 @@ mode to *minus* in Nuke). Feather: per-vertex feather goes to Nuke's feather cur
 feather point pushed out along the vertex normal) and to After Effects' feather points (one of
 that radius on each feathered vertex: ``Shape.featherSegLocs`` … ``featherRadii``); Fusion and
 Silhouette get the curve's mean feather as the mask/shape softness.
+
+Nuke's curves knob was compared with Roto nodes in scripts saved by Nuke (public GitHub
+repositories, found by searching code for ``{v x3f99999a}`` / ``{layer Root``): one with shapes
+``Bezier1`` and ``Rectangle1`` (Roto36/Roto37, a single key at frame 1065), one with ``Bezier1``
+keyed at 1045 (a newer layout: Root flags ``2097152`` and ``pt1x … ptref`` layer attributes), and
+bare Roto / RotoPaint nodes. What we write matches the first: ``{{{v x3f99999a} {f 0} {n {layer Root {f 512}
+{t cx cy} {a} …}}}}`` with the format centre; per shape ``{curvegroup NAME 512 bezier {{cc {f 8192}
+{px KEYS {in} {vertex} {out} …}} {cc {f 8192} {px KEYS {in} {feather offset} {out} …}}} {tx KEY cx
+cy} {a spx … spy … sb 1 tt x40800000}}``, floats as ``x`` + float32 hex; the shape curve in
+format pixels with y up and tangents relative to their vertex; the feather curve with offsets
+from the vertex (``{0 0}`` = no feather) and the vertex's tangents. Not seen in a saved script:
+a point with several keys — we write each coordinate as ``{v_key1 v_key2 …}`` after ``px``'s
+key list (as a knob's per-key values), unverified in Nuke itself.
+
+Flame: no file is written for it. What the search of the documentation found: Flame's GMask
+(garbage mask) menu imports and exports *raw setup files* ("Import RAW" / "Export RAW") holding
+the number of keyframes, the number of vertices, and the x, y, z of every vertex at each
+keyframe (Autodesk Flame help, "Importing and Exporting Raw Setup Files", 2009–2025), but the
+file's syntax is not published; GMask setups (``.gmask``) load into the Keyer, Distort and
+Action's Import node, and Mocha Pro exports GMask Tracer setups — neither syntax is published;
+the GMask Tracer's Python API imports FBX, Alembic and PSD (``import_fbx``, ``import_abc``,
+``import_psd``), geometry rather than editable splines. No sample file of these setups was found
+either, so writing one would mean inventing its syntax. For Flame, deliver the matte (the EXR
+of ShapesToMatte or Roto); for editable shapes, a documented route is the ``.fxs`` through Mocha
+Pro, whose Python reference (Boris FX) lists a Silhouette shape importer
+(``mocha.aux_importers.SilhouetteImporter``) and a Flame shape exporter
+(``AbstractShapeDataExporter.Flame()``) that writes GMask Tracer setups.
 """
 
 from __future__ import annotations
@@ -135,15 +162,16 @@ def write_nuke(anim: Animation, first: int, last: int, fps: float = 24.0) -> str
     for name, _, _, hole, keyed in tracks(anim):
         frames = sorted(keyed)
         curves = [keyed[f] for f in frames]
+        cx, cy = curves[0].vertices.mean(axis=0)
         groups.append(f"    {{curvegroup {name} 512 bezier\n     {{\n"
                       f"{_nk_curve(frames, curves, h, False)}\n{_nk_curve(frames, curves, h, True)}}}\n"
-                      f"     {{tx 1 {nuke_float(w / 2)} {nuke_float(h / 2)}}}\n"
+                      f"     {{tx {nuke_float(frames[0])} {nuke_float(cx)} {nuke_float(h - cy)}}}\n"
                       f"     {{a spx {nuke_float(w / 2)} spy {nuke_float(h / 2)} sb 1 tt x40800000}}}}")
     curves = "\n".join(groups)
     return (f"#! rotograph roto export\nversion 13.0 v1\n"
             f"Root {{\n inputs 0\n first_frame {first}\n last_frame {last}\n fps {fps:g}\n format {fmt}\n}}\n"
             f"Roto {{\n inputs 0\n output alpha\n cliptype none\n format {fmt}\n"
-            f" curves {{{{{{v x3f99999a}}\n  {{f 0}}\n  {{n\n   {{layer Root\n    {{f 0}}\n"
+            f" curves {{{{{{v x3f99999a}}\n  {{f 0}}\n  {{n\n   {{layer Root\n    {{f 512}}\n"
             f"    {{t {nuke_float(w / 2)} {nuke_float(h / 2)}}}\n    {{a}}\n{curves}}}}}}}}}\n"
             f" lifetime_type \"all frames\"\n name RotographShapes\n}}\n")
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import MediaError
 from .exr import exr_channels
+from .headers import CHANNEL_ORDER, exr_layers, exr_pick, image_header, layer_of  # noqa: F401
 from .timing import exact_rate
 
 MOVIE_EXTS = {".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv", ".mxf"}
@@ -100,7 +101,7 @@ def expand_frame(path: str, frame: int) -> str:
 class MediaInfo:
     """What ``rotograph info`` prints: size in pixels, frame numbers, frame rate (an exact
     Fraction, e.g. 30000/1001; ``None`` when the file does not say), codec, channels, the SMPTE
-    timecode of the first frame when the file has one, the frames a sequence lacks
+    timecode of the first frame when the file has one, the pixel aspect the header declares, the frames a sequence lacks
     (``missing``), and for a movie that ends early the frames its index lists (``truncated``;
     ``first``–``last`` are then the frames it really holds)."""
 
@@ -116,6 +117,7 @@ class MediaInfo:
     missing: list[int] = field(default_factory=list)
     truncated: int = 0  # a movie that ends before its index: the frames the index lists
     timecode: str | None = None
+    pixel_aspect: float = 1.0  # pixel width / height (2.0: 2:1 anamorphic), from the header
 
     @property
     def frames(self) -> int:
@@ -167,6 +169,8 @@ class MovieSource:
         self.timecode = self.stream.metadata.get("timecode") or self.container.metadata.get("timecode")
         self.codec = ctx.name
         self.width, self.height = ctx.width, ctx.height
+        sar = self.stream.sample_aspect_ratio or ctx.sample_aspect_ratio  # a Fraction, or None when unset
+        self.pixel_aspect = float(sar) if sar and sar > 0 else 1.0
 
     def __len__(self) -> int:
         return len(self.pts)
@@ -229,19 +233,6 @@ def _leading_run(pts: list[int]) -> list[int]:
     return pts
 
 
-CHANNEL_ORDER = ("R", "G", "B", "A", "X", "Y", "Z", "red", "green", "blue", "alpha")
-
-
-def layer_of(channel: str) -> str:
-    """``"matte.A"`` → ``"matte"``; ``"R"`` → ``""`` (the default RGBA layer)."""
-    return channel.rsplit(".", 1)[0] if "." in channel else ""
-
-
-def exr_layers(channels) -> list[str]:
-    """Layer names of EXR channel names: ``""`` for R/G/B/A, ``matte`` for ``matte.A``, …"""
-    return sorted({layer_of(c) for c in channels})
-
-
 def read_image(path: str, layer: str | None = "") -> tuple[np.ndarray, int, list[str]]:
     """One image file → (array H×W×C, bit depth, channel names in the file). The array holds
     RGB(A) — or, for an EXR, the channels of ``layer`` (``matte``, ``depth``, ``N``, …; one
@@ -252,23 +243,16 @@ def read_image(path: str, layer: str | None = "") -> tuple[np.ndarray, int, list
         raise FileNotFoundError(path)
     if ext == ".exr":
         chans = exr_channels(path)
-        if layer is None:  # describe the file: its RGBA, or else its first layer
-            layer = "" if {"R", "G", "B", "Y"} & set(chans) else exr_layers(chans)[0] if chans else ""
-        prefix = f"{layer}." if layer else ""
-        mine = [c for c in chans if layer_of(c) == layer]
-        others = ", ".join(repr(x) for x in exr_layers(chans) if x) or "none"
-        if not layer and not {"R", "G", "B", "Y"} & set(mine):  # alpha or data alone is no picture
-            raise MediaError(f"{path}: no RGB channels to read as an image (channels: "
-                             f"{', '.join(sorted(chans)) or 'none'}); read a layer instead (layers: {others})")
-        if not mine:
-            raise MediaError(f"{path}: no layer {layer!r} (layers: {', '.join(repr(x) for x in exr_layers(chans))})")
-        key = lambda c: (CHANNEL_ORDER.index(c[len(prefix):]) if c[len(prefix):] in CHANNEL_ORDER else 99, c)  # noqa
-        names = sorted(mine, key=key)[:4]
-        planes = [chans[c].astype(np.float32) for c in (names * 3 if len(names) == 1 else names)]
+        names = exr_pick(path, list(chans), layer)
+        planes = names * 3 if len(names) == 1 else names
+        first = chans[planes[0]]
+        img = np.empty(first.shape + (max(len(planes), 3),), np.float32)  # one pass per channel, no temporaries
+        for i, c in enumerate(planes):
+            img[..., i] = chans[c]
         if len(planes) == 2:
-            planes.append(np.zeros_like(planes[0]))
-        bits = 16 if chans[names[0]].dtype == np.float16 else 32
-        return np.dstack(planes), bits, names + sorted(c for c in chans if c not in names)
+            img[..., 2] = 0.0
+        bits = 16 if first.dtype == np.float16 else 32
+        return img, bits, names + sorted(c for c in chans if c not in names)
     if layer:
         raise MediaError(f"{path}: only EXR files have layers (layer {layer!r} asked for)")
     if ext in (".png", ".tif", ".tiff", ".jpg", ".jpeg"):
@@ -348,9 +332,11 @@ def sequence_frames(path: str) -> dict[int, str]:
     return dict(sorted(frames.items()))
 
 
-def probe(path: str, first_frame: int = 1001, layer: str | None = None) -> MediaInfo:
-    """Describe a movie, a sequence pattern or a single image without decoding every frame.
-    ``layer``: the EXR layer to describe (``None``: RGBA, or the first layer when there is no RGB)."""
+def probe(path: str, first_frame: int = 1001, layer: str | None = None, verify: bool = False) -> MediaInfo:
+    """Describe a movie, a sequence pattern or a single image from headers alone (an image's
+    header through :func:`~rotograph.io.headers.image_header`; a movie's stream, demuxed, not decoded).
+    ``layer``: the EXR layer to describe (``None``: RGBA, or the first layer when there is no RGB).
+    ``verify``: also decode the first image (``rotograph info``: a truncated file is reported)."""
     real = resolve_path(path)
     ext = os.path.splitext(real)[1].lower()
     if frame_pattern(real) and ext in IMAGE_EXTS:
@@ -358,24 +344,29 @@ def probe(path: str, first_frame: int = 1001, layer: str | None = None) -> Media
         if not frames:
             raise MediaError(f"{path}: no files match this sequence pattern")
         first_num, last_num = min(frames), max(frames)
-        img, bits, names = read_image(frames[first_num], layer)
+        head = image_header(frames[first_num], layer)
+        if verify:
+            read_image(frames[first_num], layer)
         missing = [f for f in range(first_num, last_num + 1) if f not in frames]
         rate, tc = image_timing(frames[first_num])
-        return MediaInfo(path, img.shape[1], img.shape[0], first_num, last_num, rate, ext[1:], names, bits, missing,
-                         timecode=tc)
+        return MediaInfo(path, head.width, head.height, first_num, last_num, rate, ext[1:], head.names, head.bits,
+                         missing, timecode=tc, pixel_aspect=head.pixel_aspect)
     if not os.path.exists(real):
         raise MediaError(f"{path}: file not found")
     if ext in IMAGE_EXTS:
-        img, bits, names = read_image(real, layer)
+        head = image_header(real, layer)
+        if verify:
+            read_image(real, layer)
         rate, tc = image_timing(real)
-        return MediaInfo(path, img.shape[1], img.shape[0], first_frame, first_frame, rate, ext[1:], names, bits,
-                         timecode=tc)
+        return MediaInfo(path, head.width, head.height, first_frame, first_frame, rate, ext[1:], head.names,
+                         head.bits, timecode=tc, pixel_aspect=head.pixel_aspect)
     src = MovieSource(real)
     try:
         if len(src) == 0:
             raise MediaError(f"{path}: the movie has no video frames")
         chans = ["R", "G", "B", "A"] if src.has_alpha else ["R", "G", "B"]
         return MediaInfo(path, src.width, src.height, first_frame, first_frame + len(src) - 1, src.fps,
-                         src.codec, chans, src.bit_depth, truncated=src.truncated, timecode=src.timecode)
+                         src.codec, chans, src.bit_depth, truncated=src.truncated, timecode=src.timecode,
+                         pixel_aspect=src.pixel_aspect)
     finally:
         src.close()
