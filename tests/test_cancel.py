@@ -67,3 +67,36 @@ def test_grabcut_split_at_its_checks_gives_the_same_cut():
     one = grabcut(img, tri.copy(), 5)
     split = grabcut(img, tri.copy(), 5, check=lambda: calls.append(1))
     assert np.array_equal(one, split) and len(calls) == 4 and 3000 < one.sum() < 6000
+
+
+def test_sam3track_stops_inside_a_sessions_propagation(registry, tmp_path, monkeypatch):
+    """SAM3Track (against the recorded sam3 double) checks before each frame it propagates."""
+    pytest.importorskip("torch")
+    import sam3_double
+    from conftest import write_png_sequence
+    from test_sam3 import squares
+
+    from rotograph.interop.models import MANAGER
+    from rotograph.nodes.ai import sam3 as sam3_nodes
+
+    bpe = tmp_path / "bpe_simple_vocab_16e6.txt.gz"
+    bpe.write_bytes(b"")
+    sam3_double.install(monkeypatch, str(bpe))
+    monkeypatch.setattr(sam3_nodes, "choose_device", lambda preferred="auto": "cuda")
+    MANAGER.clear()
+    try:
+        g = rotograph.Graph(registry)
+        g.add("rotograph.Read", "read", file=write_png_sequence(tmp_path / "plate", squares()[0]), colorspace="sRGB")
+        g.add("rotograph.SAM3Track", "track", weights="random", chunk=8, overlap=2,
+              prompts=[{"frame": 1001, "object": 1, "points": [[22, 32, 1]], "box": None}])
+        g.connect("read.image", "track.image")
+
+        class InSam3(Stopping):
+            def check(self):
+                if "_sam3_compat" in sys._getframe(1).f_code.co_filename:
+                    raise Stop()
+
+        with pytest.raises(Stop):
+            InSam3(g, rotograph.Cache()).get("track", "masks", 1005)
+    finally:
+        MANAGER.clear()
