@@ -77,7 +77,8 @@ docs: $(DOCS)
 	@echo "Docs: $(CURDIR)/build/docs/index.html"
 
 ## SAM 3's real code on the CPU, random weights: tests/test_sam3_real.py (SAM3Segment and SAM3Track against upstream's own
-## calls; a cheap image trunk) and bench/sam3_cpu.py (the full 1008-px backbone: s/frame, click latency, peak RSS). Minutes.
+## calls; a cheap image trunk, also in `make test`, and the sam3_cpu test with the full 1008-px backbone) and bench/sam3_cpu.py
+## (the full backbone: s/frame, click latency, peak RSS). Minutes.
 sam3-cpu-check: $(AI)
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_sam3_real.py
 	$(PY) bench/sam3_cpu.py

@@ -148,6 +148,9 @@ class Sam3VideoModel:
     def cuda(self):
         return self
 
+    def named_parameters(self):  # a torch Module in sam3; the double holds no tensors
+        return iter(())
+
 
 def _read_checkpoint(checkpoint_path, load_from_HF):
     if checkpoint_path is None:
@@ -178,6 +181,9 @@ class Sam3Image:
     def __init__(self, checkpoint_keys, inst_interactivity):
         self.checkpoint_keys = checkpoint_keys
         self.inst_interactive_predictor = object() if inst_interactivity else None
+
+    def named_parameters(self):  # a torch Module in sam3; the double holds no tensors
+        return iter(())
 
     @recorded("Sam3Image.predict_inst")
     def predict_inst(self, inference_state, **kwargs):

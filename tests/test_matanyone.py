@@ -100,7 +100,7 @@ def test_weights_in_the_published_layout_load_from_the_hf_cache_and_a_local_path
 def test_sam3_matte_graph_end_to_end(registry, tmp_path, monkeypatch):
     """graphs/sam3_matte.json with the sam3 double (held to the recorded API) and a
     random-initialised MatAnyone 2."""
-    from rotograph.nodes.ai import sam3 as sam3_nodes
+    from rotograph.nodes.ai import _sam3_models as sam3_models
 
     import sam3_double
     from conftest import GRAPHS, read_exr, write_png_sequence
@@ -109,7 +109,7 @@ def test_sam3_matte_graph_end_to_end(registry, tmp_path, monkeypatch):
     bpe = tmp_path / "bpe.txt.gz"
     bpe.write_bytes(b"")
     sam3_double.install(monkeypatch, str(bpe))
-    monkeypatch.setattr(sam3_nodes, "choose_device", lambda preferred="auto": "cuda")
+    monkeypatch.setattr(sam3_models, "choose_device", lambda preferred="auto": "cuda")
     MANAGER.clear()
     frames, _ = squares(6)
     g = rotograph.load(GRAPHS / "sam3_matte.json", registry)

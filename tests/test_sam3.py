@@ -13,7 +13,7 @@ import pytest
 
 import rotograph
 from rotograph.interop.models import MANAGER
-from rotograph.nodes.ai import sam3 as sam3_nodes
+from rotograph.nodes.ai import _sam3_models as sam3_models
 
 from conftest import GRAPHS, write_png_sequence
 
@@ -55,7 +55,7 @@ def double(monkeypatch, tmp_path):
     bpe = tmp_path / "bpe_simple_vocab_16e6.txt.gz"
     bpe.write_bytes(b"")
     api = sam3_double.install(monkeypatch, str(bpe))
-    monkeypatch.setattr(sam3_nodes, "choose_device", lambda preferred="auto": "cuda")
+    monkeypatch.setattr(sam3_models, "choose_device", lambda preferred="auto": "cuda")
     MANAGER.clear()
     yield api
     MANAGER.clear()
@@ -560,6 +560,25 @@ def test_device_auto_resolves_and_the_key_holds_the_resolved_device(registry, tm
         g.set("track.device", "cuda")
         with pytest.raises(rotograph.GraphError, match="no CUDA GPU is visible"):
             g.validate()
+
+
+@pytest.mark.parametrize("cuda, mps, want", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_device_auto_picks_cuda_then_mps_then_cpu_and_the_key_holds_it(registry, tmp_path, monkeypatch, cuda, mps, want):
+    """``auto`` resolves to the best device present (CUDA, else Metal, else the CPU) and both
+    nodes' cache keys hold the resolved device and its dtype (bf16 autocast on CUDA only), so a
+    result computed on one device is never served as another's. Availability is monkeypatched:
+    no MPS machine here."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    g = _graph(registry, tmp_path, prompts=[_kf(1001, 1, [(22, 32, 1)])])
+    g.add("rotograph.SAM3Segment", "seg", mode="objects", prompts=[_kf(1001, 1, [(22, 32, 1)])], weights="random")
+    g.connect("read.image", "seg.image")
+    g.validate()
+    for node in ("track", "seg"):
+        key = g.nodes[node].key_material(1001)
+        assert (key["device"], key["dtype"]) == (want, "bfloat16" if want == "cuda" else "float32"), node
+    g.set("seg.device", "cpu")  # an explicit device is kept as asked
+    assert g.nodes["seg"].key_material(1001)["device"] == "cpu"
 
 
 # -- SAM3Segment ---------------------------------------------------------------------------------

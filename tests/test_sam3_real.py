@@ -1,13 +1,16 @@
 """SAM3Segment and SAM3Track against the real ``sam3`` package on the CPU, random weights, through
 the compatibility module (rotograph/nodes/ai/_sam3_compat.py): each redirected sam3 line is still
 there, each kind of redirection does what it says, and the nodes give exactly the masks of
-upstream's own calls made in the same order. The 1008-px ViT trunk is swapped for a cheap module
-with its output shapes (tests/sam3_real.py); the rest of the model is sam3's own.
+upstream's own calls made in the same order.
 
-`make test` installs sam3 and runs the compatibility checks; the two model tests are marked
-``sam3_cpu`` (5-10 minutes each on 2 busy cores: a neck pass at 1008 px alone is ~15 s) and run
-in `make sam3-cpu-check`, with bench/sam3_cpu.py (the full backbone). Skipped where sam3 is not
-installed, except under ROTOGRAPH_REQUIRE_AI.
+These run in `make test` (the two model tests: ~110 CPU-seconds together, about a minute on 2
+quiet cores; ~5 GB peak): each model is built once, for the one test that uses it, and shared
+by the node and upstream's direct calls; only the 1008-px ViT trunk is swapped
+for a cheap module with its output shapes, the random weights are filled from seeded buffers
+(not torch's per-tensor draws), and the backbone remembers its outputs by input bytes, so the
+node and upstream pay for one neck pass a frame (tests/sam3_real.py). The full backbone runs in
+`make sam3-cpu-check` (bench/sam3_cpu.py and the ``sam3_cpu`` tests). Skipped where sam3 is not
+installed, except under ROTOGRAPH_REQUIRE_AI (`make test`), where that is a failure.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ except ImportError as e:  # `make test` installs sam3 and sets ROTOGRAPH_REQUIRE
         raise
     pytest.skip(f"the real sam3 package is not installed ({e}): make sam3-cpu-check installs it", allow_module_level=True)
 
-from sam3_real import cheap_trunk  # noqa: E402
+from sam3_real import cheap_trunk, fast_random_init, memo_backbone, release_memory, shift_concept_masks  # noqa: E402
 
 CPU = "cpu"
 
@@ -99,15 +102,23 @@ def test_the_gpu_properties_probe_answers_off_cuda():
 
 
 # -- the nodes against upstream's own calls ---------------------------------------------------
-@pytest.fixture(scope="module")
+@pytest.fixture
 def image_model():
-    """SAM 3's image model (cheap trunk), built by the node's own builder, seeded."""
+    """SAM 3's image model (cheap trunk, fast seeded random init), built once by the node's own
+    builder and shared by the node and upstream's direct calls; one test uses it, and it is let go
+    after it (peak memory: one model at a time, ~4.5 GB)."""
     from rotograph.nodes.ai.sam3 import build_image_model
 
-    torch.manual_seed(0)
-    with cheap_trunk():
+    release_memory()  # a model an earlier test let go (pytest drops it only after the teardown)
+    with cheap_trunk(), fast_random_init():
         proc = build_image_model(resolve_weights(SPECS["sam3"], "random"), CPU)
+    assert all(torch.isfinite(p).all() for p in proc.model.parameters())  # none left as torch.empty's memory
+    memo_backbone(proc.model.backbone)
+    shift_concept_masks(proc.model)
     yield proc
+    MANAGER.clear()
+    del proc
+    release_memory()
 
 
 def _segment_graph(registry, tmp_path, proc, **params):
@@ -120,18 +131,16 @@ def _segment_graph(registry, tmp_path, proc, **params):
     return g
 
 
-@pytest.mark.sam3_cpu
-def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, tmp_path, image_model):
-    """Objects mode (a click on one object, a box on another) and concept mode with an exemplar
-    box give the masks of upstream's Sam3Processor / predict_inst calls made in the same order;
-    the second prompt on the frame reuses the embedding (one backbone pass)."""
+def _clicks_equal_upstream(registry, tmp_path, proc):
+    """Objects mode on 1002 (a click on one object, a box on another) against upstream's
+    ``set_image`` and two ``predict_inst`` calls; returns the node's graph."""
     from PIL import Image
 
-    proc = image_model
     frame = plates()[1002]
     g = _segment_graph(registry, tmp_path, proc, mode="objects",
                        prompts=[_kf(1002, 1, [(25, 32, 1)]), _kf(1002, 2, box=[94, 54, 120, 82])])
     ours = g.evaluate("seg", 1002, "masks")
+    hits = proc.model.backbone.memo_hits
     with compat.on_device(CPU):
         state = proc.set_image(Image.fromarray(frame))
         m1, s1, _ = proc.model.predict_inst(state, point_coords=np.array([[25, 32]], np.float32),
@@ -143,6 +152,20 @@ def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, t
     want[two & (want == 0)] = 2
     assert one.any() and two.any()  # random weights still give masks to compare
     assert np.array_equal(ours.labels, want)
+    # upstream's set_image gave the backbone the very tensor the node's frame preparation gave it
+    assert proc.model.backbone.memo_hits == hits + 1
+    return g
+
+
+def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, tmp_path, image_model):
+    """Objects mode (a click on one object, a box on another) and concept mode with an exemplar
+    box give the masks of upstream's Sam3Processor / predict_inst calls made in the same order;
+    the second prompt on the frame reuses the embedding (one backbone pass)."""
+    from PIL import Image
+
+    proc = image_model
+    frame = plates()[1002]
+    g = _clicks_equal_upstream(registry, tmp_path, proc)
 
     cache = proc._rotograph_embeddings
     misses = cache.misses
@@ -160,17 +183,21 @@ def test_sam3_segment_clicks_and_exemplars_equal_upstream_on_the_cpu(registry, t
     want = np.zeros((96, 160), np.uint16)
     for oid, i in enumerate(np.argsort(-scores, kind="stable"), start=1):
         want[masks[i] & (want == 0)] = oid
-    assert np.array_equal(ours.labels, want)
+    assert want.any() and np.array_equal(ours.labels, want)
+    assert np.array_equal(np.array([o.score for o in ours.objects], np.float32), -np.sort(-scores, kind="stable"))
     assert g.evaluate("seg", 1003, "masks").objects == []  # the exemplar belongs to 1002
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def video_model():
+    """SAM 3's video model (cheap trunk, fast seeded random init), built once by the node's own
+    builder and shared by the node and upstream's direct calls; let go after its one test."""
     from rotograph.nodes.ai.sam3 import build_video_model
 
-    torch.manual_seed(0)
-    with cheap_trunk():
+    release_memory()
+    with cheap_trunk(), fast_random_init():
         sam = build_video_model(resolve_weights(SPECS["sam3"], "random"), CPU)
+    memo_backbone(sam.tracker.backbone)
     # random weights score every object absent (masks then forced empty): raise the object-score
     # bias so that objects are present and the masks compared mean something
     head = sam.tracker.sam_mask_decoder.pred_obj_score_head
@@ -178,9 +205,11 @@ def video_model():
     with torch.no_grad():
         last.bias.fill_(10.0)
     yield sam
+    MANAGER.clear()
+    del sam
+    release_memory()
 
 
-@pytest.mark.sam3_cpu
 def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_path, video_model):
     """Two objects clicked on 1001, object 1 corrected on 1002 (object 2 not named), three
     frames: SAM3Track's masks equal upstream's tracker driven in the interactive order with its
@@ -236,3 +265,21 @@ def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_p
             (f, int((ours[f].labels != want[f].labels).sum()), [iou(ours[f].labels == o, want[f].labels == o) for o in (1, 2)])
         assert [o.id for o in ours[f].objects] == [o.id for o in want[f].objects]
     assert np.array_equal(ours[1001].labels, first.labels)  # the correction changed nothing before it
+    # three frames, three backbone inputs: upstream's JPEG loader made the very tensors the node's
+    # in-memory frames did
+    assert len(tr.backbone.memo) == len(frames)
+
+
+@pytest.mark.sam3_cpu
+def test_sam3_segment_clicks_with_the_full_backbone_equal_upstream(registry, tmp_path):
+    """The same clicks through SAM 3's own 1008-px ViT trunk (one pass: ~40 s and ~3 GB on 2 cores):
+    `make sam3-cpu-check`, not `make test`."""
+    from rotograph.nodes.ai.sam3 import build_image_model
+
+    release_memory()
+    with fast_random_init():
+        proc = build_image_model(resolve_weights(SPECS["sam3"], "random"), CPU)
+    assert type(proc.model.backbone.vision_backbone.trunk).__name__ == "ViT"
+    memo_backbone(proc.model.backbone)
+    _clicks_equal_upstream(registry, tmp_path, proc)
+    MANAGER.clear()
