@@ -77,12 +77,12 @@ def test_sam3track_stops_inside_a_sessions_propagation(registry, tmp_path, monke
     from test_sam3 import squares
 
     from rotograph.interop.models import MANAGER
-    from rotograph.nodes.ai import sam3 as sam3_nodes
+    from rotograph.nodes.ai import _sam3_models
 
     bpe = tmp_path / "bpe_simple_vocab_16e6.txt.gz"
     bpe.write_bytes(b"")
     sam3_double.install(monkeypatch, str(bpe))
-    monkeypatch.setattr(sam3_nodes, "choose_device", lambda preferred="auto": "cuda")
+    monkeypatch.setattr(_sam3_models, "choose_device", lambda preferred="auto": "cuda")  # as test_sam3's double
     MANAGER.clear()
     try:
         g = rotograph.Graph(registry)
