@@ -123,6 +123,9 @@ def chain_vs_floor(folder: str, frames: int, repeat: int, memory: str = "reuse")
             f.write(os.path.join(folder, "plates", f"greenscreen.{1001 + i:04d}.exr"))
     with open(os.path.join(ROOT, "graphs", "greenscreen.json")) as f:
         chain = json.load(f)
+    # its paths are relative to graphs/ (format v2): here the plates and renders are in ``folder``
+    chain["nodes"]["read"]["params"]["file"] = "plates/greenscreen.####.exr"
+    chain["nodes"]["write"]["params"]["file"] = "render/chain/chain.####.exr"
     write = chain["nodes"]["write"]
     floor = {"format": chain["format"], "schema_version": chain["schema_version"],
              "nodes": {"read": chain["nodes"]["read"],

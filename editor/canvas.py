@@ -12,8 +12,8 @@ nor lets Python set its selection, so the canvas does both itself:
 
 Links dragged from pin to pin become model edits (a refused link says why in the status line);
 Ctrl+click on a link removes it, as does Del on a selected link. New and duplicated nodes are
-placed free of the others (:mod:`rotograph.editor.layout`); groups are drawn after, so above,
-the nodes.
+placed free of the others (:mod:`rotograph.editor.node_actions`); groups are drawn after, so
+above, the nodes; the colours are :mod:`rotograph.editor.themes`'.
 """
 
 from __future__ import annotations
@@ -21,14 +21,16 @@ from __future__ import annotations
 from rotograph.errors import RotographError
 
 from .items import rect
-from .layout import NODE_SIZE, bounds, duplicate_offset, footprint, free_position
+from .layout import NODE_SIZE, bounds, title
+from .themes import PADDING, Themes
 
-ZOOM_FONTS = (4, 5, 7, 9, 11, 13, 15, 18)  # font px per zoom step; 15 px is 100 %
+ZOOM_FONTS = (4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 18)  # font px per zoom step; 15 px is 100 %
 BASE_FONT = 15
-PADDING = 8.0
 
 
 class Canvas:
+    """The node graph panel (see the module docstring)."""
+
     TAG = "canvas"
     PANEL = "canvas_panel"
 
@@ -41,7 +43,7 @@ class Canvas:
         self.grid_zero: list[float] | None = None  # screen position of that origin (imnodes' panning included)
         self.sizes: dict[str, tuple[float, float]] = {}  # node → drawn size, graph units
         self.fonts: dict[int, int] = {}
-        self.themes: dict[tuple, int] = {}
+        self.themes = Themes(model.registry)
         self._grid: dict[str, tuple[float, float]] = {}
         self._attr_ref: dict[int, str] = {}
         self._link_dst: dict[int, str] = {}
@@ -52,6 +54,10 @@ class Canvas:
         self._press = None
         self._buttons = [False, False]
         model.subscribe(self._on_event, "graph", "selection")
+
+    def reveal(self, name: str) -> None:
+        """Bring ``name`` (just added or copied) into view once it has been drawn."""
+        self._reveal = (name, 2)
 
     def refit(self) -> None:
         """Frame every node again once the canvas has its new size (the window was resized)."""
@@ -64,80 +70,21 @@ class Canvas:
 
     @property
     def zoom(self) -> float:
+        """The scale nodes are drawn at (1.0: 100 %)."""
         return ZOOM_FONTS[self.zoom_index] / BASE_FONT
 
     # -- building -------------------------------------------------------------------------
-    def build(self, parent, fonts: dict[int, int], pin_themes: dict[str, int]) -> None:
+    def build(self, parent, fonts: dict[int, int]) -> None:
+        """Make the panel under ``parent``; ``fonts``: px size → font, one per zoom step."""
         import dearpygui.dearpygui as dpg
 
         self.fonts = fonts
-        self.pin_themes = pin_themes
         with dpg.child_window(tag=self.PANEL, parent=parent, no_scrollbar=True, border=True):
             # no minimap: it was drawn over the nodes; F frames them all instead
             dpg.add_node_editor(tag=self.TAG, callback=self._on_link, delink_callback=self._on_delink, minimap=False,
                                 width=-1, height=-1)
-        with dpg.theme() as quiet, dpg.theme_component(dpg.mvAll):  # a quiet grid
-            dpg.add_theme_color(dpg.mvNodeCol_GridBackground, (30, 30, 33, 255), category=dpg.mvThemeCat_Nodes)
-            dpg.add_theme_color(dpg.mvNodeCol_GridLine, (48, 48, 52, 255), category=dpg.mvThemeCat_Nodes)
-        dpg.bind_item_theme(self.TAG, quiet)
+        dpg.bind_item_theme(self.TAG, self.themes.grid())
         self.redraw()
-
-    STATES = {  # title bar, title bar hovered/selected, outline (None: the default)
-        "": None,
-        "selected": ((200, 140, 30), (225, 165, 45), (250, 200, 80)),
-        "error": ((170, 40, 40), (210, 60, 60), None),
-        "error selected": ((210, 60, 60), (230, 80, 80), (250, 200, 80)),
-        "group": ((70, 90, 150), (95, 115, 180), None),
-        "group selected": ((110, 120, 170), (130, 140, 190), (250, 200, 80)),
-    }
-
-    CATEGORIES = {  # title bar colour of a node at rest, by its category (what it does at a glance)
-        "Input": (45, 95, 150), "Output": (150, 95, 40), "Segment": (110, 60, 140), "Matte": (70, 110, 80),
-        "Keying": (40, 125, 95), "Merge": (95, 95, 120), "Depth": (60, 105, 130), "Color": (130, 110, 50),
-    }
-
-    def _theme(self, state: str, category: str = "") -> int:
-        """The theme of a node in ``state`` (of ``category``) at the current zoom: colours,
-        padding, pin size."""
-        import dearpygui.dearpygui as dpg
-
-        key = (state, category if not state else "", self.zoom_index)
-        if key not in self.themes:
-            z = self.zoom
-            with dpg.theme() as t, dpg.theme_component(dpg.mvAll):
-                colours = self.STATES[state]
-                if not colours and category in self.CATEGORIES:
-                    c = self.CATEGORIES[category]
-                    colours = (c, tuple(min(v + 30, 255) for v in c), None)
-                if colours:
-                    title, title_sel, outline = colours
-                    dpg.add_theme_color(dpg.mvNodeCol_TitleBar, (*title, 255), category=dpg.mvThemeCat_Nodes)
-                    dpg.add_theme_color(dpg.mvNodeCol_TitleBarHovered, (*title_sel, 255), category=dpg.mvThemeCat_Nodes)
-                    dpg.add_theme_color(dpg.mvNodeCol_TitleBarSelected, (*title_sel, 255), category=dpg.mvThemeCat_Nodes)
-                    if outline:
-                        dpg.add_theme_color(dpg.mvNodeCol_NodeOutline, (*outline, 255), category=dpg.mvThemeCat_Nodes)
-                        dpg.add_theme_style(dpg.mvNodeStyleVar_NodeBorderThickness, 2.5, category=dpg.mvThemeCat_Nodes)
-                dpg.add_theme_style(dpg.mvNodeStyleVar_NodePadding, PADDING * z, PADDING * z,
-                                    category=dpg.mvThemeCat_Nodes)
-                # rows spaced in proportion too, so that a node's drawn size scales with the zoom
-                dpg.add_theme_style(dpg.mvStyleVar_ItemSpacing, 8 * z, 4 * z, category=dpg.mvThemeCat_Core)
-                dpg.add_theme_style(dpg.mvNodeStyleVar_PinCircleRadius, max(2.0, 4 * z), category=dpg.mvThemeCat_Nodes)
-                dpg.add_theme_style(dpg.mvNodeStyleVar_PinHoverRadius, max(5.0, 10 * z), category=dpg.mvThemeCat_Nodes)
-            self.themes[key] = t
-        return self.themes[key]
-
-    def _link_theme(self, ptype) -> int:
-        """Links take their port type's colour (as the pins do); hovered white, selected orange."""
-        import dearpygui.dearpygui as dpg
-
-        key = ("link", ptype.name)
-        if key not in self.themes:
-            with dpg.theme() as t, dpg.theme_component(dpg.mvAll):
-                dpg.add_theme_color(dpg.mvNodeCol_Link, (*ptype.color, 220), category=dpg.mvThemeCat_Nodes)
-                dpg.add_theme_color(dpg.mvNodeCol_LinkHovered, (255, 255, 255, 255), category=dpg.mvThemeCat_Nodes)
-                dpg.add_theme_color(dpg.mvNodeCol_LinkSelected, (250, 170, 40, 255), category=dpg.mvThemeCat_Nodes)
-            self.themes[key] = t
-        return self.themes[key]
 
     # -- model → canvas -------------------------------------------------------------------
     def _on_event(self, event: str, detail: str) -> None:
@@ -149,7 +96,8 @@ class Canvas:
     def _to_grid(self, pos) -> tuple[float, float]:
         return ((pos[0] - self.offset[0]) * self.zoom, (pos[1] - self.offset[1]) * self.zoom)
 
-    def _pos(self, name: str) -> list[int]:
+    def position(self, name: str) -> list[int]:
+        """A node's (or a group's: its first node's, until moved) position in the graph."""
         g = self.model.graph
         if name in g.groups:
             first = g.groups[name].nodes[0] if g.groups[name].nodes else None
@@ -163,6 +111,7 @@ class Canvas:
         return [n for n in g.nodes if n not in hidden] + list(g.groups)
 
     def redraw(self) -> None:
+        """Draw the graph anew from the model: nodes, groups, pins and links."""
         import dearpygui.dearpygui as dpg
 
         if not dpg.does_item_exist(self.TAG):
@@ -186,14 +135,15 @@ class Canvas:
             with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Input if kind == "in" else dpg.mvNode_Attr_Output,
                                     parent=node_tag) as a:
                 text = dpg.add_text(label)
-            if ptype in self.pin_themes:
-                dpg.bind_item_theme(a, self.pin_themes[ptype])
+            theme = self.themes.pin(ptype)
+            if theme is not None:
+                dpg.bind_item_theme(a, theme)
             self._attr_ref[a] = ref
             self._pins[f"{kind}:{ref}"] = (kind, text)
             attr_ids[f"{kind}:{ref}"] = a
 
         def add_node(name, label):
-            grid = tuple(round(v) for v in self._to_grid(self._pos(name)))  # imnodes keeps whole pixels
+            grid = tuple(round(v) for v in self._to_grid(self.position(name)))  # imnodes keeps whole pixels
             tag = dpg.add_node(label=label, tag=f"node:{name}", parent=self.TAG, pos=grid)
             self._grid[name] = grid
             if font is not None:
@@ -203,7 +153,7 @@ class Canvas:
         for name, node in g.nodes.items():
             if name in owner:
                 continue
-            tag = add_node(name, f"{name}  ({node.type_id.rsplit('.', 1)[-1]})")
+            tag = add_node(name, title(name, node))
             for port, inp in node.inputs.items():
                 pin("in", f"{name}.{port}", port + (" (opt)" if inp.optional else ""), inp.type.name, tag)
             for port, out in node.outputs.items():
@@ -231,7 +181,7 @@ class Canvas:
                     continue
                 drawn.add((s_ref, d_ref))
                 link = dpg.add_node_link(attr_ids[f"out:{s_ref}"], attr_ids[f"in:{d_ref}"], parent=self.TAG)
-                dpg.bind_item_theme(link, self._link_theme(g.nodes[src].outputs[out].type))
+                dpg.bind_item_theme(link, self.themes.link(g.nodes[src].outputs[out].type))
                 self._link_dst[link] = d_ref
         self.restyle()
 
@@ -247,7 +197,7 @@ class Canvas:
             state = ("error" if name in self.errors else "group" if name in g.groups else "") + \
                     (" selected" if name in self.model.selection else "")
             category = g.nodes[name].category if name in g.nodes else ""
-            dpg.bind_item_theme(tag, self._theme(state.strip(), category))
+            dpg.bind_item_theme(tag, self.themes.node(state.strip(), category, self.zoom_index, self.zoom))
 
     # -- canvas → model -------------------------------------------------------------------
     def _on_link(self, sender, app_data) -> None:
@@ -279,8 +229,9 @@ class Canvas:
 
     # -- placing nodes --------------------------------------------------------------------
     def rects(self, names=None) -> list[tuple[float, float, float, float]]:
+        """``(x, y, w, h)`` in graph units of ``names`` (default: every node drawn)."""
         names = self.shown() if names is None else names
-        return [(*self._pos(n), *self.sizes.get(n, NODE_SIZE)) for n in names]
+        return [(*self.position(n), *self.sizes.get(n, NODE_SIZE)) for n in names]
 
     def graph_at(self, mouse) -> tuple[float, float] | None:
         """The graph position under a screen position, or None outside the canvas."""
@@ -293,78 +244,13 @@ class Canvas:
         zero = self.grid_zero or [x + PADDING, y + PADDING]
         return ((mouse[0] - zero[0]) / self.zoom + self.offset[0], (mouse[1] - zero[1]) / self.zoom + self.offset[1])
 
-    def add(self, type_id: str, mouse=None) -> str | None:
-        """Add a node from the palette: at the mouse (or right of the selected node), free of
-        the others, linked from the selected node (Nuke's way). Templates insert as a group."""
-        g = self.model.graph
-        sel = [n for n in self.model.selection if n in g.nodes]
-        after = sel[0] if len(sel) == 1 else None
-        want = self.graph_at(mouse) if mouse is not None else None
-        if after is not None:  # right of the selected node, whatever the mouse (the README's promise)
-            x, y = self._pos(after)
-            want = (x + self.sizes.get(after, NODE_SIZE)[0] + 40, y)
-        if want is None:
-            want = self.view_centre()
-        size = NODE_SIZE
-        if not type_id.startswith("template:") and type_id in g.registry.node_types:
-            cls = g.registry.get(type_id)
-            size = footprint(g.unique_name(type_id.rsplit(".", 1)[-1].lower()), cls)
-        pos = free_position(want, size, self.rects())
-        try:
-            if type_id.startswith("template:"):
-                from rotograph.core.groups import list_templates
-
-                return self.model.insert_template(list_templates()[type_id[len("template:"):]], pos)
-            name = self.model.add_node(type_id, pos, after=after)
-            self._reveal = (name, 2)
-            self._ask_for_file(name)
-            return name
-        except (RotographError, KeyError, OSError) as e:
-            self.services.status(f"cannot add {type_id}: {e}")
-            return None
-
-    def _ask_for_file(self, name: str) -> None:
-        """A new reader with no file opens the file picker at once (Nuke's way)."""
-        node = self.model.graph.nodes[name]
-        decl = node.params.get("file")
-        if decl is None or decl.type_name != "file_in" or node.get_params()["file"]:
-            return
-
-        def chosen(path: str) -> None:
-            try:
-                self.model.set_param(name, "file", path)
-            except RotographError as e:
-                self.services.status(f"refused: {e}")
-
-        self.services.file_dialog("open", chosen)
-
     def view_centre(self) -> tuple[float, float]:
+        """The graph position a node goes to when there is no mouse or selection to follow."""
         panel = rect(self.PANEL)
         if panel is None:
             return (0.0, 0.0)
         x, y, w, h = panel
         return self.graph_at((x + w / 3, y + h / 3)) or (0.0, 0.0)
-
-    def duplicate(self) -> None:
-        names = [n for n in sorted(self.model.selection) if n in self.model.graph.nodes]
-        if not names:
-            return
-        others = [n for n in self.shown() if n not in names]
-        copies = self.model.duplicate(names, duplicate_offset(self.rects(names), self.rects(others)))
-        if copies:
-            self._reveal = (copies[0], 2)  # frame the graph again if the copy is out of view
-
-    def group(self) -> None:
-        g = self.model.graph
-        names = [n for n in g.topological() if n in self.model.selection]  # a stable order
-        if not names:
-            return
-        taken = set(g.nodes) | set(g.groups)
-        name = next(f"group{i}" for i in range(1, len(taken) + 2) if f"group{i}" not in taken)
-        try:
-            self.model.collapse(names, name)
-        except RotographError as e:
-            self.services.status(str(e))
 
     # -- view -----------------------------------------------------------------------------
     def fit(self) -> None:

@@ -63,16 +63,6 @@ def _exists(path: str) -> bool:
     return os.path.exists(path) or bool(sequence_frames(path))
 
 
-def stored_path(path: str, base: str | None = None) -> str:
-    """``path`` relative to ``base`` (default: the working directory) when it lies inside it,
-    else absolute."""
-    path = os.path.abspath(path)
-    base = os.path.abspath(base or os.getcwd())
-    if os.path.commonpath([path, base]) == base:
-        return os.path.relpath(path, base)
-    return path
-
-
 class FilePicker:
     """The editor's own file picker: a window that owns the keyboard while open, lists folders
     as ``[Dir]`` and numbered images as one ``plate.####.exr`` entry with its frame range."""
@@ -233,7 +223,7 @@ class FilePicker:
             return
         self.close()
         if self.callback is not None:
-            self.callback(stored_path(path))
+            self.callback(path)  # absolute: the model spells it relative to the graph file
 
     def name(self) -> str:
         """The file name typed: the keys kept before the field was active, then the field."""

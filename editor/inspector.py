@@ -22,16 +22,30 @@ NAME, TEMPLATE = "node_name", "template_name"
 _ROLE = re.compile(r":[a-z]+:`~?([^`<]*?)(?:\s*<[^>]*>)?`")
 
 
+_DIRECTIVE = re.compile(r"^(\s*)\.\. ([a-z-]+)::\s*(.*)$", re.M)
+_STRONG = re.compile(r"\*\*(\S(?:[^*]*?\S)?)\*\*")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(\S(?:[^*]*?\S)?)\*(?![\w*])")
+
+
 def plain_doc(doc: str) -> str:
     """A docstring as plain text for the help panel: reST roles (``:class:`~a.B```) become
-    their last name, double back-quotes and ``::`` are dropped."""
+    their last name; double back-quotes, ``**strong**`` and ``*emphasis*`` marks and ``::``
+    are dropped; an admonition (``.. note::``) becomes ``Note:``, other directives and
+    comments go."""
     text = pyinspect.cleandoc(doc)
     text = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], text)
+    text = _DIRECTIVE.sub(lambda m: f"{m.group(1)}{m.group(2).capitalize()}: {m.group(3)}".rstrip()
+                          if m.group(2) in ("note", "warning", "tip", "important", "seealso") else "", text)
     text = text.replace("``", "").replace("::\n", ":\n")
-    return re.sub(r"(?<![\w`])`([^`]+)`", r"\1", text)
+    text = _STRONG.sub(r"\1", text)
+    text = _EMPHASIS.sub(r"\1", text)
+    text = re.sub(r"(?<![\w`])`([^`]+)`", r"\1", text)
+    return re.sub(r"\n{3,}", "\n\n", text)  # a dropped directive leaves no gap
 
 
 class Inspector:
+    """The inspector panel (see the module docstring)."""
+
     TAG = "inspector"
 
     def __init__(self, model, widgets: WidgetKinds, services, errors: dict):
@@ -45,6 +59,7 @@ class Inspector:
         model.subscribe(self._on_event, "graph", "selection")
 
     def build(self, parent) -> None:
+        """Make the panel under ``parent``."""
         import dearpygui.dearpygui as dpg
 
         dpg.add_child_window(tag=self.TAG, parent=parent, width=-1, height=-1)
@@ -62,17 +77,17 @@ class Inspector:
         return sel[0] if len(sel) == 1 else None
 
     def _params(self):
-        """``[(label, node, param name)]`` shown for the selection."""
+        """``[(label, node, param name)]`` shown for the selection; for a group, its exposed
+        params (under their exposed names), then every other inner param (``node.param``)."""
         g, name = self.model.graph, self._target()
         if name is None:
             return []
         if name in g.groups:
             grp = g.groups[name]
-            if grp.params:
-                return [(exposed, *ref.split(".")) for exposed, ref in grp.params.items()]
-            # nothing exposed (a group just made with Ctrl+G): every inner param, under its node's name
-            return [(f"{n}.{p.ui.get('label', pname)}", n, pname) for n in grp.nodes
-                    for pname, p in g.nodes[n].params.items()]
+            exposed = [(port, *ref.split(".")) for port, ref in grp.params.items()]
+            inner = [(f"{n}.{p.ui.get('label', pname)}", n, pname) for n in grp.nodes
+                     for pname, p in g.nodes[n].params.items() if f"{n}.{pname}" not in grp.params.values()]
+            return exposed + inner
         return [(p.ui.get("label", pname), name, pname) for pname, p in g.nodes[name].params.items()]
 
     def _shape(self) -> tuple:
@@ -94,6 +109,7 @@ class Inspector:
 
     # -- drawing --------------------------------------------------------------------------
     def redraw(self) -> None:
+        """Draw the selection's params anew: its id, its widgets, its error and its help."""
         import dearpygui.dearpygui as dpg
 
         if not dpg.does_item_exist(self.TAG):
@@ -116,14 +132,15 @@ class Inspector:
             else:
                 node = g.nodes[name]
                 dpg.add_text(f"{node.type_id} v{node.version}", color=(230, 200, 60))
-        for label, n, p in self._params():
-            self._field(label, n, p)
         if name in g.groups:
+            self._group_fields(name)
             with dpg.group(horizontal=True, parent=self.TAG):
                 dpg.add_input_text(tag=TEMPLATE, default_value=name, width=180, hint="template name")
                 dpg.add_button(label="Save as template", tag="save_template",
                                callback=lambda: self._save_template(name, dpg.get_value(TEMPLATE)))
             return
+        for label, n, p in self._params():
+            self._field(label, n, p)
         dpg.add_text("", tag="inspector_error", parent=self.TAG, wrap=0, color=(240, 90, 90))
         self.show_error()
         dpg.add_separator(parent=self.TAG)
@@ -138,7 +155,38 @@ class Inspector:
             dpg.set_value("inspector_error", f"last error: {error}" if error else "")
             dpg.configure_item("inspector_error", show=bool(error))
 
-    def _field(self, label: str, node: str, pname: str) -> None:
+    def _group_fields(self, group: str) -> None:
+        """A group's exposed params, each with a button that hides it again, then its other
+        inner params under a header, each with a button that exposes it."""
+        import dearpygui.dearpygui as dpg
+
+        grp = self.model.graph.groups[group]
+        rows = self._params()
+        exposed, inner = rows[:len(grp.params)], rows[len(grp.params):]
+        if not exposed:
+            dpg.add_text("No params exposed yet: + exposes an inner param on the group.", parent=self.TAG,
+                         color=(150, 150, 150), wrap=0)
+        for label, n, p in exposed:
+            with dpg.group(horizontal=True, parent=self.TAG) as row:
+                dpg.add_button(label="-", tag=f"{n}.{p}.expose", width=22,
+                               callback=lambda s, a, u: self.expose(group, u, False), user_data=f"{n}.{p}")
+            self._field(label, n, p, row)
+        with dpg.collapsing_header(label=f"inner params ({len(inner)})", parent=self.TAG, default_open=not exposed):
+            header = dpg.last_container()
+            for label, n, p in inner:
+                with dpg.group(horizontal=True, parent=header) as row:
+                    dpg.add_button(label="+", tag=f"{n}.{p}.expose", width=22,
+                                   callback=lambda s, a, u: self.expose(group, u, True), user_data=f"{n}.{p}")
+                self._field(label, n, p, row)
+
+    def expose(self, group: str, ref: str, exposed: bool) -> None:
+        """Expose the inner param ``ref`` on ``group`` (or hide it again): one undoable edit."""
+        try:
+            self.model.expose(group, ref, exposed)
+        except RotographError as e:
+            self.services.status(f"refused: {e}")
+
+    def _field(self, label: str, node: str, pname: str, parent=None) -> None:
         import dearpygui.dearpygui as dpg
 
         decl = self.model.graph.nodes[node].params[pname]
@@ -148,7 +196,7 @@ class Inspector:
         def commit(new):
             self.commit(node, pname, new)
 
-        field = Field(node, decl, value, label, self.TAG, commit, self.model, self.services)
+        field = Field(node, decl, value, label, parent or self.TAG, commit, self.model, self.services)
         kind = self.widgets.kind_for(decl)
         widget = self.widgets.make(field)
         self.fields[key] = (widget, kind)

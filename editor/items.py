@@ -19,6 +19,13 @@ def rect(item) -> tuple[float, float, float, float] | None:
     return (x, y, *state["rect_size"])
 
 
+def mouse() -> tuple[float, float]:
+    """The mouse on the screen (viewport pixels)."""
+    import dearpygui.dearpygui as dpg
+
+    return tuple(dpg.get_mouse_pos(local=False))
+
+
 def held(*keys) -> bool:
     """Whether one of ``keys`` (modifiers) was down during the last frame: down, or pressed or
     released in that frame (a fast chord can press Z and release Ctrl within one frame)."""

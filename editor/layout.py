@@ -10,6 +10,7 @@ GAP = 30.0
 
 
 def overlaps(a, b, gap: float = GAP) -> bool:
+    """Whether rectangles ``(x, y, w, h)`` ``a`` and ``b`` come closer than ``gap``."""
     return (a[0] < b[0] + b[2] + gap and b[0] < a[0] + a[2] + gap and
             a[1] < b[1] + b[3] + gap and b[1] < a[1] + a[3] + gap)
 
@@ -52,15 +53,24 @@ CHAR_W, ROW_H, TITLE_H, PAD = 8.5, 24.0, 32.0, 16.0  # DejaVu Sans 15 px, as the
 COLUMN_GAP, ROW_GAP = 70.0, 40.0
 
 
+def title(name: str, node) -> str:
+    """A node's title on the canvas: its name, followed by its type when the name does not say
+    it already (``track  (FlowTrack)``, but ``grow1``, ``write_exr``: a narrower node, so that
+    a framed graph is drawn larger)."""
+    type_name = node.type_id.rsplit(".", 1)[-1]
+    return name if name.replace("_", "").rstrip("0123456789").lower() == type_name.lower() \
+        else f"{name}  ({type_name})"
+
+
 def estimate_size(graph, name: str) -> tuple[float, float]:
-    """A node's drawn footprint at 100 % before it is drawn: its title ``name  (Type)`` or its
-    widest pin label, and one row per pin."""
+    """A node's drawn footprint at 100 % before it is drawn: its :func:`title` or its widest
+    pin label, and one row per pin."""
     return footprint(name, graph.nodes[name])
 
 
 def footprint(name: str, node) -> tuple[float, float]:
     """:func:`estimate_size` of a node (or node class) ``node`` that would be called ``name``."""
-    labels = [f"{name}  ({node.type_id.rsplit('.', 1)[-1]})", *(p + " (opt)" for p in node.inputs), *node.outputs]
+    labels = [title(name, node), *(p + " (opt)" for p in node.inputs), *node.outputs]
     return (PAD + CHAR_W * max(map(len, labels)),
             TITLE_H + ROW_H * (len(node.inputs) + len(node.outputs)) + PAD)
 

@@ -21,6 +21,12 @@ from typing import Callable
 import rotograph
 from rotograph import Graph, Registry
 from rotograph.errors import GraphError, RotographError
+from rotograph.core.graphio import portable
+from rotograph.core.params import FileIn
+
+from .group_edits import GroupEdits
+from .links import NodeLinks
+from .prompt_edits import PromptEdits, PromptRef  # noqa: F401  (PromptRef: importable from here too)
 
 HISTORY = 200
 EVENTS = ("graph", "selection", "frame", "file")
@@ -29,6 +35,8 @@ MERGE_SECONDS = 1.0  # repeated edits of one param within this time are one undo
 
 @dataclass
 class Step:
+    """One undoable edit: the graph file's text before and after it."""
+
     label: str
     before: str
     after: str
@@ -36,17 +44,7 @@ class Step:
     merge: bool = False
 
 
-@dataclass(frozen=True)
-class PromptRef:
-    """One prompt of a node: the ``index``-th point, or the box, of ``obj`` on ``frame``."""
-
-    frame: int
-    obj: int
-    kind: str  # "point" or "box"
-    index: int = 0
-
-
-class EditorModel:
+class EditorModel(NodeLinks, PromptEdits, GroupEdits):
     """A graph being edited. Node positions live in ``graph.ui[name]["pos"]`` (saved under
     ``"ui"`` in the file), so a graph saved here renders with ``rotograph render`` unchanged."""
 
@@ -54,6 +52,8 @@ class EditorModel:
         self.registry = registry or Registry.default()
         self.graph = graph or Graph(self.registry)
         self.path = os.path.abspath(path) if path else None
+        if self.path and not self.graph.folder:
+            self.graph.folder = os.path.dirname(self.path)  # file paths are spelt from the graph file's folder
         self.selection: set[str] = set()
         self.frame = 1001
         self.undo_stack: list[Step] = []
@@ -78,6 +78,8 @@ class EditorModel:
         self.graph = rotograph.load(path, self.registry) if exists else Graph(self.registry)
         self.lay_out_unplaced()
         self.path = os.path.abspath(path) if path else None
+        if self.path:
+            self.graph.folder = os.path.dirname(self.path)  # a new file's paths too: it will be saved there
         self.selection = set()
         self.undo_stack.clear()
         self.redo_stack.clear()
@@ -115,17 +117,34 @@ class EditorModel:
         return unplaced
 
     def save(self, path: str | None = None) -> str:
+        """Write the graph to ``path`` (default: its file; Save As when given): its file paths are
+        spelt from the file's folder. Returns the absolute path written."""
         path = path or self.path
         if not path:
             raise GraphError("no file name yet: use File > Save as")
+        before = self.graph.folder
         rotograph.save(self.graph, path)
+        if before and before != self.graph.folder:
+            self._respell_history(before)
         self.path = os.path.abspath(path)
         self.saved_text = rotograph.dumps(self.graph)
         self._notify("file", "saved")
         return self.path
 
+    def _respell_history(self, folder: str) -> None:
+        """After Save As to another folder: the undo and redo snapshots spelt their file paths
+        from ``folder``; respell them from the graph's new one (undo keeps the same files)."""
+        from rotograph.core.graphio import relocate
+
+        for step in (*self.undo_stack, *self.redo_stack):
+            for side in ("before", "after"):
+                g = rotograph.loads(getattr(step, side), self.registry, folder=folder)
+                relocate(g, self.graph.folder)
+                setattr(step, side, rotograph.dumps(g))
+
     @property
     def dirty(self) -> bool:
+        """Whether the graph differs from the file it was opened from or last saved to."""
         return rotograph.dumps(self.graph) != self.saved_text
 
     @property
@@ -213,16 +232,18 @@ class EditorModel:
         self._prune_selection()
 
     def _restore(self, text: str) -> None:
-        self.graph = rotograph.loads(text, self.registry)
+        self.graph = rotograph.loads(text, self.registry, folder=self.graph.folder)
 
     def _prune_selection(self) -> None:
         """Drop what an edit removed from the selection (telling the panels)."""
         self.select(self.selection)
 
     def undo(self) -> str | None:
+        """Undo the last edit; returns its label (None when there is none)."""
         return self._replay(self.undo_stack, self.redo_stack, "before", "undo")
 
     def redo(self) -> str | None:
+        """Redo the last undone edit; returns its label (None when there is none)."""
         return self._replay(self.redo_stack, self.undo_stack, "after", "redo")
 
     def _replay(self, source: list[Step], target: list[Step], side: str, verb: str) -> str | None:
@@ -254,50 +275,6 @@ class EditorModel:
                 self._default_output(node)
         self.select({node.name})
         return node.name
-
-    def stream_links(self, src: str, dst: str) -> list[tuple[str, str]]:
-        """The links that put ``dst``, added after ``src``, in ``src``'s stream: each of its
-        required inputs still unlinked takes the source ``src``'s input of that type reads
-        (a Premult after a Despill gets the Despill's matte), or for an image, ``src``'s plate
-        (a Despill after a Feather gets the plate the matte was pulled from)."""
-        g = self.graph
-        taken = g.inputs_of(dst)
-        theirs = {g.nodes[src].inputs[i].type: f"{s}.{o}" for i, (s, o) in g.inputs_of(src).items()}
-        plate = self.plate_of(src)
-        out = []
-        for iname, inp in g.nodes[dst].inputs.items():
-            if iname in taken or inp.optional:
-                continue
-            if inp.type in theirs:
-                out.append((theirs[inp.type], f"{dst}.{iname}"))
-            elif inp.type.name == "Image" and plate is not None and plate != dst:
-                image = next(o for o, p in g.nodes[plate].outputs.items() if p.type.name == "Image")
-                out.append((f"{plate}.{image}", f"{dst}.{iname}"))
-        return out
-
-    def _default_output(self, node) -> None:
-        """A new writer writes where the shipped graphs do: ``render/<graph>/<graph>.####.<ext>``
-        (<graph>: the graph file's name), when that is a valid path for it."""
-        from rotograph.errors import ParamError
-
-        stem = os.path.splitext(os.path.basename(self.path))[0]
-        ext = {"WriteEXR": "exr", "WritePNG": "png"}.get(node.type_id.rsplit(".", 1)[-1])
-        if ext is None:
-            return
-        try:
-            node.file = f"render/{stem}/{stem}.####.{ext}"
-        except ParamError:
-            pass
-
-    def auto_link(self, src: str, dst: str) -> tuple[str, str] | None:
-        """The link ``add_node(after=src)`` makes into ``dst``: ``("src.out", "dst.in")`` or ``None``."""
-        g = self.graph
-        taken = g.inputs_of(dst)
-        for oname, out in g.nodes[src].outputs.items():
-            for iname, inp in g.nodes[dst].inputs.items():
-                if iname not in taken and inp.type is out.type:
-                    return f"{src}.{oname}", f"{dst}.{iname}"
-        return None
 
     def remove_nodes(self, names) -> None:
         """Delete nodes; a group in ``names`` deletes its inner nodes."""
@@ -331,8 +308,16 @@ class EditorModel:
             g.disconnect(dst)
 
     def set_param(self, node: str, param: str, value, merge: bool = False) -> None:
+        """Set a param as one undoable step. A file path (absolute, as a picker gives it, or
+        relative to the graph file's folder, as the file stores it) is spelt as the file will
+        store it: relative to the graph file's folder where it can be."""
         with self.edit(f"set {node}.{param}", merge=merge) as g:
-            g.node(node).set(param, value)
+            target = g.node(node)
+            decl = target.params.get(param)
+            if decl is not None and isinstance(value, str) and value and isinstance(decl.type, type) and \
+                    issubclass(decl.type, FileIn) and g.folder:
+                value = portable(target.resolve(value), g.folder)
+            target.set(param, value)
 
     def duplicate(self, names, offset=(40, 40)) -> list[str]:
         """Copy nodes with their params and the links among them; returns the new names."""
@@ -350,57 +335,6 @@ class EditorModel:
                     g.connect(f"{mapping.get(src, src)}.{out}", f"{mapping[n]}.{inp}")
         self.select(set(mapping.values()))
         return [mapping[n] for n in names]
-
-    # -- prompts --------------------------------------------------------------------------
-    def _prompts(self, node: str) -> list[dict]:
-        n = self.graph.node(node)
-        if "prompts" not in n.params:
-            raise GraphError(f"node '{node}' ({n.type_id}) takes no prompts")
-        return [{**k, "points": [list(p) for p in k["points"]]} for k in n.prompts]
-
-    def add_prompt(self, node: str, frame: int, point=None, box=None, obj: int = 1) -> PromptRef:
-        """Add a positive/negative point ``(x, y, label)`` or set the box ``(x0, y0, x1, y1)`` of
-        object ``obj`` in a node's ``prompts`` on ``frame`` (which becomes a keyframe)."""
-        prompts = self._prompts(node)
-        kf = next((k for k in prompts if k["frame"] == frame and k["object"] == obj), None)
-        if kf is None:
-            kf = {"frame": frame, "object": obj, "points": [], "box": None}
-            prompts.append(kf)
-        ref = PromptRef(frame, obj, "box")
-        if point is not None:
-            kf["points"].append(list(point))
-            ref = PromptRef(frame, obj, "point", len(kf["points"]) - 1)
-        if box is not None:
-            kf["box"] = list(box)
-        self.set_param(node, "prompts", prompts)
-        return ref
-
-    def move_prompt(self, node: str, ref: PromptRef, value) -> None:
-        """Give a point new ``(x, y)`` (its label kept) or the box new ``(x0, y0, x1, y1)``."""
-        prompts = self._prompts(node)
-        kf = next(k for k in prompts if k["frame"] == ref.frame and k["object"] == ref.obj)
-        if ref.kind == "point":
-            kf["points"][ref.index][:2] = [float(value[0]), float(value[1])]
-        else:
-            kf["box"] = [float(v) for v in value]
-        self.set_param(node, "prompts", prompts)
-
-    def remove_prompt(self, node: str, ref: PromptRef) -> None:
-        """Delete one point or the box; a keyframe left with neither goes away."""
-        prompts = self._prompts(node)
-        kf = next(k for k in prompts if k["frame"] == ref.frame and k["object"] == ref.obj)
-        if ref.kind == "point":
-            del kf["points"][ref.index]
-        else:
-            kf["box"] = None
-        if not kf["points"] and kf["box"] is None:
-            prompts.remove(kf)
-        self.set_param(node, "prompts", prompts)
-
-    def keyframes(self, node: str) -> list[int]:
-        n = self.graph.nodes.get(node)
-        keyed = [p for p, spec in n.params.items() if p == "prompts" or spec.type_name == "shape_keys"] if n else []
-        return sorted({k["frame"] for p in keyed for k in getattr(n, p)})  # prompts and roto shape keys
 
     def rename(self, old: str, new: str) -> None:
         """Rename a node or group (its id); every link, group entry and position follows. One
@@ -442,46 +376,3 @@ class EditorModel:
             self.graph = rotograph.loads(json.dumps(doc), self.registry)
         self.select(selection)
 
-    # -- groups and templates -------------------------------------------------------------
-    def collapse(self, names, group: str, params=None) -> None:
-        """Group ``names`` (exposing ``params``, inner "node.param" refs) as one undoable edit."""
-        from rotograph.core.groups import collapse
-
-        with self.edit(f"group {group}") as g:
-            collapse(g, group, names, params)
-        self.select({group})
-
-    def save_template(self, group: str, path: str | None = None) -> str:
-        from rotograph.core.graphio import save_template
-        from rotograph.core.groups import templates_dir
-
-        path = path or os.path.join(templates_dir(), f"{group}.json")
-        save_template(self.graph, group, path)
-        return path
-
-    def insert_template(self, path: str, pos=(0, 0), name: str | None = None) -> str:
-        with self.edit(f"insert {os.path.basename(path)}") as g:
-            from rotograph.core.graphio import insert_template
-
-            group = insert_template(g, path, name, pos)
-        self.select({group.name})
-        return group.name
-
-    # -- what a node shows ----------------------------------------------------------------
-    def plate_of(self, name: str) -> str | None:
-        """The plate behind ``name``: the nearest upstream source (a node with no inputs) with
-        an Image output — found by what nodes are, never by their type names."""
-        g = self.graph
-        seen, frontier = {name}, [name]
-        while frontier:
-            nxt = []
-            for n in frontier:
-                node = g.nodes[n]
-                if not node.inputs and any(o.type.name == "Image" for o in node.outputs.values()):
-                    return n
-                for src, _ in g.inputs_of(n).values():
-                    if src not in seen:
-                        seen.add(src)
-                        nxt.append(src)
-            frontier = sorted(nxt)
-        return None

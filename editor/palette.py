@@ -13,6 +13,8 @@ PALETTE, FILTER, LIST = "palette", "palette_filter", "palette_list"
 
 
 class Palette:
+    """The node palette (Tab): every node type and template, searched as the user types."""
+
     def __init__(self, registry, on_pick, typed=None):
         self.registry = registry
         self.typed = typed          # the window's TypedText: it types every key into the filter, in order
@@ -23,6 +25,7 @@ class Palette:
         self._down = False
 
     def build(self) -> None:
+        """Make its window (hidden until :meth:`open`)."""
         import dearpygui.dearpygui as dpg
 
         with dpg.window(label="Add node", tag=PALETTE, show=False, width=340, height=330, no_collapse=True,
@@ -33,6 +36,7 @@ class Palette:
 
     @property
     def is_open(self) -> bool:
+        """Whether it is on screen (it owns the keyboard then)."""
         import dearpygui.dearpygui as dpg
 
         return bool(dpg.is_item_shown(PALETTE))
@@ -49,6 +53,7 @@ class Palette:
         return out
 
     def filter(self, text: str) -> None:
+        """List the entries that match ``text`` (name, type id, docstring), best first."""
         import dearpygui.dearpygui as dpg
 
         words = text.lower().split()
@@ -69,7 +74,14 @@ class Palette:
         if self.items:
             dpg.set_value(LIST, self.items[0])
 
+    def open_at_mouse(self) -> None:
+        """Tab, or Edit > Add node: the palette where the mouse is."""
+        from .items import mouse
+
+        self.open(mouse())
+
     def open(self, mouse) -> None:
+        """Show it at the screen position ``mouse``, its search field empty and active."""
         import dearpygui.dearpygui as dpg
 
         self.mouse = tuple(mouse)
@@ -86,6 +98,7 @@ class Palette:
             dpg.focus_item(FILTER)
 
     def close(self) -> None:
+        """Hide it without adding anything."""
         import dearpygui.dearpygui as dpg
 
         dpg.configure_item(PALETTE, show=False)
@@ -126,6 +139,7 @@ class Palette:
                 self.close()
 
     def describe(self) -> dict:
+        """What it shows, for the probe."""
         import dearpygui.dearpygui as dpg
 
         return {"open": self.is_open, "items": self.items[:13], "highlight": self.highlight,

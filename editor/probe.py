@@ -22,12 +22,17 @@ def describe(app) -> dict:
 
     params = {}
     for key, (widget, kind) in app.inspector.fields.items():
-        entry = {"kind": kind, "rect": rect(widget.item), "browse": rect(f"{key}.browse")}
+        entry = {"kind": kind, "rect": rect(widget.item), "browse": rect(f"{key}.browse"),
+                 "expose": rect(f"{key}.expose")}
         if widget.item is not None and dpg.does_item_exist(widget.item):
             entry["widget"] = dpg.get_item_type(widget.item).rsplit("::", 1)[-1]
             entry["value"] = dpg.get_value(widget.item)
-            if entry["widget"] == "mvCombo":
+            if entry["widget"] in ("mvCombo", "mvRadioButton"):
                 entry["items"] = list(dpg.get_item_configuration(widget.item)["items"])
+            if entry["widget"] == "mvRadioButton":
+                from .widgets import radio_centres
+
+                entry["option_x"] = radio_centres(widget.item)
         params[key] = entry
     named = ("frame_no", "frame", "in", "out", "play", "view_mode", "prompt_mode", "prompt_object", "render_btn",
              "timebar", "render_cancel", "confirm_save", "confirm_discard", "confirm_cancel", "palette_filter", "palette_list")

@@ -59,8 +59,8 @@ class Services:
         self.message = text
 
     def file_dialog(self, mode: str, callback, extension: str | None = None, start: str | None = None) -> None:
-        """``mode`` "open" or "save"; ``callback(path)`` with the chosen path (relative to the
-        working directory when inside it); ``extension`` (".json"): list only such files."""
+        """``mode`` "open" or "save"; ``callback(path)`` with the chosen path (absolute, or a
+        ``sample:`` name); ``extension`` (".json"): list only such files."""
         if start is None and self.graph_path():
             start = os.path.dirname(self.graph_path()) or None  # the graph's folder, no name in the field
         self.picker.open(mode, callback, [extension] if extension else None, start)

@@ -17,12 +17,11 @@ BAR_HEIGHT = 16
 
 class Timeline:
     """The timeline panel (see the module's docstring)."""
-    def __init__(self, model, services, is_current, cached_frames, viewed):
+
+    def __init__(self, model, services, viewer):
         self.model = model
         self.services = services
-        self.is_current = is_current        # () -> bool: the viewer shows the current frame
-        self.cached_frames = cached_frames  # () -> list of cached frames of the viewed node
-        self.viewed = viewed                # () -> the viewed node, or None
+        self.viewer = viewer  # .current (play waits for it), .cached_frames(), .viewed_node()
         self.playing = False
         self.direction = 1  # play forwards (L) or backwards (J)
         self.fps = 24.0
@@ -93,7 +92,7 @@ class Timeline:
 
     def keyframes(self) -> list[int]:
         """The viewed node's keyframes, or every node's when it has none."""
-        name = self.viewed()
+        name = self.viewer.viewed_node()
         names = [name] if self.model.keyframes(name) else list(self.model.graph.nodes)
         return sorted({k for n in names for k in self.model.keyframes(n)})
 
@@ -148,7 +147,7 @@ class Timeline:
 
         if self.playing:
             now = time.perf_counter()
-            if self.is_current() and now - self._last_step >= 1 / self.fps:
+            if self.viewer.current and now - self._last_step >= 1 / self.fps:
                 lo, hi = self.in_out()
                 nxt = self.model.frame + self.direction
                 self._last_step = now
@@ -167,7 +166,7 @@ class Timeline:
     def _draw(self) -> None:
         import dearpygui.dearpygui as dpg
 
-        cached = tuple(self.cached_frames())
+        cached = tuple(self.viewer.cached_frames())
         keys = tuple(self.keyframes())
         scene = (cached, keys, self.model.frame, self.range, self.width)
         if scene == self._scene:
@@ -194,4 +193,4 @@ class Timeline:
         """What the timeline shows, for the probe."""
         return {"bar": rect("timebar"), "range": list(self.range), "keyframes": list(self.keyframes()),
                 "in_out": list(self.in_out()), "direction": self.direction,
-                "playing": self.playing, "cached": list(self.cached_frames())}
+                "playing": self.playing, "cached": list(self.viewer.cached_frames())}

@@ -202,6 +202,14 @@ class Viewer(Navigation, PromptEditing, Wipe):
         if self.waiting and left > 0:
             self.worker.wait_result(left)
 
+    def viewed_node(self) -> str | None:
+        """The node the viewer shows (see :meth:`viewed`), or None."""
+        return (self.viewed() or (None,))[0]
+
+    def cached_frames(self) -> list[int]:
+        """The frames of the viewed node the cache holds (the timeline marks them)."""
+        return self.shown.cached if self.shown else []
+
     @property
     def current(self) -> bool:
         """Whether the image on screen is the one asked for last (play waits for it)."""

@@ -91,8 +91,10 @@ def build_track_graph(registry, pattern: str, out_dir: Path, box=(8, 28, 42, 62)
 
 @pytest.fixture
 def quickstart(tmp_path):
-    """A copy of graphs/quickstart.json in ``tmp_path`` (the editor saves over the file it opened)."""
-    path = tmp_path / "quickstart.json"
+    """A copy of graphs/quickstart.json in ``tmp_path``/graphs (the editor saves over the file it
+    opened; it renders to ``tmp_path``/render, as the shipped one does beside graphs/)."""
+    path = tmp_path / "graphs" / "quickstart.json"
+    path.parent.mkdir(exist_ok=True)
     shutil.copy(GRAPHS / "quickstart.json", path)
     return path
 

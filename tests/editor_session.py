@@ -320,8 +320,8 @@ def _auto_link(registry, src_type: str, dst_type: str) -> tuple[str, str] | None
 
 def _stream_links(registry, graph: dict, src: str, dst_type: str, auto: tuple[str, str]) -> set[tuple[str, str]]:
     """(source ref, input) links the editor makes into a new ``dst_type`` node added after
-    ``src`` besides the auto link: each required input left takes the source ``src``'s input of
-    that type reads, or for an image, ``src``'s plate (the driver's model of
+    ``src`` besides the auto link: each input left takes the source ``src``'s input of that type
+    reads, or for a required image, ``src``'s plate (the driver's model of
     ``EditorModel.stream_links``)."""
     spec = graph["nodes"][src]
     cls_src, dst = registry.get(spec["type"]), registry.get(dst_type)
@@ -342,13 +342,16 @@ def _stream_links(registry, graph: dict, src: str, dst_type: str, auto: tuple[st
         frontier = nxt
     out = set()
     for iname, inp in dst.inputs.items():
-        if iname == auto[1] or inp.optional:
+        if iname == auto[1]:
             continue
         if inp.type in theirs:
             out.add((theirs[inp.type], iname))
-        elif inp.type.name == "Image" and plate is not None:
+        elif inp.type.name == "Image" and not inp.optional and plate is not None:
             out.add((plate, iname))
     return out
+
+
+HOTKEYS = {"rotograph.Read": "r", "rotograph.WriteEXR": "w"}  # node types the editor adds with one key
 
 
 class Builder:
@@ -363,6 +366,7 @@ class Builder:
         self.registry = registry
         self.names: dict[str, str] = {}  # the file's node → the editor's node
         self.by_inspector: list[tuple[str, str]] = []  # (node, param) set through the inspector
+        self._tabbed: tuple[str, str] | None = None  # (node, param) whose field Tab gave the keyboard
         self.shots: dict = {}
 
     def build(self, shots: dict | None = None) -> None:
@@ -386,11 +390,12 @@ class Builder:
             self.add_node(name, spec["type"], after)
             if "file" not in params[name] and self.s.settle(2)["picker"]["open"]:
                 self.s.key("Escape")  # no file to choose
-            for pname, value in sorted(params[name].items(), key=lambda kv: kv[0] != "file"):  # file: asked first
+            todo = sorted(params[name].items(), key=lambda kv: kv[0] != "file")  # file: asked first
+            for i, (pname, value) in enumerate(todo):
                 if self.registry.get(spec["type"]).params[pname].type_name == "prompts":
                     self.set_prompts(name, value)
                 else:
-                    self.set_param(name, pname, value)
+                    self.set_param(name, pname, value, then=todo[i + 1][0] if i + 1 < len(todo) else None)
         for src, out, dst, port in links:
             self.connect(f"{self.names[src]}.{out}", f"{self.names[dst]}.{port}")
 
@@ -438,6 +443,13 @@ class Builder:
         insp = s.probe()["params"]
         v = s.probe()["viewer"]["rect"]
         s.move(v[0] + 40, v[1] + 40)  # off the canvas: the node goes right of the selected one
+        key = HOTKEYS.get(type_id)
+        if key:  # Nuke's R and W
+            s.key(key)
+            p = s.wait(lambda p: len(p["graph"]["nodes"]) == len(before) + 1, f"{type_id} added")
+            new = (set(p["graph"]["nodes"]) - before).pop()
+            self.names[name] = new
+            return new
         s.key("Tab")
         s.wait(lambda p: p["palette"]["open"] and p["palette"]["filter_active"], "the palette")
         short = type_id.rsplit(".", 1)[-1]
@@ -454,11 +466,39 @@ class Builder:
         del insp
         return new
 
-    def set_param(self, name: str, pname: str, value) -> None:
+    TYPED = ("mvSliderFloat", "mvSliderDouble", "mvInputFloat", "mvInputDouble")  # Tab goes on to the next
+
+    def _next_field(self, node: str, pname: str, then: str | None) -> bool:
+        """Whether ``then`` is the field right after ``pname``'s in the inspector and both take
+        typed floats: Tab then moves from one to the other, as in any form."""
+        if then is None:
+            return False
+        order = list(self.registry.get(self.s.probe()["graph"]["nodes"][node]["type"]).params)
+        widgets = self.s.probe()["params"]
+        return (order.index(then) == order.index(pname) + 1
+                and all(widgets.get(f"{node}.{n}", {}).get("widget") in self.TYPED for n in (pname, then)))
+
+    def set_param(self, name: str, pname: str, value, then: str | None = None) -> None:
+        """Set ``pname`` through the inspector (or the picker a new Read opened). ``then``: the
+        param set next, which Tab reaches when it is the next field."""
         s = self.s
         node = self.names[name]
+        tabbed = self._tabbed == (node, pname)  # the field has the keyboard already
+        self._tabbed = None
         if s.probe()["graph"]["nodes"][node]["params"][pname] == value:
+            if tabbed:
+                s.key("Escape")
             return  # the editor chose it already (a new writer's default path)
+        if tabbed:
+            s.type(_text(value))
+            if self._next_field(node, pname, then):
+                s.key("Tab")
+                self._tabbed = (node, then)
+            else:
+                s.key("Return")
+            s.wait(lambda p: p["graph"]["nodes"][node]["params"][pname] == value, f"{node}.{pname} = {value!r}")
+            self.by_inspector.append((name, pname))
+            return
         if s.probe()["picker"]["open"]:  # a new Read asks for its file at once
             s.type(_text(value))
             s.key("Return")
@@ -474,7 +514,11 @@ class Builder:
         if kind in ("mvSliderFloat", "mvSliderDouble", "mvSliderInt"):
             s.click(*s.centre(r, 0.3), modifier="ctrl")  # Ctrl+click: type a value into a slider
             s.type(_text(value))
-            s.key("Return")
+            if self._next_field(node, pname, then):
+                s.key("Tab")
+                self._tabbed = (node, then)
+            else:
+                s.key("Return")
         elif kind in ("mvInputText", "mvInputFloat", "mvInputDouble", "mvInputInt"):
             s.click(r[0] + 30, r[1] + r[3] / 2)
             s.type(_text(value))
@@ -501,6 +545,8 @@ class Builder:
                     if attempt == 2:
                         s.screenshot(s.tmp / "combo-failed.png")
                         raise
+        elif kind == "mvRadioButton":
+            s.click(r[0] + w["option_x"][w["items"].index(str(value))], r[1] + r[3] / 2)
         elif kind == "mvCheckbox":
             s.click(r[0] + r[3] / 2, r[1] + r[3] / 2)
         else:
@@ -651,6 +697,8 @@ def main(argv=None) -> int:
             s.key("ctrl+s")
             s.wait(lambda p: not p["dirty"], "saved")
             s.wait(lambda p: not p["viewer"]["waiting"], "the viewer", timeout=60)
+            r = s.probe()["canvas"]["rect"]
+            s.move(r[0] + r[2] - 20, r[1] + r[3] - 20)  # no tooltip of the field last typed into
             s.settle(3)
             s.screenshot(out / "editor.png")
             print(f"built {len(graph['nodes'])} nodes with {s.gestures} gestures ({s.x_events} X key/button "

@@ -1,10 +1,12 @@
 """The bundled graphs run as shipped on the sample plates ``python -m rotograph.io.samples``
-(``make demo``) writes: each one's Read finds its plates, greenscreen.json renders a matte that
+(``make demo``) writes, from any working directory (their paths are relative to graphs/): each
+one's Read finds its plates, greenscreen.json renders a matte that
 matches the sample's known alpha. sam3_matte.json and depth_layers.json need SAM 3 on a CUDA GPU
 and downloaded weights: here they are loaded and validated up to that model node."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -21,16 +23,18 @@ SIZE = (144, 256)
 
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory):
-    """A folder holding plates/ as ``make demo`` writes it (3 frames, 256 px wide)."""
+    """A copy of the repository's graphs/ beside plates/ as ``make demo`` writes it (3 frames,
+    256 px wide)."""
     root = tmp_path_factory.mktemp("shipped")
     make_plates(str(root), frames=3, width=SIZE[1])
+    shutil.copytree(GRAPHS, root / "graphs")
     return root
 
 
-def test_make_plates_writes_what_the_graphs_read(shipped, registry, monkeypatch):
-    monkeypatch.chdir(shipped)
+def test_make_plates_writes_what_the_graphs_read(shipped, registry, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # not the folder that holds graphs/ and plates/
     for name in ("greenscreen.json", "sam3_matte.json", "depth_layers.json"):
-        g = rotograph.load(GRAPHS / name, registry)
+        g = rotograph.load(shipped / "graphs" / name, registry)
         read = g.nodes["read"]
         read.check()
         assert read.frame_range(None) == (1001, 1003), name
@@ -43,8 +47,8 @@ def test_make_plates_writes_what_the_graphs_read(shipped, registry, monkeypatch)
 
 
 def test_greenscreen_graph_renders_as_shipped(shipped, tmp_path):
-    run = subprocess.run([sys.executable, "-m", "rotograph.cli", "render", str(GRAPHS / "greenscreen.json"),
-                          "--cache", str(tmp_path / "cache"), "-q"], cwd=shipped, capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-m", "rotograph.cli", "render", str(shipped / "graphs" / "greenscreen.json"),
+                          "--cache", str(tmp_path / "cache"), "-q"], cwd=tmp_path, capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stderr
     from rotograph.io.media import read_image
@@ -58,10 +62,10 @@ def test_greenscreen_graph_renders_as_shipped(shipped, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["sam3_matte.json", "depth_layers.json"])
-def test_sam3_graphs_validate_up_to_the_model(shipped, registry, monkeypatch, name):
+def test_sam3_graphs_validate_up_to_the_model(shipped, registry, tmp_path, monkeypatch, name):
     """Without CUDA, validation stops at SAM3Track with the CUDA message — not at a missing plate."""
-    monkeypatch.chdir(shipped)
-    g = rotograph.load(GRAPHS / name, registry)
+    monkeypatch.chdir(tmp_path)
+    g = rotograph.load(shipped / "graphs" / name, registry)
     try:
         g.validate()
     except rotograph.GraphError as e:

@@ -202,6 +202,17 @@ def test_widget_kinds_follow_the_declarations():
     assert kinds.kind_for(read.params["missing_frames"]) == "choice"
     assert kinds.kind_for(track.params["prompts"]) == "prompts"
     assert kinds.kind_for(grow.params["size"]) == "float"
+    # the param kinds say which widget they want: no second table maps kinds to widgets
+    from rotograph.core.params import FileIn, FileOut, FrameRate, MovieOut, output_file_kind
+
+    for kind, widget in ((FileIn, "file_open"), (FileOut, "file_save"), (MovieOut, "file_save"),
+                         (output_file_kind("x_out", (".csv",), "tables"), "file_save"), (FrameRate, "str")):
+        assert kinds.kind_for(rotograph.Param(kind, "" if kind is not FrameRate else "auto")) == widget, kind
+    assert not {"file_in", "file_out", "movie_out"} & set(kinds._kinds)
+    for type_id in reg.node_types:  # every param of the core kinds gets a widget (shape keys: drawn in the viewer)
+        for pname, param in reg.get(type_id).params.items():
+            if getattr(param.type, "__module__", "builtins") in ("builtins", "rotograph.params"):
+                assert kinds.kind_for(param) != "readonly", (type_id, pname, param.type_name)
 
     class Curve(ParamKind):
         name = "curve"
@@ -260,7 +271,7 @@ def test_quickstart_built_from_nothing_renders_the_same(registry, tmp_path):
     for a, b in [("read.image", "track.image"), ("track.masks", "track_matte.masks"),
                  ("track_matte.matte", "grow.matte"), ("grow.out", "feather.matte"),
                  ("read.image", "premult.image"), ("feather.out", "premult.matte"), ("premult.out", "write_exr.image"),
-                 ("feather.out", "write_exr.matte"), ("premult.out", "write_png.image")]:
+                 ("feather.out", "write_exr.matte"), ("premult.out", "write_png.image"), ("feather.out", "write_png.matte")]:
         m.connect(a, b)
     m.set_param("write_exr", "file", str(tmp_path / "built" / "q.####.exr"))
     m.set_param("write_png", "file", str(tmp_path / "built" / "png" / "q.####.png"))
@@ -309,7 +320,7 @@ def test_a_graph_without_positions_is_laid_out_left_to_right(registry, tmp_path)
 
 
 def test_the_picker_lists_sequences_as_patterns(tmp_path):
-    from rotograph.editor.filepicker import list_folder, stored_path
+    from rotograph.editor.filepicker import list_folder
 
     (tmp_path / "plates").mkdir()
     (tmp_path / ".hidden").write_text("")
@@ -323,8 +334,39 @@ def test_the_picker_lists_sequences_as_patterns(tmp_path):
         ("seq", "shot.####.exr", "shot.####.exr  (1001-1010, 3 frames)"),
         ("file", "single.0001.png", "single.0001.png"), ("file", "take2.mov", "take2.mov")]
     assert [e[1] for e in list_folder(str(tmp_path), {".json"})] == ["plates", "a.json"]
-    assert stored_path(str(tmp_path / "plates" / "x.exr"), str(tmp_path)) == "plates/x.exr"
-    assert stored_path("/elsewhere/x.exr", str(tmp_path)) == "/elsewhere/x.exr"
+
+
+def test_file_paths_are_spelt_relative_to_the_graph_file(tmp_path, monkeypatch):
+    """A picked (absolute) path is stored relative to the graph file's folder, a new writer
+    writes to render/ in the folder holding the graph and its plates, Save As elsewhere respells
+    the paths, and undo keeps the graph's folder."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "show" / "plates").mkdir(parents=True)
+    (tmp_path / "show" / "plates" / "a.1001.exr").write_text("")
+    m = EditorModel.open(str(tmp_path / "show" / "comp" / "a.json"))  # not there yet: created on save
+    read = m.add_node("rotograph.Read")
+    m.set_param(read, "file", str(tmp_path / "show" / "plates" / "a.####.exr"))
+    assert m.graph.nodes[read].file == "../plates/a.####.exr"
+    m.set_param(read, "file", "../plates/./a.####.exr")  # typed: relative to the graph file, normalised
+    assert m.graph.nodes[read].file == "../plates/a.####.exr"
+    write = m.add_node("rotograph.WriteEXR", after=read)
+    assert m.graph.nodes[write].file == "../render/a/a.####.exr"
+    m.undo()
+    assert m.graph.folder == str(tmp_path / "show" / "comp") and write not in m.graph.nodes
+    m.redo()
+    (tmp_path / "show" / "comp").mkdir()
+    m.save()
+    assert json.loads((tmp_path / "show" / "comp" / "a.json").read_text())["nodes"][read]["params"]["file"] == \
+        "../plates/a.####.exr"
+    m.save(str(tmp_path / "b.json"))  # Save As in another folder
+    saved = json.loads((tmp_path / "b.json").read_text())["nodes"]
+    assert saved[read]["params"]["file"] == "show/plates/a.####.exr"
+    assert saved[write]["params"]["file"] == "show/render/a/a.####.exr"
+    assert not m.dirty and m.graph.nodes[read].file == "show/plates/a.####.exr"
+    m.undo()  # the history was respelt too: undo keeps the same files
+    assert m.graph.nodes[read]._real() == str(tmp_path / "show" / "plates" / "a.####.exr")
 
 
 def test_typed_floats_keep_the_declared_precision():
@@ -356,3 +398,39 @@ def test_rename_keeps_links_groups_and_positions(registry):
     m.undo()
     m.undo()
     assert "grow" in m.graph.nodes and m.graph.inputs_of("feather")["matte"] == ("grow", "out")
+
+
+def test_colours_are_scene_linear_floats_shown_through_the_view_transform():
+    """The colour widget's swatch and picker show a linear colour as the viewer does (sRGB,
+    clipped); picking on the display comes back linear with the colour's intensity kept."""
+    from rotograph.editor.widgets import display_colour, picked_colour
+
+    assert display_colour([0.18, 0.0, 1.0]) == pytest.approx([0.4613, 0.0, 1.0], abs=1e-3)  # 18% grey → 46%
+    assert display_colour([4.0, -1.0, 0.5])[:2] == pytest.approx([1.0, 0.0])  # out of the screen's range: clipped
+    back = picked_colour(display_colour([0.08, 0.45, 0.1]), 1.0)
+    assert back == pytest.approx([0.08, 0.45, 0.1], abs=1e-5)
+    assert picked_colour([255, 0, 0, 255], 2.5) == pytest.approx([2.5, 0.0, 0.0])  # 0-255 too; intensity kept
+
+
+def test_help_shows_docstrings_as_text():
+    """The inspector's help renders reST as readable text, for every registered node."""
+    import re
+
+    from rotograph.editor.inspector import plain_doc
+
+    doc = """Track **objects** with :class:`~rotograph.nodes.SAM3Track` (see ``prompts``).
+
+    .. note:: needs *CUDA*.
+
+    .. code-block:: python
+
+    a * b stays, `x` is x::
+
+        indented
+    """
+    assert plain_doc(doc) == ("Track objects with SAM3Track (see prompts).\n\nNote: needs CUDA.\n\n"
+                              "a * b stays, x is x:\n\n    indented")
+    registry = rotograph.Registry.default()
+    for type_id in registry.node_types:
+        text = plain_doc(registry.get(type_id).__doc__ or "")
+        assert not re.search(r"``|\*\*|:[a-z]+:`|^\s*\.\. ", text, re.M), (type_id, text)

@@ -27,12 +27,12 @@ def render(graph_file, cwd):
 
 def test_quickstart_built_by_hand_renders_the_same(tmp_path):
     shipped = json.loads((GRAPHS / "quickstart.json").read_text())
-    built_dir, shipped_dir = tmp_path / "built", tmp_path / "shipped"
-    built_dir.mkdir()
-    shipped_dir.mkdir()
-    shutil.copy(GRAPHS / "quickstart.json", shipped_dir / "quickstart.json")
+    built_dir, shipped_dir = tmp_path / "built", tmp_path / "shipped"  # each: graphs/ and the render/ beside it
+    (built_dir / "graphs").mkdir(parents=True)
+    (shipped_dir / "graphs").mkdir(parents=True)
+    shutil.copy(GRAPHS / "quickstart.json", shipped_dir / "graphs" / "quickstart.json")
     shots = {k: tmp_path / f"editor-{k}.png" for k in ("palette", "box", "graph")}
-    with Session(tmp_path / "session", built_dir / "quickstart.json", size=(1280, 800)) as s:
+    with Session(tmp_path / "session", built_dir / "graphs" / "quickstart.json", size=(1280, 800)) as s:
         builder = Builder(s, shipped, rotograph.Registry.default())
         builder.build(shots)
         assert ("feather", "size") in builder.by_inspector  # Feather's size went through the inspector
@@ -41,11 +41,12 @@ def test_quickstart_built_by_hand_renders_the_same(tmp_path):
         s.screenshot(shots["graph"])
         gestures, x_events = s.gestures, s.x_events
         assert "Traceback" not in s.stderr, s.stderr[-3000:]
-    saved = json.loads((built_dir / "quickstart.json").read_text())
+    saved = json.loads((built_dir / "graphs" / "quickstart.json").read_text())
     assert len(saved["nodes"]) == len(shipped["nodes"])
     print(f"built {len(shipped['nodes'])} nodes with {gestures} gestures ({x_events} X key/button events)")
 
-    runs = [render(built_dir / "quickstart.json", built_dir), render(shipped_dir / "quickstart.json", shipped_dir)]
+    runs = [render(built_dir / "graphs" / "quickstart.json", built_dir),  # not from the graph's folder
+            render(shipped_dir / "graphs" / "quickstart.json", shipped_dir)]
     for run in runs:
         out, err = run.communicate(timeout=300)
         assert run.returncode == 0, err[-2000:]
@@ -54,11 +55,11 @@ def test_quickstart_built_by_hand_renders_the_same(tmp_path):
     assert any(w.endswith(".exr") for w in written)
     for rel in written:  # every file each writer wrote: the same pixels
         if rel.endswith(".exr"):
-            a, b = read_exr(built_dir / rel), read_exr(shipped_dir / rel)
+            a, b = read_exr(built_dir / "graphs" / rel), read_exr(shipped_dir / "graphs" / rel)
             assert a.keys() == b.keys() and all(np.array_equal(a[c], b[c]) for c in a), rel
             assert a["A"].max() > 0.5 and a["A"].min() == 0  # a matte, not an empty frame
         else:
-            assert (built_dir / rel).read_bytes() == (shipped_dir / rel).read_bytes(), rel
+            assert (built_dir / "graphs" / rel).read_bytes() == (shipped_dir / "graphs" / rel).read_bytes(), rel
     artifacts = ROOT / "artifacts"
     artifacts.mkdir(exist_ok=True)
     for path in shots.values():

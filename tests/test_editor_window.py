@@ -54,10 +54,10 @@ def test_canvas_inspector_and_shortcuts(tmp_path, quickstart):
         s.key("bracketright")  # the next keyframe
         s.wait(lambda p: p["frame"] == 1041, "the keyframe 1041")
 
-        # a choice by its menu
+        # a choice among three: one click on its radio button
         w = s.probe()["params"]["read.missing_frames"]
-        s.click(*s.centre(w["rect"], 0.3))
-        s.click(w["rect"][0] + 30, w["rect"][1] + w["rect"][3] + 8 + 1.5 * (s.probe()["font_size"] + 4) - 2)
+        assert w["widget"] == "mvRadioButton" and w["items"] == ["error", "hold", "black"]
+        s.click(w["rect"][0] + w["option_x"][1], w["rect"][1] + w["rect"][3] / 2)
         s.wait(lambda p: params(p, "read")["missing_frames"] == "hold", "missing_frames = hold")
 
         # Feather's size dragged on its slider: the graph follows, one undo step, the viewer updates
@@ -174,7 +174,7 @@ def test_canvas_inspector_and_shortcuts(tmp_path, quickstart):
             s.key("Return")
         s.click(*s.centre(s.probe()["items"]["render_btn"]))
         s.wait(lambda p: p["render"].startswith("rendered 1 frames"), "a frame rendered", timeout=90)
-        assert (tmp_path / "s" / "render" / "quickstart" / "quickstart.1041.exr").exists()
+        assert (tmp_path / "render" / "quickstart" / "quickstart.1041.exr").exists()  # beside graphs/
 
         # Ctrl+S saves; the title says so
         assert s.probe()["title"].endswith(" *")
@@ -449,6 +449,7 @@ def test_wipe_compares_a_node_with_its_input(tmp_path, quickstart):
         click_node(s, "premult")
         s.wait(lambda p: p["viewer"]["shown"] == ["premult", 1041, None] and not p["viewer"]["waiting"], "premult",
                timeout=90)
+        s.move(*s.centre(s.probe()["viewer"]["rect"]))  # W over the viewer wipes (elsewhere: a Write)
         s.key("w")
         p = s.wait(lambda p: (p["viewer"]["wipe"] or {}).get("x") is not None, "the wipe", timeout=60)
         v = p["viewer"]
@@ -463,8 +464,11 @@ def test_wipe_compares_a_node_with_its_input(tmp_path, quickstart):
         assert not p["graph"]["nodes"]["track"]["params"]["prompts"][1:]  # the drag added no prompt
         right, = _screen_rgb(s, tmp_path, [at(1150, 360)])
         assert sum(right) < 30, right  # now left of the line: A
+        n = len(p["graph"]["nodes"])
+        s.move(*s.centre(s.probe()["viewer"]["rect"]))
         s.key("w")
         p = s.wait(lambda p: p["viewer"]["wipe"] is None, "the wipe off")
+        assert len(p["graph"]["nodes"]) == n  # no Write added
         assert "Traceback" not in s.stderr, s.stderr[-3000:]
 
 

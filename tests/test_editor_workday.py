@@ -7,7 +7,6 @@ opens laid out.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 
@@ -45,9 +44,10 @@ def test_the_open_dialog_owns_the_keyboard(tmp_path, quickstart):
         assert "Traceback" not in s.stderr, s.stderr[-3000:]
 
 
-def test_the_picker_chooses_a_sequence_relative_to_the_working_folder(tmp_path, quickstart):
+def test_the_picker_chooses_a_sequence_relative_to_the_graph_file(tmp_path, quickstart):
     """The Read node's "..." opens the picker: a double click enters a folder, numbered images
-    are one entry ``plate.####.exr`` with their frame range, and the path saved is relative."""
+    are one entry ``plate.####.exr`` with their frame range, and the path saved is relative to
+    the graph file's folder."""
     shots = tmp_path / "s" / "shots"
     shots.mkdir(parents=True)
     for f in (1001, 1002, 1003):
@@ -73,7 +73,7 @@ def test_the_picker_chooses_a_sequence_relative_to_the_working_folder(tmp_path, 
         s.click(*s.centre(s.probe()["picker"]["ok"]))
         p = s.wait(lambda p: not p["picker"]["open"] and
                    p["graph"]["nodes"]["read"]["params"]["file"] != "sample:bigbuckbunny.mp4", "the path set")
-        assert p["graph"]["nodes"]["read"]["params"]["file"] == "shots/plate.####.exr"
+        assert p["graph"]["nodes"]["read"]["params"]["file"] == "../s/shots/plate.####.exr"  # the graph: tmp_path/graphs/
 
 
 def test_tab_then_typing_at_once_adds_the_node(tmp_path, quickstart):
@@ -120,7 +120,7 @@ def _start_render(s, first, last):
 def test_cancel_stops_a_render_within_a_second(tmp_path, quickstart):
     """Cancel in the middle of FlowTrack's run (a range node): the render stops within a
     second; the frames written stay; Ctrl+O to another graph stops a render too."""
-    other = tmp_path / "other.json"
+    other = quickstart.parent / "other.json"  # beside it: the picker opens in the graph's folder
     shutil.copy(quickstart, other)
     with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
         _start_render(s, 1041, 1100)
@@ -180,9 +180,10 @@ def test_the_shipped_quickstart_has_no_overlapping_nodes(tmp_path, quickstart):
         _assert_laid_out(s.settle(3), graph)
 
 
-# measured 43 (from 58 before the picker a new Read opens, default writer paths and stream links);
-# the issue asks 35, not reached yet: this bound keeps what was won
-GESTURE_BUDGET = 45
+# the issue's bound; measured 34 (58 at first; then the picker a new Read opens, default writer
+# paths, stream links of optional inputs, Nuke's R and W keys, radio buttons for three choices or
+# fewer, Tab from one typed field to the next)
+GESTURE_BUDGET = 35
 
 
 @pytest.mark.slow
@@ -223,16 +224,13 @@ def test_greenscreen_graph_built_from_an_empty_editor(tmp_path):
             for n, v in saved["nodes"].items()} == \
         {n: (v["type"], v.get("inputs", {}), v["params"]) for n, v in shipped["nodes"].items()}
     g = rotograph.load(built)
-    ref = rotograph.load(GRAPHS / "greenscreen.json")
-    ref.set("write.file", "ref/greenscreen.####.exr")
-    cwd = os.getcwd()
-    os.chdir(work)
-    try:
-        for graph in (g, ref):  # paths relative to the working folder, as the CLI reads them
-            report = rotograph.render(graph, "1001", cache=rotograph.Cache())
-            assert report.ok, report.error
-    finally:
-        os.chdir(cwd)
+    (work / "ref").mkdir()  # the shipped graph beside it: its paths are relative to its folder
+    shutil.copy(GRAPHS / "greenscreen.json", work / "ref" / "greenscreen.json")
+    ref = rotograph.load(work / "ref" / "greenscreen.json")
+    ref.set("write.file", str(work / "ref" / "greenscreen.####.exr"))
+    for graph in (g, ref):
+        report = rotograph.render(graph, "1001", cache=rotograph.Cache())
+        assert report.ok, report.error
     a, b = read_exr(work / "render/greenscreen/greenscreen.1001.exr"), read_exr(work / "ref/greenscreen.1001.exr")
     assert a.keys() == b.keys() and all(np.array_equal(a[c], b[c]) for c in a)
     print(f"greenscreen.json built with {gestures} gestures ({x_events} X key/button events)")

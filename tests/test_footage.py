@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -15,8 +16,11 @@ CHILD_BOX = [300, 0, 520, 400]  # the girl on the bed at frame 1001 of bedroom.m
 
 
 def _render(args, cwd):
-    return subprocess.run([sys.executable, "-m", "rotograph.cli", "render", str(GRAPHS / "quickstart.json"), "-q",
-                           *args], capture_output=True, text=True, cwd=cwd, timeout=900)
+    """graphs/quickstart.json copied to ``cwd``/graphs/ (it writes to ../render/ beside it)."""
+    (cwd / "graphs").mkdir(exist_ok=True)
+    shutil.copy(GRAPHS / "quickstart.json", cwd / "graphs" / "quickstart.json")
+    return subprocess.run([sys.executable, "-m", "rotograph.cli", "render", str(cwd / "graphs" / "quickstart.json"),
+                           "-q", *args], capture_output=True, text=True, cwd=cwd, timeout=900)
 
 
 def test_quickstart_on_bedroom_mattes_all_200_frames(tmp_path):

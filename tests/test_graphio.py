@@ -122,7 +122,7 @@ def test_newer_version_and_bad_schema_version(registry):
     d["nodes"]["grow"]["version"] = 99
     assert "newer" in str(_error(d, registry))
     d = _doc()
-    d["schema_version"] = 2
+    d["schema_version"] = 3
     assert _error(d, registry).path == "schema_version"
 
 

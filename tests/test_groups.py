@@ -33,7 +33,7 @@ def test_group_template_reuse_renders_same_pixels_without_recompute(registry, tm
     m.collapse(KEY_NODES, "greenkey", params=["keyer.clip_black", "feather.size"])
     group = m.graph.groups["greenkey"]
     assert group.inputs == {"image": ["keyer.image", "despill.image"]}  # one port feeds both
-    assert set(group.outputs.values()) == {"despill.out", "feather.out"}
+    assert group.outputs == {"image": "despill.out", "matte": "feather.out"}  # named by what they carry
     assert {n: rotograph.Evaluator(m.graph, rotograph.Cache()).key(n, None, 1001) for n in KEY_NODES} == keys_before
     # the group survives a save/load and its exposed params are settable by group name
     saved = tmp_path / "grouped.json"
@@ -116,3 +116,21 @@ def test_group_interface_is_checked_on_load(registry, edit, error):
     doc["groups"] = {"edge": json.loads(rotograph.dumps(g))["groups"]["edge"], "edge2": {"nodes": ["grow"]}}
     with pytest.raises(rotograph.GraphError, match="groups.edge2.nodes.0: node 'grow' is already in group 'edge'"):
         rotograph.loads(json.dumps(doc), registry)
+
+
+def test_params_exposed_and_hidden_by_the_editor_are_undoable(registry):
+    m = EditorModel.open(str(GRAPHS / "greenscreen.json"), registry)
+    m.collapse(KEY_NODES, "key")
+    assert m.graph.groups["key"].params == {} and set(m.graph.groups["key"].outputs) == {"image", "matte"}
+    m.expose("key", "keyer.clip_black")
+    m.expose("key", "fillholes.threshold")
+    m.expose("key", "keyer.clip_black")  # once only
+    assert m.graph.groups["key"].params == {"clip_black": "keyer.clip_black", "threshold": "fillholes.threshold"}
+    m.graph.set("key.clip_black", 0.1)  # by the group's name, as the inspector's field sets it
+    assert m.graph.nodes["keyer"].clip_black == 0.1
+    m.expose("key", "keyer.clip_black", False)
+    assert m.graph.groups["key"].params == {"threshold": "fillholes.threshold"}
+    m.undo()
+    assert "clip_black" in m.graph.groups["key"].params
+    with pytest.raises(rotograph.GraphError, match="not a param of a node in group"):
+        m.expose("key", "read.file")

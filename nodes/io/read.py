@@ -60,7 +60,7 @@ class Read(Node):
     def _real(self) -> str:
         if not self.file:
             raise MediaError("no file set")
-        return os.path.abspath(resolve_path(self.file))
+        return os.path.abspath(resolve_path(self.resolve(self.file)))
 
     def _is_sequence(self, real: str) -> bool:
         return frame_pattern(real) is not None and os.path.splitext(real)[1].lower() in IMAGE_EXTS

@@ -37,7 +37,23 @@ class Graph:
         self.ui: dict[str, Any] = {}
         self.groups: dict[str, Group] = {}  # inner nodes stay in the graph
         self.revision = 0
+        self._folder: str | None = None
         self._evaluator = None  # the memory-cached evaluator behind evaluate() without a cache
+
+    @property
+    def folder(self) -> str | None:
+        """The folder relative file paths in params are relative to: the graph file's (set by
+        :func:`~rotograph.graphio.load` and :func:`~rotograph.graphio.save`), or ``None`` for
+        the current directory (a graph built in code)."""
+        return self._folder
+
+    @folder.setter
+    def folder(self, folder: str | None) -> None:
+        import os
+
+        self._folder = os.path.abspath(folder) if folder else None
+        for node in self.nodes.values():
+            node.graph_folder = self._folder
 
     # -- edits ----------------------------------------------------------------------------
     def _changed(self) -> None:
@@ -58,6 +74,7 @@ class Graph:
             raise GraphError(f"a node named '{name}' already exists")
         node = cls(name, **params)
         node._on_change = self._changed
+        node.graph_folder = self._folder
         self.nodes[name] = node
         self.dag.add_node(name)
         self._changed()

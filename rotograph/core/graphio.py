@@ -1,10 +1,17 @@
-"""Graph files: JSON format v1 (schema in ``rotograph/core/schema/graph.v1.schema.json``).
+"""Graph files: JSON format v2 (schema in ``rotograph/core/schema/graph.v1.schema.json``).
 
 Reading a graph never executes code: the file is JSON, checked against the JSON Schema, then
 every node type, param, value and link is checked against the registry. Errors carry the JSON
 path at fault (``nodes.grow.params.size``) and, for typos, the closest valid name. Saving writes
 sorted keys with every param, so load → save of a saved file is byte-identical. Templates (a
 group saved on its own, see :mod:`rotograph.core.groups`) are read and written here too.
+
+File paths in params (:class:`~rotograph.core.params.FileIn` and its kinds) are relative to the
+graph file's folder (format v2), so a graph and its plates move together and render the same
+from any working directory; :func:`save` stores each path relative to the file it writes where
+the two share a folder below the root, and rewrites them when a graph is saved elsewhere. A v1
+file's relative paths meant the current directory: reading one from a file rewrites them
+relative to the file's folder (same files, new spelling), so old graphs keep their meaning.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from .groups import TEMPLATE_FORMAT, Group, unique_name
 from .registry import Registry
 
 FORMAT = "rotograph.graph"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: relative file paths are relative to the graph file's folder (1: to the cwd)
 MAX_DEPTH = 64  # JSON nesting a graph file may use (prompts need 6 levels; ui has room to spare)
 
 
@@ -61,8 +68,11 @@ def _schema_error(doc: dict, source: str | None) -> None:
     raise GraphError(error.message[:200], path=path, source=source)
 
 
-def loads(text: str, registry: Registry | None = None, source: str | None = None) -> Graph:
-    """Build a :class:`Graph` from JSON text; raises :class:`GraphError` with the path at fault."""
+def loads(text: str, registry: Registry | None = None, source: str | None = None,
+          folder: str | None = None) -> Graph:
+    """Build a :class:`Graph` from JSON text; raises :class:`GraphError` with the path at fault.
+    ``folder``: the folder the text's relative file paths are relative to (the graph file's; see
+    :func:`from_dict`)."""
     duplicates: dict[int, str] = {}
 
     def pairs(items: list) -> dict:  # JSON keeps the last of two equal keys: note the first repeat
@@ -83,12 +93,12 @@ def loads(text: str, registry: Registry | None = None, source: str | None = None
                          f"{MAX_DEPTH} levels at most)", source=source) from None
     if duplicates:
         _check_json(doc, source, duplicates)
-    return from_dict(doc, registry, source)
+    return from_dict(doc, registry, source, folder)
 
 
 def load(path: str | os.PathLike, registry: Registry | None = None) -> Graph:
-    """Read a graph file. Relative media paths in params are resolved against the current
-    directory at render time, as in Nuke's command-line renders."""
+    """Read a graph file. Relative file paths in params are relative to the file's folder
+    (:attr:`Graph.folder <rotograph.Graph.folder>`), whatever the current directory."""
     source = os.fspath(path)
     try:
         with open(source, encoding="utf-8") as f:
@@ -97,7 +107,7 @@ def load(path: str | os.PathLike, registry: Registry | None = None) -> Graph:
         raise GraphError(f"cannot read graph file: {e.strerror}", source=source) from None
     except UnicodeDecodeError:
         raise GraphError("graph file is not UTF-8 text", source=source) from None
-    return loads(text, registry, source)
+    return loads(text, registry, source, os.path.dirname(os.path.abspath(source)))
 
 
 def _upgrade(doc: dict, reg: Registry, source: str | None) -> dict:
@@ -201,10 +211,14 @@ def _check_json(doc, source: str | None, duplicates: dict[int, str] | None = Non
                                  source=source) from None
 
 
-def from_dict(doc, registry: Registry | None = None, source: str | None = None) -> Graph:
+def from_dict(doc, registry: Registry | None = None, source: str | None = None,
+              folder: str | None = None) -> Graph:
     """The graph a parsed graph file ``doc`` describes, its nodes from ``registry`` (default: the
     plugins' registry); older node versions are upgraded. Raises :class:`GraphError` naming
-    ``source`` and the JSON path at fault (``nodes.grow.params.size``).
+    ``source`` and the JSON path at fault (``nodes.grow.params.size``). ``folder``: the graph
+    file's folder, which relative file paths are relative to (``None``: the current
+    directory's); a format v1 document's relative paths meant the current directory: with
+    ``folder`` they are rewritten relative to it (:func:`relocate`).
     """
     if not isinstance(doc, dict):
         raise GraphError("a graph file must hold a JSON object", source=source)
@@ -269,14 +283,77 @@ def from_dict(doc, registry: Registry | None = None, source: str | None = None) 
         except GraphError as e:
             raise GraphError(e.message, path=e.path, source=source) from None
         graph.groups[gname] = group
+    if folder:
+        if doc["schema_version"] < 2:  # relative to the cwd: the same files, spelt from the file's folder
+            relocate(graph, folder, os.getcwd())
+        graph.folder = folder
     graph.revision = 0
     return graph
 
 
+def file_params(graph: Graph):
+    """``(node, param name)`` of every file path param of ``graph`` that is set."""
+    from .params import FileIn
+
+    for node in graph.nodes.values():
+        for pname, param in node.params.items():
+            if isinstance(param.type, type) and issubclass(param.type, FileIn) and getattr(node, pname):
+                yield node, pname
+
+
+def portable(path: str, folder: str) -> str:
+    """``path`` (absolute, or relative to the current directory) as a graph file in ``folder``
+    stores it: relative to ``folder`` when the two share a folder below the root
+    (``/shows/x/comp`` and ``/shows/x/plates`` → ``../plates/…``), else absolute; ``sample:``
+    names as they are."""
+    if path.startswith("sample:"):
+        return path
+    path, folder = os.path.abspath(os.path.expanduser(path)), os.path.abspath(folder)
+    try:
+        common = os.path.commonpath([path, folder])
+    except ValueError:  # another drive
+        return path
+    if os.path.dirname(common) == common:  # only the root in common
+        return path
+    return os.path.relpath(path, folder).replace(os.sep, "/")
+
+
+def cwd_path(graph: Graph, ref: str, value):
+    """``value`` for the param ``ref`` (``"node.param"``) as given on a command line or in a
+    shots table: a relative file path there means the current directory, not the graph file's
+    folder, so it is made absolute; other values are returned as they are."""
+    from .params import FileIn
+
+    node, _, pname = ref.partition(".")
+    param = graph.nodes[node].params.get(pname) if node in graph.nodes else None
+    if (param is not None and isinstance(param.type, type) and issubclass(param.type, FileIn)
+            and isinstance(value, str) and value and not value.startswith("sample:")):
+        return os.path.abspath(os.path.expanduser(value))
+    return value
+
+
+def relocate(graph: Graph, folder: str, base: str | None = None) -> list[str]:
+    """Rewrite every file path param of ``graph`` as a graph file in ``folder`` stores it
+    (:func:`portable`): the same files, spelt from ``folder``. ``base``: the folder the current
+    relative paths are relative to (default: the graph's :attr:`~rotograph.Graph.folder`, else
+    the current directory). Returns the ``node.param`` refs that changed."""
+    changed = []
+    for node, pname in list(file_params(graph)):
+        value = getattr(node, pname)
+        if value.startswith("sample:"):
+            continue
+        path = os.path.expanduser(value)
+        where = base or graph.folder or os.getcwd()
+        new = portable(path if os.path.isabs(path) else os.path.join(where, path), folder)
+        if new != value:
+            node.set(pname, new)
+            changed.append(f"{node.name}.{pname}")
+    return changed
+
+
 def to_dict(graph: Graph) -> dict:
-    """``graph`` as a graph-file document (format v1): nodes with type, version, every param and
-    their links; groups and editor ``ui`` when there are any.
-    """
+    """The graph as a graph file's JSON document (format v2): every node with all its params and
+    its links (input side), the groups and the ``ui`` layout."""
     nodes = {}
     for name, node in graph.nodes.items():
         entry = {"type": node.type_id, "version": node.version, "params": node.get_params()}
@@ -298,8 +375,13 @@ def dumps(graph: Graph) -> str:
 
 
 def save(graph: Graph, path: str | os.PathLike) -> None:
-    """Write the graph atomically (temporary file, then rename)."""
+    """Write the graph atomically (temporary file, then rename). Its file paths are first
+    rewritten relative to the new file's folder where they can be (:func:`relocate`; the graph's
+    :attr:`~rotograph.Graph.folder` becomes that folder), so Save As elsewhere keeps them right."""
     path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    relocate(graph, folder)
+    graph.folder = folder
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(dumps(graph))
@@ -307,16 +389,21 @@ def save(graph: Graph, path: str | os.PathLike) -> None:
 
 
 def save_template(graph, name: str, path: str) -> None:
-    """Write group ``name`` as a template file (its nodes, inner links and interface)."""
+    """Write group ``name`` as a template file (its nodes, inner links and interface); file
+    paths in its params are spelt from the template's folder (:func:`portable`)."""
     group = graph.groups[name]
     doc = to_dict(graph)
     nodes = {n: doc["nodes"][n] for n in group.nodes}
+    folder = os.path.dirname(os.path.abspath(path))
+    for node, pname in file_params(graph):
+        if node.name in nodes:
+            nodes[node.name]["params"][pname] = portable(node.resolve(getattr(node, pname)), folder)
     for spec in nodes.values():  # only inner links: outer ones become the interface
         spec["inputs"] = {k: v for k, v in spec.get("inputs", {}).items() if v.split(".")[0] in group.nodes}
         if not spec["inputs"]:
             spec.pop("inputs")
     interface = {k: v for k, v in group.to_dict().items() if k != "nodes"}
-    out = {"format": TEMPLATE_FORMAT, "schema_version": 1, "name": name, "nodes": nodes, **interface,
+    out = {"format": TEMPLATE_FORMAT, "schema_version": SCHEMA_VERSION, "name": name, "nodes": nodes, **interface,
            "ui": {n: graph.ui[n] for n in group.nodes if n in graph.ui}}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
@@ -333,8 +420,10 @@ def insert_template(graph, path: str, name: str | None = None, pos=(0, 0)) -> Gr
     if doc.get("format") != TEMPLATE_FORMAT:
         raise GraphError("not a rotograph template", source=path)
     name = name or unique_name(doc.get("name", "group"), set(graph.nodes) | set(graph.groups))
-    inner = from_dict({"format": "rotograph.graph", "schema_version": 1, "nodes": doc["nodes"]}, graph.registry,
-                      source=path)
+    version = doc.get("schema_version", 1) if doc.get("schema_version") in (1, 2) else 1
+    inner = from_dict({"format": "rotograph.graph", "schema_version": version, "nodes": doc["nodes"]},
+                      graph.registry, source=path, folder=os.path.dirname(os.path.abspath(path)))
+    relocate(inner, graph.folder or os.getcwd())  # its file paths, spelt from the graph's folder
     rename = {n: f"{name}_{n}" for n in inner.nodes}
     for n, node in inner.nodes.items():
         graph.add(node.type_id, rename[n], **node.get_params())

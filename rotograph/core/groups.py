@@ -90,8 +90,9 @@ def list_templates(folder: str | None = None) -> dict[str, str]:
 
 
 def collapse(graph, name: str, nodes, params=None) -> Group:
-    """Make a group of ``nodes``: its ports are the links crossing the selection's boundary;
-    ``params`` (inner ``"node.param"`` refs) are exposed under their param names."""
+    """Make a group of ``nodes``: its ports are the links crossing the selection's boundary,
+    named after the inner ports (:func:`port_name`); ``params`` (inner ``"node.param"`` refs)
+    are exposed under their param names."""
     nodes = list(dict.fromkeys(nodes))
     if not name.isidentifier() or name in graph.nodes or name in graph.groups:
         raise GraphError(f"'{name}' cannot name a group (taken, or not letters, digits and _)")
@@ -112,9 +113,9 @@ def collapse(graph, name: str, nodes, params=None) -> Group:
                 sources[(src, out)] = port
                 group.inputs[port] = []
             group.inputs[port].append(f"{n}.{inp}")
-    for u, v, k, out in graph.dag.edges(keys=True, data="output"):
+    for u, v, k, out in sorted(graph.dag.edges(keys=True, data="output"), key=lambda e: (e[0], e[3])):
         if u in inside and v not in inside and f"{u}.{out}" not in group.outputs.values():
-            group.outputs[unique_name(out if out != "out" else u, group.outputs)] = f"{u}.{out}"
+            group.outputs[unique_name(port_name(graph, u, out), group.outputs)] = f"{u}.{out}"
     for ref in params or []:
         node, param = ref.split(".")
         if node not in inside or param not in graph.nodes[node].params:
@@ -123,6 +124,15 @@ def collapse(graph, name: str, nodes, params=None) -> Group:
     graph.groups[name] = group
     graph._changed()
     return group
+
+
+def port_name(graph, node: str, output: str) -> str:
+    """The name a group's output port takes from the inner output it passes on: the output's
+    own name, or for the generic ``out``, its value type (``image``, ``matte``) — never the
+    inner node's id, which says nothing outside the group."""
+    if output != "out":
+        return output
+    return graph.nodes[node].outputs[output].type.name.lower()
 
 
 def unique_name(base: str, taken) -> str:

@@ -230,6 +230,7 @@ class Node:
         self.name = name or self.type_id.rsplit(".", 1)[-1].lower()
         self._params: dict[str, Any] = {k: p.default for k, p in self.params.items()}
         self._on_change: Callable[[], None] | None = None
+        self.graph_folder: str | None = None  # the graph file's folder (set by the graph), see resolve()
         for k, v in params.items():
             self.set(k, v)
 
@@ -246,6 +247,33 @@ class Node:
     def get_params(self) -> dict[str, Any]:
         """Every param's canonical value, defaults included."""
         return dict(self._params)
+
+    def key_params(self) -> dict[str, Any]:
+        """The params as the cache key sees them: :meth:`get_params` with each file path
+        resolved to an absolute one (:meth:`resolve`), so that one file spelt two ways (relative
+        to another graph file's folder, or absolute) is one key."""
+        import os
+
+        from .params import FileIn
+
+        out = self.get_params()
+        for name, param in self.params.items():
+            value = out[name]
+            if isinstance(param.type, type) and issubclass(param.type, FileIn) and value and \
+                    not value.startswith("sample:"):
+                out[name] = os.path.abspath(self.resolve(value))
+        return out
+
+    def resolve(self, path: str) -> str:
+        """A file param's value as the node opens it: ``~`` expanded, and a relative path joined
+        to :attr:`graph_folder`, the folder of the graph file the node was read from (the current
+        directory when the graph has no file). ``sample:`` names are returned unchanged."""
+        import os
+
+        if path.startswith("sample:"):
+            return path
+        path = os.path.expanduser(path)
+        return os.path.join(self.graph_folder, path) if self.graph_folder and not os.path.isabs(path) else path
 
     def _touched(self):
         if self._on_change is not None:

@@ -21,6 +21,9 @@ class ParamKind:
     """Base of the special parameter kinds (file paths, colours, prompts)."""
 
     name = "value"
+    #: the editor's widget kind for params of this kind (UI metadata only; ``None``: the kind's
+    #: ``name``); a plugin kind names a widget it registers (see ``rotograph.editor.widgets``)
+    widget: str | None = None
 
     @classmethod
     def canonical(cls, value: Any) -> Any:  # pragma: no cover - overridden
@@ -34,6 +37,7 @@ class FileIn(ParamKind):
     or a bundled sample (``sample:bigbuckbunny.mp4``). Existence is checked by the node."""
 
     name = "file_in"
+    widget = "file_open"
 
     @classmethod
     def canonical(cls, value):
@@ -51,6 +55,7 @@ class FileOut(FileIn):
     per frame. Empty means not set yet."""
 
     name = "file_out"
+    widget = "file_save"
 
     @classmethod
     def canonical(cls, value):
@@ -65,6 +70,7 @@ class MovieOut(FileIn):
     """Path of a movie file to write (``.mov``, ``.mp4``, …): one file for all frames."""
 
     name = "movie_out"
+    widget = "file_save"
 
     @classmethod
     def canonical(cls, value):
@@ -87,7 +93,7 @@ def output_file_kind(name: str, extensions: tuple[str, ...], what: str) -> type[
             raise ValueError(f"{value!r}: {what} end in {', '.join(extensions)}")
         return value
 
-    return type(name, (FileIn,), {"name": name, "canonical": classmethod(canonical),
+    return type(name, (FileIn,), {"name": name, "widget": "file_save", "canonical": classmethod(canonical),
                                   "__doc__": f"Path of {what} ({', '.join(extensions)})."})
 
 
@@ -97,6 +103,7 @@ class FrameRate(ParamKind):
     or ``"25"`` (see :func:`rotograph.io.timing.exact_rate`)."""
 
     name = "frame_rate"
+    widget = "str"
 
     @classmethod
     def canonical(cls, value):
@@ -219,6 +226,16 @@ class Param:
     def __set__(self, node, value):
         node._params[self.name] = self.canonical(value, where=f"node '{node.name}'")
         node._touched()
+
+    @property
+    def widget(self) -> str:
+        """The editor's widget kind its declaration implies: ``ui["widget"]``, else the value
+        kind's :attr:`ParamKind.widget` (or its name), else ``int``/``float``/``str``/``bool``."""
+        if self.ui.get("widget"):
+            return self.ui["widget"]
+        if isinstance(self.type, type) and issubclass(self.type, ParamKind):
+            return self.type.widget or self.type.name
+        return self.type_name
 
     @property
     def type_name(self) -> str:

@@ -154,7 +154,7 @@ class Writer:
         its folder (or the nearest existing parent) cannot be written."""
         if not self.file:
             raise ParamError(f"node '{self.name}': param 'file': no output path set")
-        folder = os.path.dirname(os.path.abspath(os.path.expanduser(self.file)))
+        folder = os.path.dirname(self.pattern())
         probe = folder
         while not os.path.exists(probe):
             probe = os.path.dirname(probe)
@@ -162,8 +162,9 @@ class Writer:
             raise ParamError(f"node '{self.name}': param 'file': cannot write to {folder}")
 
     def pattern(self) -> str:
-        """The ``file`` param as an absolute path (frame token kept)."""
-        return os.path.abspath(os.path.expanduser(self.file))
+        """The ``file`` param as an absolute path (frame token kept; relative to the graph file's
+        folder, see :meth:`~rotograph.Node.resolve`)."""
+        return os.path.abspath(self.resolve(self.file))
 
     def path(self, frame: int, obj: str | None = None) -> str:
         """The absolute file written for ``frame`` (and object ``obj``, for per-object output)."""
@@ -312,7 +313,7 @@ def graph_reads(graph, names) -> list[tuple[str, str, str]]:
             value = getattr(node, pname)
             if isinstance(param.type, type) and issubclass(param.type, FileIn) and value:
                 try:
-                    out.append((name, pname, resolve_path(value)))
+                    out.append((name, pname, resolve_path(node.resolve(value))))
                 except MediaError:  # the node's own check names a path that cannot resolve
                     continue
     return out

@@ -183,7 +183,7 @@ class Evaluator:
             key = self.key(src, sout, node.input_frame(node.passthrough(), frame))
         else:
             material: dict[str, Any] = {"type": node.type_id, "version": node.version,
-                                        "params": node.get_params(), "output": output}
+                                        "params": node.key_params(), "output": output}
             with blame(name, frame):
                 extra = node.key_material(frame)
             if extra is not None:
@@ -262,7 +262,7 @@ class Evaluator:
         inputs = sorted(self.links(name))
         where = f"node '{name}'"
         if not chain:
-            params = {k: v for k, v in node.get_params().items() if k not in reach.keyframes}
+            params = {k: v for k, v in node.key_params().items() if k not in reach.keyframes}
             with blame(name, run[0]):
                 extra = node.key_material(run[0])
             start = digest({"type": node.type_id, "version": node.version, "params": params, "extra": extra,

@@ -54,6 +54,7 @@ class Session:
     on_error: str = "stop"
     threads: int = 0  # threads for OpenCV in each worker (0: leave as is)
     render_id: str = ""  # one render: a worker starts a fresh evaluator
+    folder: str | None = None  # the graph file's folder: relative file paths are relative to it
 
     @property
     def token(self) -> str:
@@ -169,7 +170,7 @@ def run_task(session: Session, task: Task) -> TaskResult:
         from .cache import Cache, DiskCache
         from ..core.graphio import loads
 
-        graph = loads(session.graph_json, source="<render>")
+        graph = loads(session.graph_json, source="<render>", folder=session.folder)
         disk = DiskCache(session.cache_url, session.max_bytes) if session.cache_url else None
         ev = Evaluator(graph, Cache(disk, session.memory_bytes))
         ev.begin_render(session.targets, session.frames)

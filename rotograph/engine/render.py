@@ -191,7 +191,7 @@ def _run(graph, evaluator: Evaluator, targets, frames, report: RenderReport, wor
                       cache.disk.max_bytes if cache.disk else 0, cache.memory.max_bytes, tuple(targets),
                       tuple(frames), retries, on_error,
                       threads=1 if scheduler else (max(1, cpu_count() // workers) if workers > 1 else 0),
-                      render_id=uuid.uuid4().hex)
+                      render_id=uuid.uuid4().hex, folder=graph.folder)
     segment_failed: set[int] = set()
 
     def on_result(result: TaskResult) -> bool:

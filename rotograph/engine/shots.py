@@ -89,10 +89,13 @@ def load_shots(path: str) -> list[Shot]:
 
 
 def apply(graph, shot: Shot, source: str = "") -> None:
-    """Set a shot's overrides on a graph; errors name the shot and column."""
+    """Set a shot's overrides on a graph; errors name the shot and column. A relative file
+    path means the current directory, as on the command line."""
+    from ..core.graphio import cwd_path
+
     for ref, value in shot.overrides.items():
         try:
-            graph.set(ref, value)
+            graph.set(ref, cwd_path(graph, ref, value))
         except RotographError as e:
             raise GraphError(f"{source}shot '{shot.name}', column {ref}: {e}") from None
 

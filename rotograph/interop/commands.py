@@ -19,8 +19,10 @@ def parse_value(text: str):
 
 def load_graph(path: str, sets: list[str] | None):
     """The graph file at ``path`` with ``--set node.param=value`` items applied (values as JSON when
-    they parse); a bad item is a :class:`UsageError`, a bad value an error naming ``--set``."""
-    from ..core.graphio import load
+    they parse; a relative file path means the current directory, see
+    :func:`~rotograph.core.graphio.cwd_path`); a bad item is a :class:`UsageError`, a bad value an
+    error naming ``--set``."""
+    from ..core.graphio import cwd_path, load
 
     graph = load(path)
     for item in sets or []:
@@ -28,7 +30,7 @@ def load_graph(path: str, sets: list[str] | None):
             raise UsageError(f"--set {item!r}: expected node.param=value")
         ref, value = item.split("=", 1)
         try:
-            graph.set(ref, parse_value(value))
+            graph.set(ref, cwd_path(graph, ref, parse_value(value)))
         except RotographError as e:
             err = RotographError(f"--set {ref}: {e}")
             err.exit_code = e.exit_code
