@@ -67,8 +67,8 @@ class Shortcuts:
             dpg.mvKey_J: (timeline.play, -1), dpg.mvKey_K: (timeline.stop,), dpg.mvKey_L: (timeline.play, 1),
             dpg.mvKey_I: (timeline.set_in_out, "in"), dpg.mvKey_O: (timeline.set_in_out, "out"),
             dpg.mvKey_Escape: (app.model.select, set()),
-            dpg.mvKey_R: (app.actions.add_read,),  # Nuke's Read; W: a Write, or over the viewer its wipe (Nuke's)
-            dpg.mvKey_W: (app.viewer.toggle_wipe,) if dpg.is_item_hovered(Viewer.TAG) else (app.actions.add_write,),
+            dpg.mvKey_R: (app.actions.add_read,),  # Nuke's Read and Write; Shift+W: the viewer's wipe
+            dpg.mvKey_W: (app.viewer.toggle_wipe,) if held(dpg.mvKey_LShift, dpg.mvKey_RShift) else (app.actions.add_write,),
         }
 
     def on_key(self, sender, key: int) -> None:

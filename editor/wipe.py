@@ -1,9 +1,10 @@
-"""The viewer's before/after wipe (Nuke's habit): W shows the viewed node (A) left of a
+"""The viewer's before/after wipe (Nuke's habit): Shift+W shows the viewed node (A) left of a
 vertical line and another image (B) right of it — by default the viewed node's input of the
 same type as what is viewed (its "before": a Premult's image), else its first input, or any
 node chosen in the viewer's "wipe B" menu. Drag the line (a click within a few pixels of it)
-to move it; W again goes back to A alone. Both images are the same frame, mode and
-resolution; B is evaluated with A (cached like any other value)."""
+to move it; Shift+W again goes back to A alone (W alone adds a Write, Nuke's other habit).
+Both images are the same frame, mode and resolution; B is evaluated with A (cached like any
+other value)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class Wipe:
                       callback=lambda s, a: self.set_wipe(a))
 
     def toggle_wipe(self) -> None:
-        """W: the wipe on (against the chosen B) or off."""
+        """Shift+W: the wipe on (against the chosen B) or off."""
         import dearpygui.dearpygui as dpg
 
         self.wipe = None if self.wipe else WipeState(dpg.get_value("wipe_b") or INPUT)

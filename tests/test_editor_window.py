@@ -438,9 +438,9 @@ def _screen_rgb(s, tmp_path, points):
 
 
 def test_wipe_compares_a_node_with_its_input(tmp_path, quickstart):
-    """W wipes the viewed Premult (A, left) against its input, the plate (B, right): left of
-    the line the background is premultiplied to black, right of it the plate shows; dragging the
-    line moves the split; W again shows A alone."""
+    """Shift+W wipes the viewed Premult (A, left) against its input, the plate (B, right): left
+    of the line the background is premultiplied to black, right of it the plate shows; dragging
+    the line moves the split; Shift+W again shows A alone."""
     with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
         r = s.wait(lambda p: p["items"]["frame_no"], "the frame field")["items"]["frame_no"]
         s.click(r[0] + 20, r[1] + r[3] / 2)
@@ -449,8 +449,7 @@ def test_wipe_compares_a_node_with_its_input(tmp_path, quickstart):
         click_node(s, "premult")
         s.wait(lambda p: p["viewer"]["shown"] == ["premult", 1041, None] and not p["viewer"]["waiting"], "premult",
                timeout=90)
-        s.move(*s.centre(s.probe()["viewer"]["rect"]))  # W over the viewer wipes (elsewhere: a Write)
-        s.key("w")
+        s.key("shift+w")  # (W alone adds a Write)
         p = s.wait(lambda p: (p["viewer"]["wipe"] or {}).get("x") is not None, "the wipe", timeout=60)
         v = p["viewer"]
         assert v["wipe"]["a"] == "premult" and v["wipe"]["b"] == "read" and v["wipe"]["frac"] == 0.5
@@ -465,8 +464,7 @@ def test_wipe_compares_a_node_with_its_input(tmp_path, quickstart):
         right, = _screen_rgb(s, tmp_path, [at(1150, 360)])
         assert sum(right) < 30, right  # now left of the line: A
         n = len(p["graph"]["nodes"])
-        s.move(*s.centre(s.probe()["viewer"]["rect"]))
-        s.key("w")
+        s.key("shift+w")
         p = s.wait(lambda p: p["viewer"]["wipe"] is None, "the wipe off")
         assert len(p["graph"]["nodes"]) == n  # no Write added
         assert "Traceback" not in s.stderr, s.stderr[-3000:]
