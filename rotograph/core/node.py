@@ -93,6 +93,9 @@ class Context:
     frame_range: tuple[int, int] | None = None  # range nodes: the node's frame range (inclusive)
     format: Format | None = None  # the node's output format (size, pixel aspect), when known
     input_formats: dict[str, Format | None] = field(default_factory=dict)  # each connected input's format
+    # a long compute calls ``check()`` between its steps: it raises when the evaluation was
+    # cancelled (the editor's Cancel, a newer viewer request) and does nothing otherwise
+    check: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ class Evaluator(Keys):
         and its inputs' formats, plus ``more`` (key, frames, frame range)."""
         links = self.links(name)
         return Context(frame=frame, node=name, log=self.log, timing=self.timing(name), format=self.format(name),
-                       input_formats={i: self.format(src) for i, (src, _) in links.items()}, **more)
+                       input_formats={i: self.format(src) for i, (src, _) in links.items()}, check=self.check, **more)
 
     def segments(self, name: str) -> list[Segment]:
         """A range node's segments over its frame range."""
@@ -159,6 +159,15 @@ class Evaluator(Keys):
         if pt is None:
             return None
         return self.links(node.name).get(pt)
+
+    # -- cancellation and progress (hooks for an editor) ----------------------------------
+    def check(self) -> None:
+        """Raise to stop the evaluation (an editor's Cancel): called between the frames of a
+        range node's run and, through ``Context.check``, inside long computes. Nothing here."""
+
+    def running(self, name: str, done: int, total: int) -> None:
+        """Range node ``name``'s run has emitted ``done`` of the ``total`` frames it emits (called
+        as it starts and after each frame: an editor's progress). Nothing here."""
 
     # -- which frames are read (the keys are in engine/keys.py) ---------------------------
     def window(self, name: str, input: str, frame: int) -> tuple[int, ...] | None:
@@ -219,6 +228,7 @@ class Evaluator(Keys):
             todo = self.missing(name, wanted) if node.reach().causal else wanted
             return self._run_range(node, seg, {frame, *todo}, keep=frame)[output]
         inputs = self._pull(node, frame)
+        self.check()  # before each compute: a chain of nodes computes after its deepest input is read
         ctx = self.context(name, frame, key=key)
         with blame(name, frame):
             result = node.compute(ctx, **inputs)
@@ -311,6 +321,8 @@ class Evaluator(Keys):
         self.stats.range_runs[name] += 1
         gen = node.compute_range(ctx, seg, lambda f: self._pull(node, f), resume)
         last = pos[resume[0]] if resume else -1
+        start = last
+        self.running(name, 0, stop - start)
         with blame(name, keep), contextlib.closing(gen):
             for f, value in gen:
                 if pos.get(f, -1) <= last:
@@ -318,10 +330,12 @@ class Evaluator(Keys):
                 last = pos[f]
                 outs = self._store(node, f, value)
                 self.stats.computes[name] += 1
+                self.running(name, last - start, stop - start)
                 if f == keep:
                     result = outs
                 if last == stop:
                     break
+                self.check()  # between the frames of a run (each emitted frame is cached)
         if result is None or last < stop:
             raise EvaluationError(name, keep if result is None else frames[stop], "range node did not emit this frame")
         return result
