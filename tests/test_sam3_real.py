@@ -34,7 +34,8 @@ except ImportError as e:  # `make test` installs sam3 and sets ROTOGRAPH_REQUIRE
         raise
     pytest.skip(f"the real sam3 package is not installed ({e}): make sam3-cpu-check installs it", allow_module_level=True)
 
-from sam3_real import cheap_trunk, fast_random_init, memo_backbone, release_memory, shift_concept_masks  # noqa: E402
+from sam3_real import (cheap_trunk, fast_random_init, memo_backbone, raise_concept_scores, release_memory,  # noqa: E402
+                       shift_concept_masks)
 
 CPU = "cpu"
 
@@ -268,6 +269,97 @@ def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_p
     # three frames, three backbone inputs: upstream's JPEG loader made the very tensors the node's
     # in-memory frames did
     assert len(tr.backbone.memo) == len(frames)
+
+
+@pytest.fixture
+def concept_model():
+    """SAM 3's video model for a text concept (cheap trunk, fast seeded random init), built once by
+    the node's own builder and shared by the node and upstream's request-API calls: the detector's
+    masks shifted to partial ones (``shift_concept_masks``), a few of its queries made detections on
+    the test plates (``raise_concept_scores``, calibrated by one upstream ``add_prompt``), the
+    tracker's object-score bias raised as in ``video_model``, and upstream's own object limit
+    (``max_num_objects``) set to 4: bounded memory. Let go after its one test."""
+    from PIL import Image
+
+    from rotograph.nodes.ai.sam3 import build_video_model
+
+    release_memory()
+    with cheap_trunk(), fast_random_init():
+        sam = build_video_model(resolve_weights(SPECS["sam3"], "random"), CPU)
+    model = sam.predictor.model
+    memo_backbone(model.detector.backbone)
+    shift_concept_masks(model.detector)
+    head = model.tracker.sam_mask_decoder.pred_obj_score_head
+    with torch.no_grad():
+        (head.layers[-1] if hasattr(head, "layers") else head).bias.fill_(10.0)
+    model.max_num_objects = 4
+
+    def calibrate():
+        with compat.on_device(CPU):
+            sid = sam.predictor.handle_request({"type": "start_session", "resource_path":
+                                                [Image.fromarray(p) for p in plates(3).values()]})["session_id"]
+            sam.predictor.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": 0, "text": CONCEPT})
+            sam.predictor.handle_request({"type": "close_session", "session_id": sid})
+
+    raise_concept_scores(model.detector, calibrate)
+    yield sam
+    MANAGER.clear()
+    del sam, model
+    release_memory()
+
+
+CONCEPT = "red square"
+
+
+def test_sam3_track_concept_equals_upstream_on_the_cpu(registry, tmp_path, concept_model):
+    """A text concept tracked over three frames on the CPU (sam3's request API: detector +
+    tracker, through the compatibility module — scikit-image labelling, a frame without a new
+    detection answered): SAM3Track's masks, ids and scores equal upstream's own request-API calls
+    made in the same order (start_session, add_prompt, propagate_in_video forwards)."""
+    from PIL import Image
+
+    from rotograph.nodes.ai._sam3_video import mask_set
+
+    frames = plates(3)
+    MANAGER.clear()
+    MANAGER.get("sam3:video", resolve_weights(SPECS["sam3"], "random"), CPU, lambda w, d: concept_model)
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=write_png_sequence(tmp_path / "p", frames), colorspace="sRGB")
+    g.add("rotograph.SAM3Track", "track", weights="random", device=CPU, text=CONCEPT, chunk=8, overlap=2)
+    g.connect("read.image", "track.image")
+    ev = rotograph.Evaluator(g, rotograph.Cache())
+    ev.wanted = {"track": set(frames)}
+    ours = {f: ev.get("track", "masks", f) for f in frames}
+
+    pred = concept_model.predictor
+    raw = {}
+    with compat.on_device(CPU):
+        sid = pred.handle_request({"type": "start_session", "resource_path": [Image.fromarray(p) for p in frames.values()]})
+        sid = sid["session_id"]
+        pred.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": 0, "text": CONCEPT})
+    for item in compat.iterate(pred.handle_stream_request({"type": "propagate_in_video", "session_id": sid,
+                                                           "propagation_direction": "forward", "start_frame_index": 0,
+                                                           "max_frame_num_to_track": None}), CPU):
+        raw[1001 + item["frame_index"]] = item["outputs"]
+    with compat.on_device(CPU):
+        pred.handle_request({"type": "close_session", "session_id": sid})
+    sids = sorted({int(s) for o in raw.values() for s in np.asarray(o["out_obj_ids"]).reshape(-1)})
+    stable = {s: k for k, s in enumerate(sids, start=1)}  # the node numbers a concept's objects 1… in session-id order
+    want = {}
+    for f, o in raw.items():
+        ids = [stable[int(s)] for s in np.asarray(o["out_obj_ids"]).reshape(-1)]
+        order = np.argsort(ids, kind="stable")
+        masks = np.asarray(o["out_binary_masks"], bool).reshape(-1, 96, 160)[order]
+        want[f] = mask_set([ids[k] for k in order], masks, np.asarray(o["out_probs"], np.float32).reshape(-1)[order],
+                           lambda i: f"{CONCEPT} {i}", (96, 160))
+    assert set(raw) == set(frames) and any(want[f].objects for f in frames)  # detections to compare
+    for f in frames:
+        assert np.array_equal(ours[f].labels, want[f].labels), (f, int((ours[f].labels != want[f].labels).sum()))
+        assert [(o.id, o.name) for o in ours[f].objects] == [(o.id, o.name) for o in want[f].objects]
+        assert np.allclose([o.score for o in ours[f].objects], [o.score for o in want[f].objects])
+    # three frames, three backbone inputs (the calibration, the node and upstream): the node handed
+    # the request API the very frames upstream's calls did
+    assert len(concept_model.predictor.model.detector.backbone.memo) == len(frames)
 
 
 @pytest.mark.sam3_cpu
