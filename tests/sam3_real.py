@@ -171,7 +171,7 @@ def raise_concept_scores(detector, calibrate, passing: int = 3, gain: float = 40
     The weights stay fixed afterwards: the node and upstream's calls see one model."""
     seen: list[torch.Tensor] = []
     scoring = detector.dot_prod_scoring
-    hook = scoring.register_forward_hook(lambda mod, args, out: seen.append(args[0][-1].detach().float().reshape(-1, args[0].shape[-1])))
+    hook = scoring.register_forward_hook(lambda mod, args, out: seen.append(args[0][-1].detach().float().flatten(0, -2)))
     try:
         calibrate()
     finally:

@@ -276,7 +276,7 @@ def concept_model():
     """SAM 3's video model for a text concept (cheap trunk, fast seeded random init), built once by
     the node's own builder and shared by the node and upstream's request-API calls: the detector's
     masks shifted to partial ones (``shift_concept_masks``), a few of its queries made detections on
-    the test plates (``raise_concept_scores``, calibrated by one upstream ``add_prompt``), the
+    the test plates (``raise_concept_scores``, calibrated by one upstream ``add_prompt`` on the first), the
     tracker's object-score bias raised as in ``video_model``, and upstream's own object limit
     (``max_num_objects``) set to 4: bounded memory. Let go after its one test."""
     from PIL import Image
@@ -294,12 +294,12 @@ def concept_model():
         (head.layers[-1] if hasattr(head, "layers") else head).bias.fill_(10.0)
     model.max_num_objects = 4
 
-    def calibrate():
+    def calibrate(pred=sam.predictor):  # one frame: one detector pass (its neck pass is remembered for the test)
         with compat.on_device(CPU):
-            sid = sam.predictor.handle_request({"type": "start_session", "resource_path":
-                                                [Image.fromarray(p) for p in plates(3).values()]})["session_id"]
-            sam.predictor.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": 0, "text": CONCEPT})
-            sam.predictor.handle_request({"type": "close_session", "session_id": sid})
+            sid = pred.handle_request({"type": "start_session", "resource_path": [Image.fromarray(plates(1)[1001])]})
+            sid = sid["session_id"]
+            pred.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": 0, "text": CONCEPT})
+            pred.handle_request({"type": "close_session", "session_id": sid})
 
     raise_concept_scores(model.detector, calibrate)
     yield sam
@@ -311,16 +311,20 @@ def concept_model():
 CONCEPT = "red square"
 
 
-def test_sam3_track_concept_equals_upstream_on_the_cpu(registry, tmp_path, concept_model):
-    """A text concept tracked over three frames on the CPU (sam3's request API: detector +
-    tracker, through the compatibility module — scikit-image labelling, a frame without a new
-    detection answered): SAM3Track's masks, ids and scores equal upstream's own request-API calls
-    made in the same order (start_session, add_prompt, propagate_in_video forwards)."""
+def test_sam3_track_concept_equals_upstream_on_the_cpu(registry, tmp_path, concept_model, monkeypatch):
+    """A text concept tracked over two frames on the CPU (sam3's request API: detector + tracker,
+    through the compatibility module — scikit-image labelling, a frame without a new detection
+    answered): SAM3Track's masks, ids and scores equal upstream's own request-API calls made in
+    the same order (start_session, add_prompt, propagate_in_video forwards)."""
+    import sam3.perflib.connected_components as cc
     from PIL import Image
 
     from rotograph.nodes.ai._sam3_video import mask_set
 
-    frames = plates(3)
+    batches = []  # the batch sizes sam3's CPU connected components get (the compatibility wrapper answers 0)
+    wrapped = cc.connected_components_cpu
+    monkeypatch.setattr(cc, "connected_components_cpu", lambda masks: (batches.append(masks.shape[0]), wrapped(masks))[1])
+    frames = plates(2)
     MANAGER.clear()
     MANAGER.get("sam3:video", resolve_weights(SPECS["sam3"], "random"), CPU, lambda w, d: concept_model)
     g = rotograph.Graph(registry)
@@ -357,8 +361,9 @@ def test_sam3_track_concept_equals_upstream_on_the_cpu(registry, tmp_path, conce
         assert np.array_equal(ours[f].labels, want[f].labels), (f, int((ours[f].labels != want[f].labels).sum()))
         assert [(o.id, o.name) for o in ours[f].objects] == [(o.id, o.name) for o in want[f].objects]
         assert np.allclose([o.score for o in ours[f].objects], [o.score for o in want[f].objects])
-    # three frames, three backbone inputs (the calibration, the node and upstream): the node handed
-    # the request API the very frames upstream's calls did
+    assert 0 in batches and any(batches)  # a frame without a new detection, and masks labelled by scikit-image
+    # two frames, two backbone inputs (the calibration's, the node's and upstream's): the node
+    # handed the request API the very frames upstream's calls did
     assert len(concept_model.predictor.model.detector.backbone.memo) == len(frames)
 
 
