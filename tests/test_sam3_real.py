@@ -3,8 +3,8 @@ the compatibility module (rotograph/nodes/ai/_sam3_compat.py): each redirected s
 there, each kind of redirection does what it says, and the nodes give exactly the masks of
 upstream's own calls made in the same order.
 
-These run in `make test` (the two model tests: ~110 CPU-seconds together, about a minute on 2
-quiet cores; ~5 GB peak): each model is built once, for the one test that uses it, and shared
+These run in `make test` (the three model tests: ~140 CPU-seconds together, 70-80 s on 2 quiet
+cores; ~5 GB peak): each model is built once, for the one test that uses it, and shared
 by the node and upstream's direct calls; only the 1008-px ViT trunk is swapped
 for a cheap module with its output shapes, the random weights are filled from seeded buffers
 (not torch's per-tensor draws), and the backbone remembers its outputs by input bytes, so the
@@ -100,6 +100,30 @@ def test_the_gpu_properties_probe_answers_off_cuda():
     compat.install()
     text = Sam3VideoPredictor._get_torch_and_gpu_properties(None)
     assert torch.__version__ in text
+
+
+def test_connected_components_answer_a_batch_of_no_masks_and_leave_the_others_to_upstream():
+    """sam3's CPU connected components (the detector's hole filling in concept tracking) raise on a
+    batch of no masks — a frame without a new detection — upstream; wrapped, that batch gets empty
+    labels and counts of its shape, and a real batch gets upstream's own answer (scikit-image's
+    labels, each pixel's component size)."""
+    import sam3.perflib.connected_components as cc
+
+    compat.install()
+    assert cc.connected_components_cpu.__wrapped__ is not cc.connected_components_cpu
+    with pytest.raises(RuntimeError):  # upstream's own function: torch.stack of an empty list
+        cc.connected_components_cpu.__wrapped__(torch.zeros((0, 1, 8, 8), dtype=torch.uint8))
+    labels, counts = cc.connected_components(torch.zeros((0, 1, 8, 8), dtype=torch.uint8))
+    assert labels.shape == counts.shape == (0, 1, 8, 8) and labels.dtype == counts.dtype == torch.int64
+    masks = torch.zeros((2, 1, 8, 8), dtype=torch.uint8)
+    masks[0, 0, 1:3, 1:4] = 1  # 6 pixels
+    masks[0, 0, 5:8, 5:8] = 1  # 9 pixels
+    masks[1, 0, 3, 3:5] = 1  # 2 pixels, and one touching it diagonally (8-connected): 3
+    masks[1, 0, 4, 5] = 1
+    labels, counts = cc.connected_components(masks)
+    want_labels, want_counts = cc.connected_components_cpu.__wrapped__(masks)
+    assert torch.equal(labels, want_labels) and torch.equal(counts, want_counts)
+    assert sorted(counts[0, 0].unique().tolist()) == [0, 6, 9] and sorted(counts[1, 0].unique().tolist()) == [0, 3]
 
 
 # -- the nodes against upstream's own calls ---------------------------------------------------

@@ -187,7 +187,8 @@ def install() -> None:
     """Check that the installed sam3 is one of :data:`CHECKED_VERSIONS` (else
     :class:`~rotograph.interop.models.ModelError`: the redirections were checked against those only),
     then replace sam3's GPU-properties logging probe by one that asks CUDA only when present
-    (idempotent; it is evaluated eagerly in a debug log line of every ``start_session``)."""
+    (it is evaluated eagerly in a debug log line of every ``start_session``) and wrap its CPU
+    connected components so that a batch of no masks is answered (idempotent)."""
     global _INSTALLED
     if _INSTALLED:
         return
