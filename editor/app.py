@@ -35,7 +35,7 @@ from .worker import EvalWorker
 
 MAX_FPS = 60
 AWAKE = 0.5  # seconds of frames at MAX_FPS after any event
-WAIT_FOR_RESULT = 0.05  # while the viewer waits, the longest a frame waits for the worker's result
+WAIT_FOR_RESULT = 0.2  # after a request, the longest the next frame waits for the worker's result
 
 
 class EditorApp:
@@ -52,7 +52,7 @@ class EditorApp:
         self.worker.on_result = self.wakeup.set
         self._awake_until = 0.0
         heartbeat = os.environ.get("ROTOGRAPH_EDITOR_HEARTBEAT", "")
-        self.heartbeat = float(heartbeat) if heartbeat else 5.0  # idle: a frame at least this often (s)
+        self.heartbeat = float(heartbeat) if heartbeat else 60.0  # idle: a frame at least this often (s)
         self.widgets = widgets or WidgetKinds.default()
         self.canvas = Canvas(model, self.services, self.worker.errors)
         self.actions = NodeActions(model, self.services, self.canvas)
@@ -104,8 +104,6 @@ class EditorApp:
         self.start()
         try:
             while dpg.is_dearpygui_running():
-                if self.viewer.waiting:  # a cached frame comes in milliseconds: draw it, not a frame before it
-                    self.wakeup.wait(WAIT_FOR_RESULT)
                 t0 = time.perf_counter()
                 self.pump_once()
                 if self._active():
@@ -133,6 +131,7 @@ class EditorApp:
         import dearpygui.dearpygui as dpg
 
         self._run_callbacks(dpg.get_callback_queue())
+        self.viewer.await_answer(WAIT_FOR_RESULT)  # a cached frame comes in milliseconds: draw it, not a frame before it
         self._tick()
         dpg.render_dearpygui_frame()
         self.viewer.drawn()

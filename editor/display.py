@@ -8,6 +8,8 @@ the viewer shows, at the resolution it is drawn at.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 
 from rotograph.io.colour import from_linear
@@ -121,3 +123,30 @@ def size_of(value) -> tuple[int, int] | None:
         return value.width, value.height
     arr = value.z if isinstance(value, DepthMap) else value.labels if isinstance(value, MaskSet) else value
     return (arr.shape[1], arr.shape[0]) if isinstance(arr, np.ndarray) and arr.ndim >= 2 else None
+
+
+class PixelCache:
+    """The viewer's latest images in display pixels, by what they show (the cache keys of the
+    value and of the plate under it, the mode, the downscale): stepping back over frames already
+    seen skips the display transform. Bounded by bytes; the least recently shown go first."""
+
+    def __init__(self, max_bytes: int = 96 << 20):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        """The pixels stored under ``key`` (now the most recent), or None."""
+        rgba = self._items.get(key)
+        if rgba is not None:
+            self._items.move_to_end(key)
+        return rgba
+
+    def put(self, key, rgba: np.ndarray) -> None:
+        """Keep ``rgba`` under ``key``, dropping the oldest beyond ``max_bytes``."""
+        if key in self._items or rgba.nbytes > self.max_bytes:
+            return
+        self._items[key] = rgba
+        self.bytes += rgba.nbytes
+        while self.bytes > self.max_bytes:
+            self.bytes -= self._items.popitem(last=False)[1].nbytes

@@ -2,8 +2,10 @@
 the editor's cache, with progress (node, frame, frames written, elapsed time) and cancel.
 
 Cancel is cooperative: the render's evaluator checks a flag each time a value is asked for —
-between frames, and inside a range node's run at every input frame it reads — so a render
-stops within about one node's compute of the click. Frames already written stay written.
+between frames, and inside a range node's run at every input frame it reads and every frame it
+emits — and long computes check it between their steps (``Context.check``: FlowTrack per object,
+MatAnyone per model step, SAM 3 per frame), so a render stops well within a second of the click.
+Frames already written stay written.
 """
 
 from __future__ import annotations
@@ -15,37 +17,42 @@ import rotograph
 from rotograph.errors import RotographError
 from rotograph.engine.render import parse_frames
 
+from .progress import Tracked
+
 
 class Cancelled(BaseException):
     """The user cancelled the render (a BaseException, so that no node's error handling turns
     it into a node failure on its way out)."""
 
 
-class _Cancellable(rotograph.Evaluator):
-    """An evaluator that raises :class:`Cancelled` at the next value asked for once ``stop`` is
-    set, and records where it is (``at``: node and frame)."""
+class _Cancellable(Tracked):
+    """An evaluator that raises :class:`Cancelled` at its next cancellation point once ``stop``
+    is set, and publishes where it is (``state["progress"]``)."""
 
     def __init__(self, graph, cache, stop: threading.Event, state: dict):
-        super().__init__(graph, cache, log=lambda msg: None)
-        self.stop, self.state = stop, state
+        super().__init__(graph, cache, "", 0)
+        self.stop_event, self.state = stop, state
 
-    def get(self, name, output, frame):
-        if self.stop.is_set():
-            raise Cancelled()
-        self.state["at"] = (name, frame)
-        return super().get(name, output, frame)
+    def stop(self):
+        return Cancelled() if self.stop_event.is_set() else None
+
+    def _moved(self, at: str, at_frame: int) -> None:
+        super()._moved(at, at_frame)
+        self.state["progress"] = self.progress
 
 
 class RenderPanel:
+    """The render panel (see the module's docstring)."""
     def __init__(self, model, cache, in_out):
         self.model = model
         self.cache = cache
         self.in_out = in_out  # () -> (first, last)
         self.stop = threading.Event()
-        self.state = {"thread": None, "done": 0, "total": 0, "message": "", "at": None, "started": 0.0,
+        self.state = {"thread": None, "done": 0, "total": 0, "message": "", "progress": None, "started": 0.0,
                       "cancel_seconds": None}
 
     def build(self, parent) -> None:
+        """The Render and Cancel buttons, the progress bar and its line, under ``parent``."""
         import dearpygui.dearpygui as dpg
 
         with dpg.group(horizontal=True, parent=parent):
@@ -88,7 +95,7 @@ class RenderPanel:
             return
         graph = rotograph.loads(rotograph.dumps(self.model.graph), self.model.registry)
         self.stop = stop = threading.Event()
-        st.update(done=0, total=total, at=None, started=time.monotonic(), cancel_seconds=None,
+        st.update(done=0, total=total, progress=None, started=time.monotonic(), cancel_seconds=None,
                   message=f"rendering {frames}...")
         evaluator = _Cancellable(graph, self.cache, stop, st)
 
@@ -120,16 +127,18 @@ class RenderPanel:
         return self._alive()
 
     def status(self) -> str:
-        """The line under the progress bar: while rendering, the node and frame it is at, the
-        frames written of the total and the elapsed time (live)."""
+        """The line under the progress bar: while rendering, the node and frame it is at (and a
+        range node's run: its frame of the frames it emits), the frames written of the total and
+        the elapsed time (live: the panel draws while a render runs)."""
         st = self.state
         if not self.running:
             return st["message"]
-        at = f" {st['at'][0]} @ {st['at'][1]}," if st["at"] else ""
+        at = f" {st['progress'].text()}," if st["progress"] else ""
         total = f"/{st['total']}" if st["total"] else ""
         return f"rendering:{at} {st['done']}{total} frames written, {time.monotonic() - st['started']:.0f}s"
 
     def update(self) -> None:
+        """Per frame: the progress bar and its line."""
         import dearpygui.dearpygui as dpg
 
         st = self.state

@@ -67,7 +67,8 @@ class Shortcuts:
             dpg.mvKey_J: (timeline.play, -1), dpg.mvKey_K: (timeline.stop,), dpg.mvKey_L: (timeline.play, 1),
             dpg.mvKey_I: (timeline.set_in_out, "in"), dpg.mvKey_O: (timeline.set_in_out, "out"),
             dpg.mvKey_Escape: (app.model.select, set()),
-            dpg.mvKey_R: (app.actions.add_read,), dpg.mvKey_W: (app.actions.add_write,),  # Nuke's Read, Write
+            dpg.mvKey_R: (app.actions.add_read,),  # Nuke's Read and Write; Shift+W: the viewer's wipe
+            dpg.mvKey_W: (app.viewer.toggle_wipe,) if held(dpg.mvKey_LShift, dpg.mvKey_RShift) else (app.actions.add_write,),
         }
 
     def on_key(self, sender, key: int) -> None:

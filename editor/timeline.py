@@ -16,6 +16,8 @@ BAR_HEIGHT = 16
 
 
 class Timeline:
+    """The timeline panel (see the module's docstring)."""
+
     def __init__(self, model, services, viewer):
         self.model = model
         self.services = services
@@ -32,6 +34,7 @@ class Timeline:
         model.subscribe(self._on_event, "graph", "frame", "selection", "file")
 
     def build(self, parent) -> None:
+        """The buttons, frame fields, slider, in/out fields and the bar, under ``parent``."""
         import dearpygui.dearpygui as dpg
 
         with dpg.group(horizontal=True, parent=parent):
@@ -50,6 +53,7 @@ class Timeline:
         self._on_event("graph", "")
 
     def resize(self, width: int) -> None:
+        """Follow the window's width."""
         import dearpygui.dearpygui as dpg
 
         self.width = max(int(width), 100)
@@ -76,20 +80,24 @@ class Timeline:
         self._scene = None
 
     def in_out(self) -> tuple[int, int]:
+        """The in and out points (play and render stay between them)."""
         import dearpygui.dearpygui as dpg
 
         return int(dpg.get_value("in")), int(dpg.get_value("out"))
 
     # -- actions --------------------------------------------------------------------------
     def step(self, delta: int) -> None:
+        """←/→: ``delta`` frames on."""
         self.model.set_frame(self.model.frame + delta)
 
     def keyframes(self) -> list[int]:
+        """The viewed node's keyframes, or every node's when it has none."""
         name = self.viewer.viewed_node()
         names = [name] if self.model.keyframes(name) else list(self.model.graph.nodes)
         return sorted({k for n in names for k in self.model.keyframes(n)})
 
     def jump_keyframe(self, direction: int) -> None:
+        """[ / ]: the previous or next keyframe."""
         f = self.model.frame
         target = [k for k in self.keyframes() if (k > f if direction > 0 else k < f)]
         if target:
@@ -123,6 +131,7 @@ class Timeline:
         self.services.status(f"in {lo}, out {hi}")
 
     def toggle_play(self) -> None:
+        """Space: play or stop."""
         import dearpygui.dearpygui as dpg
 
         self.playing = not self.playing
@@ -133,6 +142,7 @@ class Timeline:
 
     # -- per frame ------------------------------------------------------------------------
     def update(self) -> None:
+        """Per frame: play on, scrub on the bar, redraw the bar if it changed."""
         import dearpygui.dearpygui as dpg
 
         if self.playing:
@@ -180,6 +190,7 @@ class Timeline:
         dpg.draw_line((x, 0), (x, BAR_HEIGHT), color=(240, 240, 240, 255), thickness=2, parent="timebar")
 
     def describe(self) -> dict:
-
+        """What the timeline shows, for the probe."""
         return {"bar": rect("timebar"), "range": list(self.range), "keyframes": list(self.keyframes()),
+                "in_out": list(self.in_out()), "direction": self.direction,
                 "playing": self.playing, "cached": list(self.viewer.cached_frames())}

@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import rotograph
 from rotograph.errors import EvaluationError, RotographError
 
-from .display import size_of, viewer_rgba
+from .display import PixelCache, size_of, viewer_rgba
+from .progress import Progress, Tracked
 
 
 @dataclass
 class Request:
+    """What the viewer asks the worker for."""
     text: str               # the graph, as the file's JSON
     node: str
     output: str | None
@@ -36,10 +38,12 @@ class Request:
     mode: str = "rgb"         # how the viewer shows it (display.MODES)
     downscale: int = 1        # the viewer draws it this many times smaller than 1:1
     proxy: float = 1.0        # the graph is a proxy at this scale (editor/proxy_view.py): sizes are full-res ones
+    compare: tuple | None = None  # (node, output) shown right of the viewer's wipe line
 
 
 @dataclass
 class Result:
+    """What the worker answers: the value, its viewer pixels, or the error."""
     node: str
     output: str | None
     frame: int
@@ -53,37 +57,26 @@ class Result:
     size: tuple[int, int] | None = None  # the full-resolution width and height they show
     downscale: int = 1
     display_error: str | None = None
+    pixel_key: tuple | None = None  # what ``rgba`` shows (the viewer keeps textures by it)
+    compare_rgba: object = None  # the pixels of the wipe's B
+    compare_error: str | None = None
 
 
-@dataclass(frozen=True)
-class Progress:
-    """What the worker is computing for the request ``(node, frame)``: ``at`` is the node it is
-    in, ``at_frame`` its frame, ``done``/``total`` the frames of a range node's segment run."""
-
-    node: str
-    frame: int
-    at: str
-    at_frame: int
-    done: int = 0
-    total: int = 0
-    since: float = 0.0
+class Cancelled(BaseException):
+    """A newer request superseded the one being computed (a BaseException, so that no node's
+    error handling turns it into a node failure on its way out)."""
 
 
-class Cancelled(Exception):
-    """A newer request superseded the one being computed."""
-
-
-class _Watched(rotograph.Evaluator):
-    """An evaluator that reports where it is and stops at a node boundary when superseded."""
+class _Watched(Tracked):
+    """An evaluator that publishes where it is and stops when superseded."""
 
     def __init__(self, graph, cache, worker: "EvalWorker", request: Request):
-        super().__init__(graph, cache, log=lambda msg: None)
+        super().__init__(graph, cache, request.node, request.frame)
         self.worker, self.request = worker, request
         self.stack: list[tuple[str, int]] = []  # (node, frame) being asked for, outermost first
         self.cancelled = False
 
     def get(self, name, output, frame):
-        self._checkpoint(name, frame)
         self.stack.append((name, frame))
         try:
             return super().get(name, output, frame)
@@ -93,23 +86,15 @@ class _Watched(rotograph.Evaluator):
     def _running_range(self) -> tuple[str, int] | None:
         return next(((n, f) for n, f in self.stack if self.graph.nodes[n].is_range), None)
 
-    def _checkpoint(self, name: str, frame: int) -> None:
-        rng = self._running_range()
-        at, at_frame, done, total = name, frame, 0, 0
-        if rng is not None:  # inside a range node's run: ``frame`` is the frame it is pulling
-            r, rf = rng
-            try:
-                frames = self.segment_of(r, rf).frames
-                at, total = r, frames.index(rf) + 1
-                # the frame being read; a look-ahead read past the frame asked for counts as its last
-                done = min(frames.index(frame), total - 1) if frame in frames else 0
-            except (RotographError, ValueError):
-                pass
-        req = self.request
-        self.worker.progress = Progress(req.node, req.frame, at, at_frame, done, total, self.worker._started)
-        if self.worker._superseded(self, rng):
+    def _moved(self, at: str, at_frame: int) -> None:
+        super()._moved(at, at_frame)
+        self.worker.progress = self.progress
+
+    def stop(self):
+        if self.worker._superseded(self, self._running_range()):
             self.cancelled = True
-            raise Cancelled()
+            return Cancelled()
+        return None
 
 
 def _node_at_fault(error: RotographError, default: str) -> str:
@@ -121,12 +106,14 @@ def _node_at_fault(error: RotographError, default: str) -> str:
 
 
 class EvalWorker:
+    """The evaluation thread behind the viewer (see the module's docstring)."""
     def __init__(self, registry, cache=None):
         self.registry = registry
         self.cache = cache or rotograph.Cache()
         self.errors: dict[str, str] = {}  # node → last evaluation error (error badges)
         self.errors_version = 0
         self.progress: Progress | None = None
+        self.pixels = PixelCache()  # the display pixels of the images shown lately
         self._cv = threading.Condition()
         self._pending: Request | None = None
         self._results: list[Result] = []
@@ -144,14 +131,14 @@ class EvalWorker:
 
     # -- the UI thread's side -------------------------------------------------------------
     def request(self, graph_text: str, node: str, output: str | None, frame: int, plate: str | None = None,
-                frames=(), mode: str = "rgb", downscale: int = 1, proxy: float = 1.0) -> int:
+                frames=(), mode: str = "rgb", downscale: int = 1, proxy: float = 1.0, compare=None) -> int:
         """Ask for a value (and its viewer pixels); returns the request's number (its result
         carries it)."""
         with self._cv:
             self._seq += 1
             self._pending = Request(graph_text, node, output, frame, plate, tuple(frames), self._seq, mode,
-                                    max(1, int(downscale)), proxy)
-            self._cv.notify()
+                                    max(1, int(downscale)), proxy, tuple(compare) if compare else None)
+            self._cv.notify_all()
             return self._seq
 
     def result(self) -> Result | None:
@@ -161,14 +148,21 @@ class EvalWorker:
             self._results.clear()
             return out
 
+    def wait_result(self, timeout: float) -> bool:
+        """Block (the GIL released) until a result is ready, at most ``timeout`` s; True if one is."""
+        with self._cv:
+            return self._cv.wait_for(lambda: bool(self._results) or self._closed, timeout)
+
     @property
     def busy(self) -> bool:
+        """An evaluation is running."""
         return self.progress is not None
 
     def close(self) -> None:
+        """Stop the thread (it ends after the evaluation it is in)."""
         with self._cv:
             self._closed = True
-            self._cv.notify()
+            self._cv.notify_all()
         self._thread.join(timeout=2)
 
     # -- the worker thread ----------------------------------------------------------------
@@ -207,6 +201,7 @@ class EvalWorker:
             if res is not None:
                 with self._cv:
                     self._results.append(res)
+                    self._cv.notify_all()
                 self._wake()
                 # after the result is out (a cached step is not kept waiting for the timeline's bar):
                 # the frames of the node in the cache, into the result the timeline reads
@@ -226,6 +221,8 @@ class EvalWorker:
             self._graph.validate([req.node])  # an unconnected input or missing file: a one-line message
             res.value = ev.get(req.node, req.output, req.frame)
             self._set_error(req.node, None)
+            if req.compare:
+                self._compare(ev, req, res)
         except Cancelled:
             return None
         except RotographError as e:
@@ -237,14 +234,42 @@ class EvalWorker:
         shown = res.value if res.error is None else res.plate
         if shown is not None:
             try:
-                shrink = max(1, round(req.downscale * req.proxy))  # a proxy is already that much smaller
-                res.rgba = viewer_rgba(shown, res.plate if res.error is None else None, req.mode, shrink)
+                res.rgba, res.pixel_key = self._display(ev, req, shown, res.plate if res.error is None else None,
+                                                        failed=res.error is not None)
                 size = size_of(shown)
                 res.size = size and (round(size[0] / req.proxy), round(size[1] / req.proxy))
                 res.downscale = req.downscale
             except TypeError as e:
                 res.display_error = str(e)
         return res
+
+    def _compare(self, ev, req: Request, res: Result) -> None:
+        """The wipe's B: its value at the frame, in the viewer's pixels (its failure is B's only)."""
+        node, output = req.compare
+        try:
+            value = ev.get(node, output, req.frame)
+            res.compare_rgba = self._display(ev, replace(req, node=node, output=output, plate=None), value, None,
+                                             failed=False)[0]
+        except (RotographError, TypeError) as e:
+            res.compare_error = str(e)
+
+    def _display(self, ev, req: Request, shown, plate, failed: bool):
+        """The viewer's pixels of ``shown`` (over ``plate``) and what they show (a key, or None):
+        from :attr:`pixels` when this image was shown lately, else made (and kept there)."""
+        try:  # what the pixels show: the value (over the plate), or the plate alone (the node failed)
+            plate_key = ev.key(req.plate, None, req.frame) if req.plate else None
+            key = (("plate", plate_key) if failed else (ev.key(req.node, req.output, req.frame),
+                                                         plate_key if plate is not None else None),
+                   req.mode, req.downscale, req.proxy)
+        except RotographError:
+            key = None
+        rgba = self.pixels.get(key) if key is not None else None
+        if rgba is None:
+            shrink = max(1, round(req.downscale * req.proxy))  # a proxy is already that much smaller
+            rgba = viewer_rgba(shown, plate, req.mode, shrink)
+            if key is not None:
+                self.pixels.put(key, rgba)
+        return rgba, key
 
     def check(self, graph) -> list[str]:
         """Check every node of ``graph`` as a render would (params, files, required inputs),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -286,7 +287,8 @@ def test_viewer_navigation_and_prompts(tmp_path, quickstart):
 
 def test_progress_while_a_range_node_runs(tmp_path, quickstart):
     """Far from its keyframe FlowTrack runs many frames: the viewer says which node and frame it
-    waits for and how far the run is; choosing another node does not wait for it."""
+    waits for, the run's frame of its right total (keyframe 1041 to 1090: 50) and the elapsed
+    time, both live; choosing another node does not wait for it."""
     with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
         s.wait(lambda p: "track" in p["canvas"]["nodes"], "the canvas")
         r = s.probe()["items"]["frame_no"]
@@ -294,8 +296,13 @@ def test_progress_while_a_range_node_runs(tmp_path, quickstart):
         s.type("1090")
         s.key("Return")
         click_node(s, "grow")
-        s.wait(lambda p: p["viewer"]["waiting"] and "waiting for grow @ 1090: track frame" in p["view_status"]
-                   and "of its run" in p["view_status"], "the waiting line", timeout=60)
+        line = re.compile(r"waiting for grow @ 1090: \S+ @ \d+ \(track: frame (\d+)/(\d+) of its run\)  (\d+)s$")
+        p = s.wait(lambda p: p["viewer"]["waiting"] and line.match(p["view_status"]), "the waiting line", timeout=60)
+        done, total, seconds = map(int, line.match(p["view_status"]).groups())
+        assert total == 50 and 1 <= done <= total  # the run emits 1041-1090 from the keyframe
+        # the elapsed time and the frame count move while the run goes on (nothing else happens)
+        p = s.wait(lambda p: (m := line.match(p["view_status"])) and int(m[3]) >= seconds + 2 and int(m[1]) > done,
+                   "the timer and the count moving", timeout=60)
         click_node(s, "read")
         s.wait(lambda p: p["viewer"]["shown"] == ["read", 1090, None], "the plate, without waiting for the track",
                timeout=20)
@@ -418,3 +425,74 @@ def test_driver_refuses_without_tools(monkeypatch, tmp_path):
     with pytest.raises(EditorError, match="apt-get install xvfb xdotool imagemagick"):
         with Session(tmp_path, tmp_path / "g.json"):
             pass
+
+
+def _screen_rgb(s, tmp_path, points):
+    """The screen's 8-bit RGB at each (x, y) of ``points`` (viewport pixels), from a screenshot."""
+    from PIL import Image
+
+    s.settle(2)  # the frame the probe describes is on the screen
+    img = Image.open(s.screenshot(tmp_path / "wipe.png")).convert("RGB")
+    vx, vy = s.probe()["viewport"][:2]
+    return [img.getpixel((int(x - vx), int(y - vy))) for x, y in points]
+
+
+def test_wipe_compares_a_node_with_its_input(tmp_path, quickstart):
+    """Shift+W wipes the viewed Premult (A, left) against its input, the plate (B, right): left
+    of the line the background is premultiplied to black, right of it the plate shows; dragging
+    the line moves the split; Shift+W again shows A alone."""
+    with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
+        r = s.wait(lambda p: p["items"]["frame_no"], "the frame field")["items"]["frame_no"]
+        s.click(r[0] + 20, r[1] + r[3] / 2)
+        s.type("1041")  # the keyframe: the tracker seeds there, no run
+        s.key("Return")
+        click_node(s, "premult")
+        s.wait(lambda p: p["viewer"]["shown"] == ["premult", 1041, None] and not p["viewer"]["waiting"], "premult",
+               timeout=90)
+        s.key("shift+w")  # (W alone adds a Write)
+        p = s.wait(lambda p: (p["viewer"]["wipe"] or {}).get("x") is not None, "the wipe", timeout=60)
+        v = p["viewer"]
+        assert v["wipe"]["a"] == "premult" and v["wipe"]["b"] == "read" and v["wipe"]["frac"] == 0.5
+        (ox, oy), z = v["origin"], v["zoom"]
+        at = lambda ix, iy: (ox + ix * z, oy + iy * z)  # noqa: E731 (image pixels → screen)
+        left, right = _screen_rgb(s, tmp_path, [at(100, 360), at(1150, 360)])  # both outside the box
+        assert sum(left) < 30 and sum(right) > 90, (left, right)  # A: black background; B: the plate
+        s.drag((v["wipe"]["x"], oy + 300 * z), at(1230, 300))
+        p = s.wait(lambda p: p["viewer"]["wipe"]["frac"] > 0.9, "the line dragged")
+        assert p["selection"] == ["premult"] and p["graph"] == s.probe()["graph"]
+        assert not p["graph"]["nodes"]["track"]["params"]["prompts"][1:]  # the drag added no prompt
+        right, = _screen_rgb(s, tmp_path, [at(1150, 360)])
+        assert sum(right) < 30, right  # now left of the line: A
+        n = len(p["graph"]["nodes"])
+        s.key("shift+w")
+        p = s.wait(lambda p: p["viewer"]["wipe"] is None, "the wipe off")
+        assert len(p["graph"]["nodes"]) == n  # no Write added
+        assert "Traceback" not in s.stderr, s.stderr[-3000:]
+
+
+def test_nuke_timeline_keys(tmp_path, quickstart):
+    """L plays forwards, K stops, J plays backwards; I and O set the in and out points at the
+    current frame."""
+    with Session(tmp_path / "s", quickstart, size=(1280, 800)) as s:
+        click_node(s, "read")
+        f0 = s.wait(lambda p: p["viewer"]["shown"] and not p["viewer"]["waiting"], "the plate")["frame"]
+        s.key("l")
+        p = s.wait(lambda p: p["timeline"]["playing"] and p["frame"] >= f0 + 3, "playing forwards", timeout=60)
+        assert p["timeline"]["direction"] == 1
+        s.key("k")
+        p = s.wait(lambda p: not p["timeline"]["playing"], "stopped")
+        f1 = s.settle(3)["frame"]
+        s.key("j")
+        p = s.wait(lambda p: p["timeline"]["playing"] and p["frame"] <= f1 - 2, "playing backwards", timeout=60)
+        assert p["timeline"]["direction"] == -1
+        s.key("k")
+        s.wait(lambda p: not p["timeline"]["playing"], "stopped again")
+        f2 = s.settle(3)["frame"]
+        s.key("i")
+        p = s.wait(lambda p: p["timeline"]["in_out"][0] == f2, "the in point")
+        s.key("Right")
+        s.key("Right")
+        s.wait(lambda p: p["frame"] == f2 + 2, "two frames on")
+        s.key("o")
+        p = s.wait(lambda p: p["timeline"]["in_out"] == [f2, f2 + 2], "the out point")
+        assert p["items"]["in"] and "Traceback" not in s.stderr, s.stderr[-3000:]

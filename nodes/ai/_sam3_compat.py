@@ -168,10 +168,13 @@ def on_device(device: str):
     return _MODE(device)
 
 
-def iterate(gen, device: str):
-    """Iterate a sam3 generator with :func:`on_device` entered around each step only."""
+def iterate(gen, device: str, check=None):
+    """Iterate a sam3 generator with :func:`on_device` entered around each step only;
+    ``check()`` (a cancellation point, ``Context.check``) before each step."""
     it = iter(gen)
     while True:
+        if check is not None:
+            check()
         with on_device(device):
             try:
                 item = next(it)

@@ -120,7 +120,8 @@ def _add(tracker, state, index: int, p: ObjectPrompt) -> None:
 
 
 def track_chunk(tracker, plates: list[np.ndarray], prompts: dict[int, list[ObjectPrompt]], reverse: bool,
-                names: Callable[[int], str], offload_state: bool = True, device: str = "cuda") -> dict[int, MaskSet]:
+                names: Callable[[int], str], offload_state: bool = True, device: str = "cuda",
+                check=None) -> dict[int, MaskSet]:
     """Run SAM 3's tracker over one session in the interactive order and return its masks by
     session index.
 
@@ -136,7 +137,7 @@ def track_chunk(tracker, plates: list[np.ndarray], prompts: dict[int, list[Objec
 
     Causal: the masks of a frame depend only on the keyframes at or before it in processing
     order (a later keyframe changes nothing before it). Frames before the first keyframe (in
-    processing order) get no masks.
+    processing order) get no masks. ``check()``: a cancellation point before each propagated frame.
     """
     from ._sam3_compat import iterate, on_device
 
@@ -149,7 +150,7 @@ def track_chunk(tracker, plates: list[np.ndarray], prompts: dict[int, list[Objec
     def run(start: int, count: int):
         for i, ids, _low, logits, scores in iterate(tracker.propagate_in_video(
                 state, start_frame_idx=start, max_frame_num_to_track=count, reverse=reverse, tqdm_disable=True,
-                propagate_preflight=True), device):
+                propagate_preflight=True), device, check):
             fg = np.asarray((logits[:, 0] > 0).cpu().numpy() if hasattr(logits, "cpu") else logits[:, 0] > 0)
             probs = 1.0 / (1.0 + np.exp(-to_numpy(scores).reshape(-1)))
             results[i] = mask_set(list(ids), fg, probs, names, (h, w))
@@ -219,7 +220,8 @@ def _match(prev: dict[int, MaskSet], raw: dict[int, dict], shape, min_iou: float
 
 
 def concept_chunk(predictor, plates: list[np.ndarray], text: str, corrections: dict[int, list[ObjectPrompt]],
-                  prev: dict[int, MaskSet], ids: ConceptSession, names, device: str = "cuda") -> dict[int, MaskSet]:
+                  prev: dict[int, MaskSet], ids: ConceptSession, names, device: str = "cuda",
+                  check=None) -> dict[int, MaskSet]:
     """Run one request-API session of the concept ``text`` over ``plates`` (uint8 H×W×3 sRGB,
     handed over as PIL images: no JPEG round trip) and return its masks by session index.
 
@@ -228,7 +230,7 @@ def concept_chunk(predictor, plates: list[np.ndarray], text: str, corrections: d
     object (stable id), added after the concept's propagation has reached them (the request API
     refuses points before), then propagated forwards from their frame (never backwards: a
     correction changes no frame before it). ``device``: where sam3 runs
-    (:mod:`._sam3_compat`)."""
+    (:mod:`._sam3_compat`); ``check()``: a cancellation point before each propagated frame."""
     from PIL import Image
 
     from ._sam3_compat import iterate, on_device
@@ -246,7 +248,7 @@ def concept_chunk(predictor, plates: list[np.ndarray], text: str, corrections: d
         def propagate(start: int, direction: str, count: int | None = None):
             request = {"type": "propagate_in_video", "session_id": sid, "propagation_direction": direction,
                        "start_frame_index": start, "max_frame_num_to_track": count}
-            for item in iterate(predictor.handle_stream_request(request), device):
+            for item in iterate(predictor.handle_stream_request(request), device, check):
                 if 0 <= item["frame_index"] < len(plates):
                     raw[item["frame_index"]] = item["outputs"]
 

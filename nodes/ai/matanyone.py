@@ -181,9 +181,11 @@ class MatAnyoneRefine(RangeNode):
                     m = torch.from_numpy(resize(seed.astype(np.float32), size=size, interpolation=cv2.INTER_NEAREST))
                     out = core.step(img, m.to(device), objects=[1])
                     for _ in range(self.warmup):
+                        ctx.check()  # a cancelled evaluation stops between model steps
                         out = core.step(img, first_frame_pred=True)
                 else:
                     out = core.step(img)
+                    ctx.check()
                     alpha_small = np.nan_to_num(out[-1].float().cpu().numpy())
                     if mask is not None and self.reanchor_iou > 0:
                         seen = resize(mask.astype(np.float32), size=size, interpolation=cv2.INTER_NEAREST) > 0.5

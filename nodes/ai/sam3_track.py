@@ -182,7 +182,7 @@ class SAM3Track(RangeNode):
         clip = list(segment.run)  # a backward run starts on its lead: the first keyframe
         backwards = segment.direction < 0
         sam = MANAGER.get("sam3:video", self._weights(), node_device(self.device), build_video_model)
-        run = _Run(self, sam, pull, backwards)
+        run = _Run(self, sam, pull, backwards, ctx.check)
         if resume is not None:
             c0 = emitted = clip.index(resume[0])
             seeds = resume[1]["masks"]
@@ -212,8 +212,9 @@ class _Run:
     """One SAM3Track segment being computed: the node's prompts by frame, object names and
     concept ids carried from session to session."""
 
-    def __init__(self, node: SAM3Track, sam: VideoModel, pull, backwards: bool):
+    def __init__(self, node: SAM3Track, sam: VideoModel, pull, backwards: bool, check=None):
         self.node, self.sam, self.pull, self.backwards = node, sam, pull, backwards
+        self.check = check  # a cancellation point inside a session's propagation (Context.check)
         self.device = node_device(node.device)
         self.by_frame = by_frame(node.prompts)
         self.seed_frames = set(_parse_frames(node.seed_frames))
@@ -270,9 +271,9 @@ class _Run:
         if self.node.text:
             prev = {index[f]: m for f, m in shared.items() if f in index}
             got = concept_chunk(self.sam.predictor, frames, self.node.text, prompts, prev, self.ids, self.name,
-                                device=self.device)
+                                device=self.device, check=self.check)
         else:
             got = track_chunk(self.sam.tracker, frames, prompts, reverse=self.backwards, names=self.name,
-                              offload_state=self.node.offload, device=self.device)
+                              offload_state=self.node.offload, device=self.device, check=self.check)
         empty = MaskSet(np.zeros((h, w), np.uint16), [])
         return {f: got.get(index[f], empty) for f in chunk}

@@ -192,7 +192,7 @@ class Read(Node):
                                  f"{self.first_frame}-{self.first_frame + len(src) - 1}")
             if self.layer:
                 raise MediaError(f"{path}: only EXR files have layers (layer {self.layer!r} asked for)")
-            pixels = src.read(index, ctx.frame)
+            pixels = src.read(index, ctx.frame, ctx.check)
         space = self.colorspace
         if space == "auto":
             space = "linear" if pixels.dtype.kind == "f" else "sRGB"

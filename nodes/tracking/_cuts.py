@@ -35,10 +35,13 @@ def graph_cut(rgb8: np.ndarray, trimap: np.ndarray, model: Appearance, iteration
     return (trimap == cv2.GC_FGD) | (trimap == cv2.GC_PR_FGD)
 
 
-def grabcut(rgb8: np.ndarray, trimap: np.ndarray, iterations: int, margin: int | None = None) -> np.ndarray:
+def grabcut(rgb8: np.ndarray, trimap: np.ndarray, iterations: int, margin: int | None = None,
+            check=None) -> np.ndarray:
     """GrabCut with colour models learnt from ``trimap`` (GrabCut labels, modified in place),
     over the box of the undecided pixels grown by ``margin`` (None: the whole frame); returns
-    the object bool mask."""
+    the object bool mask. ``check()`` (a cancellation point, ``Context.check``) is called
+    between iterations, run one call each (OpenCV keeps the colour models in ``bgd``/``fgd``
+    between calls: the same result as one call)."""
     box = (0, trimap.shape[0], 0, trimap.shape[1])
     if margin is not None:
         box = bbox((trimap == cv2.GC_PR_FGD) | (trimap == cv2.GC_PR_BGD), margin) or box
@@ -48,8 +51,12 @@ def grabcut(rgb8: np.ndarray, trimap: np.ndarray, iterations: int, margin: int |
     if fg.sum() >= 16 and (~fg).sum() >= 16:
         cv2.setRNGSeed(0)  # GrabCut's GMM initialisation draws from OpenCV's RNG: keep it repeatable
         bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-        cv2.grabCut(np.ascontiguousarray(rgb8[y0:y1, x0:x1]), roi, None, bgd, fgd, iterations,
-                    cv2.GC_INIT_WITH_MASK)
+        img = np.ascontiguousarray(rgb8[y0:y1, x0:x1])
+        steps = [iterations] if check is None or iterations <= 1 else [1] * iterations
+        for i, n in enumerate(steps):
+            if i:
+                check()
+            cv2.grabCut(img, roi, None, bgd, fgd, n, cv2.GC_EVAL if i else cv2.GC_INIT_WITH_MASK)
         trimap[y0:y1, x0:x1] = roi
     return (trimap == cv2.GC_FGD) | (trimap == cv2.GC_PR_FGD)
 

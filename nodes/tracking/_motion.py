@@ -36,8 +36,12 @@ class Motion:
     reliable: np.ndarray
 
     @classmethod
-    def between(cls, prev_grey: np.ndarray, cur_grey: np.ndarray) -> "Motion":
+    def between(cls, prev_grey: np.ndarray, cur_grey: np.ndarray, check=None) -> "Motion":
+        """The motion from ``prev_grey`` to ``cur_grey``; ``check()`` (a cancellation point,
+        ``Context.check``) is called between the two flows."""
         back = optical_flow(cur_grey, prev_grey)
+        if check is not None:
+            check()
         fwd = optical_flow(prev_grey, cur_grey)
         gx, gy = pixel_grid(cur_grey.shape)
         mx, my = gx + back[..., 0], gy + back[..., 1]

@@ -70,8 +70,9 @@ class ObjectTrack(Reacquisition):
     ``occluded`` and ``score`` in [0, 1] for the object table.
     """
 
-    def __init__(self, band: float):
+    def __init__(self, band: float, check=None):
         self.band = band
+        self.check = check  # a cancellation point between GrabCut's iterations (Context.check)
         self.model: Appearance | None = None
         self.mask: np.ndarray | None = None
         self.full: np.ndarray | None = None  # the whole object, seen and hidden (its predicted extent)
@@ -119,7 +120,7 @@ class ObjectTrack(Reacquisition):
             cv2.circle(dots, (int(x * scale), int(y * scale)), dot, cv2.GC_FGD if label else cv2.GC_BGD, -1)
         tri[dots > 0] = dots[dots > 0]
         prompt = (tri == cv2.GC_FGD) | (tri == cv2.GC_PR_FGD)
-        mask = grabcut(frame.rgb8, tri, GC_ITER_SEED)
+        mask = grabcut(frame.rgb8, tri, GC_ITER_SEED, check=self.check)
         if boxes and motion is not None and mask.sum() >= 16:
             mask = self._refine_by_motion(frame, mask, region, motion, dots, GC_ITER_SEED)
         if mask.sum() < 16:  # GrabCut found nothing: take the prompt itself
@@ -150,7 +151,7 @@ class ObjectTrack(Reacquisition):
         tri[erode_mask(still, r) & region] = cv2.GC_BGD
         if dots is not None:
             tri[dots > 0] = dots[dots > 0]
-        return grabcut(frame.rgb8, tri, iterations, margin)
+        return grabcut(frame.rgb8, tri, iterations, margin, check=self.check)
 
     def _ring(self, mask: np.ndarray) -> int:
         return int(max(2 * self.band, 0.3 * np.sqrt(max(mask.sum(), 1))))

@@ -116,26 +116,29 @@ class FlowTrack(RangeNode):
             image = pull(f)["image"]
             prev, frame = frame, WorkFrame.of(image, scale)
             here = kfs.get(f, {})
-            motion = Motion.between(prev.grey, frame.grey) if prev is not None and set(tracks) - set(here) else None
+            ctx.check()  # a cancelled evaluation stops here, between the flows, and between objects
+            motion = Motion.between(prev.grey, frame.grey, ctx.check) if prev is not None and set(tracks) - set(here) \
+                else None
             for oid in sorted(set(tracks) | set(here)):
-                track = tracks.setdefault(oid, ObjectTrack(self.band))
+                ctx.check()
+                track = tracks.setdefault(oid, ObjectTrack(self.band, ctx.check))
                 if oid in here:
                     nxt = f + step
                     track.seed(frame, [kf["box"] for kf in here[oid] if kf["box"] is not None],
                                [p for kf in here[oid] for p in kf["points"]], scale,
-                               self._seed_motion(frame, nxt if first <= nxt <= last else None, pull, scale))
+                               self._seed_motion(frame, nxt if first <= nxt <= last else None, pull, scale, ctx.check))
                 else:
                     track.step(frame, motion)
             if i > emit_after:
                 yield f, self._masks(tracks, image.shape[:2])
 
     @staticmethod
-    def _seed_motion(frame: WorkFrame, nxt: int | None, pull, scale: float) -> Motion | None:
+    def _seed_motion(frame: WorkFrame, nxt: int | None, pull, scale: float, check=None) -> Motion | None:
         """Motion from frame ``nxt`` (the next along the run, whatever segment holds it; None
         past the frame range) to a keyframe's ``frame``."""
         if nxt is None:
             return None
-        return Motion.between(WorkFrame.of(pull(nxt)["image"], scale).grey, frame.grey)
+        return Motion.between(WorkFrame.of(pull(nxt)["image"], scale).grey, frame.grey, check)
 
     @staticmethod
     def _masks(tracks: dict[int, ObjectTrack], size: tuple[int, int]) -> MaskSet:

@@ -28,6 +28,7 @@ from ..errors import GraphError, LinkError, ParamError, did_you_mean
 from .graph import Graph, split_ref
 from .groups import TEMPLATE_FORMAT, Group, unique_name
 from .registry import Registry
+from .upgrade import upgrade_document
 
 FORMAT = "rotograph.graph"
 SCHEMA_VERSION = 2  # 2: relative file paths are relative to the graph file's folder (1: to the cwd)
@@ -110,67 +111,6 @@ def load(path: str | os.PathLike, registry: Registry | None = None) -> Graph:
     return loads(text, registry, source, os.path.dirname(os.path.abspath(source)))
 
 
-def _upgrade(doc: dict, reg: Registry, source: str | None) -> dict:
-    """A copy of ``doc`` with every node saved at an older version upgraded by its class's
-    :meth:`~rotograph.Node.upgrade_node`: new params, added nodes, links re-pointed from outputs
-    that moved (inputs, group outputs); added nodes join the upgraded node's groups. Newer
-    versions than installed are refused."""
-    old = {n: s for n, s in doc["nodes"].items() if s["type"] in reg and s["version"] != reg.get(s["type"]).version}
-    if not old:
-        return doc
-    doc = json.loads(json.dumps(doc))
-    moved: dict[str, str] = {}
-    for name in old:
-        spec = doc["nodes"][name]
-        cls = reg.get(spec["type"])
-        where = f"nodes.{name}.version"
-        if spec["version"] > cls.version:
-            raise GraphError(f"{cls.type_id} version {spec['version']} is newer than the installed "
-                             f"version {cls.version}: update rotograph or the plugin that provides it",
-                             path=where, source=source)
-        try:
-            up = cls.upgrade_node(spec["version"], name, dict(spec.get("params", {})))
-        except (KeyError, TypeError, ValueError) as e:
-            raise GraphError(f"cannot upgrade {cls.type_id} from version {spec['version']}: {e}",
-                             path=where, source=source) from None
-        spec["params"], spec["version"] = up.params, cls.version
-        for new, new_spec in up.nodes.items():
-            if new in doc["nodes"]:
-                raise GraphError(f"upgrading {cls.type_id} adds a node '{new}', but the graph has one: rename it",
-                                 path=f"nodes.{new}", source=source)
-            doc["nodes"][new] = new_spec
-            for group in doc.get("groups", {}).values():  # a node's group gets what its upgrade adds
-                if name in group.get("nodes", []):
-                    group["nodes"].append(new)
-            ui = doc.get("ui", {}).get(name)
-            pos = ui.get("pos") if isinstance(ui, dict) else None
-            if isinstance(pos, list) and len(pos) == 2 and all(isinstance(v, (int, float)) for v in pos):
-                doc["ui"][new] = {"pos": [pos[0] + 40, pos[1] + 120]}
-        moved.update({f"{name}.{port}": ref for port, ref in up.outputs.items()})
-        if up.inputs or up.param_names:
-            _renamed(doc, name, up.inputs, up.param_names)
-    for spec in doc["nodes"].values():
-        spec["inputs"] = {i: moved.get(ref, ref) for i, ref in spec.get("inputs", {}).items()}
-    for group in doc.get("groups", {}).values():
-        group["outputs"] = {p: moved.get(ref, ref) for p, ref in group.get("outputs", {}).items()}
-    return doc
-
-
-def _renamed(doc: dict, name: str, inputs: dict[str, str], params: dict[str, str]) -> None:
-    """Node ``name``'s inputs and params were renamed (old → new): its links and the group
-    interfaces naming them follow (in place)."""
-    spec = doc["nodes"][name]
-    spec["inputs"] = {inputs.get(i, i): ref for i, ref in spec.get("inputs", {}).items()}
-
-    def ref(r: str, names: dict[str, str]) -> str:
-        node, _, port = r.partition(".")
-        return f"{node}.{names.get(port, port)}" if node == name else r
-
-    for group in doc.get("groups", {}).values():
-        group["inputs"] = {p: [ref(r, inputs) for r in refs] for p, refs in group.get("inputs", {}).items()}
-        group["params"] = {p: ref(r, params) for p, r in group.get("params", {}).items()}
-
-
 def _check_json(doc, source: str | None, duplicates: dict[int, str] | None = None) -> None:
     """Refuse nesting deeper than :data:`MAX_DEPTH`, text that cannot be saved (lone
     surrogates, which JSON's ``\\ud800`` escapes allow) and a key given twice in one object
@@ -226,7 +166,7 @@ def from_dict(doc, registry: Registry | None = None, source: str | None = None,
     _schema_error(doc, source)
     graph = Graph(registry)
     reg = graph.registry
-    doc = _upgrade(doc, reg, source)
+    doc = upgrade_document(doc, reg, source)
     for name, spec in doc["nodes"].items():
         where = f"nodes.{name}"
         if spec["type"] not in reg:

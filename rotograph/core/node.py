@@ -30,6 +30,7 @@ from ..errors import ParamError
 from .params import Param
 from ..io.timing import Timing
 from .types import Format, PortType
+from .upgrade import Upgrade
 
 
 class CachePolicy(enum.Enum):
@@ -92,6 +93,9 @@ class Context:
     frame_range: tuple[int, int] | None = None  # range nodes: the node's frame range (inclusive)
     format: Format | None = None  # the node's output format (size, pixel aspect), when known
     input_formats: dict[str, Format | None] = field(default_factory=dict)  # each connected input's format
+    # a long compute calls ``check()`` between its steps: it raises when the evaluation was
+    # cancelled (the editor's Cancel, a newer viewer request) and does nothing otherwise
+    check: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -146,36 +150,6 @@ class Reach:
     causal: bool = False
     lookahead: int = 0
     keyframes: tuple[str, ...] = ()
-
-
-@dataclass
-class Upgrade:
-    """What a node saved at an older ``version`` becomes when a graph file is read.
-
-    ``params``: its params at the current version. ``nodes``: new nodes to add to the graph
-    (node id → graph-file spec with ``type``, ``version``, ``params``, ``inputs``), e.g. a
-    MasksToMatte after a tracker whose ``matte`` output became ``masks``. ``outputs``: outputs
-    that moved (old output name → ``"node.port"``): every link from the old port is re-pointed.
-    ``inputs``: this node's inputs that were renamed (old name → new): its links and the groups
-    feeding them follow. ``param_names``: params that were renamed (old name → new): the groups
-    exposing them follow. :meth:`rename` fills these for a node whose names changed.
-    """
-
-    params: dict
-    nodes: dict[str, dict] = field(default_factory=dict)
-    outputs: dict[str, str] = field(default_factory=dict)
-    inputs: dict[str, str] = field(default_factory=dict)
-    param_names: dict[str, str] = field(default_factory=dict)
-
-    def rename(self, name: str, params: dict[str, str] | None = None, inputs: dict[str, str] | None = None,
-               outputs: dict[str, str] | None = None) -> "Upgrade":
-        """This upgrade with node ``name``'s params, inputs and outputs renamed (each old name →
-        new name): the saved values move to the new param names, and links, group interfaces and
-        exposed params follow the new port and param names."""
-        params, inputs, outputs = params or {}, inputs or {}, outputs or {}
-        return Upgrade({params.get(k, k): v for k, v in self.params.items()}, dict(self.nodes),
-                       {**self.outputs, **{old: f"{name}.{new}" for old, new in outputs.items()}},
-                       {**self.inputs, **inputs}, {**self.param_names, **params})
 
 
 class Node:

@@ -1,6 +1,7 @@
 """Lazy, cached evaluation: hash, then compute.
 
-For every (node output, frame) the :class:`Evaluator` first computes a key from the graph alone —
+For every (node output, frame) the :class:`Evaluator` first computes a key from the graph alone
+(:mod:`rotograph.engine.keys`) —
 node type, version, canonical params, extra key material (a Read's file identity), the keys of
 the inputs it reads and the frame when the node depends on it — and asks the cache. Only misses
 are computed, and only the misses' own misses upstream, so a cache hit never decodes upstream
@@ -23,14 +24,14 @@ import contextlib
 from typing import Any
 
 from ..errors import EvaluationError, GraphError, blame
-from .hashing import digest
+from .keys import Keys
 from .stats import Stats
 from ..core.node import Context, Node, Segment
 from ..core.types import Format
 from ..io.timing import Timing
 
 
-class Evaluator:
+class Evaluator(Keys):
     """Evaluates outputs of ``graph`` through ``cache``.
 
     ``wanted`` maps range nodes to the frames a render will ask for, so that a segment run stops
@@ -123,7 +124,7 @@ class Evaluator:
         and its inputs' formats, plus ``more`` (key, frames, frame range)."""
         links = self.links(name)
         return Context(frame=frame, node=name, log=self.log, timing=self.timing(name), format=self.format(name),
-                       input_formats={i: self.format(src) for i, (src, _) in links.items()}, **more)
+                       input_formats={i: self.format(src) for i, (src, _) in links.items()}, check=self.check, **more)
 
     def segments(self, name: str) -> list[Segment]:
         """A range node's segments over its frame range."""
@@ -159,45 +160,16 @@ class Evaluator:
             return None
         return self.links(node.name).get(pt)
 
-    # -- keys -----------------------------------------------------------------------------
-    def key(self, name: str, output: str | None, frame: int) -> str:
-        """The cache key of ``name.output`` at ``frame``; never touches pixels."""
-        self._sync()
-        node = self.graph.nodes[name]
-        output = self.output_name(node, output)
-        memo = (name, output, frame)
-        key = self._keys.get(memo)
-        if key is not None:
-            return key
-        pt = self._passthrough(node)
-        if pt is not None:
-            src, sout = pt
-            key = self.key(src, sout, node.input_frame(node.passthrough(), frame))
-        else:
-            material: dict[str, Any] = {"type": node.type_id, "version": node.version,
-                                        "params": node.key_params(), "output": output}
-            with blame(name, frame):
-                extra = node.key_material(frame)
-            if extra is not None:
-                material["extra"] = extra
-            if node.is_range:
-                number, upto = self._place(name, frame)
-                if node.reach().causal:
-                    material = {"chain": self._chain(name, number, upto), "output": output}
-                else:
-                    material["segment"] = self._segment_key(name, number)
-                material["frame"] = frame
-            else:
-                material["inputs"] = {i: self._input_key(node, i, frame) for i in sorted(self.links(name))}
-                if node.frame_dependent:
-                    material["frame"] = frame
-            fmt = self.format(name)
-            if fmt is not None and fmt.pixel_aspect != 1.0:  # square pixels keep the keys they had
-                material["pixel_aspect"] = fmt.pixel_aspect
-            key = digest(material, where=f"node '{name}'")
-        self._keys[memo] = key
-        return key
+    # -- cancellation and progress (hooks for an editor) ----------------------------------
+    def check(self) -> None:
+        """Raise to stop the evaluation (an editor's Cancel): called between the frames of a
+        range node's run and, through ``Context.check``, inside long computes. Nothing here."""
 
+    def running(self, name: str, done: int, total: int) -> None:
+        """Range node ``name``'s run has emitted ``done`` of the ``total`` frames it emits (called
+        as it starts and after each frame: an editor's progress). Nothing here."""
+
+    # -- which frames are read (the keys are in engine/keys.py) ---------------------------
     def window(self, name: str, input: str, frame: int) -> tuple[int, ...] | None:
         """The frames at which node ``name`` reads a windowed ``input`` to compute ``frame``:
         [f − k, f + k] clamped to the node's frame range (only f outside it); ``None`` for a
@@ -210,15 +182,6 @@ class Evaluator:
         if rng is not None:
             lo, hi = (max(lo, rng[0]), min(hi, rng[1])) if rng[0] <= frame <= rng[1] else (frame, frame)
         return tuple(range(lo, hi + 1))
-
-    def _input_key(self, node: Node, input: str, frame: int):
-        """Key material of one connected input: its key at the frame it is read, or for a
-        windowed input the (offset from ``frame``, key) of every frame of the window."""
-        src, sout = self.links(node.name)[input]
-        window = self.window(node.name, input, frame)
-        if window is None:
-            return self.key(src, sout, node.input_frame(input, frame))
-        return [[g - frame, self.key(src, sout, node.input_frame(input, g))] for g in window]
 
     def want(self, targets, frames) -> None:
         """Set :attr:`wanted` for a render of ``targets`` over ``frames``: every range node
@@ -237,49 +200,6 @@ class Evaluator:
                     window = None if pt is not None else self.window(name, i, f)
                     need.setdefault(src, set()).update(node.input_frame(i, g) for g in (window or (f,)))
         self.wanted = {n: need[n] for n in need if self.graph.nodes[n].is_range}
-
-    def _chain(self, name: str, number: int, upto: int) -> str:
-        """Key of a causal range node's state after processing ``run[upto]`` of its segment
-        ``number``: the node's type, version and params other than keyframes, the run's start,
-        then one hash per frame of the run chained from the previous one — the inputs at that
-        frame and ``lookahead`` frames on (along the run, within the frame range) and the
-        keyframes applied there."""
-        chain = self._chains.setdefault((name, number), [])
-        if len(chain) > upto:
-            return chain[upto]
-        node, seg = self.graph.nodes[name], self.segments(name)[number]
-        reach = node.reach()
-        run, step = seg.run, seg.direction
-        rng = self.frame_range(name)
-        inputs = sorted(self.links(name))
-        where = f"node '{name}'"
-        if not chain:
-            params = {k: v for k, v in node.key_params().items() if k not in reach.keyframes}
-            with blame(name, run[0]):
-                extra = node.key_material(run[0])
-            start = digest({"type": node.type_id, "version": node.version, "params": params, "extra": extra,
-                            "start": run[0], "direction": step, "lead": len(seg.lead)}, where=where)
-            chain.append(self._link(node, start, run[0], inputs, reach.lookahead, step, rng, where))
-        for i in range(len(chain), upto + 1):
-            chain.append(self._link(node, chain[-1], run[i], inputs, reach.lookahead, step, rng, where))
-        return chain[upto]
-
-    def _link(self, node: Node, prev: str, f: int, inputs, lookahead: int, step: int, rng, where: str) -> str:
-        """One step of a causal chain: ``prev`` then what frame ``f`` brings."""
-        ahead = [g for g in range(f + step, f + step * (lookahead + 1), step) if rng is None or rng[0] <= g <= rng[1]]
-        with blame(node.name, f):
-            kfs = node.keyframe_material(f)
-        return digest({"prev": prev, "frame": f, "keyframes": kfs,
-                       "inputs": [self._input_key(node, i, f) for i in inputs],
-                       "ahead": [[self._input_key(node, i, g) for i in inputs] for g in ahead]}, where=where)
-
-    def _segment_key(self, name: str, number: int) -> str:
-        memo = (name, number)
-        if memo not in self._segment_keys:
-            node, seg = self.graph.nodes[name], self.segments(name)[number]
-            keys = [[self._input_key(node, i, f) for i in sorted(self.links(name))] for f in seg.run]
-            self._segment_keys[memo] = digest({"frames": list(seg.frames), "lead": list(seg.lead), "inputs": keys})
-        return self._segment_keys[memo]
 
     # -- values ---------------------------------------------------------------------------
     def get(self, name: str, output: str | None, frame: int):
@@ -308,6 +228,7 @@ class Evaluator:
             todo = self.missing(name, wanted) if node.reach().causal else wanted
             return self._run_range(node, seg, {frame, *todo}, keep=frame)[output]
         inputs = self._pull(node, frame)
+        self.check()  # before each compute: a chain of nodes computes after its deepest input is read
         ctx = self.context(name, frame, key=key)
         with blame(name, frame):
             result = node.compute(ctx, **inputs)
@@ -400,6 +321,8 @@ class Evaluator:
         self.stats.range_runs[name] += 1
         gen = node.compute_range(ctx, seg, lambda f: self._pull(node, f), resume)
         last = pos[resume[0]] if resume else -1
+        start = last
+        self.running(name, 0, stop - start)
         with blame(name, keep), contextlib.closing(gen):
             for f, value in gen:
                 if pos.get(f, -1) <= last:
@@ -407,10 +330,12 @@ class Evaluator:
                 last = pos[f]
                 outs = self._store(node, f, value)
                 self.stats.computes[name] += 1
+                self.running(name, last - start, stop - start)
                 if f == keep:
                     result = outs
                 if last == stop:
                     break
+                self.check()  # between the frames of a run (each emitted frame is cached)
         if result is None or last < stop:
             raise EvaluationError(name, keep if result is None else frames[stop], "range node did not emit this frame")
         return result

@@ -187,9 +187,10 @@ class MovieSource:
             except av.error.FFmpegError as e:  # damaged data: resync on the next packet
                 self._error = getattr(e, "strerror", None) or str(e)
 
-    def read(self, index: int, frame: int | None = None) -> np.ndarray:
+    def read(self, index: int, frame: int | None = None, check=None) -> np.ndarray:
         """Frame ``index`` (0-based) as uint8 or uint16 H×W×C RGB(A). ``frame``: its number, for
-        the error raised when it cannot be decoded (:class:`MediaError`)."""
+        the error raised when it cannot be decoded (:class:`MediaError`). ``check()`` (a
+        cancellation point, ``Context.check``) is called at each frame decoded after a seek."""
         if not 0 <= index < len(self.pts):
             raise IndexError(index)
         if self._decoder is None or self._next != index:
@@ -197,8 +198,13 @@ class MovieSource:
             self._decoder, self._ahead = self._frames(), None
         self._next = index + 1
         if self._ahead is None:
-            self._ahead = next(((i, f) for f in self._decoder
-                                if (i := self._index.get(f.pts)) is not None and i >= index), None)
+            for f in self._decoder:
+                if check is not None:
+                    check()
+                i = self._index.get(f.pts)
+                if i is not None and i >= index:
+                    self._ahead = (i, f)
+                    break
         if self._ahead is not None and self._ahead[0] == index:
             decoded, self._ahead = self._ahead[1], None
             fmt = ("rgba" if self.has_alpha else "rgb24") if self.bit_depth == 8 else \
