@@ -335,11 +335,15 @@ def concept_model():
 CONCEPT = "red square"
 
 
-def test_sam3_track_concept_equals_upstream_on_the_cpu(registry, tmp_path, concept_model, monkeypatch):
+@pytest.mark.parametrize("correction", [False, pytest.param(True, marks=pytest.mark.sam3_cpu)],
+                         ids=["concept", "concept-and-correction"])
+def test_sam3_track_concept_equals_upstream_on_the_cpu(registry, tmp_path, concept_model, monkeypatch, correction):
     """A text concept tracked over two frames on the CPU (sam3's request API: detector + tracker,
     through the compatibility module — scikit-image labelling, a frame without a new detection
     answered): SAM3Track's masks, ids and scores equal upstream's own request-API calls made in
-    the same order (start_session, add_prompt, propagate_in_video forwards)."""
+    the same order (start_session, add_prompt, propagate_in_video forwards; with ``correction``,
+    points on object 1 at the second frame, then a propagation forwards from there: one more
+    detector and tracker pass each side, so `make sam3-cpu-check` only)."""
     import sam3.perflib.connected_components as cc
     from PIL import Image
 
@@ -353,7 +357,9 @@ def test_sam3_track_concept_equals_upstream_on_the_cpu(registry, tmp_path, conce
     MANAGER.get("sam3:video", resolve_weights(SPECS["sam3"], "random"), CPU, lambda w, d: concept_model)
     g = rotograph.Graph(registry)
     g.add("rotograph.Read", "read", file=write_png_sequence(tmp_path / "p", frames), colorspace="sRGB")
-    g.add("rotograph.SAM3Track", "track", weights="random", device=CPU, text=CONCEPT, chunk=8, overlap=2)
+    points = [(30, 30, 1), (60, 80, 0)]
+    g.add("rotograph.SAM3Track", "track", weights="random", device=CPU, text=CONCEPT, chunk=8, overlap=2,
+          prompts=[_kf(1002, 1, points)] if correction else [])
     g.connect("read.image", "track.image")
     ev = rotograph.Evaluator(g, rotograph.Cache())
     ev.wanted = {"track": set(frames)}
@@ -361,20 +367,33 @@ def test_sam3_track_concept_equals_upstream_on_the_cpu(registry, tmp_path, conce
 
     pred = concept_model.predictor
     raw = {}
+
+    def propagate(sid, start):
+        for item in compat.iterate(pred.handle_stream_request({"type": "propagate_in_video", "session_id": sid,
+                                                               "propagation_direction": "forward", "start_frame_index": start,
+                                                               "max_frame_num_to_track": None}), CPU):
+            raw[1001 + item["frame_index"]] = item["outputs"]
+
     with compat.on_device(CPU):
         sid = pred.handle_request({"type": "start_session", "resource_path": [Image.fromarray(p) for p in frames.values()]})
         sid = sid["session_id"]
         pred.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": 0, "text": CONCEPT})
-    for item in compat.iterate(pred.handle_stream_request({"type": "propagate_in_video", "session_id": sid,
-                                                           "propagation_direction": "forward", "start_frame_index": 0,
-                                                           "max_frame_num_to_track": None}), CPU):
-        raw[1001 + item["frame_index"]] = item["outputs"]
-    with compat.on_device(CPU):
-        pred.handle_request({"type": "close_session", "session_id": sid})
+    propagate(sid, 0)
     sids = sorted({int(s) for o in raw.values() for s in np.asarray(o["out_obj_ids"]).reshape(-1)})
     stable = {s: k for k, s in enumerate(sids, start=1)}  # the node numbers a concept's objects 1… in session-id order
+    if correction:
+        assert sids, "no object for the correction"
+        with compat.on_device(CPU):
+            pred.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": 1, "obj_id": sids[0],
+                                 "points": [[x / 160, y / 96] for x, y, _ in points],
+                                 "point_labels": [lab for _, _, lab in points]})
+        propagate(sid, 1)
+    with compat.on_device(CPU):
+        pred.handle_request({"type": "close_session", "session_id": sid})
     want = {}
     for f, o in raw.items():
+        keep = [k for k, s in enumerate(np.asarray(o["out_obj_ids"]).reshape(-1)) if int(s) in stable]
+        o = {key: np.asarray(o[key])[keep] for key in ("out_obj_ids", "out_binary_masks", "out_probs")}
         ids = [stable[int(s)] for s in np.asarray(o["out_obj_ids"]).reshape(-1)]
         order = np.argsort(ids, kind="stable")
         masks = np.asarray(o["out_binary_masks"], bool).reshape(-1, 96, 160)[order]
