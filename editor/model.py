@@ -373,6 +373,6 @@ class EditorModel(NodeLinks, PromptEdits, GroupEdits):
                              for gname, grp in doc["groups"].items()}
         selection = {key(n) for n in self.selection}
         with self.edit(f"rename {old} → {new}"):
-            self.graph = rotograph.loads(json.dumps(doc), self.registry)
+            self.graph = rotograph.loads(json.dumps(doc), self.registry, folder=self.graph.folder)
         self.select(selection)
 

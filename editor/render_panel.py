@@ -93,7 +93,7 @@ class RenderPanel:
         except RotographError as e:
             st["message"] = f"error: {e}"
             return
-        graph = rotograph.loads(rotograph.dumps(self.model.graph), self.model.registry)
+        graph = rotograph.loads(rotograph.dumps(self.model.graph), self.model.registry, folder=self.model.graph.folder)
         self.stop = stop = threading.Event()
         st.update(done=0, total=total, progress=None, started=time.monotonic(), cancel_seconds=None,
                   message=f"rendering {frames}...")

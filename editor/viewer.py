@@ -191,7 +191,7 @@ class Viewer(Navigation, PromptEditing, Wipe):
         self._seq = self.worker.request(self.proxy.graph_text(), name, output, self.model.frame,
                                         plate if plate != name else None, frames, self.mode,
                                         self.downscale() if self.image_size else 1, self.proxy.factor,
-                                        compare=self.compare_target())
+                                        compare=self.compare_target(), folder=self.model.graph.folder)
         dpg.set_value("view_status", f"evaluating {name} at {self.model.frame}...")
 
     def await_answer(self, within: float) -> None:

@@ -39,6 +39,7 @@ class Request:
     downscale: int = 1        # the viewer draws it this many times smaller than 1:1
     proxy: float = 1.0        # the graph is a proxy at this scale (editor/proxy_view.py): sizes are full-res ones
     compare: tuple | None = None  # (node, output) shown right of the viewer's wipe line
+    folder: str | None = None  # the graph file's folder: its relative file paths are relative to it
 
 
 @dataclass
@@ -131,13 +132,14 @@ class EvalWorker:
 
     # -- the UI thread's side -------------------------------------------------------------
     def request(self, graph_text: str, node: str, output: str | None, frame: int, plate: str | None = None,
-                frames=(), mode: str = "rgb", downscale: int = 1, proxy: float = 1.0, compare=None) -> int:
+                frames=(), mode: str = "rgb", downscale: int = 1, proxy: float = 1.0, compare=None,
+                folder: str | None = None) -> int:
         """Ask for a value (and its viewer pixels); returns the request's number (its result
-        carries it)."""
+        carries it). ``folder``: the graph file's folder (relative file paths are relative to it)."""
         with self._cv:
             self._seq += 1
             self._pending = Request(graph_text, node, output, frame, plate, tuple(frames), self._seq, mode,
-                                    max(1, int(downscale)), proxy, tuple(compare) if compare else None)
+                                    max(1, int(downscale)), proxy, tuple(compare) if compare else None, folder)
             self._cv.notify_all()
             return self._seq
 
@@ -178,7 +180,7 @@ class EvalWorker:
         if self._superseding is None or self._superseding[0] != newer.seq:
             node, frame = running_range
             try:
-                graph = rotograph.loads(newer.text, self.registry)
+                graph = rotograph.loads(newer.text, self.registry, folder=newer.folder)
                 new = rotograph.Evaluator(graph, self.cache)
                 needed = (node in graph.nodes and node in graph.upstream([newer.node]) and
                           new.segment_of(node, newer.frame) == ev.segment_of(node, frame) and
@@ -213,8 +215,9 @@ class EvalWorker:
         res = Result(req.node, req.output, req.frame, seq=req.seq)
         ev = None
         try:
-            if req.text != self._text:
-                self._graph, self._text = rotograph.loads(req.text, self.registry), req.text
+            if (req.text, req.folder) != self._text:
+                self._graph = rotograph.loads(req.text, self.registry, folder=req.folder)
+                self._text = (req.text, req.folder)
             ev = _Watched(self._graph, self.cache, self, req)
             if req.plate:  # first, so that a node that fails still shows what to prompt on
                 res.plate = ev.get(req.plate, None, req.frame)

@@ -389,6 +389,8 @@ def test_rename_keeps_links_groups_and_positions(registry):
     assert "grow" not in g.nodes and g.inputs_of("expand") == {"matte": ("fill_holes", "out")}
     assert g.inputs_of("feather")["matte"] == ("expand", "out") and g.groups["clean"].nodes == ["expand", "feather"]
     assert "expand" in g.ui and m.selection == {"expand"}
+    # the renamed graph still reads its files from beside the graph file, not from the cwd
+    assert g.folder == str(GRAPHS) and g.nodes["read"].resolve("a.exr") == str(GRAPHS / "a.exr")
     m.rename("clean", "cleanup")
     assert m.graph.groups["cleanup"].nodes == ["expand", "feather"]
     with pytest.raises(rotograph.errors.GraphError, match="already exists"):

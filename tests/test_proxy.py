@@ -84,7 +84,9 @@ def test_proxy_scales_pixel_params_and_leaves_the_rest(tmp_path):
     assert (n["grow"].size, n["feather"].size) == (-1.0, 2.0)
     assert (n["ref"].format, n["ref"].width, n["ref"].height) == ("custom", 960, 540)
     assert (n["crop"].x, n["crop"].y, n["crop"].right, n["crop"].top) == (5, 10, 500, 250)
-    assert n["write"].file == proxy_folder(str(tmp_path / "render" / "gs.####.exr"), 0.5)
+    # paths stay relative to the graph file: the proxy folder sits beside the full-size render
+    assert n["write"].file == proxy_folder("render/gs.####.exr", 0.5)
+    assert n["write"].resolve(n["write"].file) == proxy_folder(str(tmp_path / "render" / "gs.####.exr"), 0.5)
     proxy, port = g.inputs_of("keyer")["image"]
     assert port == "out" and n[proxy].type_id == "rotograph.Reformat" and n[proxy].scale == 0.5
     assert g.inputs_of("despill")["image"] == (proxy, "out") and g.inputs_of(proxy)["image"] == ("read", "image")

@@ -90,4 +90,4 @@ def proxy_copy(graph, scale: float):
     the editor's proxy toggle evaluates. At ``scale`` 1 the copy equals the graph."""
     from ..core.graphio import dumps, loads
 
-    return apply_proxy(loads(dumps(graph), graph.registry), scale)
+    return apply_proxy(loads(dumps(graph), graph.registry, folder=graph.folder), scale)
