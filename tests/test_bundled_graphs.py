@@ -62,17 +62,11 @@ def test_greenscreen_graph_renders_as_shipped(shipped, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["sam3_matte.json", "depth_layers.json"])
-def test_sam3_graphs_validate_up_to_the_model(shipped, registry, tmp_path, monkeypatch, name):
-    """Without CUDA, validation stops at SAM3Track with the CUDA message — not at a missing plate."""
-    monkeypatch.chdir(tmp_path)
+def test_sam3_graphs_validate_on_any_machine(shipped, registry, tmp_path, monkeypatch, name):
+    """The shipped SAM 3 graphs validate on any machine (SAM 3 runs on the CPU too, text concepts
+    included): the plates they read are found, and nothing stops before the model."""
+    monkeypatch.chdir(tmp_path)  # the graph's relative paths are read from its file's folder, not the cwd
     g = rotograph.load(shipped / "graphs" / name, registry)
-    try:
-        g.validate()
-    except rotograph.GraphError as e:
-        assert e.path == "nodes.track" and "CUDA" in str(e), e
-    else:  # validated: a machine with CUDA
-        import torch
-
-        assert torch.cuda.is_available()
+    g.validate()
     report = rotograph.render(g, targets=["read"], cache=rotograph.Cache())
     assert report.ok and report.frames == [1001, 1002, 1003]
