@@ -50,7 +50,10 @@ def duplicate_offset(chosen, others, gap: float = GAP) -> tuple[int, int]:
 
 
 CHAR_W, ROW_H, TITLE_H, PAD = 8.5, 24.0, 32.0, 16.0  # DejaVu Sans 15 px, as the canvas draws at 100 %
-COLUMN_GAP, ROW_GAP = 70.0, 40.0
+COLUMN_GAP, ROW_GAP, BAND_GAP = 70.0, 40.0, 90.0
+# the side of the square a laid-out graph should fit in: the canvas panel is about square, and at
+# 1280×720 it shows 760 graph units across at 10 px labels (2/3 of 100 %) once framed
+READABLE = 760.0
 
 
 def title(name: str, node) -> str:
@@ -70,19 +73,17 @@ def estimate_size(graph, name: str) -> tuple[float, float]:
 
 def footprint(name: str, node) -> tuple[float, float]:
     """:func:`estimate_size` of a node (or node class) ``node`` that would be called ``name``."""
-    labels = [title(name, node), *(p + " (opt)" for p in node.inputs), *node.outputs]
+    labels = [title(name, node), *(p + (" (opt)" if i.optional else "") for p, i in node.inputs.items()),
+              *node.outputs]
     return (PAD + CHAR_W * max(map(len, labels)),
             TITLE_H + ROW_H * (len(node.inputs) + len(node.outputs)) + PAD)
 
 
-def auto_layout(graph, names=None) -> dict[str, tuple[int, int]]:
-    """Positions for ``names`` (default: every node) left → right by dependency: each node in
-    the column after its deepest input (longest-path layering of the graph's DAG, with
-    networkx), columns as wide as their widest node, nodes in a column ordered by the mean row
-    of their inputs (fewer crossings) and stacked without overlap."""
+def _layers(graph, names) -> tuple[list[list[str]], dict]:
+    """``names`` in columns by dependency (each node in the column after its deepest input:
+    longest-path layering with networkx), and the DAG of their links."""
     import networkx as nx
 
-    names = list(graph.nodes) if names is None else list(names)
     dag = nx.DiGraph()
     dag.add_nodes_from(names)
     for n in names:
@@ -93,17 +94,66 @@ def auto_layout(graph, names=None) -> dict[str, tuple[int, int]]:
     columns: dict[int, list[str]] = {}
     for n in names:
         columns.setdefault(layer[n], []).append(n)
+    return [columns[c] for c in sorted(columns)], dag
+
+
+def _split(widths: list[float], bands: int) -> list[int]:
+    """Where to cut a row of columns of ``widths`` into ``bands`` consecutive runs so that the
+    widest run (gaps included) is narrowest: the index each run starts at."""
+    k = len(widths)
+
+    def run(i, j):  # columns i..j-1 side by side
+        return sum(widths[i:j]) + COLUMN_GAP * (j - i - 1)
+
+    best: dict[tuple[int, int], tuple[float, list[int]]] = {}
+
+    def solve(i, b):  # columns i.. in b runs
+        if b == 1:
+            return run(i, k), [i]
+        if (i, b) not in best:
+            best[(i, b)] = min(((max(run(i, j), solve(j, b - 1)[0]), [i] + solve(j, b - 1)[1])
+                                for j in range(i + 1, k - b + 2)), key=lambda t: t[0])
+        return best[(i, b)]
+
+    return solve(0, bands)[1]
+
+
+def auto_layout(graph, names=None, side: float = READABLE) -> dict[str, tuple[int, int]]:
+    """Positions for ``names`` (default: every node) left → right by dependency: columns by
+    :func:`_layers`, as wide as their widest node, nodes in a column ordered by the mean row of
+    their inputs (fewer crossings) and stacked without overlap. A long chain wraps into rows
+    (bands) read top to bottom, each left → right, as text does: the fewest bands whose extent
+    fits a square of ``side`` graph units (else the squarest), so that the graph framed in the
+    canvas (about square) is drawn large enough to read."""
+    names = list(graph.nodes) if names is None else list(names)
+    if not names:
+        return {}
+    columns, dag = _layers(graph, names)
     sizes = {n: estimate_size(graph, n) for n in names}
+    widths = [max(sizes[n][0] for n in col) for col in columns]
+    heights = [sum(sizes[n][1] for n in col) + ROW_GAP * (len(col) - 1) for col in columns]
+
+    def extent(starts):
+        ends = starts[1:] + [len(columns)]
+        w = max(sum(widths[i:j]) + COLUMN_GAP * (j - i - 1) for i, j in zip(starts, ends))
+        h = sum(max(heights[i:j]) for i, j in zip(starts, ends)) + BAND_GAP * (len(starts) - 1)
+        return w, h
+
+    options = [_split(widths, b) for b in range(1, len(columns) + 1)]
+    starts = next((o for o in options if max(extent(o)) <= side), None) or min(options, key=lambda o: max(extent(o)))
     pos: dict[str, tuple[int, int]] = {}
     row: dict[str, float] = {}
-    x = 0.0
-    for c in sorted(columns):
-        col = sorted(columns[c], key=lambda n: (sum(row[p] for p in dag.predecessors(n)) /
-                                                max(1, dag.in_degree(n)), names.index(n)))
-        y = 0.0
+    x = y = band_h = 0.0
+    for c, col in enumerate(columns):
+        if c in starts and c:
+            x, y, band_h = 0.0, y + band_h + BAND_GAP, 0.0
+        col = sorted(col, key=lambda n: (sum(row[p] for p in dag.predecessors(n)) / max(1, dag.in_degree(n)),
+                                         names.index(n)))
+        top = y
         for i, n in enumerate(col):
-            pos[n] = (int(round(x)), int(round(y)))
+            pos[n] = (int(round(x)), int(round(top)))
             row[n] = i
-            y += sizes[n][1] + ROW_GAP
-        x += max(sizes[n][0] for n in col) + COLUMN_GAP
+            top += sizes[n][1] + ROW_GAP
+        band_h = max(band_h, heights[c])
+        x += widths[c] + COLUMN_GAP
     return pos
