@@ -54,6 +54,7 @@ COLUMN_GAP, ROW_GAP, BAND_GAP = 70.0, 40.0, 90.0
 # the side of the square a laid-out graph should fit in: the canvas panel is about square, and at
 # 1280×720 it shows 760 graph units across at 10 px labels (2/3 of 100 %) once framed
 READABLE = 760.0
+WRAP_SLACK = 1.25  # how much wider a row may be than the narrowest, to wrap where fewer links do
 
 
 def title(name: str, node) -> str:
@@ -97,25 +98,36 @@ def _layers(graph, names) -> tuple[list[list[str]], dict]:
     return [columns[c] for c in sorted(columns)], dag
 
 
-def _split(widths: list[float], bands: int) -> list[int]:
-    """Where to cut a row of columns of ``widths`` into ``bands`` consecutive runs so that the
-    widest run (gaps included) is narrowest: the index each run starts at."""
+def _split(widths: list[float], bands: int, crossing: list[int], slack: float = WRAP_SLACK) -> list[int]:
+    """Where to cut a row of columns of ``widths`` into ``bands`` consecutive runs: the index each
+    run starts at. The widest run (gaps included) is kept within ``slack`` times the narrowest
+    it can be, and among such cuts the fewest links wrap (``crossing[j]``: the links from a
+    column before ``j`` to one from ``j`` on), so that a chain wraps where it has one link."""
+    from functools import lru_cache
+
     k = len(widths)
 
     def run(i, j):  # columns i..j-1 side by side
         return sum(widths[i:j]) + COLUMN_GAP * (j - i - 1)
 
-    best: dict[tuple[int, int], tuple[float, list[int]]] = {}
-
-    def solve(i, b):  # columns i.. in b runs
+    @lru_cache(maxsize=None)
+    def solve(i, b, cap):  # columns i.. in b runs no wider than cap: (links cut, widest run, starts)
         if b == 1:
-            return run(i, k), [i]
-        if (i, b) not in best:
-            best[(i, b)] = min(((max(run(i, j), solve(j, b - 1)[0]), [i] + solve(j, b - 1)[1])
-                                for j in range(i + 1, k - b + 2)), key=lambda t: t[0])
-        return best[(i, b)]
+            return (0, run(i, k), (i,)) if run(i, k) <= cap else None
+        options = []
+        for j in range(i + 1, k - b + 2):
+            rest = solve(j, b - 1, cap) if run(i, j) <= cap else None
+            if rest is not None:
+                options.append((crossing[j] + rest[0], max(run(i, j), rest[1]), (i,) + rest[2]))
+        return min(options, default=None)
 
-    return solve(0, bands)[1]
+    caps = sorted({run(i, j) for i in range(k) for j in range(i + 1, k + 1)})
+    lo, hi = 0, len(caps) - 1  # the narrowest cap that can be met (a wider one always can)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if solve(0, bands, caps[mid]) is not None else (mid + 1, hi)
+    narrowest = caps[lo]
+    return list(solve(0, bands, narrowest * slack + 1e-6)[2])
 
 
 def auto_layout(graph, names=None, side: float = READABLE) -> dict[str, tuple[int, int]]:
@@ -139,8 +151,20 @@ def auto_layout(graph, names=None, side: float = READABLE) -> dict[str, tuple[in
         h = sum(max(heights[i:j]) for i, j in zip(starts, ends)) + BAND_GAP * (len(starts) - 1)
         return w, h
 
-    options = [_split(widths, b) for b in range(1, len(columns) + 1)]
-    starts = next((o for o in options if max(extent(o)) <= side), None) or min(options, key=lambda o: max(extent(o)))
+    index = {n: c for c, col in enumerate(columns) for n in col}
+    crossing = [sum(index[a] < j <= index[b] for a, b in dag.edges) for j in range(len(columns) + 1)]
+
+    def wrapped(bands):  # wrapping where fewer links do, unless that makes it harder to frame
+        tight, loose = _split(widths, bands, crossing, 1.0), _split(widths, bands, crossing)
+        return loose if max(extent(loose)) <= max(side, max(extent(tight))) else tight
+
+    starts = None
+    for bands in range(1, len(columns) + 1):
+        option = wrapped(bands)
+        if starts is None or max(extent(option)) < max(extent(starts)):
+            starts = option
+        if max(extent(option)) <= side or extent(option)[1] > 2 * side:
+            break  # fits, or more rows only make it taller
     pos: dict[str, tuple[int, int]] = {}
     row: dict[str, float] = {}
     x = y = band_h = 0.0
