@@ -55,6 +55,13 @@ def shapes_matte(value):
 
 
 def to_display(value, mode: str = "rgb", plate: np.ndarray | None = None) -> np.ndarray:
+    """A value as viewer pixels: float32 H×W×4 RGBA in [0, 1], display-referred (sRGB).
+
+    ``value``: an image (H×W×3/4 scene-linear float32; H×W×3 with values below −0.01 is shown as
+    normals, 0.5 + 0.5·n), a matte (H×W), a :class:`MaskSet` (one colour per object), a
+    :class:`DepthMap` (false colour, near = warm, 1st–99th percentile) or a Shapes value (its
+    matte). ``mode``: one of :data:`MODES` (``overlay`` tints a matte or masks over ``plate``,
+    the plate's H×W×3 linear pixels). Raises ``TypeError`` for a value it cannot show."""
     value = shapes_matte(value)
     if isinstance(value, DepthMap):
         z = value.z[np.isfinite(value.z)]

@@ -18,6 +18,8 @@ from .items import rect
 
 
 def describe(app) -> dict:
+    """The editor's state as plain JSON-able data (panels, nodes, params, viewer, timeline,
+    dialogs, widget positions in screen pixels): what the window tests read to drive it."""
     import dearpygui.dearpygui as dpg
 
     params = {}
@@ -56,6 +58,8 @@ def describe(app) -> dict:
 
 
 def write_probe(app, path: str) -> None:
+    """Write :func:`describe` to ``path`` as JSON, atomically (a temporary file, then a rename),
+    so a test polling the file never reads half of it."""
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w") as f:
         json.dump(describe(app), f)

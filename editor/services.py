@@ -56,6 +56,7 @@ class Services:
         self.graph_path = lambda: None  # () -> the graph file's path (the picker starts in its folder)
 
     def status(self, text: str) -> None:
+        """Show ``text`` on the status line (one line; the newest message replaces the last)."""
         self.message = text
 
     def file_dialog(self, mode: str, callback, extension: str | None = None, start: str | None = None) -> None:

@@ -155,3 +155,38 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
+
+
+def raise_concept_scores(detector, calibrate, passing: int = 3, gain: float = 40.0, presence: float = 3.0,
+                         seed: int = 0) -> None:
+    """Random weights score every query of SAM 3's detector alike (a concept nowhere: the request
+    API tracks nothing), and a uniform raise makes all 200 queries detections (its mask NMS then
+    asks for 200²×H×W bytes, ~26 GB). Make a few queries — those the decoder sets apart along
+    one seeded random direction — detections: ``calibrate()`` runs the detector once (the
+    plate and text of the comparison); the presence head's logit becomes ``presence`` and
+    channel 0 of the dot-product score becomes ``gain`` × (the query's last-layer output along a
+    seeded direction orthogonal to the queries' mean there − a threshold halfway between the
+    ``passing``-th and next query's value) + 2 (logit), so about ``passing`` queries clear the
+    detection thresholds on that frame, and more or fewer elsewhere as the image moves them.
+    The weights stay fixed afterwards: the node and upstream's calls see one model."""
+    seen: list[torch.Tensor] = []
+    scoring = detector.dot_prod_scoring
+    hook = scoring.register_forward_hook(lambda mod, args, out: seen.append(args[0][-1].detach().float().flatten(0, -2)))
+    try:
+        calibrate()
+    finally:
+        hook.remove()
+    hs = seen[0]
+    mean = hs.mean(0)
+    r = torch.randn(hs.shape[1], generator=torch.Generator().manual_seed(seed))
+    r -= (r @ mean) / (mean @ mean) * mean
+    along = (hs @ r).sort(descending=True).values
+    threshold = float(along[passing - 1] + along[passing]) / 2
+    with torch.no_grad():
+        scoring.hs_proj.weight[0] = gain * r
+        scoring.hs_proj.bias[0] = 2.0 - gain * threshold
+        scoring.prompt_proj.weight[0].zero_()
+        scoring.prompt_proj.bias[0] = 1.0 / scoring.scale  # channel 0's product × scale = the hs_proj value
+        last = detector.transformer.decoder.presence_token_head.layers[-1]
+        last.weight.zero_()
+        last.bias.fill_(presence)

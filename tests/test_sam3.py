@@ -5,8 +5,10 @@ backward tracking, chunks re-seeded with masks, stable ids, resume — and weigh
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -552,10 +554,16 @@ def test_device_auto_resolves_and_the_key_holds_the_resolved_device(registry, tm
     g.set("track.device", "cpu")
     g.validate()
     assert g.nodes["track"].key_material(1001)["device"] == "cpu"
-    g.set("track.text", "person")  # the request API is checked on CUDA only
-    with pytest.raises(rotograph.GraphError, match="checked on CUDA only.*SAM3Segment"):
+    g.set("track.text", "person")  # the request API runs off CUDA too (tests/test_sam3_real.py)...
+    g.set("track.prompts", [])
+    if importlib.util.find_spec("skimage") is not None:  # the [sam3] extra installs it
         g.validate()
+    real_find_spec = importlib.util.find_spec  # ...where scikit-image, which sam3 labels masks with there, is installed
+    with mock.patch.object(importlib.util, "find_spec", lambda name, *a: None if name == "skimage" else real_find_spec(name, *a)):
+        with pytest.raises(rotograph.GraphError, match=r"off CUDA \(here cpu\) needs scikit-image.*rotograph\[sam3\]"):
+            g.validate()
     g.set("track.text", "")
+    g.set("track.prompts", [_kf(1001, 1, [(22, 32, 1)])])
     if not torch.cuda.is_available():
         g.set("track.device", "cuda")
         with pytest.raises(rotograph.GraphError, match="no CUDA GPU is visible"):

@@ -3,8 +3,8 @@ the compatibility module (rotograph/nodes/ai/_sam3_compat.py): each redirected s
 there, each kind of redirection does what it says, and the nodes give exactly the masks of
 upstream's own calls made in the same order.
 
-These run in `make test` (the two model tests: ~110 CPU-seconds together, about a minute on 2
-quiet cores; ~5 GB peak): each model is built once, for the one test that uses it, and shared
+These run in `make test` (the three model tests: ~140 CPU-seconds together, 70-80 s on 2 quiet
+cores; ~5 GB peak): each model is built once, for the one test that uses it, and shared
 by the node and upstream's direct calls; only the 1008-px ViT trunk is swapped
 for a cheap module with its output shapes, the random weights are filled from seeded buffers
 (not torch's per-tensor draws), and the backbone remembers its outputs by input bytes, so the
@@ -34,7 +34,8 @@ except ImportError as e:  # `make test` installs sam3 and sets ROTOGRAPH_REQUIRE
         raise
     pytest.skip(f"the real sam3 package is not installed ({e}): make sam3-cpu-check installs it", allow_module_level=True)
 
-from sam3_real import cheap_trunk, fast_random_init, memo_backbone, release_memory, shift_concept_masks  # noqa: E402
+from sam3_real import (cheap_trunk, fast_random_init, memo_backbone, raise_concept_scores, release_memory,  # noqa: E402
+                       shift_concept_masks)
 
 CPU = "cpu"
 
@@ -99,6 +100,30 @@ def test_the_gpu_properties_probe_answers_off_cuda():
     compat.install()
     text = Sam3VideoPredictor._get_torch_and_gpu_properties(None)
     assert torch.__version__ in text
+
+
+def test_connected_components_answer_a_batch_of_no_masks_and_leave_the_others_to_upstream():
+    """sam3's CPU connected components (the detector's hole filling in concept tracking) raise on a
+    batch of no masks — a frame without a new detection — upstream; wrapped, that batch gets empty
+    labels and counts of its shape, and a real batch gets upstream's own answer (scikit-image's
+    labels, each pixel's component size)."""
+    import sam3.perflib.connected_components as cc
+
+    compat.install()
+    assert cc.connected_components_cpu.__wrapped__ is not cc.connected_components_cpu
+    with pytest.raises(RuntimeError):  # upstream's own function: torch.stack of an empty list
+        cc.connected_components_cpu.__wrapped__(torch.zeros((0, 1, 8, 8), dtype=torch.uint8))
+    labels, counts = cc.connected_components(torch.zeros((0, 1, 8, 8), dtype=torch.uint8))
+    assert labels.shape == counts.shape == (0, 1, 8, 8) and labels.dtype == counts.dtype == torch.int64
+    masks = torch.zeros((2, 1, 8, 8), dtype=torch.uint8)
+    masks[0, 0, 1:3, 1:4] = 1  # 6 pixels
+    masks[0, 0, 5:8, 5:8] = 1  # 9 pixels
+    masks[1, 0, 3, 3:5] = 1  # 2 pixels, and one touching it diagonally (8-connected): 3
+    masks[1, 0, 4, 5] = 1
+    labels, counts = cc.connected_components(masks)
+    want_labels, want_counts = cc.connected_components_cpu.__wrapped__(masks)
+    assert torch.equal(labels, want_labels) and torch.equal(counts, want_counts)
+    assert sorted(counts[0, 0].unique().tolist()) == [0, 6, 9] and sorted(counts[1, 0].unique().tolist()) == [0, 3]
 
 
 # -- the nodes against upstream's own calls ---------------------------------------------------
@@ -268,6 +293,121 @@ def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_p
     # three frames, three backbone inputs: upstream's JPEG loader made the very tensors the node's
     # in-memory frames did
     assert len(tr.backbone.memo) == len(frames)
+
+
+@pytest.fixture
+def concept_model():
+    """SAM 3's video model for a text concept (cheap trunk, fast seeded random init), built once by
+    the node's own builder and shared by the node and upstream's request-API calls: the detector's
+    masks shifted to partial ones (``shift_concept_masks``), a few of its queries made detections on
+    the test plates (``raise_concept_scores``, calibrated by one upstream ``add_prompt`` on the first), the
+    tracker's object-score bias raised as in ``video_model``, and upstream's own object limit
+    (``max_num_objects``) set to 4: bounded memory. Let go after its one test."""
+    from PIL import Image
+
+    from rotograph.nodes.ai.sam3 import build_video_model
+
+    release_memory()
+    with cheap_trunk(), fast_random_init():
+        sam = build_video_model(resolve_weights(SPECS["sam3"], "random"), CPU)
+    model = sam.predictor.model
+    memo_backbone(model.detector.backbone)
+    shift_concept_masks(model.detector)
+    head = model.tracker.sam_mask_decoder.pred_obj_score_head
+    with torch.no_grad():
+        (head.layers[-1] if hasattr(head, "layers") else head).bias.fill_(10.0)
+    model.max_num_objects = 4
+
+    def calibrate(pred=sam.predictor):  # one frame: one detector pass (its neck pass is remembered for the test)
+        with compat.on_device(CPU):
+            sid = pred.handle_request({"type": "start_session", "resource_path": [Image.fromarray(plates(1)[1001])]})
+            sid = sid["session_id"]
+            pred.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": 0, "text": CONCEPT})
+            pred.handle_request({"type": "close_session", "session_id": sid})
+
+    raise_concept_scores(model.detector, calibrate)
+    yield sam
+    MANAGER.clear()
+    del sam, model
+    release_memory()
+
+
+CONCEPT = "red square"
+
+
+@pytest.mark.parametrize("correction", [False, pytest.param(True, marks=pytest.mark.sam3_cpu)],
+                         ids=["concept", "concept-and-correction"])
+def test_sam3_track_concept_equals_upstream_on_the_cpu(registry, tmp_path, concept_model, monkeypatch, correction):
+    """A text concept tracked over two frames on the CPU (sam3's request API: detector + tracker,
+    through the compatibility module — scikit-image labelling, a frame without a new detection
+    answered): SAM3Track's masks, ids and scores equal upstream's own request-API calls made in
+    the same order (start_session, add_prompt, propagate_in_video forwards; with ``correction``,
+    points on object 1 at the second frame, then a propagation forwards from there: one more
+    detector and tracker pass each side, so `make sam3-cpu-check` only)."""
+    import sam3.perflib.connected_components as cc
+    from PIL import Image
+
+    from rotograph.nodes.ai._sam3_video import mask_set
+
+    batches = []  # the batch sizes sam3's CPU connected components get (the compatibility wrapper answers 0)
+    wrapped = cc.connected_components_cpu
+    monkeypatch.setattr(cc, "connected_components_cpu", lambda masks: (batches.append(masks.shape[0]), wrapped(masks))[1])
+    frames = plates(2)
+    MANAGER.clear()
+    MANAGER.get("sam3:video", resolve_weights(SPECS["sam3"], "random"), CPU, lambda w, d: concept_model)
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=write_png_sequence(tmp_path / "p", frames), colorspace="sRGB")
+    points = [(30, 30, 1), (60, 80, 0)]
+    g.add("rotograph.SAM3Track", "track", weights="random", device=CPU, text=CONCEPT, chunk=8, overlap=2,
+          prompts=[_kf(1002, 1, points)] if correction else [])
+    g.connect("read.image", "track.image")
+    ev = rotograph.Evaluator(g, rotograph.Cache())
+    ev.wanted = {"track": set(frames)}
+    ours = {f: ev.get("track", "masks", f) for f in frames}
+
+    pred = concept_model.predictor
+    raw = {}
+
+    def propagate(sid, start):
+        for item in compat.iterate(pred.handle_stream_request({"type": "propagate_in_video", "session_id": sid,
+                                                               "propagation_direction": "forward", "start_frame_index": start,
+                                                               "max_frame_num_to_track": None}), CPU):
+            raw[1001 + item["frame_index"]] = item["outputs"]
+
+    with compat.on_device(CPU):
+        sid = pred.handle_request({"type": "start_session", "resource_path": [Image.fromarray(p) for p in frames.values()]})
+        sid = sid["session_id"]
+        pred.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": 0, "text": CONCEPT})
+    propagate(sid, 0)
+    sids = sorted({int(s) for o in raw.values() for s in np.asarray(o["out_obj_ids"]).reshape(-1)})
+    stable = {s: k for k, s in enumerate(sids, start=1)}  # the node numbers a concept's objects 1… in session-id order
+    if correction:
+        assert sids, "no object for the correction"
+        with compat.on_device(CPU):
+            pred.handle_request({"type": "add_prompt", "session_id": sid, "frame_index": 1, "obj_id": sids[0],
+                                 "points": [[x / 160, y / 96] for x, y, _ in points],
+                                 "point_labels": [lab for _, _, lab in points]})
+        propagate(sid, 1)
+    with compat.on_device(CPU):
+        pred.handle_request({"type": "close_session", "session_id": sid})
+    want = {}
+    for f, o in raw.items():
+        keep = [k for k, s in enumerate(np.asarray(o["out_obj_ids"]).reshape(-1)) if int(s) in stable]
+        o = {key: np.asarray(o[key])[keep] for key in ("out_obj_ids", "out_binary_masks", "out_probs")}
+        ids = [stable[int(s)] for s in np.asarray(o["out_obj_ids"]).reshape(-1)]
+        order = np.argsort(ids, kind="stable")
+        masks = np.asarray(o["out_binary_masks"], bool).reshape(-1, 96, 160)[order]
+        want[f] = mask_set([ids[k] for k in order], masks, np.asarray(o["out_probs"], np.float32).reshape(-1)[order],
+                           lambda i: f"{CONCEPT} {i}", (96, 160))
+    assert set(raw) == set(frames) and any(want[f].objects for f in frames)  # detections to compare
+    for f in frames:
+        assert np.array_equal(ours[f].labels, want[f].labels), (f, int((ours[f].labels != want[f].labels).sum()))
+        assert [(o.id, o.name) for o in ours[f].objects] == [(o.id, o.name) for o in want[f].objects]
+        assert np.allclose([o.score for o in ours[f].objects], [o.score for o in want[f].objects])
+    assert 0 in batches and any(batches)  # a frame without a new detection, and masks labelled by scikit-image
+    # two frames, two backbone inputs (the calibration's, the node's and upstream's): the node
+    # handed the request API the very frames upstream's calls did
+    assert len(concept_model.predictor.model.detector.backbone.memo) == len(frames)
 
 
 @pytest.mark.sam3_cpu

@@ -16,7 +16,13 @@ sam3 is copied or edited: :func:`on_device` runs sam3 calls under a
   rejects). The tracker's own bfloat16 memory storage is kept as upstream has it (it runs).
 
 and :func:`install` replaces ``Sam3VideoPredictor._get_torch_and_gpu_properties`` (a logging probe
-that queries the CUDA device even off CUDA) by one that asks CUDA only when it is there.
+that queries the CUDA device even off CUDA) by one that asks CUDA only when it is there, and wraps
+``sam3.perflib.connected_components.connected_components_cpu`` (the CPU path of the detector's
+hole filling, which concept tracking runs on every frame; on CUDA, cc_torch or Triton answer) so
+that a batch of no masks — a frame where the detector found nothing new — gets the empty labels
+and counts a batch of no masks has, where upstream's ``torch.stack`` of an empty list raises; any
+other batch goes to upstream's own function unchanged (it labels with scikit-image, which sam3
+imports there but does not declare: the ``[sam3]`` extra declares it).
 On CUDA nothing is redirected: :func:`on_device` is a plain context there.
 
 The mode is entered around each call into sam3 and left before control returns to the caller
@@ -80,6 +86,9 @@ REDIRECTS = (
     Redirect("sam3.model_builder:_setup_device_and_mode", "model = model.cuda()", "Module.cuda (not reached off CUDA)"),
     Redirect("sam3.model.sam3_video_predictor:Sam3VideoPredictor._get_torch_and_gpu_properties",
              "f\"GPU device: {torch.cuda.get_device_properties(torch.cuda.current_device())}\"", "method replaced"),
+    Redirect("sam3.perflib.connected_components:connected_components_cpu",
+             "labels_tensor = torch.stack(labels_list, dim=0).to(input_tensor.device)",
+             "function wrapped: a batch of no masks answered empty"),
 )
 
 
@@ -181,7 +190,8 @@ def install() -> None:
     """Check that the installed sam3 is one of :data:`CHECKED_VERSIONS` (else
     :class:`~rotograph.interop.models.ModelError`: the redirections were checked against those only),
     then replace sam3's GPU-properties logging probe by one that asks CUDA only when present
-    (idempotent; it is evaluated eagerly in a debug log line of every ``start_session``)."""
+    (it is evaluated eagerly in a debug log line of every ``start_session``) and wrap its CPU
+    connected components so that a batch of no masks is answered (idempotent)."""
     global _INSTALLED
     if _INSTALLED:
         return
@@ -202,4 +212,23 @@ def install() -> None:
         return f"torch: {torch.__version__}, no CUDA device"
 
     Sam3VideoPredictor._get_torch_and_gpu_properties = properties
+    import sam3.perflib.connected_components as cc
+
+    cc.connected_components_cpu = _empty_batch_answered(cc.connected_components_cpu)
     _INSTALLED = True
+
+
+def _empty_batch_answered(original):
+    """``original`` (sam3's ``connected_components_cpu``: labels and component sizes of a
+    B×H×W or B×1×H×W batch of masks), answering a batch of no masks (B = 0) with empty int64
+    labels and counts of the input's shape (upstream stacks an empty list there and raises)."""
+    import torch
+
+    def connected_components_cpu(input_tensor):
+        if input_tensor.shape[0] == 0:
+            empty = torch.zeros(input_tensor.shape, dtype=torch.int64, device=input_tensor.device)
+            return empty, empty.clone()
+        return original(input_tensor)
+
+    connected_components_cpu.__wrapped__ = original
+    return connected_components_cpu

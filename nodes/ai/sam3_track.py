@@ -4,6 +4,8 @@ and device are in :mod:`._sam3_models`."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 
 from rotograph import Image, Input, MaskSet, Masks, Output, Param, Prompts, RangeNode, Reach, Segment
@@ -11,7 +13,6 @@ from rotograph.errors import ParamError, RotographError
 from rotograph.interop.models import MANAGER, ModelError, Weights, resolve_weights
 
 from ..common._imaging import to_display_u8
-from ._sam3_compat import CHECKED_VERSIONS
 from ._sam3_models import build_video_model, by_frame, node_device, sam3_key, upgrade_sam3_node
 from .specs import SAM3
 from ._sam3_video import ConceptSession, ObjectPrompt, VideoModel, concept_chunk, track_chunk
@@ -82,13 +83,12 @@ class SAM3Track(RangeNode):
     the prompts' ``object`` ids, or 1… in order of discovery for a concept — names, scores in
     [0, 1]) at the plate's size. Pick objects with MasksToMatte: that never re-runs the tracker.
     ``frames``: the frame range tracked ("1001-1100"; empty: the image's range — never the
-    seed's, which may hold one frame). Objects mode runs on CUDA, MPS or the CPU (``device``;
-    ``auto`` picks the best present): :mod:`._sam3_compat` redirects sam3's CUDA-only code. The
-    CPU is slow (tens of seconds a frame at 1008 px): for long shots use a GPU, or FlowTrack.
-    Concept mode (the request API) is checked on CUDA only: elsewhere ``check`` refuses it —
-    off CUDA sam3's request API finds connected components with scikit-image (which it does not
-    declare) and fails on a frame without a new detection (``torch.stack`` of an empty list in
-    ``sam3.perflib.connected_components.connected_components_cpu``).
+    seed's, which may hold one frame). Both modes run on CUDA, MPS or the CPU (``device``;
+    ``auto`` picks the best present): :mod:`._sam3_compat` redirects sam3's CUDA-only code
+    (concept mode included: off CUDA sam3 labels the detector's masks with scikit-image, which
+    the ``[sam3]`` extra installs, and a frame without a new detection is answered by the
+    compatibility module). The CPU is slow (tens of seconds a frame at 1008 px): for long shots
+    use a GPU, or FlowTrack.
     """
 
     type_id = "rotograph.SAM3Track"
@@ -129,11 +129,10 @@ class SAM3Track(RangeNode):
             device = node_device(self.device)
         except ModelError as e:
             raise ParamError(f"node '{self.name}': {e}") from None
-        if self.text and not device.startswith("cuda"):
-            raise ParamError(f"node '{self.name}': a text concept (SAM 3's request API) is checked on CUDA only, and "
-                             f"the device here is {device} (off CUDA sam3 {CHECKED_VERSIONS[-1]}'s request API needs "
-                             f"scikit-image and fails on a frame without a new detection): track per-object prompts "
-                             f"(clear 'text'), or segment the concept on one frame with SAM3Segment")
+        if self.text and not device.startswith("cuda") and importlib.util.find_spec("skimage") is None:
+            raise ParamError(f"node '{self.name}': a text concept off CUDA (here {device}) needs scikit-image: sam3 "
+                             f"labels the detector's masks with it there but does not declare it: "
+                             f"pip install 'rotograph[sam3]' (or scikit-image)")
 
     def frame_range(self, input_ranges):
         image = input_ranges.get("image")
