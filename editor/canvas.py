@@ -83,7 +83,7 @@ class Canvas:
             # no minimap: it was drawn over the nodes; F frames them all instead
             dpg.add_node_editor(tag=self.TAG, callback=self._on_link, delink_callback=self._on_delink, minimap=False,
                                 width=-1, height=-1)
-        dpg.bind_item_theme(self.TAG, self.themes.grid())
+        dpg.bind_theme(self.themes.grid())
         self.redraw()
 
     # -- model → canvas -------------------------------------------------------------------
@@ -357,7 +357,7 @@ class Canvas:
         """Where the nodes and pins are on screen, and the view."""
 
         pad = PADDING * self.zoom
-        nodes, pins = {}, {}
+        nodes, pins, label_px = {}, {}, []
         for name in self.shown():
             r = rect(f"node:{name}")
             if r is not None:
@@ -367,5 +367,8 @@ class Canvas:
             r = rect(text)
             if node in nodes and r is not None:
                 pins[key] = [nodes[node][0] + (0 if side == "in" else nodes[node][2]), r[1] + r[3] / 2]
+                label_px.append(r[3])
+        # label_px: the smallest drawn height of a pin label (its text item's), screen pixels
         return {"rect": rect(self.PANEL), "zoom": self.zoom, "nodes": nodes, "pins": pins,
-                "links": sorted(self._link_dst.values())}
+                "links": sorted(self._link_dst.values()), "font_px": ZOOM_FONTS[self.zoom_index],
+                "label_px": min(label_px) if label_px else None}

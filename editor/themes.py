@@ -21,6 +21,9 @@ CATEGORIES = {  # title bar colour of a node at rest, by its category (what it d
 }
 
 
+GRID = ((34, 34, 38), (44, 44, 49), (52, 52, 58))  # background, lines, the lines through the origin
+
+
 class Themes:
     """The canvas's themes, made on first use (they need a DearPyGui context)."""
 
@@ -87,12 +90,14 @@ class Themes:
         return self._made[key]
 
     def grid(self) -> int:
-        """The canvas: a quiet grid."""
+        """The canvas: a quiet grid, lines a shade off the background (imnodes draws the grid
+        before an item theme of the node editor applies: bind this one globally)."""
         import dearpygui.dearpygui as dpg
 
         if ("grid",) not in self._made:
             with dpg.theme() as t, dpg.theme_component(dpg.mvAll):
-                dpg.add_theme_color(dpg.mvNodeCol_GridBackground, (30, 30, 33, 255), category=dpg.mvThemeCat_Nodes)
-                dpg.add_theme_color(dpg.mvNodeCol_GridLine, (48, 48, 52, 255), category=dpg.mvThemeCat_Nodes)
+                for col, rgb in ((dpg.mvNodeCol_GridBackground, GRID[0]), (dpg.mvNodeCol_GridLine, GRID[1]),
+                                 (dpg.mvNodesCol_GridLinePrimary, GRID[2])):
+                    dpg.add_theme_color(col, (*rgb, 255), category=dpg.mvThemeCat_Nodes)
             self._made[("grid",)] = t
         return self._made[("grid",)]

@@ -294,7 +294,7 @@ def test_quickstart_built_from_nothing_renders_the_same(registry, tmp_path):
 
 
 def test_a_graph_without_positions_is_laid_out_left_to_right(registry, tmp_path):
-    from rotograph.editor.layout import estimate_size, overlaps
+    from rotograph.editor.layout import READABLE, bounds, estimate_size, overlaps
 
     doc = json.loads((GRAPHS / "quickstart.json").read_text())
     doc.pop("ui")
@@ -305,9 +305,11 @@ def test_a_graph_without_positions_is_laid_out_left_to_right(registry, tmp_path)
     g = m.graph
     rects = {n: (*g.ui[n]["pos"], *estimate_size(g, n)) for n in g.nodes}
     assert not [(a, b) for a in rects for b in rects if a < b and overlaps(rects[a], rects[b], 0)]
-    for n in g.nodes:
+    for n in g.nodes:  # left → right in a row; the chain wraps into a row below
         for src, _ in g.inputs_of(n).values():
-            assert rects[src][0] + rects[src][2] < rects[n][0]
+            assert rects[src][0] + rects[src][2] < rects[n][0] or rects[src][1] + rects[src][3] < rects[n][1]
+    box = bounds(rects.values())  # about square (the canvas is), where one row was 1500 x 420
+    assert max(box[2:]) <= READABLE and len({r[1] for r in rects.values()}) > 1
     assert not m.dirty  # laying out is no edit
     # a node added to the file without a position goes right of its input, free of the others
     doc["ui"] = {n: {"pos": list(r[:2])} for n, r in rects.items() if n != "grow"}

@@ -153,8 +153,9 @@ def test_canvas_inspector_and_shortcuts(tmp_path, quickstart):
         # a box selection of two nodes, Ctrl+G: one group node, drawn, selected, inspected
         p = s.wait(lambda p: {"grow", "feather"} <= set(p["canvas"]["nodes"]), "grow and feather")
         g, f = p["canvas"]["nodes"]["grow"], p["canvas"]["nodes"]["feather"]
-        top = min(g[1], f[1]) - 12
-        s.drag((g[0] - 8, top), (f[0] + f[2] + 8, max(g[1] + g[3], f[1] + f[3]) + 8))
+        # from below the nodes (above them runs the link that wraps the chain into its next row)
+        bottom = max(g[1] + g[3], f[1] + f[3]) + 8
+        s.drag((g[0] - 8, bottom), (f[0] + f[2] + 8, min(g[1], f[1]) - 12))
         s.wait(lambda p: p["selection"] == ["feather", "grow"], "grow and feather selected")
         s.key("ctrl+g")
         p = s.wait(lambda p: p["graph"].get("groups") and p["selection"] == list(p["graph"]["groups"]) and
