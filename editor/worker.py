@@ -120,7 +120,7 @@ class EvalWorker:
         self._results: list[Result] = []
         self._closed = False
         self._graph = None
-        self._text = None
+        self._source = None  # (graph text, folder) of the graph loaded last
         self._started = 0.0
         self._superseding: tuple[int, bool] | None = None
         self._seq = 0
@@ -215,9 +215,9 @@ class EvalWorker:
         res = Result(req.node, req.output, req.frame, seq=req.seq)
         ev = None
         try:
-            if (req.text, req.folder) != self._text:
+            if (req.text, req.folder) != self._source:
                 self._graph = rotograph.loads(req.text, self.registry, folder=req.folder)
-                self._text = (req.text, req.folder)
+                self._source = (req.text, req.folder)
             ev = _Watched(self._graph, self.cache, self, req)
             if req.plate:  # first, so that a node that fails still shows what to prompt on
                 res.plate = ev.get(req.plate, None, req.frame)

@@ -27,25 +27,39 @@ def module_files(root: Path) -> dict[str, Path]:
     return out
 
 
+def package_of(module: str, path: Path) -> str:
+    """The package a module's relative imports start from: itself for an ``__init__.py``."""
+    return module if path.name == "__init__.py" else module.rpartition(".")[0]
+
+
+def imports(tree: ast.AST, package: str | None):
+    """Each import statement of ``tree`` with the absolute names it imports: ``(node, base,
+    names)`` — ``base`` the ``from`` module (``None`` for a plain ``import``), ``names`` every
+    ``import a.b`` name or ``base.x`` of ``from base import x``. Relative imports resolve from
+    ``package``; with ``package`` ``None`` they are skipped."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield node, None, [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                if package is None:
+                    continue
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            yield node, base, [f"{base}.{a.name}" for a in node.names]
+
+
 def import_graph(root: Path) -> nx.DiGraph:
     """Edges module → imported module (``lazy`` True when only imported inside functions)."""
     files = module_files(root)
     graph = nx.DiGraph()
     for name, path in files.items():
-        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
         tree = ast.parse(path.read_text(encoding="utf-8"))
         top = set(id(n) for n in tree.body)
-        for node in ast.walk(tree):
-            targets = []
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    anchor = package.split(".")
-                    anchor = anchor[: len(anchor) - node.level + 1]
-                    base = ".".join(anchor + ([base] if base else []))
-                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names]
+        for node, base, names in imports(tree, package_of(name, path)):
+            targets = names if base is None else [n if n in files else base for n in names]
             for t in targets:
                 while t and t not in files:
                     t = t.rsplit(".", 1)[0] if "." in t else ""

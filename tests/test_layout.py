@@ -18,40 +18,21 @@ import rotograph
 from rotograph._aliases import MOVED
 from conftest import ROOT
 
-PACKAGES = {"rotograph": ROOT / "rotograph", "rotograph.nodes": ROOT / "nodes", "rotograph.editor": ROOT / "editor"}
+sys.path.insert(0, str(ROOT / "scripts"))
+try:
+    import import_cycles  # the module files and import parsing, shared with scripts/import_cycles.py
+finally:
+    sys.path.remove(str(ROOT / "scripts"))
+
 CODE = ("rotograph", "nodes", "editor", "tests", "bench", "scripts", "docs")
-
-
-def _module_files() -> dict[str, object]:
-    """New dotted name → file, for every module of the three packages in the source tree."""
-    out = {}
-    for package, folder in PACKAGES.items():
-        for path in sorted(folder.rglob("*.py")):
-            parts = path.relative_to(folder).with_suffix("").parts
-            parts = parts[:-1] if parts[-1] == "__init__" else parts
-            out[".".join((package, *parts))] = path
-    return out
 
 
 def _old_names_imported(path, module: str | None, root=ROOT) -> list[str]:
     """The old dotted names (keys of MOVED) that the file at ``path`` imports, absolute or relative."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    package = None
-    if module:
-        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found = []
-    for node in ast.walk(tree):
-        names = []
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                if package is None:
-                    continue
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join(anchor + ([base] if base else []))
-            names = [base] + [f"{base}.{a.name}" for a in node.names]
+    for node, base, names in import_cycles.imports(tree, import_cycles.package_of(module, path) if module else None):
+        names = ([base] if base is not None else []) + names
         found += [f"{path.relative_to(root)}:{node.lineno} imports {n} (now {MOVED[n]})" for n in names if n in MOVED]
     return found
 
@@ -78,7 +59,7 @@ def test_old_names_as_attributes_and_exports_unshadowed():
 
 
 def test_the_table_names_real_modules_and_no_package_shadows_an_old_name():
-    files = _module_files()
+    files = import_cycles.module_files(ROOT)
     assert set(MOVED.values()) <= set(files), sorted(set(MOVED.values()) - set(files))
     assert not set(MOVED) & set(files), "an old name is a module again: " + str(sorted(set(MOVED) & set(files)))
     for name, path in files.items():
@@ -89,7 +70,7 @@ def test_the_table_names_real_modules_and_no_package_shadows_an_old_name():
 
 
 def test_no_repo_module_imports_an_old_path():
-    modules = {path: name for name, path in _module_files().items()}
+    modules = {path: name for name, path in import_cycles.module_files(ROOT).items()}
     found = []
     for folder in CODE:
         for path in sorted((ROOT / folder).rglob("*.py")):
@@ -128,11 +109,6 @@ def test_modules_live_in_a_layer_or_a_family():
 def test_no_import_cycles():
     """No module imports another that imports it back, even lazily inside a function (a lazy import
     dodging a cycle is still a cycle in the design): scripts/import_cycles.py finds none."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import import_cycles
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
     assert import_cycles.cycles(ROOT) == []
 
 

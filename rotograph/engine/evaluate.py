@@ -88,36 +88,28 @@ class Evaluator(Keys):
 
     def frame_range(self, name: str) -> tuple[int, int] | None:
         """Inclusive (first, last) frame range of a node, from its inputs (Reads probe files)."""
-        self._sync()
-        if name not in self._ranges:
-            node = self.graph.nodes[name]
-            ins = {i: self.frame_range(src) for i, (src, _) in self.links(name).items()}
-            with blame(name, None):
-                self._ranges[name] = node.frame_range(ins)
-        return self._ranges[name]
+        return self._from_inputs("_ranges", name, self.frame_range, "frame_range")
 
     def timing(self, name: str) -> Timing | None:
         """A node's frame rate and timecode, from its inputs (Reads take them from the file)."""
-        self._sync()
-        if name not in self._timing:
-            node = self.graph.nodes[name]
-            links = self.links(name)
-            ins = {i: self.timing(links[i][0]) for i in node.inputs if i in links}
-            with blame(name, None):
-                self._timing[name] = node.timing(ins)
-        return self._timing[name]
+        return self._from_inputs("_timing", name, self.timing, "timing")
 
     def format(self, name: str) -> Format | None:
         """A node's output format (size, pixel aspect), from its inputs' (Reads take it from the
         file's header: never a decode)."""
+        return self._from_inputs("_formats", name, self.format, "output_format")
+
+    def _from_inputs(self, memo: str, name: str, upstream, method: str):
+        """Node ``name``'s ``method`` given the same property of each linked input's source
+        (``upstream``, recursively), memoised in the dict attribute ``memo`` (reset by ``_sync``)."""
         self._sync()
-        if name not in self._formats:
+        values = getattr(self, memo)
+        if name not in values:
             node = self.graph.nodes[name]
-            links = self.links(name)
-            ins = {i: self.format(links[i][0]) for i in node.inputs if i in links}
+            ins = {i: upstream(src) for i, (src, _) in self.links(name).items()}
             with blame(name, None):
-                self._formats[name] = node.output_format(ins)
-        return self._formats[name]
+                values[name] = getattr(node, method)(ins)
+        return values[name]
 
     def context(self, name: str, frame: int, **more) -> Context:
         """The :class:`Context` that node ``name`` computes ``frame`` in: its timing, its format
