@@ -235,6 +235,20 @@ def video_model():
     release_memory()
 
 
+def _track_masks(registry, tmp_path, model, plates: dict, **params) -> dict:
+    """SAM3Track's masks per frame (random weights on the CPU, ``model`` served as its video
+    model) on ``plates`` ({frame: H×W×3 uint8}) written as a PNG sequence; ``params``: the node's."""
+    MANAGER.clear()
+    MANAGER.get("sam3:video", resolve_weights(SPECS["sam3"], "random"), CPU, lambda w, d: model)
+    g = rotograph.Graph(registry)
+    g.add("rotograph.Read", "read", file=write_png_sequence(tmp_path / "p", plates), colorspace="sRGB")
+    g.add("rotograph.SAM3Track", "track", weights="random", device=CPU, chunk=8, overlap=2, **params)
+    g.connect("read.image", "track.image")
+    ev = rotograph.Evaluator(g, rotograph.Cache())
+    ev.wanted = {"track": set(plates)}
+    return {f: ev.get("track", "masks", f) for f in plates}
+
+
 def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_path, video_model):
     """Two objects clicked on 1001, object 1 corrected on 1002 (object 2 not named), three
     frames: SAM3Track's masks equal upstream's tracker driven in the interactive order with its
@@ -251,16 +265,8 @@ def test_sam3_track_subset_correction_equals_upstream_on_the_cpu(registry, tmp_p
     for i, (f, rgb) in enumerate(frames.items()):  # the plates the node reads = what the JPEG loader decodes
         Image.fromarray(rgb).save(folder / f"{i:05d}.jpg", quality=95)
         decoded[f] = np.array(Image.open(folder / f"{i:05d}.jpg").convert("RGB"))
-    MANAGER.clear()
-    MANAGER.get("sam3:video", resolve_weights(SPECS["sam3"], "random"), CPU, lambda w, d: video_model)
     prompts = [_kf(1001, 1, [(22, 32, 1)]), _kf(1001, 2, [(112, 68, 1)]), _kf(1002, 1, [(30, 30, 1), (60, 80, 0)])]
-    g = rotograph.Graph(registry)
-    g.add("rotograph.Read", "read", file=write_png_sequence(tmp_path / "p", decoded), colorspace="sRGB")
-    g.add("rotograph.SAM3Track", "track", weights="random", device=CPU, prompts=prompts, chunk=8, overlap=2)
-    g.connect("read.image", "track.image")
-    ev = rotograph.Evaluator(g, rotograph.Cache())
-    ev.wanted = {"track": set(frames)}
-    ours = {f: ev.get("track", "masks", f) for f in frames}
+    ours = _track_masks(registry, tmp_path, video_model, decoded, prompts=prompts)
 
     tr = video_model.tracker
     want = {}
@@ -353,17 +359,9 @@ def test_sam3_track_concept_equals_upstream_on_the_cpu(registry, tmp_path, conce
     wrapped = cc.connected_components_cpu
     monkeypatch.setattr(cc, "connected_components_cpu", lambda masks: (batches.append(masks.shape[0]), wrapped(masks))[1])
     frames = plates(2)
-    MANAGER.clear()
-    MANAGER.get("sam3:video", resolve_weights(SPECS["sam3"], "random"), CPU, lambda w, d: concept_model)
-    g = rotograph.Graph(registry)
-    g.add("rotograph.Read", "read", file=write_png_sequence(tmp_path / "p", frames), colorspace="sRGB")
     points = [(30, 30, 1), (60, 80, 0)]
-    g.add("rotograph.SAM3Track", "track", weights="random", device=CPU, text=CONCEPT, chunk=8, overlap=2,
-          prompts=[_kf(1002, 1, points)] if correction else [])
-    g.connect("read.image", "track.image")
-    ev = rotograph.Evaluator(g, rotograph.Cache())
-    ev.wanted = {"track": set(frames)}
-    ours = {f: ev.get("track", "masks", f) for f in frames}
+    ours = _track_masks(registry, tmp_path, concept_model, frames, text=CONCEPT,
+                        prompts=[_kf(1002, 1, points)] if correction else [])
 
     pred = concept_model.predictor
     raw = {}
