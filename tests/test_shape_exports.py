@@ -15,6 +15,7 @@ import pytest
 import rotograph
 from rotograph import Context, Segment
 from rotograph.errors import GraphError
+from rotograph.core.shapes import Curve
 from rotograph.nodes.roto.shapes import MatteToShapes
 from rotograph.interop.shape_formats import (tracks, write_after_effects, write_fusion, write_json, write_nuke,
                                      write_silhouette, write_svg)
@@ -154,6 +155,21 @@ def test_svg_paths_read_back_by_svgelements(anim):
         np.testing.assert_allclose(ctrl, want, atol=1e-9)
 
 
+def test_svg_is_flame_importable_one_colour_per_object():
+    """What Flame's Action Import of SVG asks (module notes): path elements only, absolute
+    commands, no transform or CSS, the colour as a presentation attribute — and a colour per
+    object, since Flame groups elements of one colour."""
+    objects = [rotograph.ShapeObject(i, f"o{i}", [Curve(np.array([[20.0 * i, 10, 0, 0, 5, 0], [20.0 * i + 10, 30, 0, 0, 0, 0],
+                                                                   [20.0 * i, 30, 0, 0, 0, 0]]))]) for i in range(1, 9)]
+    root = ET.fromstring(write_svg(rotograph.ShapeSet(W, H, objects=objects), FIRST))
+    paths = list(root)
+    assert {e.tag for e in paths} == {"{http://www.w3.org/2000/svg}path"} and len(paths) == 8
+    assert not any("transform" in e.attrib or "style" in e.attrib for e in root.iter())
+    assert all(re.fullmatch(r"[MCZ0-9.\- ]+", e.get("d")) for e in paths)
+    fills = [e.get("fill") for e in paths]
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in fills) and len(set(fills)) == 8
+
+
 # -- Silhouette -------------------------------------------------------------------------------
 def test_silhouette_points_are_centred_and_normalised_by_height(anim):
     root = ET.fromstring(write_silhouette(anim, FIRST, LAST))
@@ -166,12 +182,50 @@ def test_silhouette_points_are_centred_and_normalised_by_height(anim):
         assert s.find(".//Property[@id='mode']/Value").text == ("Subtract" if hole else "Add")
         keys = s.findall(".//Property[@id='path']/Key")
         assert [int(k.get("frame")) + FIRST for k in keys] == frames
-        got = np.array([[[float(v) for v in re.findall(r"-?[\d.]+(?:e-?\d+)?", p.text)] for p in k.iter("Point")]
-                        for k in keys])  # K×N×6: vertex, out handle, in handle
+        got = fxs_points(keys)  # K×N×6: vertex, in handle, out handle
         x, y = got[..., 0::2] * H + W / 2, got[..., 1::2] * H + H / 2
-        ours = np.stack([x[..., 0], y[..., 0], x[..., 2] - x[..., 0], y[..., 2] - y[..., 0],
-                         x[..., 1] - x[..., 0], y[..., 1] - y[..., 0]], axis=2)
+        ours = np.stack([x[..., 0], y[..., 0], x[..., 1] - x[..., 0], y[..., 1] - y[..., 0],
+                         x[..., 2] - x[..., 0], y[..., 2] - y[..., 0]], axis=2)
         np.testing.assert_allclose(ours, pts, atol=1e-6 * H)
+
+
+def fxs_points(keys) -> np.ndarray:
+    """K×N×6 numbers of the ``Point`` texts of Silhouette path keys."""
+    return np.array([[[float(v) for v in re.findall(r"-?[\d.]+(?:e-?\d+)?", p.text)] for p in k.iter("Point")]
+                     for k in keys])
+
+
+def nuke_fxs_exporter_points(vertex, in_offset, out_offset) -> np.ndarray:
+    """What the only public .fxs writer (NukeFXSExporter) writes for a Nuke control point, before
+    the change of coordinates: ``(centre, centre − rightTangent, centre − leftTangent)`` with Nuke's
+    left tangent = in offset and right tangent = out offset (the order a Nuke-saved Rectangle
+    shows: module notes of rotograph.interop.shape_formats)."""
+    return np.concatenate([vertex, vertex - out_offset, vertex - in_offset], axis=-1)
+
+
+def test_silhouette_handles_agree_with_the_public_fxs_writer():
+    """On smooth points (in = −out) our (vertex, in, out) equals what NukeFXSExporter writes — the
+    order under which its smooth shapes import right; on a rectangle's corners (handles along two
+    edges) it differs exactly where that exporter's README reports "swapped tangents"."""
+    t = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    v = np.stack([120 + 50 * np.cos(t), 90 + 40 * np.sin(t)], 1)
+    d = np.stack([-50 * np.sin(t), 40 * np.cos(t)], 1) * (2 * np.pi / 8) / 3   # smooth: in = −out
+    corners = np.array([[60.0, 40], [180, 40], [180, 140], [60, 140]])
+    prev, nxt = np.roll(corners, 1, 0), np.roll(corners, -1, 0)
+    cases = {"smooth": (v, -d, d), "rectangle": (corners, (prev - corners) / 3, (nxt - corners) / 3)}
+    for name, (vert, tin, tout) in cases.items():
+        shapes = rotograph.ShapeSet(W, H, objects=[rotograph.ShapeObject(1, "o", [Curve(np.hstack([vert, tin, tout]))])])
+        keys = ET.fromstring(write_silhouette({FIRST: shapes}, FIRST, FIRST)).findall(".//Property[@id='path']/Key")
+        ours = fxs_points(keys)[0]
+        px = nuke_fxs_exporter_points(vert, tin, tout)
+        theirs = np.stack([(px[:, 0::2] - W / 2) / H, (px[:, 1::2] - H / 2) / H], axis=2).reshape(-1, 6)
+        if name == "smooth":
+            np.testing.assert_allclose(ours, theirs, atol=1e-8)
+        else:
+            np.testing.assert_allclose(ours[:, :2], theirs[:, :2], atol=1e-8)
+            assert np.abs(ours[:, 2:] - theirs[:, 2:]).min(axis=1).min() > 0.05   # every corner's handles differ
+            # ours: the in handle on the edge to the previous corner, the out handle on the next one
+            np.testing.assert_allclose(ours[:, 2:4] * H, ((corners + (prev - corners) / 3) - [W / 2, H / 2]), atol=1e-6)
 
 
 # -- Fusion -----------------------------------------------------------------------------------

@@ -30,7 +30,9 @@ class WriteShapes(RangeWriter):
       shapes, keyed on every frame (top-left origin; holes as Subtract masks);
     - ``.setting``: Fusion / DaVinci Resolve PolygonMasks with keyed polylines;
     - ``.fxs``: Silhouette shapes; ``.json``: every frame's shapes as plain JSON;
-    - ``.svg`` with a frame pattern (``review/shapes.####.svg``): one SVG per frame.
+    - ``.svg`` with a frame pattern (``review/shapes.####.svg``): one SVG per frame, a path per
+      object in its own colour — for review, and for Flame's Action Import (SVG → 3D Shape +
+      GMask; one frame per file).
 
     shapes: Shapes (e.g. from MatteToShapes). ``fps``: the rate written into the scripts
     (auto: the plate's, 24 when unknown). Output ``written``: the file(s).

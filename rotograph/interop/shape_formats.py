@@ -17,10 +17,11 @@ Fusion          normalised to the image width on both axes, origin at the image 
                 (RX, RY) = out, relative, same units.
 Silhouette      normalised to the image height, origin at the centre, y down, x times the pixel
 .fxs            aspect: X = (x − width / 2) / height × aspect, Y = (y − height / 2) / height;
-                each Bézier point "(vertex),(out handle),(in handle)" absolute; key frames
-                counted from the first frame (0).
+                each Bézier point "(vertex),(in handle),(out handle)" absolute (the in handle
+                on the side of the previous vertex); key frames counted from the first frame (0).
 SVG             user units = pixels, origin top-left, y down (``viewBox 0 0 width height``);
-                one ``path`` per object, ``fill-rule="evenodd"`` so holes cut out.
+                one ``path`` per object (absolute ``M``/``C``/``Z``), ``fill-rule="evenodd"`` so
+                holes cut out, a colour of its own per object (a presentation attribute).
 JSON            our convention, with the format and the frame numbers.
 ==============  ==============================================================================
 
@@ -45,23 +46,41 @@ from the vertex (``{0 0}`` = no feather) and the vertex's tangents. Not seen in 
 a point with several keys — we write each coordinate as ``{v_key1 v_key2 …}`` after ``px``'s
 key list (as a knob's per-key values), unverified in Nuke itself.
 
-Flame: no file is written for it. What the search of the documentation found: Flame's GMask
-(garbage mask) menu imports and exports *raw setup files* ("Import RAW" / "Export RAW") holding
-the number of keyframes, the number of vertices, and the x, y, z of every vertex at each
-keyframe (Autodesk Flame help, "Importing and Exporting Raw Setup Files", 2009–2025), but the
-file's syntax is not published; GMask setups (``.gmask``) load into the Keyer, Distort and
-Action's Import node, and Mocha Pro exports GMask Tracer setups — neither syntax is published;
-the GMask Tracer's Python API imports FBX, Alembic and PSD (``import_fbx``, ``import_abc``,
-``import_psd``), geometry rather than editable splines. No sample file of these setups was found
-either, so writing one would mean inventing its syntax. For Flame, deliver the matte (the EXR
-of ShapesToMatte or Roto); for editable shapes, a documented route is the ``.fxs`` through Mocha
-Pro, whose Python reference (Boris FX) lists a Silhouette shape importer
-(``mocha.aux_importers.SilhouetteImporter``) and a Flame shape exporter
-(``AbstractShapeDataExporter.Flame()``) that writes GMask Tracer setups.
+Silhouette's handle order. No file saved by Silhouette was found to compare with; the order is
+deduced from two public sources. (1) A Roto node saved by Nuke (``Rectangle1`` above: corners
+(478, 1100) → (496, 1100) → (496, −12) → (478, −12)) writes each point as ``{a} {vertex} {b}``
+where ``a`` points a third of the way to the *previous* corner and ``b`` a third of the way to
+the next: ``a`` is the in tangent, ``b`` the out tangent, both added to the vertex (as our .nk
+writes them). (2) The only public .fxs writer, NukeFXSExporter (Nuke Python, magnoborgo), writes
+``(vertex),(vertex − rightTangent),(vertex − leftTangent)`` from Nuke's control points, i.e. the
+*mirror* of the out handle, then the mirror of the in handle; its README lists one defect, that
+rectangles come in with "swapped tangents" (fixed by smoothing and cusping the points). For a
+smooth point the mirrors are the in and out handles themselves, so the order Silhouette reads is
+(vertex, in, out); for a rectangle's corners, whose handles run along two different edges, the
+mirrors point off the shape — the defect its README reports. Were Silhouette's order (vertex,
+out, in), every smooth shape from that exporter would come in with reversed handles, which its
+README does not report. ``test_silhouette_handles_agree_with_the_public_fxs_writer`` holds both.
+
+Flame. Flame documents two imports that end as GMask splines. (1) SVG: Action's Import node reads
+``.svg`` files, each element becoming a 3D Shape node with its GMask and Axis, elements of one
+colour grouped (Autodesk Flame help, "Action 3D Shape: Importing SVG Files as 3D Shapes",
+2016–2025). Our SVG (``WriteShapes`` with ``shapes.####.svg``) is written for it: paths only,
+absolute coordinates, no transforms or CSS, the colour as a presentation attribute (which the help
+asks of Illustrator files) and a colour per object so that each object imports as its own
+group. A file holds one frame: Flame gets editable splines for that frame, not an animated
+shape. (2) GMask setups: the GMask menu's "Import RAW" reads *raw setup files* (keyframe count,
+vertex count, x y z per vertex per key; Flame help, "Importing and Exporting Raw Setup Files",
+2009–2025) and the GMask Tracer loads ``.mask`` setups; neither syntax is published and no sample
+with a shape was found (a GMask setup saved by Flame 2013 without shapes shows the channel
+syntax only), so none is written. For an *animated* shape in Flame, the documented route is the
+``.fxs`` through Mocha Pro: its Python reference lists a Silhouette shape importer
+(``mocha.aux_importers.SilhouetteImporter``) and Flame GMask Tracer exporters, which write
+``.mask`` setups that Flame's GMask Tracer loads.
 """
 
 from __future__ import annotations
 
+import colorsys
 import json
 import struct
 import xml.etree.ElementTree as ET
@@ -308,8 +327,8 @@ def write_silhouette(anim: Animation, first: int, last: int, fps: float = 24.0) 
             key = ET.SubElement(path, "Key", {"frame": str(f - first), "interp": "linear"})
             p = ET.SubElement(key, "Path", {"closed": str(c.closed), "type": "Bezier"})
             for x, y, ix, iy, ox, oy in c.points:
-                ET.SubElement(p, "Point").text = (f"({sx(x):.9f},{sy(y):.9f}),({sx(x + ox):.9f},{sy(y + oy):.9f}),"
-                                                  f"({sx(x + ix):.9f},{sy(y + iy):.9f})")
+                ET.SubElement(p, "Point").text = (f"({sx(x):.9f},{sy(y):.9f}),({sx(x + ix):.9f},{sy(y + iy):.9f}),"
+                                                  f"({sx(x + ox):.9f},{sy(y + oy):.9f})")
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -329,14 +348,22 @@ def svg_path(curves: list[Curve]) -> str:
     return " ".join(parts)
 
 
+def object_colour(object_id: int) -> str:
+    """A colour per object id (``#rrggbb``): hues a golden angle apart, so that neighbouring ids
+    differ and Flame's SVG import, which groups elements by colour, keeps objects apart."""
+    r, g, b = colorsys.hsv_to_rgb((object_id * 0.381966) % 1.0, 0.65, 1.0)
+    return "#" + "".join(f"{round(v * 255):02x}" for v in (r, g, b))
+
+
 def write_svg(shapes: ShapeSet, frame: int) -> str:
-    """One frame as SVG for review: a path per object (id and name as attributes)."""
+    """One frame as SVG, for review and for Flame's Action Import (see the module notes): a path
+    per object, in its own colour, with its id and name as attributes."""
     w, h = shapes.width, shapes.height
     root = ET.Element("svg", {"xmlns": "http://www.w3.org/2000/svg", "width": str(w), "height": str(h),
                               "viewBox": f"0 0 {w} {h}", "data-frame": str(frame)})
     for o in shapes.objects:
         if o.curves:
-            ET.SubElement(root, "path", {"id": f"object{o.id}", "data-name": o.name, "fill": "white",
+            ET.SubElement(root, "path", {"id": f"object{o.id}", "data-name": o.name, "fill": object_colour(o.id),
                                          "fill-rule": "evenodd", "d": svg_path(o.curves)})
     return ET.tostring(root, encoding="unicode") + "\n"
 
