@@ -155,6 +155,25 @@ def test_svg_paths_read_back_by_svgelements(anim):
         np.testing.assert_allclose(ctrl, want, atol=1e-9)
 
 
+def test_svg_rendered_by_skias_svg_reader_equals_shapes_to_matte(anim):
+    """A real SVG reader (Skia's SVGDOM, the SVG module of Chrome's 2D library) draws our file as
+    ShapesToMatte rasterises the shapes: same coverage, the ring's hole cut out (even-odd)."""
+    skia = pytest.importorskip("skia")
+    from rotograph.nodes.roto._shape_raster import rasterise
+
+    shapes = anim[FIRST]
+    hard = rotograph.ShapeSet(W, H, objects=[rotograph.ShapeObject(o.id, o.name, [
+        Curve(c.points, None, c.closed, c.hole, c.key) for c in o.curves]) for o in shapes.objects])
+    dom = skia.SVGDOM.MakeFromStream(skia.MemoryStream(write_svg(hard, FIRST).encode()))
+    surface = skia.Surface(W, H)
+    surface.getCanvas().clear(skia.ColorTRANSPARENT)
+    dom.render(surface.getCanvas())
+    drawn = surface.makeImageSnapshot().toarray()[..., 3] / 255.0
+    want = rasterise(hard)
+    assert np.abs(drawn - want).mean() < 1e-3 and want.sum() > 1000
+    assert drawn[140, 200] == 0 and drawn[140, 221] == 1   # the ring's hole and its body
+
+
 def test_svg_is_flame_importable_one_colour_per_object():
     """What Flame's Action Import of SVG asks (module notes): path elements only, absolute
     commands, no transform or CSS, the colour as a presentation attribute — and a colour per
