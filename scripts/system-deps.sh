@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages the test suite needs beyond Python: a virtual X server, an input driver and a
 # screen grabber for the editor's real-window tests (Xvfb, xdotool, ImageMagick's `import`), Mesa's
-# software OpenGL for DearPyGui, EGL for skia-python (ShapesToMatte), and a font. Installs what is missing with apt-get when run as root (or through sudo); otherwise
+# software OpenGL for DearPyGui, EGL for skia-python (ShapesToMatte), Node.js (the .jsx export is run)
+# and a font. Installs what is missing with apt-get when run as root (or through sudo); otherwise
 # says exactly what to install. `make test` and `make setup` run it; it is quick when all is there.
 set -euo pipefail
 pkgs=()
@@ -9,6 +10,7 @@ need() { command -v "$1" >/dev/null 2>&1 || pkgs+=("$2"); }
 need Xvfb xvfb
 need xdotool xdotool
 need import imagemagick
+need node nodejs  # runs the After Effects export against a model of AE's scripting API
 if command -v dpkg >/dev/null 2>&1; then
     for p in libgl1-mesa-dri libgl1 libegl1 fonts-dejavu-core; do
         dpkg -s "$p" >/dev/null 2>&1 || pkgs+=("$p")
@@ -16,7 +18,7 @@ if command -v dpkg >/dev/null 2>&1; then
 fi
 [ ${#pkgs[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "rotograph tests need: ${pkgs[*]} (Xvfb, xdotool, ImageMagick, Mesa OpenGL) — install them with your package manager" >&2
+    echo "rotograph tests need: ${pkgs[*]} (Xvfb, xdotool, ImageMagick, Node.js, Mesa OpenGL) — install them with your package manager" >&2
     exit 1
 fi
 sudo=""
